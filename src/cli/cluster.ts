@@ -1,0 +1,5 @@
+/** `arca cluster`: not written yet. */
+export async function run(_args: string[]): Promise<number> {
+  process.stderr.write('arca cluster: not implemented yet\n');
+  return 2;
+}

@@ -1,0 +1,5 @@
+/** `arca ring`: not written yet. */
+export async function run(_args: string[]): Promise<number> {
+  process.stderr.write('arca ring: not implemented yet\n');
+  return 2;
+}

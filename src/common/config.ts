@@ -1,0 +1,258 @@
+/**
+ * Process configuration: parsed once, in one place, into typed objects with a default per field. Each part
+ * of a process receives only its own slice. Config files are JSON; a bad field is reported by its path.
+ */
+import { readFileSync } from 'node:fs';
+import { ArcaError } from './errors.js';
+
+/** A storage policy: how a bucket's objects are kept. */
+export interface PolicyConfig {
+  /** Index used on disk (`objects` for 0, `objects-N` otherwise) and in ring file names. */
+  index: number;
+  /** `replica-N` or `ec-K+M`. */
+  name: string;
+}
+
+/** Throttled background workers of a storage node; an interval of 0 disables the worker's loop. */
+export interface WorkerConfig {
+  /** Seconds between replicator passes. */
+  replicatorIntervalSec: number;
+  /** Seconds between updater passes (queued listing updates). */
+  updaterIntervalSec: number;
+  /** Seconds between reconstructor passes (EC). */
+  reconstructorIntervalSec: number;
+  /** Seconds between auditor passes. */
+  auditorIntervalSec: number;
+  /** Bytes per second the auditor may read. */
+  auditorBytesPerSec: number;
+  /** Seconds between expirer passes. */
+  expirerIntervalSec: number;
+}
+
+export interface NodeConfig {
+  /** Address the node listens on. */
+  bindIp: string;
+  /** Port the node listens on; 0 picks a free one (tests). */
+  port: number;
+  /** Directory holding one sub-directory per device. */
+  devicesDir: string;
+  /** Device names this node serves (sub-directories of devicesDir). */
+  devices: string[];
+  /** Directory with the ring files (`account.ring.json.gz`, `container.ring.json.gz`, `object[-N].ring.json.gz`). */
+  ringDir: string;
+  /** Storage policies (their indexes pick the on-disk directories). */
+  policies: PolicyConfig[];
+  /** Milliseconds to wait for another node (listing updates, replication). */
+  nodeTimeoutMs: number;
+  /** Seconds tombstones and deleted listing rows are kept before being reclaimed. */
+  reclaimAgeSec: number;
+  /** fsync data files and directories (turn off only for throwaway test clusters). */
+  fsync: boolean;
+  workers: WorkerConfig;
+}
+
+export interface ProxyConfig {
+  bindIp: string;
+  /** S3 port; 0 picks a free one (tests). */
+  port: number;
+  /** Glance v2 port; undefined disables the image API. */
+  glancePort?: number;
+  ringDir: string;
+  policies: PolicyConfig[];
+  /** Name of the policy buckets get when CreateBucket names none. */
+  defaultPolicy: string;
+  /** Region reported by GetBucketLocation and accepted in SigV4 scopes. */
+  region: string;
+  /** Root credentials: full access, manages users. */
+  rootAccessKey: string;
+  rootSecretKey: string;
+  /** Milliseconds to wait for a storage node to accept a connection. */
+  connTimeoutMs: number;
+  /** Milliseconds a storage node may stay silent during a request. */
+  nodeTimeoutMs: number;
+  /** Milliseconds a bucket's settings are cached in the proxy. */
+  bucketCacheTtlMs: number;
+  /** Domains for virtual-host-style addressing (`bucket.<domain>`). */
+  virtualHostDomains: string[];
+}
+
+export const defaultPolicies: PolicyConfig[] = [{ index: 0, name: 'replica-3' }];
+
+export const defaultWorkerConfig: WorkerConfig = {
+  replicatorIntervalSec: 30,
+  updaterIntervalSec: 5,
+  reconstructorIntervalSec: 30,
+  auditorIntervalSec: 300,
+  auditorBytesPerSec: 10 * 1024 * 1024,
+  expirerIntervalSec: 60,
+};
+
+/** Reads a field of a parsed JSON object with a type check; errors name the file and field. */
+class Fields {
+  constructor(
+    private readonly obj: Record<string, unknown>,
+    private readonly where: string,
+  ) {}
+
+  private fail(field: string, want: string): never {
+    throw new ArcaError('InvalidConfig', `${this.where}: field "${field}" must be ${want}`, { field });
+  }
+
+  string(field: string, dflt?: string): string {
+    const v = this.obj[field];
+    if (v === undefined && dflt !== undefined) return dflt;
+    if (typeof v !== 'string' || v === '') this.fail(field, 'a non-empty string');
+    return v;
+  }
+
+  optionalString(field: string): string | undefined {
+    return this.obj[field] === undefined ? undefined : this.string(field);
+  }
+
+  int(field: string, dflt?: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+    const v = this.obj[field];
+    if (v === undefined && dflt !== undefined) return dflt;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.fail(field, `an integer from ${min} to ${max}`);
+    return v;
+  }
+
+  optionalInt(field: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+    return this.obj[field] === undefined ? undefined : this.int(field, undefined, min, max);
+  }
+
+  bool(field: string, dflt: boolean): boolean {
+    const v = this.obj[field];
+    if (v === undefined) return dflt;
+    if (typeof v !== 'boolean') this.fail(field, 'true or false');
+    return v;
+  }
+
+  strings(field: string, dflt?: string[]): string[] {
+    const v = this.obj[field];
+    if (v === undefined && dflt !== undefined) return dflt;
+    if (!Array.isArray(v) || v.some((s) => typeof s !== 'string' || s === '')) this.fail(field, 'a list of non-empty strings');
+    return v as string[];
+  }
+
+  object(field: string): Fields {
+    const v = this.obj[field] ?? {};
+    if (typeof v !== 'object' || Array.isArray(v)) this.fail(field, 'an object');
+    return new Fields(v as Record<string, unknown>, `${this.where}.${field}`);
+  }
+
+  policies(field: string): PolicyConfig[] {
+    const v = this.obj[field];
+    if (v === undefined) return defaultPolicies;
+    if (!Array.isArray(v) || v.length === 0) this.fail(field, 'a non-empty list of {index, name}');
+    const seen = new Set<number>();
+    return v.map((p, i) => {
+      const f = new Fields(p as Record<string, unknown>, `${this.where}.${field}[${i}]`);
+      const policy = { index: f.int('index', undefined, 0, 999), name: f.string('name') };
+      if (!parsePolicyName(policy.name)) f.fail('name', 'replica-N or ec-K+M');
+      if (seen.has(policy.index)) f.fail('index', 'unique');
+      seen.add(policy.index);
+      return policy;
+    });
+  }
+}
+
+/** A policy name taken apart; undefined when it is not `replica-N` (1 ≤ N ≤ 10) or `ec-K+M`. */
+export function parsePolicyName(
+  name: string,
+): { kind: 'replica'; replicas: number } | { kind: 'ec'; k: number; m: number } | undefined {
+  let m = /^replica-(\d+)$/.exec(name);
+  if (m) {
+    const replicas = Number(m[1]);
+    return replicas >= 1 && replicas <= 10 ? { kind: 'replica', replicas } : undefined;
+  }
+  m = /^ec-(\d+)\+(\d+)$/.exec(name);
+  if (m) {
+    const k = Number(m[1]);
+    const parity = Number(m[2]);
+    return k >= 1 && k <= 24 && parity >= 1 && parity <= 6 ? { kind: 'ec', k, m: parity } : undefined;
+  }
+  return undefined;
+}
+
+function readJson(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ArcaError('InvalidConfig', `${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+  try {
+    const v = JSON.parse(text);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
+    return v;
+  } catch (err) {
+    throw new ArcaError('InvalidConfig', `${file}: not a JSON object: ${(err as Error).message}`);
+  }
+}
+
+/** Parses a storage node's config object (`where` names it in errors). */
+export function parseNodeConfig(obj: Record<string, unknown>, where = 'node config'): NodeConfig {
+  const f = new Fields(obj, where);
+  const w = f.object('workers');
+  const d = defaultWorkerConfig;
+  return {
+    bindIp: f.string('bindIp', '127.0.0.1'),
+    port: f.int('port', undefined, 0, 65535),
+    devicesDir: f.string('devicesDir'),
+    devices: f.strings('devices'),
+    ringDir: f.string('ringDir'),
+    policies: f.policies('policies'),
+    nodeTimeoutMs: f.int('nodeTimeoutMs', 10_000, 1),
+    reclaimAgeSec: f.int('reclaimAgeSec', 7 * 24 * 3600),
+    fsync: f.bool('fsync', true),
+    workers: {
+      replicatorIntervalSec: w.int('replicatorIntervalSec', d.replicatorIntervalSec),
+      updaterIntervalSec: w.int('updaterIntervalSec', d.updaterIntervalSec),
+      reconstructorIntervalSec: w.int('reconstructorIntervalSec', d.reconstructorIntervalSec),
+      auditorIntervalSec: w.int('auditorIntervalSec', d.auditorIntervalSec),
+      auditorBytesPerSec: w.int('auditorBytesPerSec', d.auditorBytesPerSec, 1),
+      expirerIntervalSec: w.int('expirerIntervalSec', d.expirerIntervalSec),
+    },
+  };
+}
+
+/** Parses a proxy's config object (`where` names it in errors). */
+export function parseProxyConfig(obj: Record<string, unknown>, where = 'proxy config'): ProxyConfig {
+  const f = new Fields(obj, where);
+  const policies = f.policies('policies');
+  const defaultPolicy = f.string('defaultPolicy', policies[0].name);
+  if (!policies.some((p) => p.name === defaultPolicy)) {
+    throw new ArcaError('InvalidConfig', `${where}: field "defaultPolicy" names no configured policy`, { field: 'defaultPolicy' });
+  }
+  return {
+    bindIp: f.string('bindIp', '127.0.0.1'),
+    port: f.int('port', undefined, 0, 65535),
+    glancePort: f.optionalInt('glancePort', 0, 65535),
+    ringDir: f.string('ringDir'),
+    policies,
+    defaultPolicy,
+    region: f.string('region', 'us-east-1'),
+    rootAccessKey: f.string('rootAccessKey'),
+    rootSecretKey: f.string('rootSecretKey'),
+    connTimeoutMs: f.int('connTimeoutMs', 2_000, 1),
+    nodeTimeoutMs: f.int('nodeTimeoutMs', 10_000, 1),
+    bucketCacheTtlMs: f.int('bucketCacheTtlMs', 5_000),
+    virtualHostDomains: f.strings('virtualHostDomains', []),
+  };
+}
+
+/** Loads and parses a node config file. */
+export function loadNodeConfig(file: string): NodeConfig {
+  return parseNodeConfig(readJson(file), file);
+}
+
+/** Loads and parses a proxy config file. */
+export function loadProxyConfig(file: string): ProxyConfig {
+  return parseProxyConfig(readJson(file), file);
+}
+
+/** File name of a ring inside the ring directory. */
+export function ringFileName(kind: 'account' | 'container' | { policyIndex: number }): string {
+  if (kind === 'account' || kind === 'container') return `${kind}.ring.json.gz`;
+  return kind.policyIndex === 0 ? 'object.ring.json.gz' : `object-${kind.policyIndex}.ring.json.gz`;
+}

@@ -1,0 +1,33 @@
+/**
+ * Domain errors raised inside Arca. Each has a stable `code`; the API layers (S3, Glance, Swift) map codes
+ * to their own protocol errors at the edge. Anything that is not an ArcaError is an internal error there.
+ */
+export type ArcaErrorCode =
+  | 'NotFound'
+  | 'Conflict'
+  | 'PreconditionFailed'
+  | 'InsufficientReplicas' // a write or read could not reach its quorum
+  | 'BadDigest' // the body did not match a digest the client supplied
+  | 'BadRequest'
+  | 'ClientAborted' // the client went away before the body was complete
+  | 'Timeout'
+  | 'InvalidConfig'
+  | 'InvalidRing'
+  | 'Internal';
+
+/** An error with a stable code; `detail` carries machine-readable context for the edge to use. */
+export class ArcaError extends Error {
+  constructor(
+    readonly code: ArcaErrorCode,
+    message: string,
+    readonly detail: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'ArcaError';
+  }
+}
+
+/** True when `err` is an ArcaError with one of the given codes. */
+export function isArcaError(err: unknown, ...codes: ArcaErrorCode[]): err is ArcaError {
+  return err instanceof ArcaError && (codes.length === 0 || codes.includes(err.code));
+}

@@ -1,0 +1,186 @@
+/**
+ * The internal protocol between proxies and storage nodes (and between storage nodes): paths, headers and
+ * the JSON shapes they carry. Both sides import this one definition; nothing else knows the wire format.
+ *
+ * Object server  `/o/{device}/{partition}/{account}/{bucket}/{key}`   (each name part encodeURIComponent'd)
+ * Listing server `/l/{device}/{partition}/{account}`                    account listing (its buckets)
+ *                `/l/{device}/{partition}/{account}/{bucket}`           container listing (its objects)
+ * Health         `GET /healthcheck` → 200 `OK`
+ *
+ * Object server (policy index in `x-backend-storage-policy-index`, default 0):
+ *  PUT    headers: timestamp, meta (everything known before the body), container-updates; body chunked;
+ *         trailer `x-backend-footer` (what is known only after the body: etag, size, xxh64, checksums).
+ *         The node verifies `size` and `xxh64` of the bytes it received against the footer, writes
+ *         tmp → fsync → rename → fsync dir, updates its listing replicas, and answers 201. A request that ends
+ *         without the footer, or is aborted, leaves nothing behind. 409 (with the existing timestamp) when the
+ *         node already holds a newer or equal timestamp; 422 when size/xxh64 do not match; 507 when the device
+ *         is unusable.
+ *  GET/HEAD  200/206 with `x-backend-timestamp`, `x-backend-meta` (the whole ObjectMeta), Content-Length,
+ *         Content-Range; honours one `Range: bytes=…` as RFC 9110 does (end clamped; 416 when unsatisfiable,
+ *         with `Content-Range: bytes *\/size`). `x-backend-if-timestamp: TS` answers 412 unless the current
+ *         data file has exactly that timestamp. 404 when absent; a tombstone is a 404 with
+ *         `x-backend-timestamp` and `x-backend-deleted: 1`.
+ *  DELETE headers: timestamp, container-updates. Writes a tombstone when newer than what is there; 204 when a
+ *         live object was there, 404 when not (the tombstone is still written); 409 when what is there is newer.
+ *
+ * Listing server:
+ *  PUT    body `ListingCreate`: creates the listing, or revives a deleted one older than `ts`, merging `meta`
+ *         per key; 201 created, 202 when it already existed (meta still merged).
+ *  POST   body `ListingMetaUpdate`: merges metadata keys by timestamp; 204, 404 when there is no live listing.
+ *  POST ?rows  body `ListingRowsUpdate`: merges rows (newest ts per name wins) and keeps the stats; 204;
+ *         404 when there is no live listing; 409 with body `{conflicts: ListingRow[]}` when an `ifAbsent` row
+ *         met a live row (nothing of that row changed; the other rows were merged).
+ *  HEAD   204 with `x-backend-listing-info` (base64url JSON ListingInfo); 404 (+ deleted/timestamp headers).
+ *  GET    ?prefix=&delimiter=&marker=&end_marker=&limit=&reverse=1 → 200 JSON `ListingPage`; 404 if no listing.
+ *         Rows come in UTF-8 byte order of their names; deleted rows are never returned; with a delimiter, a
+ *         run of names sharing a prefix up to the delimiter is one `{subdir}` entry, found by seeking past it.
+ *  DELETE header timestamp: 204 when the listing was empty and is now deleted; 409 when it still has live
+ *         rows; 404 when there is none.
+ */
+import type { Timestamp } from './timestamp.js';
+
+/** Header names of the internal protocol (lower case, as Node presents them). */
+export const BackendHeader = {
+  timestamp: 'x-backend-timestamp',
+  policyIndex: 'x-backend-storage-policy-index',
+  meta: 'x-backend-meta',
+  footer: 'x-backend-footer',
+  containerUpdates: 'x-backend-container-updates',
+  deleted: 'x-backend-deleted',
+  ifTimestamp: 'x-backend-if-timestamp',
+  listingInfo: 'x-backend-listing-info',
+  fragmentIndex: 'x-backend-fragment-index',
+} as const;
+
+/** Where a storage node should send the listing update for an object it wrote. */
+export interface ContainerUpdateTarget {
+  ip: string;
+  port: number;
+  device: string;
+  partition: number;
+}
+
+/**
+ * Metadata stored with every object (or fragment archive) on a storage node. The node itself only relies on
+ * `name`, `ts`, `size`, `xxh64` and on the listing fields; everything else is the proxy's.
+ */
+export interface ObjectMeta {
+  /** `/account/bucket/key`, unencoded. */
+  name: string;
+  ts: Timestamp;
+  /** Bytes stored in this file (for EC: of the fragment archive). */
+  size: number;
+  /** XXH64 (hex, 16 digits) of the bytes stored in this file, checked by the auditor. */
+  xxh64: string;
+  /** S3 ETag without quotes (hex MD5, or `md5-N` for multipart). */
+  etag: string;
+  contentType: string;
+  /** Size of the whole object as a client sees it (differs from `size` for EC fragment archives). */
+  objectSize?: number;
+  /** Extra fields the listing row of this object carries (`ListingRow.value`). */
+  listing?: Record<string, unknown>;
+  /** Anything else the proxy keeps with the object (user metadata, checksums, content headers, …). */
+  [field: string]: unknown;
+}
+
+/** One row of a listing: an object in a container listing, a bucket in an account listing. */
+export interface ListingRow {
+  name: string;
+  ts: Timestamp;
+  deleted?: boolean;
+  /** Bytes this row counts in the listing's `bytesUsed`. */
+  size?: number;
+  etag?: string;
+  contentType?: string;
+  /** Free-form extra data of the row. */
+  value?: Record<string, unknown>;
+}
+
+/** A listing page entry: a row, or a common prefix when a delimiter was given. */
+export type ListingEntry = ListingRow | { subdir: string };
+
+export interface ListingInfo {
+  createdTs: Timestamp;
+  /** Set when the listing was deleted at that time (and not revived since). */
+  deletedTs?: Timestamp;
+  /** Listing metadata, each key the value of its newest write. */
+  meta: Record<string, unknown>;
+  objectCount: number;
+  bytesUsed: number;
+}
+
+export interface ListingCreate {
+  ts: Timestamp;
+  meta?: Record<string, unknown>;
+}
+
+export interface ListingMetaUpdate {
+  ts: Timestamp;
+  /** Keys to set; a value of `null` removes the key. */
+  meta: Record<string, unknown>;
+}
+
+export interface ListingRowsUpdate {
+  rows: Array<ListingRow & { ifAbsent?: boolean }>;
+}
+
+export interface ListingPage {
+  info: ListingInfo;
+  entries: ListingEntry[];
+  /** True when `limit` cut the page short (more entries follow the last one). */
+  truncated: boolean;
+}
+
+/** Path of an object on the object server. */
+export function objectPath(device: string, partition: number, account: string, bucket: string, key: string): string {
+  return `/o/${encodeURIComponent(device)}/${partition}/${encodeURIComponent(account)}/${encodeURIComponent(bucket)}/${encodeURIComponent(key)}`;
+}
+
+/** Path of an account listing (`bucket` undefined) or container listing on the listing server. */
+export function listingPath(device: string, partition: number, account: string, bucket?: string): string {
+  const base = `/l/${encodeURIComponent(device)}/${partition}/${encodeURIComponent(account)}`;
+  return bucket === undefined ? base : `${base}/${encodeURIComponent(bucket)}`;
+}
+
+export type ParsedBackendPath =
+  | { kind: 'object'; device: string; partition: number; account: string; bucket: string; key: string }
+  | { kind: 'listing'; device: string; partition: number; account: string; bucket?: string }
+  | { kind: 'healthcheck' };
+
+/** Parses a backend request path (without query); undefined when it is not one of ours. */
+export function parseBackendPath(path: string): ParsedBackendPath | undefined {
+  if (path === '/healthcheck') return { kind: 'healthcheck' };
+  const parts = path.split('/');
+  // ['', 'o'|'l', device, partition, account, bucket?, key?]
+  if (parts[0] !== '' || parts.length < 5) return undefined;
+  let decoded: string[];
+  try {
+    decoded = parts.slice(2).map((p) => decodeURIComponent(p));
+  } catch {
+    return undefined;
+  }
+  const [device, partText, account, bucket, key] = decoded;
+  const partition = Number(partText);
+  if (!device || !Number.isInteger(partition) || partition < 0 || !account) return undefined;
+  if (parts[1] === 'o' && parts.length === 7 && bucket && key !== undefined && key !== '') {
+    return { kind: 'object', device, partition, account, bucket, key };
+  }
+  if (parts[1] === 'l' && parts.length === 5) return { kind: 'listing', device, partition, account };
+  if (parts[1] === 'l' && parts.length === 6 && bucket) return { kind: 'listing', device, partition, account, bucket };
+  return undefined;
+}
+
+/** Encodes a JSON value for a header (base64url). */
+export function encodeHeaderJson(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** Decodes a header made by `encodeHeaderJson`; undefined when absent or malformed. */
+export function decodeHeaderJson<T>(header: string | string[] | undefined): T | undefined {
+  if (typeof header !== 'string' || header === '') return undefined;
+  try {
+    return JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
