@@ -6,6 +6,7 @@ export type ArcaErrorCode =
   | 'NotFound'
   | 'Conflict'
   | 'PreconditionFailed'
+  | 'RangeNotSatisfiable' // detail.size holds the object size
   | 'InsufficientReplicas' // a write or read could not reach its quorum
   | 'BadDigest' // the body did not match a digest the client supplied
   | 'BadRequest'

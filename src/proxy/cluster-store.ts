@@ -1,0 +1,200 @@
+/**
+ * The ObjectStore of a cluster: buckets live in listings on the container ring (one global bucket registry
+ * in the system account, one container listing per bucket, one account listing per owner), objects go
+ * through the bucket's storage policy.
+ */
+import { ArcaError } from '../common/errors.js';
+import type { Timestamp, TimestampSource } from '../common/timestamp.js';
+import { BackendHeader, decodeHeaderJson, type ListingInfo, type ListingPage, type ListingRow, type ObjectMeta } from '../common/wire.js';
+import type { ListingClient } from './listings.js';
+import type {
+  BucketInfo,
+  BucketSummary,
+  CreateBucketOutcome,
+  GetObjectResult,
+  ListObjectsOptions,
+  ListObjectsPage,
+  ObjectInfo,
+  ObjectStore,
+  PutObjectInput,
+  RangeSpec,
+} from './object-store.js';
+import type { ObjectTarget, StoragePolicy } from './policies/policy.js';
+import type { PolicyRegistry } from './policies/registry.js';
+
+/** The account that holds Arca's own data (the bucket registry, users, …). */
+export const systemAccount = '.arca';
+/** The listing that maps every bucket name to its owner and policy. */
+const registryBucket = 'buckets';
+
+export interface ClusterStoreOptions {
+  listings: ListingClient;
+  policies: PolicyRegistry;
+  defaultPolicy: string;
+  timestamps: TimestampSource;
+  /** How long a bucket lookup is cached (ms). */
+  bucketCacheTtlMs: number;
+}
+
+/** Fields of ObjectMeta that are the store's own, not the dialect's. */
+const internalFields = new Set(['name', 'ts', 'size', 'xxh64', 'etag', 'contentType', 'objectSize', 'listing']);
+
+function toObjectInfo(bucket: string, key: string, m: ObjectMeta): ObjectInfo {
+  const meta: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) if (!internalFields.has(k)) meta[k] = v;
+  return { bucket, key, ts: m.ts, size: m.objectSize ?? m.size, etag: m.etag, contentType: m.contentType, meta };
+}
+
+export class ClusterStore implements ObjectStore {
+  private readonly cache = new Map<string, { info: BucketInfo; expires: number }>();
+  private registryReady = false;
+
+  constructor(private readonly opts: ClusterStoreOptions) {}
+
+  private policyOf(bucket: BucketInfo): StoragePolicy {
+    const policy = this.opts.policies.get(bucket.policy);
+    if (!policy) throw new ArcaError('Internal', `bucket ${bucket.name} uses unknown policy ${bucket.policy}`);
+    return policy;
+  }
+
+  private target(bucket: BucketInfo, key: string): ObjectTarget {
+    return { account: bucket.account, bucket: bucket.name, key, containerUpdates: this.opts.listings.updateTargets(bucket.account, bucket.name) };
+  }
+
+  private async ensureListing(account: string, bucket: string | undefined, ts: Timestamp, meta?: Record<string, unknown>): Promise<void> {
+    await this.opts.listings.write(account, bucket, { method: 'PUT', body: { ts, meta } });
+  }
+
+  async createBucket(account: string, name: string, opts: { policy?: string; meta?: Record<string, unknown> } = {}): Promise<CreateBucketOutcome> {
+    const policy = opts.policy ?? this.opts.defaultPolicy;
+    if (!this.opts.policies.get(policy)) throw new ArcaError('BadRequest', `unknown storage policy "${policy}"`, { policy });
+    const { listings, timestamps } = this.opts;
+    if (!this.registryReady) {
+      await this.ensureListing(systemAccount, registryBucket, timestamps.next());
+      this.registryReady = true;
+    }
+    let ts = timestamps.next();
+    let outcome: CreateBucketOutcome = 'created';
+    let effectivePolicy = policy;
+    const replies = await listings.write(systemAccount, registryBucket, {
+      method: 'POST',
+      query: { rows: '' },
+      body: { rows: [{ name, ts, ifAbsent: true, value: { owner: account, policy } }] },
+    });
+    for (const r of replies) {
+      if (r.status !== 409) continue;
+      const existing = (JSON.parse(r.body.toString()) as { conflicts: ListingRow[] }).conflicts[0];
+      if (existing?.value?.owner !== account) return 'taken';
+      outcome = 'already-owned';
+      ts = existing.ts;
+      effectivePolicy = String(existing.value.policy);
+    }
+    // Creating the bucket's own listing and its row in the owner's account listing is idempotent, so a
+    // repeated create also repairs a create that failed half way.
+    await this.ensureListing(account, name, ts, outcome === 'created' ? { ...opts.meta, policy: effectivePolicy, owner: account } : undefined);
+    await this.ensureListing(account, undefined, ts);
+    await listings.write(account, undefined, { method: 'POST', query: { rows: '' }, body: { rows: [{ name, ts, value: { policy: effectivePolicy } }] } });
+    this.cache.delete(name);
+    return outcome;
+  }
+
+  async getBucket(name: string): Promise<BucketInfo | undefined> {
+    const cached = this.cache.get(name);
+    if (cached && cached.expires > Date.now()) return cached.info;
+    const reply = await this.opts.listings.read(systemAccount, registryBucket, { method: 'GET', query: { prefix: name, limit: 1 } });
+    if (reply.status === 404) return undefined;
+    const row = (JSON.parse(reply.body.toString()) as ListingPage).entries[0];
+    if (!row || !('name' in row) || row.name !== name || !row.value) return undefined;
+    const owner = String(row.value.owner);
+    const head = await this.opts.listings.read(owner, name, { method: 'HEAD' });
+    const listing = decodeHeaderJson<ListingInfo>(head.headers[BackendHeader.listingInfo]);
+    if (head.status === 404 || !listing) return undefined;
+    const info: BucketInfo = { name, account: owner, policy: String(row.value.policy), createdTs: row.ts, meta: listing.meta };
+    this.cache.set(name, { info, expires: Date.now() + this.opts.bucketCacheTtlMs });
+    return info;
+  }
+
+  async updateBucketMeta(bucket: BucketInfo, meta: Record<string, unknown>): Promise<void> {
+    const replies = await this.opts.listings.write(bucket.account, bucket.name, { method: 'POST', body: { ts: this.opts.timestamps.next(), meta } });
+    this.cache.delete(bucket.name);
+    if (replies.every((r) => r.status === 404)) throw new ArcaError('NotFound', `bucket ${bucket.name} is gone`);
+  }
+
+  async bucketStats(bucket: BucketInfo): Promise<{ objectCount: number; bytesUsed: number }> {
+    const head = await this.opts.listings.read(bucket.account, bucket.name, { method: 'HEAD' });
+    const info = decodeHeaderJson<ListingInfo>(head.headers[BackendHeader.listingInfo]);
+    return { objectCount: info?.objectCount ?? 0, bytesUsed: info?.bytesUsed ?? 0 };
+  }
+
+  async deleteBucket(bucket: BucketInfo): Promise<'deleted' | 'not-empty'> {
+    const { listings, timestamps } = this.opts;
+    if ((await this.bucketStats(bucket)).objectCount > 0) return 'not-empty';
+    const ts = timestamps.next();
+    const replies = await listings.write(bucket.account, bucket.name, { method: 'DELETE', headers: { [BackendHeader.timestamp]: ts } });
+    this.cache.delete(bucket.name);
+    if (replies.some((r) => r.status === 409)) return 'not-empty';
+    const tombstone = { rows: [{ name: bucket.name, ts, deleted: true }] };
+    await listings.write(systemAccount, registryBucket, { method: 'POST', query: { rows: '' }, body: tombstone });
+    await listings.write(bucket.account, undefined, { method: 'POST', query: { rows: '' }, body: tombstone });
+    this.cache.delete(bucket.name);
+    return 'deleted';
+  }
+
+  async listBuckets(account: string): Promise<BucketSummary[]> {
+    const out: BucketSummary[] = [];
+    let marker: string | undefined;
+    for (;;) {
+      const reply = await this.opts.listings.read(account, undefined, { method: 'GET', query: { marker, limit: 10000 } });
+      if (reply.status === 404) return out;
+      const page = JSON.parse(reply.body.toString()) as ListingPage;
+      for (const e of page.entries) if ('name' in e) out.push({ name: e.name, createdTs: e.ts });
+      if (!page.truncated || page.entries.length === 0) return out;
+      marker = out[out.length - 1].name;
+    }
+  }
+
+  async putObject(bucket: BucketInfo, key: string, input: PutObjectInput): Promise<ObjectInfo> {
+    const meta = await this.policyOf(bucket).put(this.target(bucket, key), {
+      ts: this.opts.timestamps.next(),
+      body: input.body,
+      meta: { ...input.meta, contentType: input.contentType, ...(input.listing ? { listing: input.listing } : {}) },
+      finish: async (info) => {
+        const f = await input.finish(info);
+        const listing = input.listing || f.listing ? { ...input.listing, ...f.listing } : undefined;
+        return { ...f.meta, etag: f.etag, ...(listing ? { listing } : {}) };
+      },
+    });
+    return toObjectInfo(bucket.name, key, meta);
+  }
+
+  async headObject(bucket: BucketInfo, key: string): Promise<ObjectInfo | undefined> {
+    const meta = await this.policyOf(bucket).head(this.target(bucket, key));
+    return meta && toObjectInfo(bucket.name, key, meta);
+  }
+
+  async getObject(bucket: BucketInfo, key: string, opts: { range?: RangeSpec } = {}): Promise<GetObjectResult | undefined> {
+    const read = await this.policyOf(bucket).get(this.target(bucket, key), opts.range);
+    return read && { info: toObjectInfo(bucket.name, key, read.meta), body: read.body, range: read.range };
+  }
+
+  deleteObject(bucket: BucketInfo, key: string): Promise<{ existed: boolean }> {
+    return this.policyOf(bucket).delete(this.target(bucket, key), this.opts.timestamps.next());
+  }
+
+  async listObjects(bucket: BucketInfo, opts: ListObjectsOptions): Promise<ListObjectsPage> {
+    const reply = await this.opts.listings.read(bucket.account, bucket.name, {
+      method: 'GET',
+      query: { prefix: opts.prefix || undefined, delimiter: opts.delimiter || undefined, marker: opts.marker || undefined, limit: opts.limit },
+    });
+    if (reply.status === 404) throw new ArcaError('NotFound', `bucket ${bucket.name} is gone`);
+    const page = JSON.parse(reply.body.toString()) as ListingPage;
+    return {
+      truncated: page.truncated,
+      entries: page.entries.map((e) =>
+        'subdir' in e
+          ? { prefix: e.subdir }
+          : { key: e.name, ts: e.ts, size: e.size ?? 0, etag: e.etag ?? '', contentType: e.contentType ?? '', listing: e.value },
+      ),
+    };
+  }
+}

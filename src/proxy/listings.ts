@@ -1,0 +1,105 @@
+/**
+ * Client of the listing replicas (account and container listings), placed by the account and container
+ * rings. Writes go to every replica (a handoff stands in for one that cannot be reached) and succeed at a
+ * majority; reads take the first replica that knows the listing.
+ */
+import { ArcaError } from '../common/errors.js';
+import { type ContainerUpdateTarget, listingPath } from '../common/wire.js';
+import type { NodeClient, NodeReply } from './node-client.js';
+import { candidates, type ClusterRings, type PlacementRing, type RingDevice, ringPath } from './placement.js';
+
+export interface ListingCall {
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
+  query?: Record<string, string | number | undefined>;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+function queryString(q: ListingCall['query']): string {
+  if (!q) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(q)) {
+    if (v === undefined) continue;
+    parts.push(v === '' ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+export class ListingClient {
+  constructor(
+    private readonly rings: ClusterRings,
+    private readonly client: NodeClient,
+  ) {}
+
+  private place(account: string, bucket?: string): { ring: PlacementRing; part: number } {
+    const ring = bucket === undefined ? this.rings.account : this.rings.container;
+    return { ring, part: ring.partition(ringPath(account, bucket)) };
+  }
+
+  private send(dev: RingDevice, part: number, account: string, bucket: string | undefined, call: ListingCall): Promise<NodeReply> {
+    const body = call.body === undefined ? undefined : JSON.stringify(call.body);
+    const headers = { ...call.headers };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    return this.client.request(dev, {
+      method: call.method,
+      path: listingPath(dev.device, part, account, bucket) + queryString(call.query),
+      headers,
+      body,
+    });
+  }
+
+  /** The listing replicas an object server should update for objects of this bucket. */
+  updateTargets(account: string, bucket: string): ContainerUpdateTarget[] {
+    const { ring, part } = this.place(account, bucket);
+    return ring.primaries(part).map((d) => ({ ip: d.ip, port: d.port, device: d.device, partition: part }));
+  }
+
+  /**
+   * Sends a write to every replica; resolves with the replies that arrived (a handoff replaces a replica that
+   * could not be reached). Throws InsufficientReplicas when fewer than a majority answered below 500.
+   */
+  async write(account: string, bucket: string | undefined, call: ListingCall): Promise<NodeReply[]> {
+    const { ring, part } = this.place(account, bucket);
+    const spares = ring.handoffs(part)[Symbol.iterator]();
+    const one = async (dev: RingDevice): Promise<NodeReply | undefined> => {
+      for (let tries = 0; tries <= ring.replicaCount; tries++) {
+        try {
+          const reply = await this.send(dev, part, account, bucket, call);
+          if (reply.status < 500) return reply;
+        } catch {
+          // try a handoff
+        }
+        const next = spares.next();
+        if (next.done) return undefined;
+        dev = next.value;
+      }
+      return undefined;
+    };
+    const replies = (await Promise.all(ring.primaries(part).map(one))).filter((r): r is NodeReply => r !== undefined);
+    const quorum = Math.floor(ring.replicaCount / 2) + 1;
+    if (replies.length < quorum) {
+      throw new ArcaError('InsufficientReplicas', `${replies.length} of ${ring.replicaCount} listing replicas answered`);
+    }
+    return replies;
+  }
+
+  /**
+   * Reads from the replicas in turn until one answers 2xx; resolves with that reply, or with a 404 when every
+   * replica that answered said 404. Throws InsufficientReplicas when none answered.
+   */
+  async read(account: string, bucket: string | undefined, call: ListingCall): Promise<NodeReply> {
+    const { ring, part } = this.place(account, bucket);
+    let notFound: NodeReply | undefined;
+    for (const dev of candidates(ring, part, ring.replicaCount)) {
+      try {
+        const reply = await this.send(dev, part, account, bucket, call);
+        if (reply.status >= 200 && reply.status < 300) return reply;
+        if (reply.status === 404) notFound ??= reply;
+      } catch {
+        // next replica
+      }
+    }
+    if (notFound) return notFound;
+    throw new ArcaError('InsufficientReplicas', `no listing replica of ${ringPath(account, bucket)} answered`);
+  }
+}

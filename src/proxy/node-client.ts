@@ -1,0 +1,181 @@
+/**
+ * HTTP client for the storage nodes' internal API: one keep-alive agent per proxy, connect and idle
+ * timeouts, and the three shapes of exchange the policies need — a small request with a buffered reply, a
+ * streamed read, and a streamed write that ends with trailers.
+ */
+import http from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { ArcaError } from '../common/errors.js';
+
+/** Where a storage node listens (a ring device carries these). */
+export interface NodeAddress {
+  ip: string;
+  port: number;
+}
+
+export interface NodeReply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface NodeRequest {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: Buffer | string;
+}
+
+/** An object write streaming to one node. */
+export interface NodeUpload {
+  readonly node: NodeAddress;
+  /** Writes a chunk; false means wait for `drained()`. */
+  write(chunk: Buffer): boolean;
+  drained(): Promise<void>;
+  /** Ends the body with trailers and waits for the node's reply. */
+  finish(trailers: Record<string, string>): Promise<NodeReply>;
+  /** Drops the upload: the node discards what it got. */
+  abort(): void;
+  /** Set once the upload failed (the connection broke or the node answered early). */
+  readonly failed: Error | undefined;
+}
+
+export interface NodeClientOptions {
+  connTimeoutMs: number;
+  nodeTimeoutMs: number;
+}
+
+export class NodeClient {
+  readonly agent: http.Agent;
+
+  constructor(private readonly opts: NodeClientOptions) {
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' });
+  }
+
+  /** Closes idle connections (process shutdown, tests). */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private open(node: NodeAddress, method: string, path: string, headers: Record<string, string>): http.ClientRequest {
+    const req = http.request({ host: node.ip, port: node.port, method, path, headers, agent: this.agent });
+    req.setTimeout(this.opts.nodeTimeoutMs, () => {
+      req.destroy(new ArcaError('Timeout', `node ${node.ip}:${node.port} silent for ${this.opts.nodeTimeoutMs} ms`));
+    });
+    return req;
+  }
+
+  /** Resolves once the request's socket is connected; rejects after the connect timeout or on error. */
+  private connected(req: http.ClientRequest, node: NodeAddress): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const fail = (err: Error) => reject(err);
+      req.once('error', fail);
+      req.once('socket', (socket) => {
+        if (!socket.connecting) {
+          req.off('error', fail);
+          resolve();
+          return;
+        }
+        const timer = setTimeout(() => {
+          req.destroy(new ArcaError('Timeout', `node ${node.ip}:${node.port} did not accept a connection in ${this.opts.connTimeoutMs} ms`));
+        }, this.opts.connTimeoutMs);
+        socket.once('connect', () => {
+          clearTimeout(timer);
+          req.off('error', fail);
+          resolve();
+        });
+        socket.once('close', () => clearTimeout(timer));
+      });
+    });
+  }
+
+  /** Sends a small request and buffers the whole reply. */
+  async request(node: NodeAddress, r: NodeRequest): Promise<NodeReply> {
+    const headers = { ...r.headers };
+    if (r.body !== undefined) headers['content-length'] = String(Buffer.byteLength(r.body));
+    const req = this.open(node, r.method, r.path, headers);
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      req.once('response', resolve);
+      req.once('error', reject);
+      req.end(r.body);
+    });
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.once('end', resolve);
+      res.once('error', reject);
+      res.once('aborted', () => reject(new ArcaError('Internal', `node ${node.ip}:${node.port} aborted its reply`)));
+    });
+    return { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) };
+  }
+
+  /** Starts a request whose reply body the caller streams; the caller must consume or destroy it. */
+  stream(node: NodeAddress, r: NodeRequest): Promise<IncomingMessage> {
+    const req = this.open(node, r.method, r.path, r.headers ?? {});
+    return new Promise((resolve, reject) => {
+      req.once('response', (res) => {
+        // The idle timeout keeps guarding the body while it streams.
+        resolve(res);
+      });
+      req.once('error', reject);
+      req.end(r.body);
+    });
+  }
+
+  /** Opens a chunked upload with trailers; resolves once the node's connection is up. */
+  async upload(node: NodeAddress, path: string, headers: Record<string, string>): Promise<NodeUpload> {
+    const req = this.open(node, 'PUT', path, { ...headers, 'transfer-encoding': 'chunked', trailer: 'x-backend-footer' });
+    let failed: Error | undefined;
+    let early: IncomingMessage | undefined;
+    const reply = new Promise<NodeReply>((resolve, reject) => {
+      req.once('response', (res) => {
+        early = res;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.once('error', reject);
+      });
+      req.once('error', (err) => {
+        failed ??= err;
+        reject(err);
+      });
+    });
+    reply.catch(() => {}); // observed through finish() or `failed`
+    await this.connected(req, node);
+    req.flushHeaders();
+    return {
+      node,
+      write: (chunk) => {
+        if (failed || early) return true;
+        return req.write(chunk);
+      },
+      drained: () =>
+        failed || early || !req.writableNeedDrain
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              const done = () => {
+                req.off('drain', done);
+                req.off('close', done);
+                resolve();
+              };
+              req.once('drain', done);
+              req.once('close', done);
+            }),
+      finish: async (trailers) => {
+        if (failed) throw failed;
+        if (!early) {
+          req.addTrailers(trailers);
+          req.end();
+        }
+        return reply;
+      },
+      abort: () => {
+        failed ??= new ArcaError('ClientAborted', 'upload aborted');
+        req.destroy(failed);
+      },
+      get failed() {
+        return failed ?? (early ? new ArcaError('Internal', `node answered ${early.statusCode} before the body ended`) : undefined);
+      },
+    };
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * ObjectStore: the one interface through which the API dialects (S3, Glance, Swift, hooks) reach storage.
+ * Behind it sit the storage policies, the rings and the storage-node clients; nothing here speaks HTTP to
+ * clients or knows a dialect's error codes. Absence is a value (`undefined`), failures are ArcaErrors.
+ */
+import type { Readable } from 'node:stream';
+import type { Timestamp } from '../common/timestamp.js';
+
+/** A bucket as the proxy knows it: who owns it, how its objects are stored, and its settings. */
+export interface BucketInfo {
+  name: string;
+  /** The owning account. */
+  account: string;
+  /** Storage policy name (`replica-3`, `ec-8+4`, …). */
+  policy: string;
+  createdTs: Timestamp;
+  /** Bucket settings (ACL, CORS, tags, location, …), each key the newest value written. */
+  meta: Record<string, unknown>;
+}
+
+/** A bucket in an account's bucket list. */
+export interface BucketSummary {
+  name: string;
+  createdTs: Timestamp;
+}
+
+/** Everything known about one stored object version. */
+export interface ObjectInfo {
+  bucket: string;
+  key: string;
+  /** The version's timestamp; Last-Modified derives from it. */
+  ts: Timestamp;
+  /** Size in bytes as a client sees it. */
+  size: number;
+  /** ETag without quotes. */
+  etag: string;
+  contentType: string;
+  /** Everything else kept with the object by the dialect that wrote it (user metadata, headers, checksums). */
+  meta: Record<string, unknown>;
+}
+
+/** An object in a listing page. */
+export interface ObjectSummary {
+  key: string;
+  ts: Timestamp;
+  size: number;
+  etag: string;
+  contentType: string;
+  /** Extra listing fields the writer asked to keep (`PutObjectInput.listing`). */
+  listing?: Record<string, unknown>;
+}
+
+/** What a writer learns only once the whole body has streamed through. */
+export interface PutFinish {
+  etag: string;
+  /** Metadata known only at the end (checksums, …), merged over `PutObjectInput.meta`. */
+  meta?: Record<string, unknown>;
+  listing?: Record<string, unknown>;
+}
+
+export interface PutObjectInput {
+  /** The object bytes; the store reads it exactly once, with backpressure. */
+  body: Readable;
+  contentType: string;
+  /** Metadata known before the body (user metadata, content headers, …). */
+  meta?: Record<string, unknown>;
+  /** Extra fields for the object's listing row. */
+  listing?: Record<string, unknown>;
+  /**
+   * Called once the body has ended and before anything is committed, with the byte count; returns what is
+   * known only then (the ETag above all). Throwing aborts the write: nothing becomes visible.
+   */
+  finish(info: { size: number }): PutFinish | Promise<PutFinish>;
+}
+
+/** A byte range as a client asks for it, before the object size is known. */
+export type RangeSpec = { start: number; end?: number } | { suffix: number };
+
+export interface GetObjectResult {
+  info: ObjectInfo;
+  /** The bytes: the whole object, or the resolved `range`. */
+  body: Readable;
+  /** The inclusive byte range served, when a range was asked for and satisfiable. */
+  range?: { start: number; end: number };
+}
+
+export interface ListObjectsOptions {
+  prefix?: string;
+  /** Rolls keys sharing a prefix up to the delimiter into one common prefix. Empty means none. */
+  delimiter?: string;
+  /** Entries strictly after this name. */
+  marker?: string;
+  /** At most this many entries (objects plus common prefixes). */
+  limit: number;
+}
+
+export interface ListObjectsPage {
+  entries: Array<ObjectSummary | { prefix: string }>;
+  /** True when more entries follow the last one. */
+  truncated: boolean;
+}
+
+export type CreateBucketOutcome = 'created' | 'already-owned' | 'taken';
+
+export interface ObjectStore {
+  /** Creates a bucket for `account`; bucket names are one namespace across all accounts. */
+  createBucket(account: string, name: string, opts?: { policy?: string; meta?: Record<string, unknown> }): Promise<CreateBucketOutcome>;
+  getBucket(name: string): Promise<BucketInfo | undefined>;
+  /** Sets (or with `null`, removes) bucket settings. */
+  updateBucketMeta(bucket: BucketInfo, meta: Record<string, unknown>): Promise<void>;
+  /** Deletes an empty bucket; `'not-empty'` when objects remain. */
+  deleteBucket(bucket: BucketInfo): Promise<'deleted' | 'not-empty'>;
+  listBuckets(account: string): Promise<BucketSummary[]>;
+  /** Object and byte counts of a bucket (as its listing knows them). */
+  bucketStats(bucket: BucketInfo): Promise<{ objectCount: number; bytesUsed: number }>;
+
+  putObject(bucket: BucketInfo, key: string, input: PutObjectInput): Promise<ObjectInfo>;
+  headObject(bucket: BucketInfo, key: string): Promise<ObjectInfo | undefined>;
+  /** Reads an object; a range that cannot be satisfied throws ArcaError `RangeNotSatisfiable` with `detail.size`. */
+  getObject(bucket: BucketInfo, key: string, opts?: { range?: RangeSpec }): Promise<GetObjectResult | undefined>;
+  /** Deletes an object (a tombstone); `existed` tells whether a live version was found. */
+  deleteObject(bucket: BucketInfo, key: string): Promise<{ existed: boolean }>;
+  listObjects(bucket: BucketInfo, opts: ListObjectsOptions): Promise<ListObjectsPage>;
+}

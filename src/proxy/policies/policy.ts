@@ -1,0 +1,49 @@
+/**
+ * Storage policies are strategies: each knows how to write, read and delete an object on its ring, and owns
+ * its quorums. The registry builds one per configured policy; the store picks the bucket's.
+ */
+import type { Readable } from 'node:stream';
+import type { ObjectMeta, ContainerUpdateTarget } from '../../common/wire.js';
+import type { Timestamp } from '../../common/timestamp.js';
+import type { RangeSpec } from '../object-store.js';
+
+/** One object as a policy addresses it. */
+export interface ObjectTarget {
+  account: string;
+  bucket: string;
+  key: string;
+  /** Listing replicas to update; the policy hands them out to the nodes it writes to. */
+  containerUpdates: ContainerUpdateTarget[];
+}
+
+export interface PolicyPutInput {
+  ts: Timestamp;
+  body: Readable;
+  /** Metadata known before the body. */
+  meta: Record<string, unknown>;
+  /** Called once the body has ended, before commit; returns metadata known only then. Throwing aborts. */
+  finish(info: { size: number }): Promise<Record<string, unknown>>;
+}
+
+export interface PolicyReadResult {
+  meta: ObjectMeta;
+  body: Readable;
+  range?: { start: number; end: number };
+}
+
+export interface StoragePolicy {
+  readonly name: string;
+  readonly index: number;
+  /** Writes the object; resolves with the committed metadata once the write quorum acknowledged it. */
+  put(target: ObjectTarget, input: PolicyPutInput): Promise<ObjectMeta>;
+  /** The newest live version's metadata, or undefined when the newest is a tombstone or nothing. */
+  head(target: ObjectTarget): Promise<ObjectMeta | undefined>;
+  get(target: ObjectTarget, range?: RangeSpec): Promise<PolicyReadResult | undefined>;
+  /** Writes a tombstone at `ts`; `existed` when some replica held a live version. */
+  delete(target: ObjectTarget, ts: Timestamp): Promise<{ existed: boolean }>;
+}
+
+/** Formats a RangeSpec as an HTTP Range header value. */
+export function rangeHeader(range: RangeSpec): string {
+  return 'suffix' in range ? `bytes=-${range.suffix}` : `bytes=${range.start}-${range.end ?? ''}`;
+}

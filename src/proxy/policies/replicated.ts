@@ -1,0 +1,271 @@
+/**
+ * `replica-N`: every object is written whole to the partition's N primaries in parallel (a handoff stands in
+ * for a primary that cannot be reached), acknowledged at a write quorum W = ⌊N/2⌋+1; reads consult
+ * R = N − W + 1 devices, so R + W > N and a read always meets at least one device of the last write.
+ */
+import type { IncomingMessage } from 'node:http';
+import { ArcaError, isArcaError } from '../../common/errors.js';
+import { compareTimestamps, type Timestamp } from '../../common/timestamp.js';
+import { BackendHeader, decodeHeaderJson, encodeHeaderJson, type ObjectMeta, objectPath } from '../../common/wire.js';
+import { createXxh64 } from '../../common/xxh64.js';
+import type { NodeClient, NodeUpload } from '../node-client.js';
+import type { RangeSpec } from '../object-store.js';
+import { candidates, type ClusterRings, type PlacementRing, type RingDevice, ringPath } from '../placement.js';
+import { type ObjectTarget, type PolicyPutInput, type PolicyReadResult, rangeHeader, type StoragePolicy } from './policy.js';
+
+/** What one device said about an object. */
+interface Probe {
+  dev: RingDevice;
+  status: number;
+  ts?: Timestamp;
+  meta?: ObjectMeta;
+  deleted: boolean;
+  /** Object size when the device refused the range (416). */
+  unsatisfiableSize?: number;
+  /** The body, when the probe was a GET that the device answered with data. */
+  stream?: IncomingMessage;
+  range?: { start: number; end: number };
+}
+
+/** Errors of the client's body stream that mean "the client went away". */
+function isClientGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error)?.message === 'aborted';
+}
+
+export class ReplicatedPolicy implements StoragePolicy {
+  readonly writeQuorum: number;
+  readonly readQuorum: number;
+
+  constructor(
+    readonly name: string,
+    readonly index: number,
+    readonly replicas: number,
+    private readonly rings: ClusterRings,
+    private readonly client: NodeClient,
+  ) {
+    this.writeQuorum = Math.floor(replicas / 2) + 1;
+    this.readQuorum = replicas - this.writeQuorum + 1;
+  }
+
+  private place(t: ObjectTarget): { ring: PlacementRing; part: number } {
+    const ring = this.rings.object(this.index);
+    return { ring, part: ring.partition(ringPath(t.account, t.bucket, t.key)) };
+  }
+
+  private path(dev: RingDevice, part: number, t: ObjectTarget): string {
+    return objectPath(dev.device, part, t.account, t.bucket, t.key);
+  }
+
+  async put(t: ObjectTarget, input: PolicyPutInput): Promise<ObjectMeta> {
+    const { ring, part } = this.place(t);
+    const spares = ring.handoffs(part)[Symbol.iterator]();
+    const meta = encodeHeaderJson(input.meta);
+    const open = async (dev: RingDevice, i: number): Promise<NodeUpload | undefined> => {
+      const headers = {
+        [BackendHeader.timestamp]: input.ts,
+        [BackendHeader.policyIndex]: String(this.index),
+        [BackendHeader.meta]: meta,
+        [BackendHeader.containerUpdates]: JSON.stringify([t.containerUpdates[i % t.containerUpdates.length]]),
+      };
+      for (let tries = 0; tries <= ring.replicaCount; tries++) {
+        try {
+          return await this.client.upload(dev, this.path(dev, part, t), headers);
+        } catch {
+          const next = spares.next();
+          if (next.done) return undefined;
+          dev = next.value;
+        }
+      }
+      return undefined;
+    };
+    const uploads = (await Promise.all(ring.primaries(part).map(open))).filter((u): u is NodeUpload => u !== undefined);
+    let live = uploads;
+    const checkQuorum = () => {
+      live = live.filter((u) => !u.failed);
+      if (live.length < this.writeQuorum) {
+        throw new ArcaError('InsufficientReplicas', `only ${live.length} of ${this.replicas} devices took the write`);
+      }
+    };
+    try {
+      checkQuorum();
+      const xxh = createXxh64();
+      let size = 0;
+      try {
+        for await (const chunk of input.body as AsyncIterable<Buffer>) {
+          size += chunk.length;
+          xxh.update(chunk);
+          let waits: Promise<void>[] | undefined;
+          for (const u of live) if (!u.write(chunk)) (waits ??= []).push(u.drained());
+          if (waits) await Promise.all(waits);
+          checkQuorum();
+        }
+      } catch (err) {
+        if (isClientGone(err)) throw new ArcaError('ClientAborted', 'the client went away during the upload');
+        throw err;
+      }
+      const finished = await input.finish({ size });
+      const footer = { ...finished, size, xxh64: xxh.digestHex() };
+      const trailers = { [BackendHeader.footer]: encodeHeaderJson(footer) };
+      const replies = await Promise.allSettled(live.map((u) => u.finish(trailers)));
+      const acks = replies.filter((r) => r.status === 'fulfilled' && r.value.status === 201).length;
+      if (acks < this.writeQuorum) {
+        const conflict = replies.some((r) => r.status === 'fulfilled' && r.value.status === 409);
+        throw new ArcaError(conflict ? 'Conflict' : 'InsufficientReplicas', `${acks} of ${this.replicas} devices committed the write`);
+      }
+      return { ...input.meta, ...footer, name: ringPath(t.account, t.bucket, t.key), ts: input.ts } as ObjectMeta;
+    } catch (err) {
+      for (const u of uploads) u.abort();
+      throw err;
+    }
+  }
+
+  private async headProbe(dev: RingDevice, part: number, t: ObjectTarget): Promise<Probe> {
+    const reply = await this.client.request(dev, {
+      method: 'HEAD',
+      path: this.path(dev, part, t),
+      headers: { [BackendHeader.policyIndex]: String(this.index) },
+    });
+    return this.probeOf(dev, reply.status, reply.headers);
+  }
+
+  private async getProbe(dev: RingDevice, part: number, t: ObjectTarget, range?: RangeSpec, ifTs?: Timestamp): Promise<Probe> {
+    const headers: Record<string, string> = { [BackendHeader.policyIndex]: String(this.index) };
+    if (range) headers.range = rangeHeader(range);
+    if (ifTs) headers[BackendHeader.ifTimestamp] = ifTs;
+    const res = await this.client.stream(dev, { method: 'GET', path: this.path(dev, part, t), headers });
+    const probe = this.probeOf(dev, res.statusCode ?? 0, res.headers);
+    if (probe.status === 200 || probe.status === 206) {
+      probe.stream = res;
+      const m = /^bytes (\d+)-(\d+)\//.exec(String(res.headers['content-range'] ?? ''));
+      if (probe.status === 206 && m) probe.range = { start: Number(m[1]), end: Number(m[2]) };
+    } else {
+      res.resume();
+    }
+    return probe;
+  }
+
+  private probeOf(dev: RingDevice, status: number, headers: Record<string, string | string[] | undefined>): Probe {
+    if (status >= 500 || (status !== 404 && status !== 200 && status !== 206 && status !== 416 && status !== 412)) {
+      throw new ArcaError('Internal', `device ${dev.ip}:${dev.port}/${dev.device} answered ${status}`);
+    }
+    const ts = headers[BackendHeader.timestamp] as string | undefined;
+    const probe: Probe = { dev, status, ts, deleted: headers[BackendHeader.deleted] === '1' };
+    if (status === 200 || status === 206) probe.meta = decodeHeaderJson<ObjectMeta>(headers[BackendHeader.meta]);
+    if (status === 416) {
+      const m = /\/(\d+)$/.exec(String(headers['content-range'] ?? ''));
+      probe.unsatisfiableSize = m ? Number(m[1]) : 0;
+    }
+    return probe;
+  }
+
+  /**
+   * Asks R devices (primaries first, then handoffs for any that fail) what they hold. The first asker reads
+   * with GET when `get` is given, so the common case — the first primary holds the newest — needs no
+   * second round trip.
+   */
+  private async collect(t: ObjectTarget, get?: { range?: RangeSpec }): Promise<{ probes: Probe[]; part: number }> {
+    const { ring, part } = this.place(t);
+    const it = candidates(ring, part, ring.replicaCount);
+    const probes: Probe[] = [];
+    let errors = 0;
+    const asker = async (asGet: boolean) => {
+      for (let n = it.next(); !n.done; n = it.next()) {
+        try {
+          const p = asGet ? await this.getProbe(n.value, part, t, get?.range) : await this.headProbe(n.value, part, t);
+          probes.push(p);
+          return;
+        } catch {
+          errors++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: this.readQuorum }, (_, i) => asker(i === 0 && get !== undefined)));
+    if (probes.length === 0 && errors > 0) {
+      throw new ArcaError('InsufficientReplicas', `no device of partition ${part} answered`);
+    }
+    return { probes, part };
+  }
+
+  private static newest(probes: Probe[]): Probe | undefined {
+    let best: Probe | undefined;
+    for (const p of probes) {
+      if (p.ts && (!best?.ts || compareTimestamps(p.ts, best.ts) > 0)) best = p;
+    }
+    return best;
+  }
+
+  async head(t: ObjectTarget): Promise<ObjectMeta | undefined> {
+    const { probes } = await this.collect(t);
+    const best = ReplicatedPolicy.newest(probes);
+    return best && !best.deleted ? best.meta : undefined;
+  }
+
+  async get(t: ObjectTarget, range?: RangeSpec): Promise<PolicyReadResult | undefined> {
+    const { probes, part } = await this.collect(t, { range });
+    const best = ReplicatedPolicy.newest(probes);
+    const drop = (keep?: Probe) => {
+      for (const p of probes) if (p !== keep) p.stream?.destroy();
+    };
+    if (!best || best.deleted) {
+      drop();
+      return undefined;
+    }
+    if (best.unsatisfiableSize !== undefined) {
+      drop();
+      throw new ArcaError('RangeNotSatisfiable', 'range not satisfiable', { size: best.unsatisfiableSize });
+    }
+    const serving = probes.find((p) => p.stream && p.ts === best.ts);
+    if (serving?.stream && serving.meta) {
+      drop(serving);
+      return { meta: serving.meta, body: serving.stream, range: serving.range };
+    }
+    drop();
+    // The device we read from holds an older version: read the newest from a device that has it.
+    for (const p of probes.filter((q) => q.ts === best.ts)) {
+      try {
+        const again = await this.getProbe(p.dev, part, t, range, best.ts);
+        if (again.stream && again.meta) return { meta: again.meta, body: again.stream, range: again.range };
+        if (again.unsatisfiableSize !== undefined) {
+          throw new ArcaError('RangeNotSatisfiable', 'range not satisfiable', { size: again.unsatisfiableSize });
+        }
+      } catch (err) {
+        if (isArcaError(err, 'RangeNotSatisfiable')) throw err;
+      }
+    }
+    throw new ArcaError('InsufficientReplicas', 'the newest version could not be read');
+  }
+
+  async delete(t: ObjectTarget, ts: Timestamp): Promise<{ existed: boolean }> {
+    const { ring, part } = this.place(t);
+    const spares = ring.handoffs(part)[Symbol.iterator]();
+    const send = async (dev: RingDevice, i: number): Promise<number | undefined> => {
+      for (let tries = 0; tries <= ring.replicaCount; tries++) {
+        try {
+          const reply = await this.client.request(dev, {
+            method: 'DELETE',
+            path: this.path(dev, part, t),
+            headers: {
+              [BackendHeader.timestamp]: ts,
+              [BackendHeader.policyIndex]: String(this.index),
+              [BackendHeader.containerUpdates]: JSON.stringify([t.containerUpdates[i % t.containerUpdates.length]]),
+            },
+          });
+          if (reply.status < 500) return reply.status;
+        } catch {
+          // fall through to a handoff
+        }
+        const next = spares.next();
+        if (next.done) return undefined;
+        dev = next.value;
+      }
+      return undefined;
+    };
+    const statuses = await Promise.all(ring.primaries(part).map(send));
+    const acks = statuses.filter((s) => s === 204 || s === 404 || s === 409).length;
+    if (acks < this.writeQuorum) {
+      throw new ArcaError('InsufficientReplicas', `${acks} of ${this.replicas} devices took the delete`);
+    }
+    return { existed: statuses.includes(204) };
+  }
+}
