@@ -1,0 +1,405 @@
+/**
+ * DiskFiles on a real file system, in Swift's layout:
+ * `<devicesDir>/<device>/objects[-N]/<partition>/<suffix>/<hash>/<timestamp>.data|.ts`. A version is written
+ * to `<device>/tmp/`, fsynced, renamed into its hash dir and the dir fsynced, so a crash leaves the old or the
+ * new version and never a torn one; older versions are unlinked only after that.
+ */
+import * as fs from 'node:fs';
+import { basename, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { ArcaError } from '../src/common/errors.js';
+import type { Timestamp } from '../src/common/timestamp.js';
+import type { ObjectMeta } from '../src/common/wire.js';
+import { encodeFooter, newestVersion, parseMeta, parseTrailer, trailerLength, versionFileName } from './data-file-format.js';
+import {
+  type ByteRange,
+  CorruptDataFileError,
+  type DataFile,
+  type DeleteOutcome,
+  DeviceUnavailableError,
+  type DiskFiles,
+  type DiskFileWriter,
+  hashOfName,
+  isSafeDeviceName,
+  type NewestFile,
+  type ObjectLocation,
+  objectsDirName,
+  type OpenedObject,
+  suffixOfHash,
+} from './disk-file.js';
+import {
+  closeFd,
+  fsyncCreated,
+  fsyncFd,
+  KeyedMutex,
+  mkdirTracked,
+  openFd,
+  fstatFd,
+  preadFull,
+  pwritevAll,
+  readdirIfExists,
+  tmpName,
+  unlinkIfExists,
+} from './fs-util.js';
+
+export interface FsDiskFilesOptions {
+  /** Directory holding one sub-directory per device. */
+  devicesDir: string;
+  /** Devices served; any other name is unavailable. */
+  devices: readonly string[];
+  /** fsync files and directories (off only for throwaway test clusters). */
+  fsync: boolean;
+  /** Data files up to this size are read whole by `open` (one pread serves footer and body). */
+  smallFileBytes?: number;
+  /** Tail read for larger files; a second pread follows only when the metadata is longer. */
+  tailReadBytes?: number;
+  /** Body bytes a writer buffers before writing them out (fewer, larger writes). */
+  writeBufferBytes?: number;
+}
+
+/** File-system errors that mean the device, not the request, is at fault. */
+const deviceErrorCodes = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EIO', 'ENOTDIR', 'ENXIO', 'ENODEV']);
+
+/** Swift-layout DiskFiles over the devices of one node. */
+export class FsDiskFiles implements DiskFiles {
+  readonly #devicesDir: string;
+  readonly #devices: ReadonlySet<string>;
+  readonly #sync: boolean;
+  readonly #smallFileBytes: number;
+  readonly #tailReadBytes: number;
+  readonly #writeBufferBytes: number;
+  /** Commits and deletes of one hash dir run one at a time, so "newest wins" is decided race-free. */
+  readonly #hashDirLocks = new KeyedMutex();
+
+  constructor(opts: FsDiskFilesOptions) {
+    this.#devicesDir = opts.devicesDir;
+    this.#devices = new Set(opts.devices);
+    this.#sync = opts.fsync;
+    this.#smallFileBytes = opts.smallFileBytes ?? 64 * 1024;
+    this.#tailReadBytes = opts.tailReadBytes ?? 4096;
+    this.#writeBufferBytes = opts.writeBufferBytes ?? 1024 * 1024;
+  }
+
+  /** Directory of a device (whether or not it is served). */
+  devicePath(device: string): string {
+    return join(this.#devicesDir, device);
+  }
+
+  /** The hash dir of an object. */
+  hashDir(location: ObjectLocation): string {
+    const hash = hashOfName(location.name);
+    return join(this.#partitionDir(location.device, location.policyIndex, location.partition), suffixOfHash(hash), hash);
+  }
+
+  /**
+   * Checks at startup that a device directory exists and is writable, creates its `tmp/` and clears what a
+   * crash left there. Throws DeviceUnavailableError naming the path.
+   */
+  async prepareDevice(device: string): Promise<void> {
+    const path = this.#checkedDevicePath(device);
+    try {
+      const st = await fs.promises.stat(path);
+      if (!st.isDirectory()) throw new DeviceUnavailableError(device, path, 'not a directory');
+      await fs.promises.access(path, fs.constants.W_OK | fs.constants.X_OK);
+      const tmp = join(path, 'tmp');
+      await fs.promises.mkdir(tmp, { recursive: true });
+      // Only this process writes here, so anything present at startup is an interrupted write.
+      for (const name of await fs.promises.readdir(tmp)) await unlinkIfExists(join(tmp, name));
+    } catch (err) {
+      if (err instanceof DeviceUnavailableError) throw err;
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new DeviceUnavailableError(device, path, code === 'ENOENT' ? 'missing' : code === 'EACCES' ? 'not writable' : code);
+    }
+  }
+
+  async create(location: ObjectLocation): Promise<DiskFileWriter> {
+    const tmpPath = join(this.#checkedDevicePath(location.device), 'tmp', tmpName());
+    let fd: number;
+    try {
+      fd = await openFd(tmpPath, 'wx');
+    } catch (err) {
+      throw this.#deviceError(location.device, err, true);
+    }
+    return new FsDiskFileWriter(this, location, tmpPath, fd, this.#sync, this.#writeBufferBytes);
+  }
+
+  async newest(location: ObjectLocation): Promise<NewestFile | undefined> {
+    const names = await this.#readHashDir(location);
+    const newest = names && newestVersion(names);
+    return newest && { kind: newest.kind, ts: newest.ts };
+  }
+
+  async open(location: ObjectLocation): Promise<OpenedObject | undefined> {
+    const dir = this.hashDir(location);
+    // A concurrent commit may unlink the version between readdir and open; look again then.
+    for (let attempt = 0; ; attempt++) {
+      const names = await this.#readHashDir(location);
+      const newest = names && newestVersion(names);
+      if (!newest) return undefined;
+      if (newest.kind === 'tombstone') return { kind: 'tombstone', ts: newest.ts };
+      const path = join(dir, newest.file);
+      let fd: number;
+      try {
+        fd = await openFd(path, 'r');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 3) continue;
+        throw this.#deviceError(location.device, err);
+      }
+      try {
+        return await this.#readDataFile(fd, path);
+      } catch (err) {
+        await closeFd(fd).catch(() => {});
+        throw err instanceof CorruptDataFileError ? err : this.#deviceError(location.device, err);
+      }
+    }
+  }
+
+  async delete(location: ObjectLocation, ts: Timestamp): Promise<DeleteOutcome> {
+    const tmpPath = join(this.#checkedDevicePath(location.device), 'tmp', tmpName());
+    try {
+      const fd = await openFd(tmpPath, 'wx');
+      try {
+        await pwritevAll(fd, [Buffer.from(JSON.stringify({ name: location.name, ts }))], 0);
+        if (this.#sync) await fsyncFd(fd);
+      } finally {
+        await closeFd(fd);
+      }
+    } catch (err) {
+      await unlinkIfExists(tmpPath).catch(() => {});
+      throw this.#deviceError(location.device, err, true);
+    }
+    return this.install(location, tmpPath, ts, 'tombstone');
+  }
+
+  async invalidatedSuffixes(device: string, policyIndex: number, partition: number): Promise<string[]> {
+    const file = join(this.#partitionDir(device, policyIndex, partition), 'hashes.invalid');
+    try {
+      const text = await fs.promises.readFile(file, 'latin1');
+      return [...new Set(text.split('\n').filter((s) => s !== ''))].sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw this.#deviceError(device, err);
+    }
+  }
+
+  /**
+   * Moves a fully written and synced tmp file into the hash dir as version `ts`, unless that or a newer
+   * version is there (then the tmp file is removed and ArcaError `Conflict` thrown). Used by writers.
+   */
+  async install(location: ObjectLocation, tmpPath: string, ts: Timestamp, kind: 'data' | 'tombstone'): Promise<DeleteOutcome> {
+    const dir = this.hashDir(location);
+    return this.#hashDirLocks.run(dir, async () => {
+      try {
+        const names = await readdirIfExists(dir);
+        const newest = names && newestVersion(names);
+        if (newest && newest.ts >= ts) {
+          await unlinkIfExists(tmpPath);
+          throw new ArcaError('Conflict', `${location.name}: a version at ${newest.ts} exists`, { existingTs: newest.ts });
+        }
+        const created = names === undefined ? await mkdirTracked(dir) : [];
+        await fs.promises.rename(tmpPath, join(dir, versionFileName(ts, kind)));
+        // The new name must be durable before the old versions go, or a crash could leave neither.
+        await Promise.all([
+          this.#sync ? fsyncCreated(dir, created) : undefined,
+          this.#invalidateSuffix(location, dir),
+        ]);
+        for (const name of names ?? []) {
+          if (newestVersion([name])) await unlinkIfExists(join(dir, name));
+        }
+        return { previous: newest?.kind };
+      } catch (err) {
+        if (err instanceof ArcaError) throw err;
+        await unlinkIfExists(tmpPath).catch(() => {});
+        throw this.#deviceError(location.device, err);
+      }
+    });
+  }
+
+  /** Notes the suffix as changed so the replicator recomputes only its hash (Swift's hashes.invalid). */
+  async #invalidateSuffix(location: ObjectLocation, hashDir: string): Promise<void> {
+    const partitionDir = this.#partitionDir(location.device, location.policyIndex, location.partition);
+    await fs.promises.appendFile(join(partitionDir, 'hashes.invalid'), `${suffixOfHash(basename(hashDir))}\n`, 'latin1');
+  }
+
+  #partitionDir(device: string, policyIndex: number, partition: number): string {
+    return join(this.#checkedDevicePath(device), objectsDirName(policyIndex), String(partition));
+  }
+
+  #checkedDevicePath(device: string): string {
+    const path = join(this.#devicesDir, device);
+    if (!isSafeDeviceName(device) || !this.#devices.has(device)) {
+      throw new DeviceUnavailableError(device, path, 'not served by this node');
+    }
+    return path;
+  }
+
+  async #readHashDir(location: ObjectLocation): Promise<string[] | undefined> {
+    try {
+      return await readdirIfExists(this.hashDir(location));
+    } catch (err) {
+      throw this.#deviceError(location.device, err);
+    }
+  }
+
+  /** Reads the footer (and a small body) with one or two preads. */
+  async #readDataFile(fd: number, path: string): Promise<DataFile> {
+    const { size: fileSize } = await fstatFd(fd);
+    const whole = fileSize <= this.#smallFileBytes;
+    let tail = await preadFull(fd, whole ? fileSize : Math.min(this.#tailReadBytes, fileSize), whole ? 0 : fileSize - Math.min(this.#tailReadBytes, fileSize));
+    const trailer = parseTrailer(tail);
+    if ('error' in trailer) throw new CorruptDataFileError(path, trailer.error);
+    const footerLength = trailer.metaLength + trailerLength;
+    if (footerLength > fileSize) throw new CorruptDataFileError(path, 'metadata longer than the file');
+    if (footerLength > tail.length) tail = await preadFull(fd, footerLength, fileSize - footerLength);
+    const rawMeta = tail.subarray(tail.length - footerLength, tail.length - trailerLength);
+    const parsed = parseMeta(rawMeta);
+    if ('error' in parsed) throw new CorruptDataFileError(path, parsed.error);
+    const size = fileSize - footerLength;
+    if (whole) {
+      await closeFd(fd);
+      return new BufferedDataFile(parsed.meta, rawMeta, tail.subarray(0, size));
+    }
+    return new StreamedDataFile(parsed.meta, rawMeta, size, fd);
+  }
+
+  #deviceError(device: string, err: unknown, creatingTmp = false): Error {
+    const code = (err as NodeJS.ErrnoException).code;
+    // A missing tmp dir means the device itself went away (unmounted, removed).
+    if ((code && deviceErrorCodes.has(code)) || (creatingTmp && code === 'ENOENT')) {
+      return new DeviceUnavailableError(device, this.devicePath(device), code ?? 'error');
+    }
+    return err as Error;
+  }
+}
+
+class BufferedDataFile implements DataFile {
+  readonly kind = 'data';
+  readonly size: number;
+  constructor(
+    readonly meta: ObjectMeta,
+    readonly rawMeta: Uint8Array,
+    readonly body: Buffer,
+  ) {
+    this.size = body.length;
+  }
+
+  read(range?: ByteRange): Buffer {
+    return range ? this.body.subarray(range.start, range.end + 1) : this.body;
+  }
+
+  async close(): Promise<void> {}
+}
+
+class StreamedDataFile implements DataFile {
+  readonly kind = 'data';
+  #fd: number | undefined;
+  constructor(
+    readonly meta: ObjectMeta,
+    readonly rawMeta: Uint8Array,
+    readonly size: number,
+    fd: number,
+  ) {
+    this.#fd = fd;
+  }
+
+  read(range?: ByteRange): Readable {
+    const fd = this.#take();
+    if (this.size === 0 || (range && range.end < range.start)) {
+      void closeFd(fd).catch(() => {});
+      return Readable.from([]);
+    }
+    return fs.createReadStream('', {
+      fd,
+      start: range?.start ?? 0,
+      end: range?.end ?? this.size - 1,
+      autoClose: true,
+      highWaterMark: 256 * 1024,
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#fd !== undefined) await closeFd(this.#take());
+  }
+
+  #take(): number {
+    const fd = this.#fd;
+    if (fd === undefined) throw new Error('data file already read or closed');
+    this.#fd = undefined;
+    return fd;
+  }
+}
+
+/** Streams a body into a tmp file, then installs it with its footer. */
+class FsDiskFileWriter implements DiskFileWriter {
+  #bytesWritten = 0;
+  #position = 0;
+  #buffered: Uint8Array[] = [];
+  #bufferedBytes = 0;
+  #meta: ObjectMeta | undefined;
+  #fd: number | undefined;
+  #state: 'open' | 'committing' | 'done' = 'open';
+
+  constructor(
+    private readonly files: FsDiskFiles,
+    private readonly location: ObjectLocation,
+    private readonly tmpPath: string,
+    fd: number,
+    private readonly sync: boolean,
+    private readonly bufferBytes: number,
+  ) {
+    this.#fd = fd;
+  }
+
+  get bytesWritten(): number {
+    return this.#bytesWritten;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.#state !== 'open') throw new Error('writer is no longer open');
+    this.#bytesWritten += chunk.length;
+    this.#buffered.push(chunk);
+    this.#bufferedBytes += chunk.length;
+    if (this.#bufferedBytes >= this.bufferBytes) await this.#flush();
+  }
+
+  put(meta: ObjectMeta): void {
+    this.#meta = meta;
+  }
+
+  async commit(): Promise<void> {
+    if (this.#state !== 'open') throw new Error('writer is no longer open');
+    if (!this.#meta) throw new Error('put(meta) must come before commit()');
+    this.#state = 'committing';
+    const fd = this.#fd!;
+    try {
+      this.#buffered.push(encodeFooter(this.#meta));
+      await this.#flush();
+      if (this.sync) await fsyncFd(fd);
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+    this.#fd = undefined;
+    await closeFd(fd).catch(() => {});
+    this.#state = 'done';
+    await this.files.install(this.location, this.tmpPath, this.#meta.ts, 'data');
+  }
+
+  async abort(): Promise<void> {
+    if (this.#state === 'done' && this.#fd === undefined) return;
+    this.#state = 'done';
+    this.#buffered = [];
+    const fd = this.#fd;
+    this.#fd = undefined;
+    if (fd !== undefined) await closeFd(fd).catch(() => {});
+    await unlinkIfExists(this.tmpPath).catch(() => {});
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#bufferedBytes === 0 && this.#buffered.length === 0) return;
+    const chunks = this.#buffered;
+    this.#buffered = [];
+    this.#bufferedBytes = 0;
+    this.#position += await pwritevAll(this.#fd!, chunks, this.#position);
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Small file-system helpers of the storage node: numeric-fd calls (cheaper than FileHandle on the hot path),
+ * directory fsync, durable small-file writes, and a per-key mutex.
+ */
+import * as fs from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+
+export const openFd = promisify(fs.open);
+export const closeFd = promisify(fs.close);
+export const fstatFd = promisify(fs.fstat);
+export const fsyncFd = promisify(fs.fsync);
+const readFd = promisify(fs.read);
+const writevFd = promisify(fs.writev);
+
+/** Reads exactly `length` bytes at `position` (fewer only at end of file). */
+export async function preadFull(fd: number, length: number, position: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await readFd(fd, buf, done, length - done, position + done);
+    if (bytesRead === 0) return buf.subarray(0, done);
+    done += bytesRead;
+  }
+  return buf;
+}
+
+/** Writes all of `chunks` at `position`, looping over short writes. */
+export async function pwritevAll(fd: number, chunks: Uint8Array[], position: number): Promise<number> {
+  let total = 0;
+  for (const c of chunks) total += c.length;
+  let written = 0;
+  let rest = chunks;
+  while (written < total) {
+    const n = (await writevFd(fd, rest, position + written)) as unknown as number;
+    written += n;
+    if (written < total) rest = dropBytes(rest, n);
+  }
+  return total;
+}
+
+function dropBytes(chunks: Uint8Array[], n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const c of chunks) {
+    if (n >= c.length) {
+      n -= c.length;
+      continue;
+    }
+    out.push(n > 0 ? c.subarray(n) : c);
+    n = 0;
+  }
+  return out;
+}
+
+/** fsyncs a directory, making the renames and unlinks in it durable. */
+export async function fsyncDir(path: string): Promise<void> {
+  const fd = await openFd(path, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  try {
+    await fsyncFd(fd);
+  } finally {
+    await closeFd(fd);
+  }
+}
+
+/**
+ * Creates `dir` and any missing parents; returns the directories it created (outermost first) so the
+ * caller can fsync their parents, or [] when `dir` existed.
+ */
+export async function mkdirTracked(dir: string): Promise<string[]> {
+  const first = await fs.promises.mkdir(dir, { recursive: true });
+  if (first === undefined) return [];
+  const created: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    created.unshift(d);
+    if (d === first || d === dirname(d)) break;
+  }
+  return created;
+}
+
+/** readdir that answers undefined for a missing directory. */
+export async function readdirIfExists(dir: string): Promise<string[] | undefined> {
+  try {
+    return await fs.promises.readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** unlink that ignores a file already gone. */
+export async function unlinkIfExists(path: string): Promise<void> {
+  try {
+    await fs.promises.unlink(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/**
+ * Writes a small file atomically and (with `sync`) durably: tmp file in `tmpDir` → fsync → rename → fsync
+ * the destination dir (and any dirs created for it).
+ */
+export async function writeFileDurably(tmpDir: string, dest: string, data: Uint8Array, sync: boolean): Promise<void> {
+  const tmp = join(tmpDir, tmpName());
+  const fd = await openFd(tmp, 'wx');
+  try {
+    await pwritevAll(fd, [data], 0);
+    if (sync) await fsyncFd(fd);
+  } catch (err) {
+    await closeFd(fd).catch(() => {});
+    await unlinkIfExists(tmp);
+    throw err;
+  }
+  await closeFd(fd);
+  const created = await mkdirTracked(dirname(dest)).catch(async (err) => {
+    await unlinkIfExists(tmp);
+    throw err;
+  });
+  await fs.promises.rename(tmp, dest);
+  if (sync) await fsyncCreated(dirname(dest), created);
+}
+
+/** fsyncs `dir` and the parents of directories just created for it. */
+export async function fsyncCreated(dir: string, created: readonly string[]): Promise<void> {
+  const dirs = new Set([dir]);
+  for (const d of created) dirs.add(dirname(d));
+  await Promise.all([...dirs].map(fsyncDir));
+}
+
+/** A unique name for a file in a tmp dir. */
+export function tmpName(): string {
+  return `${process.pid}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 12)}`;
+}
+
+/** Serializes async sections per key (a hash dir, a listing); idle keys take no memory. */
+export class KeyedMutex {
+  readonly #tails = new Map<string, Promise<void>>();
+
+  /** Runs `fn` once every earlier section for `key` has finished. */
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#tails.get(key);
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const tail = prev ? prev.then(() => mine) : mine;
+    this.#tails.set(key, tail);
+    try {
+      if (prev) await prev;
+      return await fn();
+    } finally {
+      release();
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    }
+  }
+}

@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import test from 'ava';
+import { footerMagic } from '../../../storage-nodes/data-file-format.js';
+import { CorruptDataFileError, DeviceUnavailableError, type ObjectLocation } from '../../../storage-nodes/disk-file.js';
+import { FsDiskFiles, type FsDiskFilesOptions } from '../../../storage-nodes/fs-disk-file.js';
+import { readBody, writeObject } from './disk-file.conformance.js';
+
+const t1 = '1700000001.000000';
+const t2 = '1700000002.000000';
+
+async function withDevice(fn: (files: FsDiskFiles, dir: string) => Promise<void>, opts: Partial<FsDiskFilesOptions> = {}): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'arca-fsdf-'));
+  try {
+    await mkdir(join(dir, 'sda'));
+    const files = new FsDiskFiles({ devicesDir: dir, devices: ['sda'], fsync: true, ...opts });
+    await files.prepareDevice('sda');
+    await fn(files, dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await walk(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+const loc = (name: string, partition = 5, policyIndex = 0): ObjectLocation => ({ device: 'sda', policyIndex, partition, name });
+
+test('Swift layout: objects[-N]/partition/suffix/md5(name)/ts.data, nothing else left but hashes.invalid', async (t) => {
+  await withDevice(async (files, dir) => {
+    await writeObject(files, loc('/acc/bkt/a/../b'), t1, Buffer.from('x'));
+    await writeObject(files, loc('/acc/bkt/k', 9, 2), t1, Buffer.from('y'));
+    const hash = createHash('md5').update('/acc/bkt/a/../b').digest('hex');
+    const hash2 = createHash('md5').update('/acc/bkt/k').digest('hex');
+    const all = (await walk(dir)).map((p) => relative(dir, p)).sort();
+    t.deepEqual(all, [
+      `sda/objects-2/9/${hash2.slice(-3)}/${hash2}/${t1}.data`,
+      'sda/objects-2/9/hashes.invalid',
+      `sda/objects/5/${hash.slice(-3)}/${hash}/${t1}.data`,
+      'sda/objects/5/hashes.invalid',
+    ]);
+    t.is(await readFile(join(dir, 'sda/objects/5/hashes.invalid'), 'utf8'), `${hash.slice(-3)}\n`);
+  });
+});
+
+test('data file format: body || JSON(meta) || u32le(length) || magic', async (t) => {
+  await withDevice(async (files) => {
+    await writeObject(files, loc('/a/b/k'), t1, Buffer.from('BODY'), { contentType: 'text/plain' });
+    const raw = await readFile(join(files.hashDir(loc('/a/b/k')), `${t1}.data`));
+    t.deepEqual(raw.subarray(0, 4), Buffer.from('BODY'));
+    t.deepEqual(raw.subarray(-8), footerMagic);
+    const metaLength = raw.readUInt32LE(raw.length - 12);
+    const meta = JSON.parse(raw.subarray(4, 4 + metaLength).toString());
+    t.is(4 + metaLength + 12, raw.length);
+    t.is(meta.name, '/a/b/k');
+    t.is(meta.ts, t1);
+    t.is(meta.contentType, 'text/plain');
+  });
+});
+
+test('an overwrite and a delete leave one file in the hash dir and an empty tmp dir', async (t) => {
+  await withDevice(async (files, dir) => {
+    const l = loc('/a/b/k');
+    await writeObject(files, l, t1, Buffer.from('1'));
+    await writeObject(files, l, t2, Buffer.from('2'));
+    t.deepEqual(await readdir(files.hashDir(l)), [`${t2}.data`]);
+    await files.delete(l, '1700000003.000000');
+    t.deepEqual(await readdir(files.hashDir(l)), ['1700000003.000000.ts']);
+    t.deepEqual(JSON.parse(await readFile(join(files.hashDir(l), '1700000003.000000.ts'), 'utf8')), { name: '/a/b/k', ts: '1700000003.000000' });
+    const w = await files.create(l);
+    await w.write(Buffer.from('abandoned'));
+    await w.abort();
+    t.deepEqual(await readdir(join(dir, 'sda/tmp')), []);
+  });
+});
+
+test('what a crash leaves: a stray tmp file is invisible and cleared at startup; an older version beside a newer one loses', async (t) => {
+  await withDevice(async (files, dir) => {
+    const l = loc('/a/b/k');
+    // Crash before rename: only the tmp file exists.
+    const w = await files.create(l);
+    await w.write(Buffer.from('torn'));
+    t.is((await readdir(join(dir, 'sda/tmp'))).length, 1);
+    t.is(await files.open(l), undefined);
+    await files.prepareDevice('sda');
+    t.deepEqual(await readdir(join(dir, 'sda/tmp')), []);
+    // Crash after rename, before the older versions were unlinked.
+    await writeObject(files, l, t2, Buffer.from('new'));
+    await writeObject(files, loc('/a/b/other'), t1, Buffer.from('old'));
+    const oldFile = join(files.hashDir(loc('/a/b/other')), `${t1}.data`);
+    await writeFile(join(files.hashDir(l), `${t1}.data`), await readFile(oldFile));
+    const got = await files.open(l);
+    t.is(got?.kind === 'data' && (await readBody(got.read())).toString(), 'new');
+    // The next commit tidies up.
+    await writeObject(files, l, '1700000003.000000', Buffer.from('newer'));
+    t.deepEqual(await readdir(files.hashDir(l)), ['1700000003.000000.data']);
+  });
+});
+
+test('metadata longer than the tail read takes a second pread; large bodies stream', async (t) => {
+  await withDevice(
+    async (files) => {
+      const body = Buffer.alloc(100_000, 7);
+      await writeObject(files, loc('/a/b/k'), t1, body, { user: 'm'.repeat(3000) });
+      const got = await files.open(loc('/a/b/k'));
+      t.is(got?.kind, 'data');
+      if (got?.kind !== 'data') return;
+      t.is(got.meta.user, 'm'.repeat(3000));
+      const stream = got.read({ start: 10, end: 99_999 });
+      t.false(Buffer.isBuffer(stream));
+      t.true((await readBody(stream)).equals(body.subarray(10)));
+    },
+    { smallFileBytes: 1024, tailReadBytes: 256 },
+  );
+});
+
+test('a data file without a valid footer is reported corrupt', async (t) => {
+  await withDevice(async (files) => {
+    await writeObject(files, loc('/a/b/k'), t1, Buffer.from('x'));
+    await writeFile(join(files.hashDir(loc('/a/b/k')), `${t2}.data`), 'garbage without footer');
+    t.true((await t.throwsAsync(files.open(loc('/a/b/k')))) instanceof CorruptDataFileError);
+  });
+});
+
+test('a missing device directory or a file in its place is a clear error naming the path', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'arca-fsdf-'));
+  try {
+    const files = new FsDiskFiles({ devicesDir: dir, devices: ['gone', 'file'], fsync: true });
+    const err = await t.throwsAsync(files.prepareDevice('gone'));
+    t.true(err instanceof DeviceUnavailableError);
+    t.true(err!.message.includes(join(dir, 'gone')));
+    await writeFile(join(dir, 'file'), '');
+    const err2 = await t.throwsAsync(files.prepareDevice('file'));
+    t.true(err2 instanceof DeviceUnavailableError);
+    t.true(err2!.message.includes(join(dir, 'file')));
+    // A device that disappears after startup fails the write, it is not silently recreated.
+    await mkdir(join(dir, 'gone'));
+    await files.prepareDevice('gone');
+    await rm(join(dir, 'gone'), { recursive: true });
+    t.true((await t.throwsAsync(files.create(loc('/a/b/k')).then(() => files.create({ ...loc('/a/b/k'), device: 'gone' })))) instanceof DeviceUnavailableError);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
