@@ -24,7 +24,8 @@ export interface ErasureCodec {
   /**
    * Encodes a segment of any length up to MAX_SEGMENT_SIZE into k+m fragments of `fragmentSize(length, k)`
    * bytes; the segment is zero-padded to k * fragmentSize. An empty segment gives k+m empty fragments.
-   * Data fragments may share memory with `segment` (native, when it needs no padding) or with a padded copy.
+   * Data fragments may share memory with `segment` (native, when it is already padded: see allocSegment)
+   * or with a padded copy.
    */
   encode(segment: Buffer): Promise<Buffer[]>;
   /**

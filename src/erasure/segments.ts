@@ -33,6 +33,15 @@ export function fragmentSize(segmentLength: number, k: number): number {
   return Math.ceil(perFragment / FRAGMENT_ALIGNMENT) * FRAGMENT_ALIGNMENT;
 }
 
+/**
+ * A zeroed buffer for a segment of `length` bytes, already padded to k * fragmentSize(length, k): a writer
+ * that gathers the body into it and encodes the whole buffer spares the codec its padding copy. Encoding
+ * the padded buffer gives the same fragments as encoding the bare `length` bytes.
+ */
+export function allocSegment(length: number, k: number): Buffer {
+  return Buffer.alloc(k * fragmentSize(length, k));
+}
+
 /** Number of segments of an object: 0 for an empty object. */
 export function segmentCount(size: number, segmentSize = DEFAULT_SEGMENT_SIZE): number {
   checkCount('size', size, 0);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { type CodecImpl, createCodec, type ErasureCodec, fragmentSize } from '../../../src/erasure/index.js';
+import { allocSegment, type CodecImpl, createCodec, type ErasureCodec, fragmentSize } from '../../../src/erasure/index.js';
 import { bytes, erase, MiB, POLICIES, padded, sha256, subsets } from './helpers.js';
 
 const IMPLS: CodecImpl[] = ['native', 'reference'];
@@ -192,5 +192,23 @@ test('an empty segment encodes to empty fragments without calling the addon', as
       rebuilt.map((f) => f.length),
       [0, 0],
     );
+  }
+});
+
+test('a segment padded by allocSegment encodes like the bare one, and natively without a copy', async (t) => {
+  for (const [k, m] of POLICIES) {
+    const bare = bytes(MiB + 3, k);
+    const segment = allocSegment(bare.length, k);
+    t.is(segment.length, k * fragmentSize(bare.length, k));
+    bare.copy(segment);
+    for (const impl of IMPLS) {
+      const codec = createCodec(k, m, impl);
+      const [fromPadded, fromBare] = [await codec.encode(segment), await codec.encode(bare)];
+      t.true(fromPadded.every((f, i) => f.equals(fromBare[i])), `${k}+${m} ${impl}`);
+      if (impl === 'native') {
+        t.is(fromPadded[0].buffer, segment.buffer, 'data fragments are views of the segment');
+        t.is((await codec.decode(fromPadded)).buffer, segment.buffer, 'an intact decode copies nothing');
+      }
+    }
   }
 });
