@@ -1,0 +1,120 @@
+/**
+ * Group commit for a device's listing database. Listing merges arrive concurrently (every object PUT updates
+ * a listing); each fsync'd write costs a disk flush, so writes queue while one batch is being synced and go
+ * out together as the next `batch(…, {sync})`. Writers that computed their change from data not yet
+ * committed read it from an overlay of the queued and in-flight batches, so a listing can take a new merge
+ * before the previous one is on disk, and a reply is sent only once its batch is.
+ */
+import type { Level } from 'level';
+
+export type WriteOp = { type: 'put'; key: Buffer; value: string } | { type: 'del'; key: Buffer };
+
+interface Batch {
+  ops: WriteOp[];
+  /** Latest value per key (latin1 of the key bytes); null for a delete. */
+  overlay: Map<string, string | null>;
+  waiters: Array<{ resolve: () => void; reject: (err: Error) => void }>;
+}
+
+const newBatch = (): Batch => ({ ops: [], overlay: new Map(), waiters: [] });
+
+/** A Level DB whose writes are batched into synced group commits. */
+export class GroupCommitDb {
+  #queued = newBatch();
+  #inflight: Batch | undefined;
+  #epoch = 0;
+  #batches = 0;
+
+  constructor(
+    readonly db: Level<Buffer, string>,
+    private readonly sync: boolean,
+    private readonly wrapError: (err: unknown) => Error,
+  ) {}
+
+  /**
+   * Changes whenever a batch fails: work computed from the overlay before then is void, and `write` refuses
+   * it. Read it before computing a change and pass it to `write`.
+   */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** Number of batches written so far (tests check that writes were grouped). */
+  get batchCount(): number {
+    return this.#batches;
+  }
+
+  /** Reads a key as it will be once everything queued is committed. */
+  async get(key: Buffer): Promise<string | undefined> {
+    const [v] = await this.getMany([key]);
+    return v;
+  }
+
+  /** Reads keys as they will be once everything queued is committed. */
+  async getMany(keys: Buffer[]): Promise<Array<string | undefined>> {
+    const out: Array<string | undefined> = new Array(keys.length);
+    const missing: number[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i].toString('latin1');
+      const hit = this.#queued.overlay.has(k) ? this.#queued : this.#inflight?.overlay.has(k) ? this.#inflight : undefined;
+      if (hit) out[i] = hit.overlay.get(k) ?? undefined;
+      else missing.push(i);
+    }
+    if (missing.length > 0) {
+      try {
+        const got = await this.db.getMany(missing.map((i) => keys[i]));
+        for (let j = 0; j < missing.length; j++) out[missing[j]] = got[j];
+      } catch (err) {
+        throw this.wrapError(err);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Queues `ops` (computed at `epoch`) for the next group commit; resolves once they are durable. With no
+   * ops it still waits for what is queued, because the caller's decision may rest on it.
+   */
+  write(ops: WriteOp[], epoch: number): Promise<void> {
+    if (epoch !== this.#epoch) return Promise.reject(this.wrapError(new Error('an earlier listing write failed')));
+    const target = ops.length > 0 || this.#queued.ops.length > 0 ? this.#queued : this.#inflight;
+    if (!target) return Promise.resolve();
+    for (const op of ops) {
+      target.ops.push(op);
+      target.overlay.set(op.key.toString('latin1'), op.type === 'put' ? op.value : null);
+    }
+    const done = new Promise<void>((resolve, reject) => target.waiters.push({ resolve, reject }));
+    this.#kick();
+    return done;
+  }
+
+  /** Waits for every queued write, then closes the database. */
+  async close(): Promise<void> {
+    while (this.#inflight || this.#queued.ops.length > 0) await this.write([], this.#epoch).catch(() => {});
+    await this.db.close();
+  }
+
+  #kick(): void {
+    if (this.#inflight || this.#queued.ops.length === 0) return;
+    const batch = this.#queued;
+    this.#queued = newBatch();
+    this.#inflight = batch;
+    this.#batches++;
+    this.db.batch(batch.ops, { sync: this.sync }).then(
+      () => {
+        this.#inflight = undefined;
+        for (const w of batch.waiters) w.resolve();
+        this.#kick();
+      },
+      (err: unknown) => {
+        // Queued work was computed on top of the failed batch: fail it too, and void work in progress.
+        this.#epoch++;
+        const dependent = this.#queued;
+        this.#queued = newBatch();
+        this.#inflight = undefined;
+        const error = this.wrapError(err);
+        for (const w of [...batch.waiters, ...dependent.waiters]) w.reject(error);
+      },
+    );
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * ListingStore on Level: one database per device at `<device>/listings/`. Key layout (bytes):
+ *
+ *   <partition: 8 hex> NUL <account> NUL <bucket or empty> NUL 'i'          → info (JSON StoredInfo)
+ *   <partition: 8 hex> NUL <account> NUL <bucket or empty> NUL 'r' <name>   → live row (JSON StoredRow)
+ *   <partition: 8 hex> NUL <account> NUL <bucket or empty> NUL 'd' <name>   → deleted row, until reclaimed
+ *
+ * The partition leads so a replicator walks one partition's listings as one key range; live rows sit apart
+ * from deleted ones so a page never steps over tombstones; names follow raw, so key order is the UTF-8 byte
+ * order listings promise. Account and bucket names are NUL-free; row names need not be, as they come last.
+ */
+import { join } from 'node:path';
+import { Level } from 'level';
+import type { Timestamp } from '../src/common/timestamp.js';
+import type { ListingCreate, ListingInfo, ListingMetaUpdate, ListingPage, ListingRow } from '../src/common/wire.js';
+import { DeviceUnavailableError, isSafeDeviceName } from './disk-file.js';
+import { KeyedMutex } from './fs-util.js';
+import { GroupCommitDb, type WriteOp } from './group-commit.js';
+import { applyCreate, applyDelete, decideRow, mergeMeta, publicInfo, rowOf, type StoredInfo, type StoredRow } from './listing-merge.js';
+import { afterAllUtf8, collectPage, justBefore, type NameBounds, queryBounds, type RowCursor } from './listing-page.js';
+import type { CreateOutcome, DeleteListingOutcome, IncomingRow, ListingQuery, ListingRef, ListingStore, MergeOutcome } from './listing-store.js';
+
+export interface LevelListingStoreOptions {
+  devicesDir: string;
+  devices: readonly string[];
+  /** Sync each group commit to disk (off only for throwaway test clusters). */
+  fsync: boolean;
+}
+
+const tag = { info: 0x69, live: 0x72, dead: 0x64 } as const; // 'i', 'r', 'd'
+
+/** The key prefix shared by everything of one listing. */
+export function listingKeyPrefix(ref: ListingRef): Buffer {
+  return Buffer.from(`${ref.partition.toString(16).padStart(8, '0')}\0${ref.account}\0${ref.bucket ?? ''}\0`, 'utf8');
+}
+
+/** The key prefix of every listing in one partition. */
+export function partitionKeyPrefix(partition: number): Buffer {
+  return Buffer.from(`${partition.toString(16).padStart(8, '0')}\0`, 'latin1');
+}
+
+function keyOf(prefix: Buffer, kind: number, name?: string): Buffer {
+  if (name === undefined) return Buffer.concat([prefix, Buffer.of(kind)]);
+  const nameLength = Buffer.byteLength(name);
+  const key = Buffer.allocUnsafe(prefix.length + 1 + nameLength);
+  prefix.copy(key);
+  key[prefix.length] = kind;
+  key.write(name, prefix.length + 1, 'utf8');
+  return key;
+}
+
+/** Listing databases on Level, one per device, with group-committed durable writes. */
+export class LevelListingStore implements ListingStore {
+  /** Rows read by listing pages; tests use it to check that paging does not scan. */
+  readonly stats = { rowsRead: 0 };
+  /** Read-modify-write of one listing runs alone, so stats never race. */
+  readonly #locks = new KeyedMutex();
+
+  private constructor(private readonly dbs: ReadonlyMap<string, GroupCommitDb>) {}
+
+  /** Opens (creating if needed) the listing database of every device; errors name the device path. */
+  static async open(opts: LevelListingStoreOptions): Promise<LevelListingStore> {
+    const dbs = new Map<string, GroupCommitDb>();
+    try {
+      for (const device of opts.devices) {
+        const path = join(opts.devicesDir, device, 'listings');
+        if (!isSafeDeviceName(device)) throw new DeviceUnavailableError(device, path, 'bad device name');
+        const db = new Level<Buffer, string>(path, { keyEncoding: 'buffer', valueEncoding: 'utf8' });
+        try {
+          await db.open();
+        } catch (err) {
+          const cause = (err as { cause?: Error }).cause;
+          throw new DeviceUnavailableError(device, path, `cannot open listing database: ${cause?.message ?? (err as Error).message}`);
+        }
+        dbs.set(device, new GroupCommitDb(db, opts.fsync, (e) => wrapError(device, path, e)));
+      }
+    } catch (err) {
+      await Promise.all([...dbs.values()].map((d) => d.close().catch(() => {})));
+      throw err;
+    }
+    return new LevelListingStore(dbs);
+  }
+
+  /** Group commits written so far on a device (tests check that concurrent merges share batches). */
+  batchCount(device: string): number {
+    return this.#db(device).batchCount;
+  }
+
+  async create(ref: ListingRef, req: ListingCreate): Promise<CreateOutcome> {
+    return this.#update(ref, async (db, prefix) => {
+      const { outcome, info } = applyCreate(await readInfo(db, prefix), req);
+      return { result: outcome, ops: info ? [putInfo(prefix, info)] : [] };
+    });
+  }
+
+  async updateMeta(ref: ListingRef, req: ListingMetaUpdate): Promise<boolean> {
+    return this.#update(ref, async (db, prefix) => {
+      const info = await readInfo(db, prefix);
+      if (!info || info.deletedTs !== undefined) return { result: false, ops: [] };
+      mergeMeta(info, req.meta, req.ts);
+      return { result: true, ops: [putInfo(prefix, info)] };
+    });
+  }
+
+  async mergeRows(ref: ListingRef, rows: readonly IncomingRow[]): Promise<MergeOutcome> {
+    return this.#update(ref, async (db, prefix): Promise<{ result: MergeOutcome; ops: WriteOp[] }> => {
+      const info = await readInfo(db, prefix);
+      if (!info || info.deletedTs !== undefined) return { result: { found: false }, ops: [] };
+      const names = [...new Set(rows.map((r) => r.name))];
+      const stored = await db.getMany(names.flatMap((n) => [keyOf(prefix, tag.live, n), keyOf(prefix, tag.dead, n)]));
+      const state = new Map<string, { live?: StoredRow; dead?: StoredRow }>();
+      names.forEach((n, i) => {
+        const live = stored[2 * i];
+        const dead = stored[2 * i + 1];
+        state.set(n, { live: live === undefined ? undefined : JSON.parse(live), dead: dead === undefined ? undefined : JSON.parse(dead) });
+      });
+      const conflicts: ListingRow[] = [];
+      const ops: WriteOp[] = [];
+      for (const incoming of rows) {
+        const s = state.get(incoming.name)!;
+        const d = decideRow(s.live, s.dead, incoming);
+        if (d.kind === 'conflict') conflicts.push(d.existing);
+        if (d.kind !== 'apply') continue;
+        const liveKey = keyOf(prefix, tag.live, incoming.name);
+        const deadKey = keyOf(prefix, tag.dead, incoming.name);
+        const value = JSON.stringify(d.row);
+        if (d.deleted) {
+          if (s.live) ops.push({ type: 'del', key: liveKey });
+          ops.push({ type: 'put', key: deadKey, value });
+          state.set(incoming.name, { dead: d.row });
+        } else {
+          if (s.dead) ops.push({ type: 'del', key: deadKey });
+          ops.push({ type: 'put', key: liveKey, value });
+          state.set(incoming.name, { live: d.row });
+        }
+        info.objectCount += d.countDelta;
+        info.bytesUsed += d.bytesDelta;
+      }
+      if (ops.length > 0) ops.push(putInfo(prefix, info));
+      return { result: { found: true, conflicts }, ops };
+    });
+  }
+
+  async info(ref: ListingRef): Promise<ListingInfo | undefined> {
+    const { db } = this.#db(ref.device);
+    const raw = await db.get(keyOf(listingKeyPrefix(ref), tag.info));
+    return raw === undefined ? undefined : publicInfo(JSON.parse(raw));
+  }
+
+  async list(ref: ListingRef, query: ListingQuery): Promise<ListingPage | undefined> {
+    const group = this.#db(ref.device);
+    const prefix = listingKeyPrefix(ref);
+    const raw = await group.db.get(keyOf(prefix, tag.info));
+    if (raw === undefined) return undefined;
+    const info = JSON.parse(raw) as StoredInfo;
+    if (info.deletedTs !== undefined) return undefined;
+    const cursor = new LevelRowCursor(group.db, keyOf(prefix, tag.live), queryBounds(query), query.reverse === true, this.stats);
+    return { info: publicInfo(info), ...(await collectPage(cursor, query)) };
+  }
+
+  async delete(ref: ListingRef, ts: Timestamp): Promise<DeleteListingOutcome> {
+    return this.#update(ref, async (db, prefix) => {
+      const { outcome, info } = applyDelete(await readInfo(db, prefix), ts);
+      return { result: outcome, ops: info ? [putInfo(prefix, info)] : [] };
+    });
+  }
+
+  async reclaim(ref: ListingRef, before: Timestamp): Promise<number> {
+    return this.#update(ref, async (db, prefix) => {
+      const base = keyOf(prefix, tag.dead);
+      const ops: WriteOp[] = [];
+      for await (const [key, value] of db.db.iterator({ gte: base, lt: keyOf(prefix, tag.dead + 1) })) {
+        if ((JSON.parse(value) as StoredRow).ts < before) ops.push({ type: 'del', key });
+      }
+      return { result: ops.length, ops };
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.dbs.values()].map((d) => d.close()));
+  }
+
+  /**
+   * Runs one read-modify-write of a listing under its lock, queues the resulting ops for the device's next
+   * group commit and, after releasing the lock, waits until they are durable.
+   */
+  async #update<T>(ref: ListingRef, fn: (db: GroupCommitDb, prefix: Buffer) => Promise<{ result: T; ops: WriteOp[] }>): Promise<T> {
+    const db = this.#db(ref.device);
+    const prefix = listingKeyPrefix(ref);
+    const { result, durable } = await this.#locks.run(`${ref.device}\0${prefix.toString('latin1')}`, async () => {
+      const epoch = db.epoch;
+      const { result, ops } = await fn(db, prefix);
+      return { result, durable: db.write(ops, epoch) };
+    });
+    await durable;
+    return result;
+  }
+
+  #db(device: string): GroupCommitDb {
+    const db = this.dbs.get(device);
+    if (!db) throw new DeviceUnavailableError(device, device, 'not served by this node');
+    return db;
+  }
+}
+
+async function readInfo(db: GroupCommitDb, prefix: Buffer): Promise<StoredInfo | undefined> {
+  const raw = await db.get(keyOf(prefix, tag.info));
+  return raw === undefined ? undefined : (JSON.parse(raw) as StoredInfo);
+}
+
+function putInfo(prefix: Buffer, info: StoredInfo): WriteOp {
+  return { type: 'put', key: keyOf(prefix, tag.info), value: JSON.stringify(info) };
+}
+
+function wrapError(device: string, path: string, err: unknown): Error {
+  if (err instanceof DeviceUnavailableError) return err;
+  const cause = (err as { cause?: Error }).cause;
+  return new DeviceUnavailableError(device, path, `listing database: ${cause?.message ?? (err as Error).message}`);
+}
+
+/** Live rows of one listing straight from a Level iterator, seeking past common prefixes. */
+class LevelRowCursor implements RowCursor {
+  readonly #it;
+
+  constructor(
+    db: Level<Buffer, string>,
+    private readonly base: Buffer,
+    bounds: NameBounds,
+    private readonly reverse: boolean,
+    private readonly stats: { rowsRead: number },
+  ) {
+    const range: { gt?: Buffer; gte?: Buffer; lt: Buffer } = { lt: bounds.upper ? this.#key(bounds.upper) : Buffer.concat([base.subarray(0, -1), Buffer.of(base[base.length - 1] + 1)]) };
+    if (bounds.lower?.inclusive) range.gte = this.#key(bounds.lower.name);
+    else if (bounds.lower) range.gt = this.#key(bounds.lower.name);
+    else range.gte = base;
+    this.#it = db.iterator({ ...range, reverse });
+  }
+
+  async next(): Promise<ListingRow | undefined> {
+    const entry = await this.#it.next();
+    if (!entry) return undefined;
+    this.stats.rowsRead++;
+    const [key, value] = entry;
+    return rowOf(key.toString('utf8', this.base.length), JSON.parse(value) as StoredRow);
+  }
+
+  skipPrefix(prefix: Buffer): void {
+    const key = this.#key(prefix);
+    this.#it.seek(this.reverse ? justBefore(key) : Buffer.concat([key, Buffer.of(afterAllUtf8)]));
+  }
+
+  close(): Promise<void> {
+    return this.#it.close();
+  }
+
+  #key(name: Buffer): Buffer {
+    return Buffer.concat([this.base, name]);
+  }
+}

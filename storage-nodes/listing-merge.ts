@@ -1,0 +1,114 @@
+/**
+ * The merge rules of listings, shared by every ListingStore backend as pure functions: how info is
+ * created, revived, deleted and its metadata merged per key, and what an incoming row does to a name.
+ * Keeping them pure is what lets two backends (and, later, replicas) converge on the same state.
+ */
+import type { Timestamp } from '../src/common/timestamp.js';
+import type { ListingCreate, ListingInfo, ListingRow } from '../src/common/wire.js';
+import type { CreateOutcome, DeleteListingOutcome, IncomingRow } from './listing-store.js';
+
+/** Info as stored: metadata keeps each key's timestamp (a removed key keeps `null` to shadow older writes). */
+export interface StoredInfo {
+  createdTs: Timestamp;
+  deletedTs?: Timestamp;
+  meta: Record<string, [value: unknown, ts: Timestamp]>;
+  objectCount: number;
+  bytesUsed: number;
+}
+
+/** A row as stored under its name (the name is the key). Deleted rows keep only their timestamp. */
+export interface StoredRow {
+  ts: Timestamp;
+  size?: number;
+  etag?: string;
+  contentType?: string;
+  value?: Record<string, unknown>;
+}
+
+/** The public form of stored info. */
+export function publicInfo(info: StoredInfo): ListingInfo {
+  const meta: Record<string, unknown> = {};
+  for (const [k, [v]] of Object.entries(info.meta)) if (v !== null) meta[k] = v;
+  const out: ListingInfo = { createdTs: info.createdTs, meta, objectCount: info.objectCount, bytesUsed: info.bytesUsed };
+  if (info.deletedTs !== undefined) out.deletedTs = info.deletedTs;
+  return out;
+}
+
+/** Merges metadata keys written at `ts` into `info` (in place): a key takes the value of its newest write. */
+export function mergeMeta(info: StoredInfo, meta: Record<string, unknown> | undefined, ts: Timestamp): void {
+  if (!meta) return;
+  for (const [k, v] of Object.entries(meta)) {
+    const old = info.meta[k];
+    if (!old || old[1] < ts) info.meta[k] = [v === undefined ? null : v, ts];
+  }
+}
+
+/** Applies a create to the info there is (maybe none); returns the new info unless nothing changes. */
+export function applyCreate(info: StoredInfo | undefined, req: ListingCreate): { outcome: CreateOutcome; info?: StoredInfo } {
+  if (!info) {
+    const created: StoredInfo = { createdTs: req.ts, meta: {}, objectCount: 0, bytesUsed: 0 };
+    mergeMeta(created, req.meta, req.ts);
+    return { outcome: 'created', info: created };
+  }
+  if (info.deletedTs !== undefined) {
+    if (info.deletedTs >= req.ts) return { outcome: 'deleted' };
+    const revived: StoredInfo = { ...info, createdTs: req.ts, meta: { ...info.meta } };
+    delete revived.deletedTs;
+    mergeMeta(revived, req.meta, req.ts);
+    return { outcome: 'created', info: revived };
+  }
+  const merged: StoredInfo = { ...info, meta: { ...info.meta } };
+  mergeMeta(merged, req.meta, req.ts);
+  return { outcome: 'accepted', info: merged };
+}
+
+/** Applies a delete at `ts`; a listing is deleted only when empty and created before `ts`. */
+export function applyDelete(info: StoredInfo | undefined, ts: Timestamp): { outcome: DeleteListingOutcome; info?: StoredInfo } {
+  if (!info || info.deletedTs !== undefined) return { outcome: 'not-found' };
+  if (info.objectCount > 0) return { outcome: 'not-empty' };
+  if (info.createdTs >= ts) return { outcome: 'conflict' };
+  return { outcome: 'deleted', info: { ...info, deletedTs: ts } };
+}
+
+/** What an incoming row does, given the live and deleted rows stored under its name. */
+export type RowDecision =
+  | { kind: 'ignore' }
+  | { kind: 'conflict'; existing: ListingRow }
+  | { kind: 'apply'; row: StoredRow; deleted: boolean; countDelta: number; bytesDelta: number };
+
+/**
+ * Newest timestamp per name wins (an equal timestamp changes nothing); an `ifAbsent` row that meets a live
+ * row is a conflict whatever their timestamps. Stats move by what leaves and what enters the live set.
+ */
+export function decideRow(live: StoredRow | undefined, dead: StoredRow | undefined, incoming: IncomingRow): RowDecision {
+  if (incoming.ifAbsent && live) return { kind: 'conflict', existing: rowOf(incoming.name, live) };
+  const current = live ?? dead;
+  if (current && current.ts >= incoming.ts) return { kind: 'ignore' };
+  const deleted = incoming.deleted === true;
+  const row: StoredRow = deleted ? { ts: incoming.ts } : storedRowOf(incoming);
+  let countDelta = 0;
+  let bytesDelta = 0;
+  if (live) {
+    countDelta--;
+    bytesDelta -= live.size ?? 0;
+  }
+  if (!deleted) {
+    countDelta++;
+    bytesDelta += row.size ?? 0;
+  }
+  return { kind: 'apply', row, deleted, countDelta, bytesDelta };
+}
+
+function storedRowOf(r: IncomingRow): StoredRow {
+  const row: StoredRow = { ts: r.ts };
+  if (r.size !== undefined) row.size = r.size;
+  if (r.etag !== undefined) row.etag = r.etag;
+  if (r.contentType !== undefined) row.contentType = r.contentType;
+  if (r.value !== undefined) row.value = r.value;
+  return row;
+}
+
+/** A stored row with its name, as listed. */
+export function rowOf(name: string, row: StoredRow): ListingRow {
+  return { name, ...row };
+}

@@ -1,0 +1,98 @@
+/**
+ * Listing databases: per-bucket (container) listings of objects and per-account listings of buckets, kept per
+ * device and placed by partition like Swift's container and account DBs. Two backends implement
+ * `ListingStore` — `LevelListingStore` (one Level DB per device) and `MemoryListingStore` — and one
+ * conformance suite holds both to this contract.
+ */
+import { isTimestamp, type Timestamp } from '../src/common/timestamp.js';
+import type { ListingCreate, ListingInfo, ListingMetaUpdate, ListingPage, ListingRow, ListingRowsUpdate } from '../src/common/wire.js';
+
+/** Which listing: an account listing when `bucket` is undefined, else the bucket's container listing. */
+export interface ListingRef {
+  device: string;
+  partition: number;
+  account: string;
+  bucket?: string;
+}
+
+/** What a listing page asks for; bounds compare names in UTF-8 byte order. */
+export interface ListingQuery {
+  prefix?: string;
+  delimiter?: string;
+  /** Only names after it (before it with `reverse`). */
+  marker?: string;
+  /** Only names before it (after it with `reverse`). */
+  endMarker?: string;
+  limit: number;
+  reverse?: boolean;
+}
+
+/** Result of a create: `created` (new or revived), `accepted` (existed; meta merged), `deleted` (deleted later than `ts`). */
+export type CreateOutcome = 'created' | 'accepted' | 'deleted';
+
+/** Result of a delete: `conflict` when the listing was created at or after `ts`. */
+export type DeleteListingOutcome = 'deleted' | 'not-empty' | 'not-found' | 'conflict';
+
+/** Result of a rows merge; `conflicts` are the live rows that `ifAbsent` rows met. */
+export type MergeOutcome = { found: false } | { found: true; conflicts: ListingRow[] };
+
+export type IncomingRow = ListingRowsUpdate['rows'][number];
+
+/** The listing databases of a node's devices. Unknown or failed devices throw DeviceUnavailableError. */
+export interface ListingStore {
+  /** Creates the listing, or revives it when it was deleted before `req.ts`; merges `req.meta` either way. */
+  create(ref: ListingRef, req: ListingCreate): Promise<CreateOutcome>;
+  /** Merges metadata keys by timestamp; false when there is no live listing. */
+  updateMeta(ref: ListingRef, req: ListingMetaUpdate): Promise<boolean>;
+  /** Merges rows, newest timestamp per name winning, and keeps `objectCount`/`bytesUsed` exact. */
+  mergeRows(ref: ListingRef, rows: readonly IncomingRow[]): Promise<MergeOutcome>;
+  /** The listing's info, also when it is deleted (`deletedTs` set); undefined when there is none. */
+  info(ref: ListingRef): Promise<ListingInfo | undefined>;
+  /** A page of live rows and common prefixes; undefined when there is no live listing. */
+  list(ref: ListingRef, query: ListingQuery): Promise<ListingPage | undefined>;
+  /** Deletes an empty listing at `ts`. */
+  delete(ref: ListingRef, ts: Timestamp): Promise<DeleteListingOutcome>;
+  /** Forgets deleted rows older than `before` (reclaim age passed); returns how many. */
+  reclaim(ref: ListingRef, before: Timestamp): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Largest page a listing GET returns (Swift's container listing limit). */
+export const maxListingLimit = 10_000;
+
+/** Why a listing reference is unusable, or undefined when it is fine (names must be NUL-free UTF-8). */
+export function checkListingRef(ref: ListingRef): string | undefined {
+  if (!Number.isSafeInteger(ref.partition) || ref.partition < 0 || ref.partition > 0xffffffff) return 'bad partition';
+  if (!isName(ref.account) || ref.account.includes('\0')) return 'bad account name';
+  if (ref.bucket !== undefined && (!isName(ref.bucket) || ref.bucket.includes('\0'))) return 'bad bucket name';
+  return undefined;
+}
+
+/** Why a row is malformed, or undefined when it is well-formed. */
+export function checkRow(row: unknown): string | undefined {
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) return 'a row must be an object';
+  const r = row as Record<string, unknown>;
+  if (!isName(r.name)) return 'row name must be a non-empty, well-formed string';
+  if (!isTimestamp(r.ts)) return `row ${r.name}: bad ts`;
+  if (r.deleted !== undefined && typeof r.deleted !== 'boolean') return `row ${r.name}: bad deleted`;
+  if (r.ifAbsent !== undefined && typeof r.ifAbsent !== 'boolean') return `row ${r.name}: bad ifAbsent`;
+  if (r.size !== undefined && (!Number.isSafeInteger(r.size) || (r.size as number) < 0)) return `row ${r.name}: bad size`;
+  if (r.etag !== undefined && typeof r.etag !== 'string') return `row ${r.name}: bad etag`;
+  if (r.contentType !== undefined && typeof r.contentType !== 'string') return `row ${r.name}: bad contentType`;
+  if (r.value !== undefined && !isPlainObject(r.value)) return `row ${r.name}: bad value`;
+  return undefined;
+}
+
+/** Why listing metadata is malformed, or undefined. */
+export function checkMeta(meta: unknown): string | undefined {
+  return meta === undefined || isPlainObject(meta) ? undefined : 'meta must be an object';
+}
+
+function isName(s: unknown): s is string {
+  // In a `u` regex, a surrogate class matches only lone surrogates, which have no UTF-8 form.
+  return typeof s === 'string' && s !== '' && !/[\uD800-\uDFFF]/u.test(s);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

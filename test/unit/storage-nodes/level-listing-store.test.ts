@@ -1,0 +1,121 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { Level } from 'level';
+import type { ListingRow } from '../../../src/common/wire.js';
+import { DeviceUnavailableError } from '../../../storage-nodes/disk-file.js';
+import { LevelListingStore, partitionKeyPrefix } from '../../../storage-nodes/level-listing-store.js';
+
+const ts = (n: number) => `17000000${String(n).padStart(2, '0')}.000000`;
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'arca-lls-'));
+  try {
+    await mkdir(join(dir, 'd1'));
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('a 100,000-row listing pages without scanning, with and without a delimiter', async (t) => {
+  await withDir(async (dir) => {
+    const store = await LevelListingStore.open({ devicesDir: dir, devices: ['d1'], fsync: false });
+    try {
+      const ref = { device: 'd1', partition: 1, account: 'a', bucket: 'b' };
+      await store.create(ref, { ts: ts(1) });
+      // 1,000 "directories" of 100 objects each.
+      for (let d = 0; d < 1000; d += 10) {
+        const rows = [];
+        for (let dd = d; dd < d + 10; dd++) for (let f = 0; f < 100; f++) rows.push({ name: `dir${String(dd).padStart(4, '0')}/file${f}`, ts: ts(2), size: 1 });
+        await store.mergeRows(ref, rows);
+      }
+      t.like(await store.info(ref), { objectCount: 100_000, bytesUsed: 100_000 });
+
+      store.stats.rowsRead = 0;
+      const plain = await store.list(ref, { limit: 100 });
+      t.is(plain?.entries.length, 100);
+      t.true(plain?.truncated);
+      t.true(store.stats.rowsRead <= 101, `read ${store.stats.rowsRead} rows`);
+
+      store.stats.rowsRead = 0;
+      const grouped = await store.list(ref, { delimiter: '/', limit: 100 });
+      t.is(grouped?.entries.length, 100);
+      t.deepEqual(grouped?.entries[0], { subdir: 'dir0000/' });
+      t.deepEqual(grouped?.entries[99], { subdir: 'dir0099/' });
+      t.true(grouped?.truncated);
+      t.true(store.stats.rowsRead <= 101, `read ${store.stats.rowsRead} rows`);
+
+      store.stats.rowsRead = 0;
+      const next = await store.list(ref, { delimiter: '/', marker: 'dir0099/', limit: 100 });
+      t.deepEqual(next?.entries[0], { subdir: 'dir0100/' });
+      t.true(store.stats.rowsRead <= 101, `read ${store.stats.rowsRead} rows`);
+
+      store.stats.rowsRead = 0;
+      const backwards = await store.list(ref, { delimiter: '/', limit: 10, reverse: true });
+      t.deepEqual(backwards?.entries[0], { subdir: 'dir0999/' });
+      t.true(store.stats.rowsRead <= 11, `read ${store.stats.rowsRead} rows`);
+
+      store.stats.rowsRead = 0;
+      const inside = await store.list(ref, { prefix: 'dir0500/', delimiter: '/', limit: 1000 });
+      t.is(inside?.entries.length, 100);
+      t.false(inside?.truncated);
+      t.true(store.stats.rowsRead <= 100, `read ${store.stats.rowsRead} rows`);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test('concurrent merges on a device share group commits, and survive a reopen', async (t) => {
+  await withDir(async (dir) => {
+    const store = await LevelListingStore.open({ devicesDir: dir, devices: ['d1'], fsync: true });
+    const refs = Array.from({ length: 5 }, (_, i) => ({ device: 'd1', partition: i, account: 'a', bucket: `b${i}` }));
+    for (const ref of refs) await store.create(ref, { ts: ts(1) });
+    const before = store.batchCount('d1');
+    await Promise.all(Array.from({ length: 300 }, (_, i) => store.mergeRows(refs[i % 5], [{ name: `k${i}`, ts: ts(2), size: 2 }])));
+    const batches = store.batchCount('d1') - before;
+    t.true(batches < 100, `${batches} batches for 300 merges`);
+    await store.close();
+
+    const again = await LevelListingStore.open({ devicesDir: dir, devices: ['d1'], fsync: true });
+    try {
+      for (const ref of refs) {
+        t.like(await again.info(ref), { objectCount: 60, bytesUsed: 120 });
+        t.is((await again.list(ref, { limit: 1000 }))?.entries.length, 60);
+      }
+    } finally {
+      await again.close();
+    }
+  });
+});
+
+test('one partition is one key range of the device database', async (t) => {
+  await withDir(async (dir) => {
+    const store = await LevelListingStore.open({ devicesDir: dir, devices: ['d1'], fsync: false });
+    await store.create({ device: 'd1', partition: 7, account: 'a', bucket: 'b' }, { ts: ts(1) });
+    await store.mergeRows({ device: 'd1', partition: 7, account: 'a', bucket: 'b' }, [{ name: 'x', ts: ts(2) } as ListingRow]);
+    await store.create({ device: 'd1', partition: 7, account: 'a' }, { ts: ts(1) });
+    await store.create({ device: 'd1', partition: 8, account: 'a', bucket: 'b' }, { ts: ts(1) });
+    await store.close();
+    const db = new Level<Buffer, string>(join(dir, 'd1', 'listings'), { keyEncoding: 'buffer', valueEncoding: 'utf8' });
+    const p7 = partitionKeyPrefix(7);
+    const keys = await db.keys({ gte: p7, lt: partitionKeyPrefix(8) }).all();
+    await db.close();
+    t.deepEqual(
+      keys.map((k) => k.toString('utf8').replaceAll('\0', '|')),
+      ['00000007|a||i', '00000007|a|b|i', '00000007|a|b|rx'],
+    );
+  });
+});
+
+test('opening a listing database on an unusable device names the path', async (t) => {
+  await withDir(async (dir) => {
+    // A file where the devices dir should be: Level cannot create `<device>/listings` under it.
+    await writeFile(join(dir, 'blocker'), '');
+    const err = await t.throwsAsync(LevelListingStore.open({ devicesDir: join(dir, 'blocker'), devices: ['d1'], fsync: false }));
+    t.true(err instanceof DeviceUnavailableError);
+    t.true(err!.message.includes(join(dir, 'blocker', 'd1', 'listings')), err!.message);
+  });
+});
