@@ -9,7 +9,11 @@
  *
  * Object server (policy index in `x-backend-storage-policy-index`, default 0):
  *  PUT    headers: timestamp, meta (everything known before the body), container-updates; body chunked;
- *         trailer `x-backend-footer` (what is known only after the body: etag, size, xxh64, checksums).
+ *         trailer `x-backend-footer` (what is known only after the body: etag, size, xxh64, checksums; see
+ *         ObjectFooter). `x-backend-container-updates` is a JSON array of ContainerUpdateTarget, plain or
+ *         base64url (nodes accept both); the node POSTs the object's row to each (`?rows`) and queues it
+ *         durably (async pending) for any that does not answer 2xx in time — the PUT still answers 201.
+ *         The 409 may come before the body is read (then with `Connection: close`).
  *         The node verifies `size` and `xxh64` of the bytes it received against the footer, writes
  *         tmp → fsync → rename → fsync dir, updates its listing replicas, and answers 201. A request that ends
  *         without the footer, or is aborted, leaves nothing behind. 409 (with the existing timestamp) when the
@@ -18,24 +22,30 @@
  *  GET/HEAD  200/206 with `x-backend-timestamp`, `x-backend-meta` (the whole ObjectMeta), Content-Length,
  *         Content-Range; honours one `Range: bytes=…` as RFC 9110 does (end clamped; 416 when unsatisfiable,
  *         with `Content-Range: bytes *\/size`). `x-backend-if-timestamp: TS` answers 412 unless the current
- *         data file has exactly that timestamp. 404 when absent; a tombstone is a 404 with
- *         `x-backend-timestamp` and `x-backend-deleted: 1`.
+ *         data file has exactly that timestamp (no data file at all is still a 404). 404 when absent; a
+ *         tombstone is a 404 with `x-backend-timestamp` and `x-backend-deleted: 1`.
  *  DELETE headers: timestamp, container-updates. Writes a tombstone when newer than what is there; 204 when a
- *         live object was there, 404 when not (the tombstone is still written); 409 when what is there is newer.
+ *         live object was there, 404 when not (the tombstone is still written); 409 when what is there is newer
+ *         or equal (with its `x-backend-timestamp`). The deleted row goes to the listing replicas as for PUT.
  *
  * Listing server:
  *  PUT    body `ListingCreate`: creates the listing, or revives a deleted one older than `ts`, merging `meta`
- *         per key; 201 created, 202 when it already existed (meta still merged).
+ *         per key; 201 created, 202 when it already existed (meta still merged); 404 (+ deleted headers) when
+ *         it was deleted at or after `ts`.
  *  POST   body `ListingMetaUpdate`: merges metadata keys by timestamp; 204, 404 when there is no live listing.
  *  POST ?rows  body `ListingRowsUpdate`: merges rows (newest ts per name wins) and keeps the stats; 204;
  *         404 when there is no live listing; 409 with body `{conflicts: ListingRow[]}` when an `ifAbsent` row
  *         met a live row (nothing of that row changed; the other rows were merged).
  *  HEAD   204 with `x-backend-listing-info` (base64url JSON ListingInfo); 404 (+ deleted/timestamp headers).
  *  GET    ?prefix=&delimiter=&marker=&end_marker=&limit=&reverse=1 → 200 JSON `ListingPage`; 404 if no listing.
+ *         `limit` defaults to (and is capped at) 10000. With `reverse`, names run downwards from `marker` to
+ *         `end_marker`. A common prefix is listed only when it sorts after the marker, so a page may continue
+ *         from a `{subdir}` used as the marker (as S3's NextMarker).
  *         Rows come in UTF-8 byte order of their names; deleted rows are never returned; with a delimiter, a
  *         run of names sharing a prefix up to the delimiter is one `{subdir}` entry, found by seeking past it.
  *  DELETE header timestamp: 204 when the listing was empty and is now deleted; 409 when it still has live
- *         rows; 404 when there is none.
+ *         rows or was created at or after that timestamp; 404 when there is none.
+ *  Account and bucket names must be NUL-free; row names are any well-formed Unicode (400 otherwise).
  */
 import type { Timestamp } from './timestamp.js';
 
@@ -80,6 +90,18 @@ export interface ObjectMeta {
   /** Extra fields the listing row of this object carries (`ListingRow.value`). */
   listing?: Record<string, unknown>;
   /** Anything else the proxy keeps with the object (user metadata, checksums, content headers, …). */
+  [field: string]: unknown;
+}
+
+/**
+ * The `x-backend-footer` trailer of an object PUT (base64url JSON, as `encodeHeaderJson` makes it): what is
+ * known only after the body. The node checks `size` and `xxh64` against the bytes it received and stores
+ * `{...meta header, ...footer, name, ts}` as the object's ObjectMeta.
+ */
+export interface ObjectFooter {
+  size: number;
+  xxh64: string;
+  etag?: string;
   [field: string]: unknown;
 }
 

@@ -1,0 +1,127 @@
+/**
+ * The listing server: account and container listings on this node's devices, as wire.ts defines them. Bodies
+ * are validated here, at the edge; the ListingStore below trusts its typed input.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isTimestamp } from '../src/common/timestamp.js';
+import {
+  BackendHeader,
+  encodeHeaderJson,
+  type ListingCreate,
+  type ListingInfo,
+  type ListingMetaUpdate,
+  type ParsedBackendPath,
+} from '../src/common/wire.js';
+import { BadRequestError, header, readJsonBody, send, sendJson } from './http-util.js';
+import {
+  checkListingRef,
+  checkMeta,
+  checkRow,
+  type IncomingRow,
+  type ListingQuery,
+  type ListingRef,
+  type ListingStore,
+  maxListingLimit,
+} from './listing-store.js';
+
+export type ListingPath = Extract<ParsedBackendPath, { kind: 'listing' }>;
+
+/** Handles `/l/…` requests. */
+export class ListingServer {
+  constructor(private readonly store: ListingStore) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse, path: ListingPath, query: URLSearchParams): Promise<void> {
+    const ref: ListingRef = { device: path.device, partition: path.partition, account: path.account, bucket: path.bucket };
+    const bad = checkListingRef(ref);
+    if (bad) throw new BadRequestError(bad);
+    switch (req.method) {
+      case 'PUT':
+        return this.#create(req, res, ref);
+      case 'POST':
+        return query.has('rows') ? this.#mergeRows(req, res, ref) : this.#updateMeta(req, res, ref);
+      case 'HEAD':
+        return this.#head(res, ref);
+      case 'GET':
+        return this.#list(res, ref, query);
+      case 'DELETE':
+        return this.#delete(req, res, ref);
+      default:
+        send(res, 405, { allow: 'GET, HEAD, PUT, POST, DELETE' });
+    }
+  }
+
+  async #create(req: IncomingMessage, res: ServerResponse, ref: ListingRef): Promise<void> {
+    const body = (await readJsonBody(req)) as ListingCreate;
+    if (!isObject(body) || !isTimestamp(body.ts) || checkMeta(body.meta)) throw new BadRequestError('body must be {ts, meta?}');
+    const outcome = await this.store.create(ref, { ts: body.ts, meta: body.meta });
+    if (outcome === 'deleted') return this.#notFound(res, ref);
+    send(res, outcome === 'created' ? 201 : 202);
+  }
+
+  async #updateMeta(req: IncomingMessage, res: ServerResponse, ref: ListingRef): Promise<void> {
+    const body = (await readJsonBody(req)) as ListingMetaUpdate;
+    if (!isObject(body) || !isTimestamp(body.ts) || body.meta === undefined || checkMeta(body.meta)) throw new BadRequestError('body must be {ts, meta}');
+    if (await this.store.updateMeta(ref, { ts: body.ts, meta: body.meta })) send(res, 204);
+    else await this.#notFound(res, ref);
+  }
+
+  async #mergeRows(req: IncomingMessage, res: ServerResponse, ref: ListingRef): Promise<void> {
+    const body = await readJsonBody(req);
+    const rows = isObject(body) ? body.rows : undefined;
+    if (!Array.isArray(rows)) throw new BadRequestError('body must be {rows: [...]}');
+    for (const row of rows) {
+      const bad = checkRow(row);
+      if (bad) throw new BadRequestError(bad);
+    }
+    const outcome = await this.store.mergeRows(ref, rows as IncomingRow[]);
+    if (!outcome.found) await this.#notFound(res, ref);
+    else if (outcome.conflicts.length > 0) sendJson(res, 409, { conflicts: outcome.conflicts });
+    else send(res, 204);
+  }
+
+  async #head(res: ServerResponse, ref: ListingRef): Promise<void> {
+    const info = await this.store.info(ref);
+    if (!info || info.deletedTs !== undefined) return this.#notFound(res, ref, info);
+    send(res, 204, { [BackendHeader.listingInfo]: encodeHeaderJson(info) });
+  }
+
+  async #list(res: ServerResponse, ref: ListingRef, params: URLSearchParams): Promise<void> {
+    const limitText = params.get('limit');
+    const limit = limitText === null || limitText === '' ? maxListingLimit : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 0) throw new BadRequestError('bad limit');
+    const query: ListingQuery = {
+      prefix: params.get('prefix') ?? undefined,
+      delimiter: params.get('delimiter') || undefined,
+      marker: params.get('marker') ?? undefined,
+      endMarker: params.get('end_marker') ?? undefined,
+      limit: Math.min(limit, maxListingLimit),
+      reverse: ['1', 'true', 'yes', 'on'].includes((params.get('reverse') ?? '').toLowerCase()),
+    };
+    for (const v of [query.prefix, query.delimiter, query.marker, query.endMarker]) {
+      if (v !== undefined && /[\uD800-\uDFFF]/u.test(v)) throw new BadRequestError('query values must be well-formed Unicode');
+    }
+    const page = await this.store.list(ref, query);
+    if (!page) return this.#notFound(res, ref);
+    sendJson(res, 200, page);
+  }
+
+  async #delete(req: IncomingMessage, res: ServerResponse, ref: ListingRef): Promise<void> {
+    const ts = header(req, BackendHeader.timestamp);
+    if (!isTimestamp(ts)) throw new BadRequestError(`missing or bad ${BackendHeader.timestamp}`);
+    const outcome = await this.store.delete(ref, ts);
+    if (outcome === 'deleted') send(res, 204, { [BackendHeader.timestamp]: ts });
+    else if (outcome === 'not-found') await this.#notFound(res, ref);
+    else send(res, 409);
+  }
+
+  /** 404, saying when the listing was deleted if it was. */
+  async #notFound(res: ServerResponse, ref: ListingRef, known?: ListingInfo): Promise<void> {
+    const info = known ?? (await this.store.info(ref));
+    if (info?.deletedTs !== undefined) send(res, 404, { [BackendHeader.deleted]: '1', [BackendHeader.timestamp]: info.deletedTs });
+    else send(res, 404);
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,171 @@
+/**
+ * The storage node's composition root: checks the devices, opens the listing databases, builds the object
+ * and listing servers and the background workers, and serves them on one keep-alive HTTP port with a small
+ * router over `parseBackendPath`.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { NodeConfig } from '../src/common/config.js';
+import { ArcaError } from '../src/common/errors.js';
+import { parseBackendPath } from '../src/common/wire.js';
+import { AsyncPendingQueue } from './async-pending.js';
+import { DeviceUnavailableError } from './disk-file.js';
+import { FsDiskFiles } from './fs-disk-file.js';
+import { send, statusOfError } from './http-util.js';
+import { LevelListingStore } from './level-listing-store.js';
+import { ListingServer } from './listing-server.js';
+import type { ListingStore } from './listing-store.js';
+import { ListingUpdateClient } from './listing-updates.js';
+import { ObjectServer } from './object-server.js';
+import { ObjectUpdater } from './updater.js';
+import { WorkerLoop } from './worker-loop.js';
+
+/** A running storage node. */
+export interface StorageNode {
+  /** The port it listens on (the configured one, or the one picked for port 0). */
+  port: number;
+  /** Stops the workers and the server, closes connections and the listing databases. */
+  close(): Promise<void>;
+  /** The background workers, for tests to run a pass directly. */
+  workers: { updater: ObjectUpdater };
+  /** The listing databases (tests and tools inspect them directly). */
+  listings: ListingStore;
+  /** The object files. */
+  files: FsDiskFiles;
+}
+
+export interface StorageNodeOptions {
+  /** Where log lines go (stderr by default). */
+  log?: (line: string) => void;
+}
+
+/**
+ * Starts a storage node for `config`. Fails with ArcaError `InvalidConfig` naming the path when a device
+ * directory is missing or unwritable, and naming the port when it is in use.
+ */
+export async function startStorageNode(config: NodeConfig, opts: StorageNodeOptions = {}): Promise<StorageNode> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const files = new FsDiskFiles({ devicesDir: config.devicesDir, devices: config.devices, fsync: config.fsync });
+  try {
+    for (const device of config.devices) await files.prepareDevice(device);
+  } catch (err) {
+    throw startupError(err);
+  }
+  let listings: LevelListingStore;
+  try {
+    listings = await LevelListingStore.open({ devicesDir: config.devicesDir, devices: config.devices, fsync: config.fsync });
+  } catch (err) {
+    throw startupError(err);
+  }
+
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 32, scheduling: 'lifo' });
+  const listingClient = new ListingUpdateClient(agent, config.nodeTimeoutMs);
+  const queue = new AsyncPendingQueue({ devicesDir: config.devicesDir, fsync: config.fsync });
+  const objectServer = new ObjectServer({
+    files,
+    sendRows: (target, account, bucket, rows) => listingClient.sendRows(target, account, bucket, rows),
+    queueUpdate: (device, record) => queue.add(device, record),
+    policies: new Set(config.policies.map((p) => p.index)),
+    log,
+  });
+  const listingServer = new ListingServer(listings);
+  const updater = new ObjectUpdater({ devices: config.devices, queue, client: listingClient, log });
+
+  const server = http.createServer({ keepAlive: true, requestTimeout: 0, maxHeaderSize: 64 * 1024 }, (req, res) => {
+    void route(req, res);
+  });
+  // Longer than clients keep idle sockets, so a client never sends on a socket the node is closing.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 60_000;
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // Errors after the reply (a client resetting its socket) must not reach the process.
+    req.on('error', () => {});
+    res.on('error', () => {});
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = parseBackendPath(q < 0 ? url : url.slice(0, q));
+    try {
+      switch (path?.kind) {
+        case 'object':
+          await objectServer.handle(req, res, path);
+          break;
+        case 'listing':
+          await listingServer.handle(req, res, path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)));
+          break;
+        case 'healthcheck':
+          send(res, 200, { 'content-type': 'text/plain' }, 'OK');
+          break;
+        case undefined:
+          send(res, 404, { 'content-type': 'text/plain' }, 'not a backend path\n');
+          break;
+        default: {
+          const unreachable: never = path;
+          throw new Error(`unrouted ${JSON.stringify(unreachable)}`);
+        }
+      }
+    } catch (err) {
+      const status = statusOfError(err);
+      if (status === 500) log(`${req.method} ${url}: ${(err as Error).stack ?? err}`);
+      else if (status === 507) log(`${req.method} ${url}: ${(err as Error).message}`);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      // A body we did not read would be parsed as the next request: close the connection instead.
+      const headers = req.complete ? {} : { connection: 'close' };
+      send(res, status, { ...headers, 'content-type': 'text/plain' }, status === 500 ? 'internal error\n' : `${(err as Error).message}\n`);
+    }
+  }
+
+  try {
+    await listen(server, config.port, config.bindIp);
+  } catch (err) {
+    agent.destroy();
+    await listings.close();
+    throw err;
+  }
+  const updaterLoop = new WorkerLoop('updater', updater, config.workers.updaterIntervalSec * 1000, log);
+  updaterLoop.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    port: (server.address() as AddressInfo).port,
+    workers: { updater },
+    listings,
+    files,
+    close: () =>
+      (closing ??= (async () => {
+        await updaterLoop.stop();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          // Requests still streaming get a moment to finish, then their connections go too.
+          setTimeout(() => server.closeAllConnections(), 2000).unref();
+        });
+        agent.destroy();
+        await listings.close();
+      })()),
+  };
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? 'port in use' : err.code === 'EADDRNOTAVAIL' ? 'address not available' : err.message;
+      reject(new ArcaError('InvalidConfig', `cannot listen on ${host}:${port}: ${why}`, { port, host }));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function startupError(err: unknown): Error {
+  if (err instanceof DeviceUnavailableError) {
+    return new ArcaError('InvalidConfig', err.message, { device: err.device, path: err.path });
+  }
+  return err as Error;
+}

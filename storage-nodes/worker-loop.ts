@@ -1,0 +1,50 @@
+/**
+ * The throttled loop that runs a background worker in production: `runOnce`, then sleep the interval, until
+ * stopped. Domain code stays free of timers; tests call `runOnce` directly instead.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface Worker {
+  runOnce(): Promise<unknown>;
+}
+
+/** Runs a worker every `intervalMs` (0 = never) until `stop()`. */
+export class WorkerLoop {
+  readonly #stop = new AbortController();
+  #running: Promise<void> | undefined;
+
+  constructor(
+    private readonly name: string,
+    private readonly worker: Worker,
+    private readonly intervalMs: number,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Starts the loop (first pass after one interval, so startup stays quick). */
+  start(): void {
+    if (this.intervalMs <= 0 || this.#running) return;
+    this.#running = this.#loop();
+  }
+
+  /** Stops the loop and waits for a pass in progress to finish. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    const signal = this.#stop.signal;
+    while (!signal.aborted) {
+      try {
+        await sleep(this.intervalMs, undefined, { signal });
+      } catch {
+        return; // aborted while sleeping
+      }
+      try {
+        await this.worker.runOnce();
+      } catch (err) {
+        this.log(`${this.name}: pass failed: ${(err as Error).stack ?? err}`);
+      }
+    }
+  }
+}
