@@ -16,8 +16,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import type { ChunkSignatureVerifier } from './auth/chunk-signer.js';
-import { EMPTY_SHA256 } from './auth/chunk-signer.js';
+import { type ChunkSignatureVerifier, EMPTY_SHA256 } from './auth/chunk-signer.js';
 import type { PayloadMode } from './auth/types.js';
 import { S3Error } from './errors.js';
 
