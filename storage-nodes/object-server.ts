@@ -63,13 +63,19 @@ export class ObjectServer {
     if (typeof headerMeta !== 'object' || headerMeta === null || Array.isArray(headerMeta)) throw new BadRequestError(`bad ${BackendHeader.meta}`);
     const updates = requireUpdates(req);
 
-    // Refuse what commit would refuse anyway before the body crosses the wire.
-    const newest = await this.deps.files.newest(location);
+    // Refuse what commit would refuse anyway before the body crosses the wire; the tmp file opens meanwhile.
+    const [newestResult, writerResult] = await Promise.allSettled([this.deps.files.newest(location), this.deps.files.create(location)]);
+    if (newestResult.status === 'rejected' || writerResult.status === 'rejected') {
+      if (writerResult.status === 'fulfilled') await writerResult.value.abort();
+      throw newestResult.status === 'rejected' ? newestResult.reason : (writerResult as PromiseRejectedResult).reason;
+    }
+    const newest = newestResult.value;
+    const writer = writerResult.value;
     if (newest && newest.ts >= ts) {
+      await writer.abort();
       send(res, 409, { [BackendHeader.timestamp]: newest.ts, connection: 'close' });
       return;
     }
-    const writer = await this.deps.files.create(location);
     const hash = createXxh64();
     let size = 0;
     try {

@@ -77,6 +77,9 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   // Longer than clients keep idle sockets, so a client never sends on a socket the node is closing.
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 60_000;
+  // A peer silent this long mid-request (a proxy that vanished without a FIN) loses its socket, which
+  // aborts its upload and frees the tmp file (Swift's client_timeout).
+  server.timeout = Math.max(60_000, config.nodeTimeoutMs * 3);
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     // Errors after the reply (a client resetting its socket) must not reach the process.

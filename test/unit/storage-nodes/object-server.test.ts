@@ -176,7 +176,7 @@ test(
 test(
   'odd keys are stored, read and listed verbatim, and only hashes reach the file system',
   withNode(async (t, n) => {
-    const keys = ['..', '.', '../../../etc/passwd', 'a//b//', '%00', 'percent%2Fslash', '🦄/ünï code', 'k'.repeat(1024), 'tab\tand\nnewline', '\u0001ctl'];
+    const keys = ['..', '.', '../../../etc/passwd', 'a//b//', '%00', 'nul\u0000inside', 'percent%2Fslash', '🦄/ünï code', 'k'.repeat(1024), 'tab\tand\nnewline', '\u0001ctl'];
     t.is((await n.json('PUT', listingPath('d2', 9, 'AUTH_a', 'bkt'), { ts: t1 })).status, 201);
     for (const [i, key] of keys.entries()) {
       const r = await n.put(o(key), { ts: t2, body: Buffer.from(`body ${i}`), updates: [n.target(9, 'd2')] });
