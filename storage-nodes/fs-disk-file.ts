@@ -27,6 +27,7 @@ import {
   type OpenedObject,
   suffixOfHash,
 } from './disk-file.js';
+import { FsSuffixHashes, invalidFileName } from './fs-suffix-hashes.js';
 import {
   closeFd,
   fsyncCreated,
@@ -70,6 +71,8 @@ export class FsDiskFiles implements DiskFiles {
   readonly #writeBufferBytes: number;
   /** Commits and deletes of one hash dir run one at a time, so "newest wins" is decided race-free. */
   readonly #hashDirLocks = new KeyedMutex();
+  /** The partitions' suffix-hash caches, invalidated by every commit and delete. */
+  readonly suffixHashes = new FsSuffixHashes();
 
   constructor(opts: FsDiskFilesOptions) {
     this.#devicesDir = opts.devicesDir;
@@ -88,7 +91,45 @@ export class FsDiskFiles implements DiskFiles {
   /** The hash dir of an object. */
   hashDir(location: ObjectLocation): string {
     const hash = hashOfName(location.name);
-    return join(this.#partitionDir(location.device, location.policyIndex, location.partition), suffixOfHash(hash), hash);
+    return join(this.partitionDir(location.device, location.policyIndex, location.partition), suffixOfHash(hash), hash);
+  }
+
+  /** A partition's directory; DeviceUnavailableError for a device not served here. */
+  partitionDir(device: string, policyIndex: number, partition: number): string {
+    return join(this.#checkedDevicePath(device), objectsDirName(policyIndex), String(partition));
+  }
+
+  /**
+   * Runs `fn` while no commit or delete of the hash dir at `dir` runs (the replicator and the auditor remove
+   * or move versions under it, so they never race a write).
+   */
+  withHashDirLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+    return this.#hashDirLocks.run(dir, fn);
+  }
+
+  /**
+   * Opens the data file at `path` on `device` (the replicator and auditor, which know files by path):
+   * undefined when it is gone; CorruptDataFileError when its footer does not parse.
+   */
+  async openDataFile(device: string, path: string): Promise<DataFile | undefined> {
+    let fd: number;
+    try {
+      fd = await openFd(path, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw this.#deviceError(device, err);
+    }
+    try {
+      return await this.#readDataFile(fd, path);
+    } catch (err) {
+      await closeFd(fd).catch(() => {});
+      throw err instanceof CorruptDataFileError ? err : this.#deviceError(device, err);
+    }
+  }
+
+  /** Maps a file-system error on `device` to DeviceUnavailableError when the device is at fault. */
+  deviceError(device: string, err: unknown): Error {
+    return this.#deviceError(device, err);
   }
 
   /**
@@ -172,7 +213,7 @@ export class FsDiskFiles implements DiskFiles {
   }
 
   async invalidatedSuffixes(device: string, policyIndex: number, partition: number): Promise<string[]> {
-    const file = join(this.#partitionDir(device, policyIndex, partition), 'hashes.invalid');
+    const file = join(this.partitionDir(device, policyIndex, partition), invalidFileName);
     try {
       const text = await fs.promises.readFile(file, 'latin1');
       return [...new Set(text.split('\n').filter((s) => s !== ''))].sort();
@@ -217,12 +258,8 @@ export class FsDiskFiles implements DiskFiles {
 
   /** Notes the suffix as changed so the replicator recomputes only its hash (Swift's hashes.invalid). */
   async #invalidateSuffix(location: ObjectLocation, hashDir: string): Promise<void> {
-    const partitionDir = this.#partitionDir(location.device, location.policyIndex, location.partition);
-    await fs.promises.appendFile(join(partitionDir, 'hashes.invalid'), `${suffixOfHash(basename(hashDir))}\n`, 'latin1');
-  }
-
-  #partitionDir(device: string, policyIndex: number, partition: number): string {
-    return join(this.#checkedDevicePath(device), objectsDirName(policyIndex), String(partition));
+    const partitionDir = this.partitionDir(location.device, location.policyIndex, location.partition);
+    await this.suffixHashes.invalidate(partitionDir, suffixOfHash(basename(hashDir)));
   }
 
   #checkedDevicePath(device: string): string {

@@ -4,6 +4,8 @@
  *   <partition: 8 hex> NUL <account> NUL <bucket or empty> NUL 'i'          → info (JSON StoredInfo)
  *   <partition: 8 hex> NUL <account> NUL <bucket or empty> NUL 'r' <name>   → live row (JSON StoredRow)
  *   <partition: 8 hex> NUL <account> NUL <bucket or empty> NUL 'd' <name>   → deleted row, until reclaimed
+ *   <partition: 8 hex> NUL <account> NUL <bucket or empty> NUL 's' <seq: 16 hex> → name of the row that change wrote
+ *   <partition: 8 hex> NUL <account> NUL <bucket or empty> NUL 'p' <replica id>  → how far that replica's changes are merged
  *
  * The partition leads so a replicator walks one partition's listings as one key range; live rows sit apart
  * from deleted ones so a page never steps over tombstones; names follow raw, so key order is the UTF-8 byte
@@ -12,13 +14,35 @@
 import { join } from 'node:path';
 import { Level } from 'level';
 import type { Timestamp } from '../src/common/timestamp.js';
-import type { ListingCreate, ListingInfo, ListingMetaUpdate, ListingPage, ListingRow } from '../src/common/wire.js';
+import type { ListingCreate, ListingInfo, ListingMetaUpdate, ListingPage, ListingReplicateBatch, ListingRow } from '../src/common/wire.js';
 import { DeviceUnavailableError, isSafeDeviceName } from './disk-file.js';
 import { KeyedMutex } from './fs-util.js';
 import { GroupCommitDb, type WriteOp } from './group-commit.js';
-import { applyCreate, applyDelete, decideRow, mergeMeta, publicInfo, rowOf, type StoredInfo, type StoredRow } from './listing-merge.js';
+import {
+  applyCreate,
+  applyDelete,
+  decideRow,
+  mergeMeta,
+  mergeReplicaInfo,
+  nextChange,
+  publicInfo,
+  replicaInfoOf,
+  rowOf,
+  type StoredInfo,
+  type StoredRow,
+} from './listing-merge.js';
 import { afterAllUtf8, collectPage, justBefore, type NameBounds, queryBounds, type RowCursor } from './listing-page.js';
-import type { CreateOutcome, DeleteListingOutcome, IncomingRow, ListingQuery, ListingRef, ListingStore, MergeOutcome } from './listing-store.js';
+import type {
+  CreateOutcome,
+  DeleteListingOutcome,
+  IncomingRow,
+  ListingChanges,
+  ListingQuery,
+  ListingRef,
+  ListingStore,
+  ListingSyncState,
+  MergeOutcome,
+} from './listing-store.js';
 
 export interface LevelListingStoreOptions {
   devicesDir: string;
@@ -27,7 +51,7 @@ export interface LevelListingStoreOptions {
   fsync: boolean;
 }
 
-const tag = { info: 0x69, live: 0x72, dead: 0x64 } as const; // 'i', 'r', 'd'
+const tag = { info: 0x69, live: 0x72, dead: 0x64, seq: 0x73, point: 0x70 } as const; // 'i', 'r', 'd', 's', 'p'
 
 /** The key prefix shared by everything of one listing. */
 export function listingKeyPrefix(ref: ListingRef): Buffer {
@@ -47,6 +71,16 @@ function keyOf(prefix: Buffer, kind: number, name?: string): Buffer {
   key[prefix.length] = kind;
   key.write(name, prefix.length + 1, 'utf8');
   return key;
+}
+
+/** The key of change `seq` in the listing's change index. */
+function seqKey(prefix: Buffer, seq: number): Buffer {
+  return keyOf(prefix, tag.seq, seq.toString(16).padStart(16, '0'));
+}
+
+/** The first key after every key starting with `prefix`. */
+function prefixEnd(prefix: Buffer): Buffer {
+  return Buffer.concat([prefix.subarray(0, -1), Buffer.of(prefix[prefix.length - 1] + 1)]);
 }
 
 /** Listing databases on Level, one per device, with group-committed durable writes. */
@@ -88,7 +122,9 @@ export class LevelListingStore implements ListingStore {
 
   async create(ref: ListingRef, req: ListingCreate): Promise<CreateOutcome> {
     return this.#update(ref, async (db, prefix) => {
-      const { outcome, info } = applyCreate(await readInfo(db, prefix), req);
+      const before = await readInfo(db, prefix);
+      const { outcome, info } = applyCreate(before, req);
+      if (info && (outcome === 'created' || metaChanged(before, info))) nextChange(info);
       return { result: outcome, ops: info ? [putInfo(prefix, info)] : [] };
     });
   }
@@ -97,7 +133,9 @@ export class LevelListingStore implements ListingStore {
     return this.#update(ref, async (db, prefix) => {
       const info = await readInfo(db, prefix);
       if (!info || info.deletedTs !== undefined) return { result: false, ops: [] };
+      const before = JSON.stringify(info.meta);
       mergeMeta(info, req.meta, req.ts);
+      if (JSON.stringify(info.meta) !== before) nextChange(info);
       return { result: true, ops: [putInfo(prefix, info)] };
     });
   }
@@ -106,36 +144,7 @@ export class LevelListingStore implements ListingStore {
     return this.#update(ref, async (db, prefix): Promise<{ result: MergeOutcome; ops: WriteOp[] }> => {
       const info = await readInfo(db, prefix);
       if (!info || info.deletedTs !== undefined) return { result: { found: false }, ops: [] };
-      const names = [...new Set(rows.map((r) => r.name))];
-      const stored = await db.getMany(names.flatMap((n) => [keyOf(prefix, tag.live, n), keyOf(prefix, tag.dead, n)]));
-      const state = new Map<string, { live?: StoredRow; dead?: StoredRow }>();
-      names.forEach((n, i) => {
-        const live = stored[2 * i];
-        const dead = stored[2 * i + 1];
-        state.set(n, { live: live === undefined ? undefined : JSON.parse(live), dead: dead === undefined ? undefined : JSON.parse(dead) });
-      });
-      const conflicts: ListingRow[] = [];
-      const ops: WriteOp[] = [];
-      for (const incoming of rows) {
-        const s = state.get(incoming.name)!;
-        const d = decideRow(s.live, s.dead, incoming);
-        if (d.kind === 'conflict') conflicts.push(d.existing);
-        if (d.kind !== 'apply') continue;
-        const liveKey = keyOf(prefix, tag.live, incoming.name);
-        const deadKey = keyOf(prefix, tag.dead, incoming.name);
-        const value = JSON.stringify(d.row);
-        if (d.deleted) {
-          if (s.live) ops.push({ type: 'del', key: liveKey });
-          ops.push({ type: 'put', key: deadKey, value });
-          state.set(incoming.name, { dead: d.row });
-        } else {
-          if (s.dead) ops.push({ type: 'del', key: deadKey });
-          ops.push({ type: 'put', key: liveKey, value });
-          state.set(incoming.name, { live: d.row });
-        }
-        info.objectCount += d.countDelta;
-        info.bytesUsed += d.bytesDelta;
-      }
+      const { conflicts, ops } = await applyRows(db, prefix, info, rows);
       if (ops.length > 0) ops.push(putInfo(prefix, info));
       return { result: { found: true, conflicts }, ops };
     });
@@ -161,18 +170,168 @@ export class LevelListingStore implements ListingStore {
   async delete(ref: ListingRef, ts: Timestamp): Promise<DeleteListingOutcome> {
     return this.#update(ref, async (db, prefix) => {
       const { outcome, info } = applyDelete(await readInfo(db, prefix), ts);
+      if (info) nextChange(info);
       return { result: outcome, ops: info ? [putInfo(prefix, info)] : [] };
     });
   }
 
-  async reclaim(ref: ListingRef, before: Timestamp): Promise<number> {
+  async reclaim(ref: ListingRef, before: Timestamp, upToSeq?: number): Promise<number> {
+    const known = await readInfo(this.#db(ref.device), listingKeyPrefix(ref));
+    if (known?.oldestDeadTs === undefined || known.oldestDeadTs >= before) return 0;
     return this.#update(ref, async (db, prefix) => {
+      const info = await readInfo(db, prefix);
+      if (!info) return { result: 0, ops: [] };
       const base = keyOf(prefix, tag.dead);
       const ops: WriteOp[] = [];
+      let reclaimed = 0;
+      let oldestKept: Timestamp | undefined;
+      // The iterator reads committed rows only: let this listing's queued changes land first (the lock keeps
+      // new ones out).
+      await db.write([], db.epoch);
       for await (const [key, value] of db.db.iterator({ gte: base, lt: keyOf(prefix, tag.dead + 1) })) {
-        if ((JSON.parse(value) as StoredRow).ts < before) ops.push({ type: 'del', key });
+        const row = JSON.parse(value) as StoredRow;
+        if (row.ts >= before || (upToSeq !== undefined && (row.seq ?? 0) > upToSeq)) {
+          if (oldestKept === undefined || row.ts < oldestKept) oldestKept = row.ts;
+          continue;
+        }
+        reclaimed++;
+        ops.push({ type: 'del', key });
+        if (row.seq !== undefined) ops.push({ type: 'del', key: seqKey(prefix, row.seq) });
       }
-      return { result: ops.length, ops };
+      if (oldestKept === undefined) delete info.oldestDeadTs;
+      else info.oldestDeadTs = oldestKept;
+      ops.push(putInfo(prefix, info));
+      return { result: reclaimed, ops };
+    });
+  }
+
+  async partitions(device: string): Promise<number[]> {
+    const { db } = this.#db(device);
+    const out: number[] = [];
+    const it = db.keys();
+    try {
+      for (let p = 0; p <= 0xffffffff; ) {
+        it.seek(partitionKeyPrefix(p));
+        const key = await it.next();
+        if (key === undefined) break;
+        const part = Number.parseInt(key.toString('latin1', 0, 8), 16);
+        if (!Number.isInteger(part) || part < p) break;
+        out.push(part);
+        p = part + 1;
+      }
+    } finally {
+      await it.close();
+    }
+    return out;
+  }
+
+  async listingsIn(device: string, partition: number, limit: number, after?: ListingRef): Promise<ListingRef[]> {
+    const { db } = this.#db(device);
+    const start = after ? prefixEnd(listingKeyPrefix(after)) : partitionKeyPrefix(partition);
+    const out: ListingRef[] = [];
+    const it = db.keys({ gte: start, lt: partitionKeyPrefix(partition + 1) });
+    try {
+      while (out.length < limit) {
+        const key = await it.next();
+        if (key === undefined) break;
+        const a = 9;
+        const b = key.indexOf(0, a);
+        const c = key.indexOf(0, b + 1);
+        if (b < 0 || c < 0) break;
+        const bucket = key.toString('utf8', b + 1, c);
+        out.push({ device, partition, account: key.toString('utf8', a, b), bucket: bucket === '' ? undefined : bucket });
+        // The listing's keys all start with its prefix (which ends in NUL): skip past them.
+        it.seek(prefixEnd(key.subarray(0, c + 1)));
+      }
+    } finally {
+      await it.close();
+    }
+    return out;
+  }
+
+  async syncState(ref: ListingRef): Promise<ListingSyncState | undefined> {
+    const info = await readInfo(this.#db(ref.device), listingKeyPrefix(ref));
+    if (!info) return undefined;
+    if (info.id !== undefined) return { id: info.id, seq: info.seq ?? 0 };
+    // A listing written before replica ids existed: give it one.
+    return this.#update(ref, async (db, prefix) => {
+      const current = await readInfo(db, prefix);
+      if (!current) return { result: undefined, ops: [] };
+      if (current.id === undefined) nextChange(current);
+      return { result: { id: current.id!, seq: current.seq ?? 0 }, ops: [putInfo(prefix, current)] };
+    });
+  }
+
+  async syncPoint(ref: ListingRef, id: string): Promise<number> {
+    const raw = await this.#db(ref.device).get(keyOf(listingKeyPrefix(ref), tag.point, id));
+    return raw === undefined ? 0 : Number(raw);
+  }
+
+  async changesSince(ref: ListingRef, since: number, limit: number): Promise<ListingChanges | undefined> {
+    const { db } = this.#db(ref.device);
+    const prefix = listingKeyPrefix(ref);
+    // One snapshot for info and rows: what is queued or in flight in the group commit is not in it, so the
+    // change numbers read are exactly the changes sent.
+    const snapshot = db.snapshot();
+    try {
+      const raw = await db.get(keyOf(prefix, tag.info), { snapshot });
+      if (raw === undefined) return undefined;
+      const info = JSON.parse(raw) as StoredInfo;
+      const names: string[] = [];
+      let last = since;
+      let more = false;
+      for await (const [key, name] of db.iterator({ gt: seqKey(prefix, since), lt: keyOf(prefix, tag.seq + 1), limit: limit + 1, snapshot })) {
+        if (names.length === limit) {
+          more = true;
+          break;
+        }
+        names.push(name);
+        last = Number.parseInt(key.toString('latin1', prefix.length + 1), 16);
+      }
+      const stored = names.length === 0 ? [] : await db.getMany(names.flatMap((n) => [keyOf(prefix, tag.live, n), keyOf(prefix, tag.dead, n)]), { snapshot });
+      const rows: ListingRow[] = [];
+      names.forEach((name, i) => {
+        const live = stored[2 * i];
+        const dead = stored[2 * i + 1];
+        if (live !== undefined) rows.push(rowOf(name, JSON.parse(live)));
+        else if (dead !== undefined) rows.push({ ...rowOf(name, JSON.parse(dead)), deleted: true });
+      });
+      return { info: replicaInfoOf(info), rows, upTo: more ? last : (info.seq ?? 0), more };
+    } catch (err) {
+      throw wrapError(ref.device, ref.device, err);
+    } finally {
+      await snapshot.close();
+    }
+  }
+
+  async mergeReplica(ref: ListingRef, batch: ListingReplicateBatch): Promise<void> {
+    await this.#update(ref, async (db, prefix) => {
+      const merged = mergeReplicaInfo(await readInfo(db, prefix), batch.info);
+      const info = merged.info;
+      if (merged.changed) nextChange(info);
+      const { ops } = await applyRows(db, prefix, info, batch.rows);
+      const pointKey = keyOf(prefix, tag.point, batch.id);
+      const point = Number((await db.get(pointKey)) ?? 0);
+      if (batch.upTo > point) ops.push({ type: 'put', key: pointKey, value: String(batch.upTo) });
+      if (merged.changed || ops.length > 0) ops.push(putInfo(prefix, info));
+      return { result: undefined, ops };
+    });
+  }
+
+  async removeListing(ref: ListingRef, ifSeq: number): Promise<boolean> {
+    const group = this.#db(ref.device);
+    const prefix = listingKeyPrefix(ref);
+    return this.#locks.run(`${ref.device}\0${prefix.toString('latin1')}`, async () => {
+      const info = await readInfo(group, prefix);
+      if (!info || (info.seq ?? 0) !== ifSeq) return false;
+      // Everything queued before this point must be on disk before the range goes, or it would come back.
+      await group.write([], group.epoch);
+      try {
+        await group.db.clear({ gte: prefix, lt: prefixEnd(prefix) });
+      } catch (err) {
+        throw wrapError(ref.device, ref.device, err);
+      }
+      return true;
     });
   }
 
@@ -201,6 +360,53 @@ export class LevelListingStore implements ListingStore {
     if (!db) throw new DeviceUnavailableError(device, device, 'not served by this node');
     return db;
   }
+}
+
+/**
+ * Merges rows into a listing whose info is `info` (updated in place: stats and change numbers); returns the
+ * conflicts of `ifAbsent` rows and the write ops. Each row applied is the listing's next change.
+ */
+async function applyRows(db: GroupCommitDb, prefix: Buffer, info: StoredInfo, rows: readonly IncomingRow[]): Promise<{ conflicts: ListingRow[]; ops: WriteOp[] }> {
+  const conflicts: ListingRow[] = [];
+  const ops: WriteOp[] = [];
+  if (rows.length === 0) return { conflicts, ops };
+  const names = [...new Set(rows.map((r) => r.name))];
+  const stored = await db.getMany(names.flatMap((n) => [keyOf(prefix, tag.live, n), keyOf(prefix, tag.dead, n)]));
+  const state = new Map<string, { live?: StoredRow; dead?: StoredRow }>();
+  names.forEach((n, i) => {
+    const live = stored[2 * i];
+    const dead = stored[2 * i + 1];
+    state.set(n, { live: live === undefined ? undefined : JSON.parse(live), dead: dead === undefined ? undefined : JSON.parse(dead) });
+  });
+  for (const incoming of rows) {
+    const s = state.get(incoming.name)!;
+    const d = decideRow(s.live, s.dead, incoming);
+    if (d.kind === 'conflict') conflicts.push(d.existing);
+    if (d.kind !== 'apply') continue;
+    for (const old of [s.live?.seq, s.dead?.seq]) if (old !== undefined) ops.push({ type: 'del', key: seqKey(prefix, old) });
+    d.row.seq = nextChange(info);
+    ops.push({ type: 'put', key: seqKey(prefix, d.row.seq), value: incoming.name });
+    const liveKey = keyOf(prefix, tag.live, incoming.name);
+    const deadKey = keyOf(prefix, tag.dead, incoming.name);
+    const value = JSON.stringify(d.row);
+    if (d.deleted) {
+      if (info.oldestDeadTs === undefined || d.row.ts < info.oldestDeadTs) info.oldestDeadTs = d.row.ts;
+      if (s.live) ops.push({ type: 'del', key: liveKey });
+      ops.push({ type: 'put', key: deadKey, value });
+      state.set(incoming.name, { dead: d.row });
+    } else {
+      if (s.dead) ops.push({ type: 'del', key: deadKey });
+      ops.push({ type: 'put', key: liveKey, value });
+      state.set(incoming.name, { live: d.row });
+    }
+    info.objectCount += d.countDelta;
+    info.bytesUsed += d.bytesDelta;
+  }
+  return { conflicts, ops };
+}
+
+function metaChanged(before: StoredInfo | undefined, after: StoredInfo): boolean {
+  return JSON.stringify(before?.meta) !== JSON.stringify(after.meta);
 }
 
 async function readInfo(db: GroupCommitDb, prefix: Buffer): Promise<StoredInfo | undefined> {

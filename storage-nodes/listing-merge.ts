@@ -1,10 +1,12 @@
 /**
  * The merge rules of listings, shared by every ListingStore backend as pure functions: how info is
- * created, revived, deleted and its metadata merged per key, and what an incoming row does to a name.
- * Keeping them pure is what lets two backends (and, later, replicas) converge on the same state.
+ * created, revived, deleted and its metadata merged per key, what an incoming row does to a name, and how a
+ * replica's info merges into the local one. Keeping them pure is what lets two backends and the replicas of
+ * a listing converge on the same state (the one impurity: a listing's new replica id is random).
  */
+import { randomUUID } from 'node:crypto';
 import type { Timestamp } from '../src/common/timestamp.js';
-import type { ListingCreate, ListingInfo, ListingRow } from '../src/common/wire.js';
+import type { ListingCreate, ListingInfo, ListingReplicaInfo, ListingRow } from '../src/common/wire.js';
 import type { CreateOutcome, DeleteListingOutcome, IncomingRow } from './listing-store.js';
 
 /** Info as stored: metadata keeps each key's timestamp (a removed key keeps `null` to shadow older writes). */
@@ -14,11 +16,19 @@ export interface StoredInfo {
   meta: Record<string, [value: unknown, ts: Timestamp]>;
   objectCount: number;
   bytesUsed: number;
+  /** This replica's id (replicas record how far they merged its changes by it); set at the first change. */
+  id?: string;
+  /** This replica's change counter: the number of the latest change of a row, the info or the metadata. */
+  seq?: number;
+  /** At most the oldest deleted row's timestamp (undefined: none), so reclaim skips listings with nothing to do. */
+  oldestDeadTs?: Timestamp;
 }
 
 /** A row as stored under its name (the name is the key). Deleted rows keep only their timestamp. */
 export interface StoredRow {
   ts: Timestamp;
+  /** The change that wrote the row (its place in the replica's change order). */
+  seq?: number;
   size?: number;
   etag?: string;
   contentType?: string;
@@ -110,5 +120,43 @@ function storedRowOf(r: IncomingRow): StoredRow {
 
 /** A stored row with its name, as listed. */
 export function rowOf(name: string, row: StoredRow): ListingRow {
-  return { name, ...row };
+  const { seq: _, ...rest } = row;
+  return { name, ...rest };
+}
+
+/** Numbers the next change of a listing (giving it a replica id at its first change); returns the number. */
+export function nextChange(info: StoredInfo): number {
+  info.id ??= randomUUID();
+  info.seq = (info.seq ?? 0) + 1;
+  return info.seq;
+}
+
+/** The part of stored info that replicas exchange. */
+export function replicaInfoOf(info: StoredInfo): ListingReplicaInfo {
+  const out: ListingReplicaInfo = { createdTs: info.createdTs, meta: info.meta };
+  if (info.deletedTs !== undefined) out.deletedTs = info.deletedTs;
+  return out;
+}
+
+/**
+ * Merges a replica's info into the local one, creating it when there is none (as Swift merges put and delete
+ * timestamps): `createdTs` and `deletedTs` each take the newer of both, the listing is deleted while its
+ * `deletedTs` is newer than its `createdTs`, and metadata merges per key. Stats stay local (rows move them).
+ * Returns the merged info (a copy) and whether anything changed.
+ */
+export function mergeReplicaInfo(local: StoredInfo | undefined, remote: ListingReplicaInfo): { info: StoredInfo; changed: boolean } {
+  const info: StoredInfo = local ? { ...local, meta: { ...local.meta } } : { createdTs: remote.createdTs, meta: {}, objectCount: 0, bytesUsed: 0 };
+  let changed = local === undefined;
+  if (remote.createdTs > info.createdTs) info.createdTs = remote.createdTs;
+  if (remote.deletedTs !== undefined && (info.deletedTs === undefined || remote.deletedTs > info.deletedTs)) info.deletedTs = remote.deletedTs;
+  if (info.deletedTs !== undefined && info.deletedTs <= info.createdTs) delete info.deletedTs; // revived after that delete
+  if (local && (info.createdTs !== local.createdTs || info.deletedTs !== local.deletedTs)) changed = true;
+  for (const [k, [v, ts]] of Object.entries(remote.meta ?? {})) {
+    const old = info.meta[k];
+    if (!old || old[1] < ts) {
+      info.meta[k] = [v === undefined ? null : v, ts];
+      changed = true;
+    }
+  }
+  return { info, changed };
 }

@@ -10,6 +10,8 @@ import {
   type ListingCreate,
   type ListingInfo,
   type ListingMetaUpdate,
+  type ListingReplicateBatch,
+  type ListingRow,
   type ParsedBackendPath,
 } from '../src/common/wire.js';
 import { BadRequestError, header, readJsonBody, send, sendJson } from './http-util.js';
@@ -18,6 +20,7 @@ import {
   checkMeta,
   checkRow,
   type IncomingRow,
+  isReplicaId,
   type ListingQuery,
   type ListingRef,
   type ListingStore,
@@ -38,6 +41,7 @@ export class ListingServer {
       case 'PUT':
         return this.#create(req, res, ref);
       case 'POST':
+        if (query.has('replicate')) return this.#replicate(req, res, ref);
         return query.has('rows') ? this.#mergeRows(req, res, ref) : this.#updateMeta(req, res, ref);
       case 'HEAD':
         return this.#head(res, ref);
@@ -77,6 +81,19 @@ export class ListingServer {
     if (!outcome.found) await this.#notFound(res, ref);
     else if (outcome.conflicts.length > 0) sendJson(res, 409, { conflicts: outcome.conflicts });
     else send(res, 204);
+  }
+
+  /** A batch of another replica's changes (the listing replicator). */
+  async #replicate(req: IncomingMessage, res: ServerResponse, ref: ListingRef): Promise<void> {
+    const body = (await readJsonBody(req)) as ListingReplicateBatch;
+    const bad = checkReplicateBatch(body);
+    if (bad) throw new BadRequestError(bad);
+    const rows = body.rows.map((r: ListingRow & { ifAbsent?: boolean }) => {
+      const { ifAbsent: _, ...row } = r;
+      return row;
+    });
+    await this.store.mergeReplica(ref, { id: body.id, upTo: body.upTo, info: body.info, rows });
+    send(res, 204);
   }
 
   async #head(res: ServerResponse, ref: ListingRef): Promise<void> {
@@ -120,6 +137,23 @@ export class ListingServer {
     if (info?.deletedTs !== undefined) send(res, 404, { [BackendHeader.deleted]: '1', [BackendHeader.timestamp]: info.deletedTs });
     else send(res, 404);
   }
+}
+
+/** Why a replicate batch is malformed, or undefined. */
+function checkReplicateBatch(body: ListingReplicateBatch): string | undefined {
+  if (!isObject(body) || !Array.isArray(body.rows)) return 'body must be {id, upTo, info, rows}';
+  if (!isReplicaId(body.id)) return 'bad replica id';
+  if (!Number.isSafeInteger(body.upTo) || body.upTo < 0) return 'bad upTo';
+  const info = body.info as unknown;
+  if (!isObject(info) || !isTimestamp(info.createdTs) || (info.deletedTs !== undefined && !isTimestamp(info.deletedTs)) || !isObject(info.meta)) return 'bad info';
+  for (const entry of Object.values(info.meta)) {
+    if (!Array.isArray(entry) || entry.length !== 2 || !isTimestamp(entry[1])) return 'bad info meta';
+  }
+  for (const row of body.rows) {
+    const bad = checkRow(row);
+    if (bad) return bad;
+  }
+  return undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

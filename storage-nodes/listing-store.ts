@@ -5,7 +5,16 @@
  * conformance suite holds both to this contract.
  */
 import { isTimestamp, type Timestamp } from '../src/common/timestamp.js';
-import type { ListingCreate, ListingInfo, ListingMetaUpdate, ListingPage, ListingRow, ListingRowsUpdate } from '../src/common/wire.js';
+import type {
+  ListingCreate,
+  ListingInfo,
+  ListingMetaUpdate,
+  ListingPage,
+  ListingReplicaInfo,
+  ListingReplicateBatch,
+  ListingRow,
+  ListingRowsUpdate,
+} from '../src/common/wire.js';
 
 /** Which listing: an account listing when `bucket` is undefined, else the bucket's container listing. */
 export interface ListingRef {
@@ -38,6 +47,25 @@ export type MergeOutcome = { found: false } | { found: true; conflicts: ListingR
 
 export type IncomingRow = ListingRowsUpdate['rows'][number];
 
+/** A listing's replication state on its device. */
+export interface ListingSyncState {
+  /** This replica's id (random; a listing that is removed and comes back gets a new one). */
+  id: string;
+  /** This replica's latest change: every change of a row, the info or the metadata takes the next number. */
+  seq: number;
+}
+
+/** A run of a listing's changes, read from one consistent snapshot. */
+export interface ListingChanges {
+  info: ListingReplicaInfo;
+  /** Rows changed after `since`, in change order, deleted ones with `deleted: true`. */
+  rows: ListingRow[];
+  /** Every change up to this one is covered by `info` and `rows` (with what came before `since`). */
+  upTo: number;
+  /** True when changes after `upTo` exist. */
+  more: boolean;
+}
+
 /** The listing databases of a node's devices. Unknown or failed devices throw DeviceUnavailableError. */
 export interface ListingStore {
   /** Creates the listing, or revives it when it was deleted before `req.ts`; merges `req.meta` either way. */
@@ -52,9 +80,33 @@ export interface ListingStore {
   list(ref: ListingRef, query: ListingQuery): Promise<ListingPage | undefined>;
   /** Deletes an empty listing at `ts`. */
   delete(ref: ListingRef, ts: Timestamp): Promise<DeleteListingOutcome>;
-  /** Forgets deleted rows older than `before` (reclaim age passed); returns how many. */
-  reclaim(ref: ListingRef, before: Timestamp): Promise<number>;
+  /**
+   * Forgets deleted rows older than `before` (reclaim age passed) — with `upToSeq`, only those whose change is
+   * at most that number (what every other replica has merged); returns how many.
+   */
+  reclaim(ref: ListingRef, before: Timestamp, upToSeq?: number): Promise<number>;
   close(): Promise<void>;
+
+  // Replication (the listing replicator and its peers).
+
+  /** Partitions the device holds listings of, ascending. */
+  partitions(device: string): Promise<number[]>;
+  /** Up to `limit` listings of a partition on the device, in key order, after `after` (paging). */
+  listingsIn(device: string, partition: number, limit: number, after?: ListingRef): Promise<ListingRef[]>;
+  /** The listing's replica id and latest change; undefined when there is no listing (live or deleted). */
+  syncState(ref: ListingRef): Promise<ListingSyncState | undefined>;
+  /** Up to which change of replica `id` this listing has merged; 0 when none (or no listing). */
+  syncPoint(ref: ListingRef, id: string): Promise<number>;
+  /** The listing's changes after `since`: at most `limit` rows, with the info; undefined when there is no listing. */
+  changesSince(ref: ListingRef, since: number, limit: number): Promise<ListingChanges | undefined>;
+  /**
+   * Merges a batch of another replica's changes: info by `mergeReplicaInfo`, rows newest-wins (also into a
+   * deleted listing; a missing listing is created), then records that replica `batch.id` is merged up to
+   * `batch.upTo`.
+   */
+  mergeReplica(ref: ListingRef, batch: ListingReplicateBatch): Promise<void>;
+  /** Removes the whole listing if its latest change is still `ifSeq` (a handoff gave it back); true when removed. */
+  removeListing(ref: ListingRef, ifSeq: number): Promise<boolean>;
 }
 
 /** Largest page a listing GET returns (Swift's container listing limit). */
@@ -86,6 +138,11 @@ export function checkRow(row: unknown): string | undefined {
 /** Why listing metadata is malformed, or undefined. */
 export function checkMeta(meta: unknown): string | undefined {
   return meta === undefined || isPlainObject(meta) ? undefined : 'meta must be an object';
+}
+
+/** A listing replica id as listings make them (a UUID), safe to use in a key. */
+export function isReplicaId(id: unknown): id is string {
+  return typeof id === 'string' && /^[0-9a-f-]{1,64}$/.test(id);
 }
 
 function isName(s: unknown): s is string {

@@ -3,16 +3,41 @@
  * name index rebuilt on demand), for fast tests of everything above the listing databases.
  */
 import type { Timestamp } from '../src/common/timestamp.js';
-import type { ListingCreate, ListingInfo, ListingMetaUpdate, ListingPage, ListingRow } from '../src/common/wire.js';
+import type { ListingCreate, ListingInfo, ListingMetaUpdate, ListingPage, ListingReplicateBatch, ListingRow } from '../src/common/wire.js';
 import { DeviceUnavailableError } from './disk-file.js';
-import { applyCreate, applyDelete, decideRow, mergeMeta, publicInfo, rowOf, type StoredInfo, type StoredRow } from './listing-merge.js';
+import {
+  applyCreate,
+  applyDelete,
+  decideRow,
+  mergeMeta,
+  mergeReplicaInfo,
+  nextChange,
+  publicInfo,
+  replicaInfoOf,
+  rowOf,
+  type StoredInfo,
+  type StoredRow,
+} from './listing-merge.js';
 import { collectPage, type NameBounds, queryBounds, type RowCursor } from './listing-page.js';
-import type { CreateOutcome, DeleteListingOutcome, IncomingRow, ListingQuery, ListingRef, ListingStore, MergeOutcome } from './listing-store.js';
+import type {
+  CreateOutcome,
+  DeleteListingOutcome,
+  IncomingRow,
+  ListingChanges,
+  ListingQuery,
+  ListingRef,
+  ListingStore,
+  ListingSyncState,
+  MergeOutcome,
+} from './listing-store.js';
 
 interface MemoryListing {
+  ref: ListingRef;
   info: StoredInfo;
   live: Map<string, StoredRow>;
   dead: Map<string, StoredRow>;
+  /** Replica id → how far its changes are merged. */
+  points: Map<string, number>;
   /** Live names with their UTF-8 bytes, sorted bytewise; dropped on every change. */
   sorted?: Array<{ bytes: Buffer; name: string }>;
 }
@@ -31,8 +56,9 @@ export class MemoryListingStore implements ListingStore {
     const l = this.#listings.get(key);
     const { outcome, info } = applyCreate(l?.info, req);
     if (info) {
+      if (outcome === 'created' || JSON.stringify(l?.info.meta) !== JSON.stringify(info.meta)) nextChange(info);
       if (l) l.info = info;
-      else this.#listings.set(key, { info, live: new Map(), dead: new Map() });
+      else this.#listings.set(key, newListing(ref, info));
     }
     return outcome;
   }
@@ -40,25 +66,16 @@ export class MemoryListingStore implements ListingStore {
   async updateMeta(ref: ListingRef, req: ListingMetaUpdate): Promise<boolean> {
     const l = this.#live(ref);
     if (!l) return false;
+    const before = JSON.stringify(l.info.meta);
     mergeMeta(l.info, req.meta, req.ts);
+    if (JSON.stringify(l.info.meta) !== before) nextChange(l.info);
     return true;
   }
 
   async mergeRows(ref: ListingRef, rows: readonly IncomingRow[]): Promise<MergeOutcome> {
     const l = this.#live(ref);
     if (!l) return { found: false };
-    const conflicts: ListingRow[] = [];
-    for (const incoming of rows) {
-      const d = decideRow(l.live.get(incoming.name), l.dead.get(incoming.name), incoming);
-      if (d.kind === 'conflict') conflicts.push(d.existing);
-      if (d.kind !== 'apply') continue;
-      (d.deleted ? l.live : l.dead).delete(incoming.name);
-      (d.deleted ? l.dead : l.live).set(incoming.name, d.row);
-      l.info.objectCount += d.countDelta;
-      l.info.bytesUsed += d.bytesDelta;
-      l.sorted = undefined;
-    }
-    return { found: true, conflicts };
+    return { found: true, conflicts: applyRows(l, rows) };
   }
 
   async info(ref: ListingRef): Promise<ListingInfo | undefined> {
@@ -77,15 +94,18 @@ export class MemoryListingStore implements ListingStore {
   async delete(ref: ListingRef, ts: Timestamp): Promise<DeleteListingOutcome> {
     const l = this.#listings.get(this.#key(ref));
     const { outcome, info } = applyDelete(l?.info, ts);
-    if (l && info) l.info = info;
+    if (l && info) {
+      nextChange(info);
+      l.info = info;
+    }
     return outcome;
   }
 
-  async reclaim(ref: ListingRef, before: Timestamp): Promise<number> {
+  async reclaim(ref: ListingRef, before: Timestamp, upToSeq?: number): Promise<number> {
     const l = this.#listings.get(this.#key(ref));
     let n = 0;
     for (const [name, row] of l?.dead ?? []) {
-      if (row.ts < before) {
+      if (row.ts < before && (upToSeq === undefined || (row.seq ?? 0) <= upToSeq)) {
         l!.dead.delete(name);
         n++;
       }
@@ -95,15 +115,112 @@ export class MemoryListingStore implements ListingStore {
 
   async close(): Promise<void> {}
 
+  async partitions(device: string): Promise<number[]> {
+    this.#checkDevice(device);
+    const parts = new Set<number>();
+    for (const l of this.#listings.values()) if (l.ref.device === device) parts.add(l.ref.partition);
+    return [...parts].sort((a, b) => a - b);
+  }
+
+  async listingsIn(device: string, partition: number, limit: number, after?: ListingRef): Promise<ListingRef[]> {
+    this.#checkDevice(device);
+    const keyOf = (r: ListingRef) => Buffer.from(`${r.account}\0${r.bucket ?? ''}\0`);
+    const from = after && keyOf(after);
+    return [...this.#listings.values()]
+      .filter((l) => l.ref.device === device && l.ref.partition === partition && (!from || Buffer.compare(keyOf(l.ref), from) > 0))
+      .map((l) => l.ref)
+      .sort((a, b) => Buffer.compare(keyOf(a), keyOf(b)))
+      .slice(0, limit);
+  }
+
+  async syncState(ref: ListingRef): Promise<ListingSyncState | undefined> {
+    const l = this.#listings.get(this.#key(ref));
+    if (!l) return undefined;
+    if (l.info.id === undefined) nextChange(l.info);
+    return { id: l.info.id!, seq: l.info.seq ?? 0 };
+  }
+
+  async syncPoint(ref: ListingRef, id: string): Promise<number> {
+    return this.#listings.get(this.#key(ref))?.points.get(id) ?? 0;
+  }
+
+  async changesSince(ref: ListingRef, since: number, limit: number): Promise<ListingChanges | undefined> {
+    const l = this.#listings.get(this.#key(ref));
+    if (!l) return undefined;
+    const changed: ListingRow[] = [];
+    const seqs: number[] = [];
+    for (const [rows, deleted] of [[l.live, false], [l.dead, true]] as const) {
+      for (const [name, row] of rows) {
+        if ((row.seq ?? 0) <= since) continue;
+        changed.push(deleted ? { ...rowOf(name, row), deleted: true } : rowOf(name, row));
+        seqs.push(row.seq ?? 0);
+      }
+    }
+    const order = seqs.map((_, i) => i).sort((a, b) => seqs[a] - seqs[b]);
+    const more = order.length > limit;
+    const taken = order.slice(0, limit);
+    return {
+      info: structuredClone(replicaInfoOf(l.info)),
+      rows: taken.map((i) => changed[i]),
+      upTo: more ? seqs[taken[taken.length - 1]] : (l.info.seq ?? 0),
+      more,
+    };
+  }
+
+  async mergeReplica(ref: ListingRef, batch: ListingReplicateBatch): Promise<void> {
+    const key = this.#key(ref);
+    let l = this.#listings.get(key);
+    const merged = mergeReplicaInfo(l?.info, structuredClone(batch.info));
+    if (merged.changed) nextChange(merged.info);
+    if (l) l.info = merged.info;
+    else this.#listings.set(key, (l = newListing(ref, merged.info)));
+    applyRows(l, batch.rows);
+    if (batch.upTo > (l.points.get(batch.id) ?? 0)) l.points.set(batch.id, batch.upTo);
+  }
+
+  async removeListing(ref: ListingRef, ifSeq: number): Promise<boolean> {
+    const key = this.#key(ref);
+    const l = this.#listings.get(key);
+    if (!l || (l.info.seq ?? 0) !== ifSeq) return false;
+    this.#listings.delete(key);
+    return true;
+  }
+
   #live(ref: ListingRef): MemoryListing | undefined {
     const l = this.#listings.get(this.#key(ref));
     return l && l.info.deletedTs === undefined ? l : undefined;
   }
 
   #key(ref: ListingRef): string {
-    if (!this.#devices.has(ref.device)) throw new DeviceUnavailableError(ref.device, `memory:${ref.device}`, 'not served by this node');
+    this.#checkDevice(ref.device);
     return JSON.stringify([ref.device, ref.partition, ref.account, ref.bucket ?? null]);
   }
+
+  #checkDevice(device: string): void {
+    if (!this.#devices.has(device)) throw new DeviceUnavailableError(device, `memory:${device}`, 'not served by this node');
+  }
+}
+
+function newListing(ref: ListingRef, info: StoredInfo): MemoryListing {
+  return { ref: { device: ref.device, partition: ref.partition, account: ref.account, bucket: ref.bucket }, info, live: new Map(), dead: new Map(), points: new Map() };
+}
+
+/** Merges rows into a listing (whatever its deleted state), numbering each change; returns the conflicts. */
+function applyRows(l: MemoryListing, rows: readonly IncomingRow[]): ListingRow[] {
+  const conflicts: ListingRow[] = [];
+  for (const incoming of rows) {
+    const d = decideRow(l.live.get(incoming.name), l.dead.get(incoming.name), incoming);
+    if (d.kind === 'conflict') conflicts.push(d.existing);
+    if (d.kind !== 'apply') continue;
+    d.row.seq = nextChange(l.info);
+    if (d.deleted && (l.info.oldestDeadTs === undefined || d.row.ts < l.info.oldestDeadTs)) l.info.oldestDeadTs = d.row.ts;
+    (d.deleted ? l.live : l.dead).delete(incoming.name);
+    (d.deleted ? l.dead : l.live).set(incoming.name, d.row);
+    l.info.objectCount += d.countDelta;
+    l.info.bytesUsed += d.bytesDelta;
+    l.sorted = undefined;
+  }
+  return conflicts;
 }
 
 /** A cursor over a sorted array, by binary search. */

@@ -61,7 +61,9 @@ export class ObjectServer {
     const metaHeader = header(req, BackendHeader.meta);
     const headerMeta = metaHeader === undefined ? {} : decodeHeaderJson<Record<string, unknown>>(metaHeader);
     if (typeof headerMeta !== 'object' || headerMeta === null || Array.isArray(headerMeta)) throw new BadRequestError(`bad ${BackendHeader.meta}`);
-    const updates = requireUpdates(req);
+    const replication = isReplication(req);
+    if (replication && headerMeta.ts !== ts) throw new BadRequestError(`a sync write needs the stored ${BackendHeader.meta} of version ${ts}`);
+    const updates = replication ? [] : requireUpdates(req);
 
     // Refuse what commit would refuse anyway before the body crosses the wire; the tmp file opens meanwhile.
     const [newestResult, writerResult] = await Promise.allSettled([this.deps.files.newest(location), this.deps.files.create(location)]);
@@ -189,7 +191,7 @@ export class ObjectServer {
   async #delete(req: IncomingMessage, res: ServerResponse, path: ObjectPath): Promise<void> {
     const ts = requireTimestamp(req);
     const location = this.#location(req, path);
-    const updates = requireUpdates(req);
+    const updates = isReplication(req) ? [] : requireUpdates(req);
     let previous: 'data' | 'tombstone' | undefined;
     try {
       ({ previous } = await this.deps.files.delete(location, ts));
@@ -232,6 +234,14 @@ function requireTimestamp(req: IncomingMessage): Timestamp {
   const ts = header(req, BackendHeader.timestamp);
   if (!isTimestamp(ts)) throw new BadRequestError(`missing or bad ${BackendHeader.timestamp}`);
   return ts;
+}
+
+/**
+ * A replicator's sync write: it stores a version another replica already holds, whose listing update was sent
+ * when that replica took the client's write — listings replicate among themselves, so none is sent again.
+ */
+function isReplication(req: IncomingMessage): boolean {
+  return header(req, BackendHeader.replication) === '1';
 }
 
 function requireUpdates(req: IncomingMessage): ContainerUpdateTarget[] {

@@ -9,14 +9,22 @@ import type { NodeConfig } from '../src/common/config.js';
 import { ArcaError } from '../src/common/errors.js';
 import { parseBackendPath } from '../src/common/wire.js';
 import { AsyncPendingQueue } from './async-pending.js';
+import { ObjectAuditor } from './auditor.js';
 import { DeviceUnavailableError } from './disk-file.js';
 import { FsDiskFiles } from './fs-disk-file.js';
+import { FsPartitions } from './fs-partitions.js';
 import { send, statusOfError } from './http-util.js';
 import { LevelListingStore } from './level-listing-store.js';
 import { ListingServer } from './listing-server.js';
 import type { ListingStore } from './listing-store.js';
+import { ListingReplicator } from './listing-replicator.js';
 import { ListingUpdateClient } from './listing-updates.js';
+import { LocalDevices, type NodeRings } from './node-rings.js';
 import { ObjectServer } from './object-server.js';
+import { ReplicationClient } from './replication-client.js';
+import { ReplicationServer } from './replication-server.js';
+import { ObjectReplicator } from './replicator.js';
+import { RingDirectory } from './ring-files.js';
 import { ObjectUpdater } from './updater.js';
 import { WorkerLoop } from './worker-loop.js';
 
@@ -26,17 +34,21 @@ export interface StorageNode {
   port: number;
   /** Stops the workers and the server, closes connections and the listing databases. */
   close(): Promise<void>;
-  /** The background workers, for tests to run a pass directly. */
-  workers: { updater: ObjectUpdater };
+  /** The background workers, for tests (and the proxy's test harness) to run a pass directly. */
+  workers: { updater: ObjectUpdater; replicator: ObjectReplicator; listingReplicator: ListingReplicator; auditor: ObjectAuditor };
   /** The listing databases (tests and tools inspect them directly). */
   listings: ListingStore;
   /** The object files. */
   files: FsDiskFiles;
+  /** The object files by partition, suffix and hash dir (replication, audit). */
+  partitions: FsPartitions;
 }
 
 export interface StorageNodeOptions {
   /** Where log lines go (stderr by default). */
   log?: (line: string) => void;
+  /** The rings the workers use (default: the ring files of `config.ringDir`, reloaded when they change). */
+  rings?: NodeRings;
 }
 
 /**
@@ -69,6 +81,9 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     log,
   });
   const listingServer = new ListingServer(listings);
+  const partitions = new FsPartitions(files);
+  const policies = new Set(config.policies.map((p) => p.index));
+  const replicationServer = new ReplicationServer({ partitions, listings, policies });
   const updater = new ObjectUpdater({ devices: config.devices, queue, client: listingClient, log });
 
   const server = http.createServer({ keepAlive: true, requestTimeout: 0, maxHeaderSize: 64 * 1024 }, (req, res) => {
@@ -95,6 +110,9 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
           break;
         case 'listing':
           await listingServer.handle(req, res, path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)));
+          break;
+        case 'partition':
+          await replicationServer.handle(req, res, path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)));
           break;
         case 'healthcheck':
           send(res, 200, { 'content-type': 'text/plain' }, 'OK');
@@ -128,18 +146,44 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     await listings.close();
     throw err;
   }
-  const updaterLoop = new WorkerLoop('updater', updater, config.workers.updaterIntervalSec * 1000, log);
-  updaterLoop.start();
+  const port = (server.address() as AddressInfo).port;
+  // The workers know this node in the rings by the port it really listens on.
+  const rings = opts.rings ?? new RingDirectory(config.ringDir);
+  const self = new LocalDevices(config.bindIp, port, config.devices);
+  const replicationClient = new ReplicationClient(agent, config.nodeTimeoutMs);
+  const w = config.workers;
+  const pacing = { maxPartitionsPerSec: w.replicatorMaxPartitionsPerSec, tranquility: w.replicatorTranquility };
+  const replicator = new ObjectReplicator({
+    devices: config.devices,
+    policies: config.policies,
+    partitions,
+    rings,
+    self,
+    client: replicationClient,
+    reclaimAgeSec: config.reclaimAgeSec,
+    ...pacing,
+    log,
+  });
+  const listingReplicator = new ListingReplicator({ devices: config.devices, listings, rings, self, client: replicationClient, reclaimAgeSec: config.reclaimAgeSec, ...pacing, log });
+  const auditor = new ObjectAuditor({ devices: config.devices, partitions, bytesPerSec: w.auditorBytesPerSec, log });
+  const loops = [
+    new WorkerLoop('updater', updater, w.updaterIntervalSec * 1000, log),
+    new WorkerLoop('replicator', replicator, w.replicatorIntervalSec * 1000, log),
+    new WorkerLoop('listing replicator', listingReplicator, w.listingReplicatorIntervalSec * 1000, log),
+    new WorkerLoop('auditor', auditor, w.auditorIntervalSec * 1000, log),
+  ];
+  for (const loop of loops) loop.start();
 
   let closing: Promise<void> | undefined;
   return {
-    port: (server.address() as AddressInfo).port,
-    workers: { updater },
+    port,
+    workers: { updater, replicator, listingReplicator, auditor },
     listings,
     files,
+    partitions,
     close: () =>
       (closing ??= (async () => {
-        await updaterLoop.stop();
+        await Promise.all(loops.map((loop) => loop.stop()));
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

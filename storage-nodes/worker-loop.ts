@@ -5,7 +5,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Worker {
-  runOnce(): Promise<unknown>;
+  /** One pass; a long pass should stop early (between units of work) when `signal` aborts. */
+  runOnce(signal?: AbortSignal): Promise<unknown>;
 }
 
 /** Runs a worker every `intervalMs` (0 = never) until `stop()`. */
@@ -26,7 +27,7 @@ export class WorkerLoop {
     this.#running = this.#loop();
   }
 
-  /** Stops the loop and waits for a pass in progress to finish. */
+  /** Stops the loop, asks a pass in progress to stop early, and waits for it to finish. */
   async stop(): Promise<void> {
     this.#stop.abort();
     await this.#running;
@@ -41,7 +42,7 @@ export class WorkerLoop {
         return; // aborted while sleeping
       }
       try {
-        await this.worker.runOnce();
+        await this.worker.runOnce(signal);
       } catch (err) {
         this.log(`${this.name}: pass failed: ${(err as Error).stack ?? err}`);
       }

@@ -15,8 +15,17 @@ export interface PolicyConfig {
 
 /** Throttled background workers of a storage node; an interval of 0 disables the worker's loop. */
 export interface WorkerConfig {
-  /** Seconds between replicator passes. */
+  /** Seconds between object replicator passes. */
   replicatorIntervalSec: number;
+  /** Seconds between listing replicator passes. */
+  listingReplicatorIntervalSec: number;
+  /** Most partitions per second a replicator (objects or listings) works through; 0 = no limit. */
+  replicatorMaxPartitionsPerSec: number;
+  /**
+   * Garage's tranquility: after each partition a replicator (and the auditor, after each file) sleeps this many
+   * times as long as the work took, so a pass uses at most 1/(1+tranquility) of the time; 0 = no pause.
+   */
+  replicatorTranquility: number;
   /** Seconds between updater passes (queued listing updates). */
   updaterIntervalSec: number;
   /** Seconds between reconstructor passes (EC). */
@@ -80,6 +89,9 @@ export const defaultPolicies: PolicyConfig[] = [{ index: 0, name: 'replica-3' }]
 
 export const defaultWorkerConfig: WorkerConfig = {
   replicatorIntervalSec: 30,
+  listingReplicatorIntervalSec: 30,
+  replicatorMaxPartitionsPerSec: 0,
+  replicatorTranquility: 1,
   updaterIntervalSec: 5,
   reconstructorIntervalSec: 30,
   auditorIntervalSec: 300,
@@ -207,6 +219,9 @@ export function parseNodeConfig(obj: Record<string, unknown>, where = 'node conf
     fsync: f.bool('fsync', true),
     workers: {
       replicatorIntervalSec: w.int('replicatorIntervalSec', d.replicatorIntervalSec),
+      listingReplicatorIntervalSec: w.int('listingReplicatorIntervalSec', d.listingReplicatorIntervalSec),
+      replicatorMaxPartitionsPerSec: w.int('replicatorMaxPartitionsPerSec', d.replicatorMaxPartitionsPerSec),
+      replicatorTranquility: w.int('replicatorTranquility', d.replicatorTranquility, 0, 100),
       updaterIntervalSec: w.int('updaterIntervalSec', d.updaterIntervalSec),
       reconstructorIntervalSec: w.int('reconstructorIntervalSec', d.reconstructorIntervalSec),
       auditorIntervalSec: w.int('auditorIntervalSec', d.auditorIntervalSec),

@@ -46,6 +46,23 @@
  *  DELETE header timestamp: 204 when the listing was empty and is now deleted; 409 when it still has live
  *         rows or was created at or after that timestamp; 404 when there is none.
  *  Account and bucket names must be NUL-free; row names are any well-formed Unicode (400 otherwise).
+ *
+ * Replication (storage node ↔ storage node; docs/repair.md):
+ *  GET    `/o/{device}/{partition}?hashes[&recalculate=abc,def]` (policy header) → 200 JSON `SuffixHashes`:
+ *         suffix → hash of the partition's suffix dirs, from the cache, recomputing the suffixes named in
+ *         `recalculate` and any written since the last call; `{}` for a partition the device does not hold.
+ *  GET    `/o/{device}/{partition}?suffixes=abc,def` → 200 JSON `SuffixContents`: per suffix, per hash dir,
+ *         the file name of its newest version (`<ts>.data` or `<ts>.ts`).
+ *  PUT/DELETE of an object with `x-backend-replication: 1`: a sync write of exactly that version. PUT carries
+ *         the whole stored ObjectMeta in `x-backend-meta` (its `ts` = the timestamp header) and the footer
+ *         `{size, xxh64}` of the stored body, which the node verifies as for any PUT. Neither sends listing
+ *         updates (listings replicate themselves) nor needs `x-backend-container-updates`. Statuses as for
+ *         proxy writes: 201/204/404 written, 409 a version as new or newer is already there.
+ *  POST   `/l/{device}/{partition}?sync` body `ListingSyncRequest` → 200 `ListingSyncResponse`: for each
+ *         listing, up to which change (`seq`) of the sender's replica (`id`) this replica has merged.
+ *  POST   `/l/{device}/{partition}/{account}[/{bucket}]?replicate` body `ListingReplicateBatch` → 204: merges
+ *         info, metadata, deleted state and rows (also into a deleted listing; creates a missing one), then
+ *         records that changes of replica `id` up to `upTo` are merged.
  */
 import type { Timestamp } from './timestamp.js';
 
@@ -60,6 +77,8 @@ export const BackendHeader = {
   ifTimestamp: 'x-backend-if-timestamp',
   listingInfo: 'x-backend-listing-info',
   fragmentIndex: 'x-backend-fragment-index',
+  /** `1` on a replicator's sync write (no listing updates; the meta header is the whole stored ObjectMeta). */
+  replication: 'x-backend-replication',
 } as const;
 
 /** Where a storage node should send the listing update for an object it wrote. */
@@ -153,6 +172,40 @@ export interface ListingPage {
   truncated: boolean;
 }
 
+/** Suffix → hash of a partition's suffix dirs (the replicator compares these with its peers). */
+export type SuffixHashes = Record<string, string>;
+
+/** Suffix → hash dir → file name of the hash dir's newest version (`<ts>.data` or `<ts>.ts`). */
+export type SuffixContents = Record<string, Record<string, string>>;
+
+/** A listing's info as replicas exchange it: metadata keeps each key's timestamp (`null` = removed key). */
+export interface ListingReplicaInfo {
+  createdTs: Timestamp;
+  deletedTs?: Timestamp;
+  meta: Record<string, [value: unknown, ts: Timestamp]>;
+}
+
+/** Body of `POST /l/{device}/{partition}?sync`: the listings of the partition the sender holds. */
+export interface ListingSyncRequest {
+  /** Each with the sender's replica id of that listing. */
+  listings: Array<{ account: string; bucket?: string; id: string }>;
+}
+
+/** Answer to ListingSyncRequest, in the same order: the highest change of `id` merged here (0 = none). */
+export interface ListingSyncResponse {
+  points: number[];
+}
+
+/** Body of `POST …?replicate`: a run of changes of replica `id` of a listing, in change order. */
+export interface ListingReplicateBatch {
+  id: string;
+  /** Every change of replica `id` up to this one is in this batch or an earlier one. */
+  upTo: number;
+  info: ListingReplicaInfo;
+  /** Rows changed, deleted rows included (`deleted: true`). */
+  rows: ListingRow[];
+}
+
 /** Path of an object on the object server. */
 export function objectPath(device: string, partition: number, account: string, bucket: string, key: string): string {
   return `/o/${encodeURIComponent(device)}/${partition}/${encodeURIComponent(account)}/${encodeURIComponent(bucket)}/${encodeURIComponent(key)}`;
@@ -164,8 +217,14 @@ export function listingPath(device: string, partition: number, account: string, 
   return bucket === undefined ? base : `${base}/${encodeURIComponent(bucket)}`;
 }
 
+/** Path of a whole partition on the object server (`server` 'o') or the listing server ('l'); replication. */
+export function partitionPath(server: 'o' | 'l', device: string, partition: number): string {
+  return `/${server}/${encodeURIComponent(device)}/${partition}`;
+}
+
 export type ParsedBackendPath =
   | { kind: 'object'; device: string; partition: number; account: string; bucket: string; key: string }
+  | { kind: 'partition'; server: 'object' | 'listing'; device: string; partition: number }
   | { kind: 'listing'; device: string; partition: number; account: string; bucket?: string }
   | { kind: 'healthcheck' };
 
@@ -173,8 +232,8 @@ export type ParsedBackendPath =
 export function parseBackendPath(path: string): ParsedBackendPath | undefined {
   if (path === '/healthcheck') return { kind: 'healthcheck' };
   const parts = path.split('/');
-  // ['', 'o'|'l', device, partition, account, bucket?, key?]
-  if (parts[0] !== '' || parts.length < 5) return undefined;
+  // ['', 'o'|'l', device, partition, account?, bucket?, key?]
+  if (parts[0] !== '' || parts.length < 4) return undefined;
   let decoded: string[];
   try {
     decoded = parts.slice(2).map((p) => decodeURIComponent(p));
@@ -183,7 +242,11 @@ export function parseBackendPath(path: string): ParsedBackendPath | undefined {
   }
   const [device, partText, account, bucket, key] = decoded;
   const partition = Number(partText);
-  if (!device || !Number.isInteger(partition) || partition < 0 || !account) return undefined;
+  if (!device || partText === '' || !Number.isInteger(partition) || partition < 0) return undefined;
+  if (parts.length === 4 && (parts[1] === 'o' || parts[1] === 'l')) {
+    return { kind: 'partition', server: parts[1] === 'o' ? 'object' : 'listing', device, partition };
+  }
+  if (!account) return undefined;
   if (parts[1] === 'o' && parts.length === 7 && bucket && key !== undefined && key !== '') {
     return { kind: 'object', device, partition, account, bucket, key };
   }

@@ -105,7 +105,8 @@ test('one partition is one key range of the device database', async (t) => {
     await db.close();
     t.deepEqual(
       keys.map((k) => k.toString('utf8').replaceAll('\0', '|')),
-      ['00000007|a||i', '00000007|a|b|i', '00000007|a|b|rx'],
+      // The create was change 1 of a/b, the row change 2 (the change index the replicator reads).
+      ['00000007|a||i', '00000007|a|b|i', '00000007|a|b|rx', '00000007|a|b|s0000000000000002'],
     );
   });
 });

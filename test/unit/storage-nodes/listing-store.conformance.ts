@@ -223,4 +223,139 @@ export function listingStoreConformance(title: string, factory: () => Promise<Li
       t.true((await t.throwsAsync(store.mergeRows(ref, [] as IncomingRow[]))) instanceof DeviceUnavailableError);
     });
   });
+
+  // Replication: change numbers, changes since a point, merging a replica's batch, removing, reclaiming.
+
+  /** Sends every change of `from` after the point `to` holds for it, as the listing replicator does. */
+  async function replicate(store: ListingStore, from: ListingRef, to: ListingRef, limit = 1000): Promise<number> {
+    const state = await store.syncState(from);
+    let cursor = await store.syncPoint(to, state!.id);
+    let batches = 0;
+    for (;;) {
+      const changes = await store.changesSince(from, cursor, limit);
+      if (!changes || changes.upTo <= cursor) return batches;
+      await store.mergeReplica(to, { id: state!.id, upTo: changes.upTo, info: changes.info, rows: changes.rows });
+      batches++;
+      cursor = changes.upTo;
+      if (!changes.more) return batches;
+    }
+  }
+
+  test(`${title}: every change takes the next number; changes come back in that order, deleted rows included`, async (t) => {
+    await withStore(async (store, ref) => {
+      t.is(await store.syncState(ref('b')), undefined);
+      await store.create(ref('b'), { ts: ts(1) });
+      const first = await store.syncState(ref('b'));
+      t.is(first?.seq, 1);
+      t.regex(first!.id, /^[0-9a-f-]+$/);
+      await store.mergeRows(ref('b'), [{ name: 'x', ts: ts(2), size: 3 }, { name: 'y', ts: ts(2) }]);
+      await store.mergeRows(ref('b'), [{ name: 'x', ts: ts(3), deleted: true }]);
+      await store.mergeRows(ref('b'), [{ name: 'y', ts: ts(1) }]); // older: no change
+      await store.updateMeta(ref('b'), { ts: ts(4), meta: { color: 'red' } });
+      t.deepEqual(await store.syncState(ref('b')), { id: first!.id, seq: 5 });
+      const all = await store.changesSince(ref('b'), 0, 10);
+      t.deepEqual(all?.rows, [{ name: 'y', ts: ts(2) }, { name: 'x', ts: ts(3), deleted: true }]);
+      t.is(all?.upTo, 5);
+      t.false(all?.more);
+      t.deepEqual(all?.info, { createdTs: ts(1), meta: { color: ['red', ts(4)] } });
+      const page = await store.changesSince(ref('b'), 0, 1);
+      t.deepEqual(page?.rows.map((r) => r.name), ['y']);
+      t.true(page?.more);
+      t.is(page?.upTo, 3);
+      t.deepEqual((await store.changesSince(ref('b'), 3, 10))?.rows.map((r) => r.name), ['x']);
+      t.deepEqual((await store.changesSince(ref('b'), 5, 10))?.rows, []);
+      t.is(await store.changesSince(ref('none'), 0, 10), undefined);
+    });
+  });
+
+  test(`${title}: replicas converge by exchanging changes, only new ones after the first exchange`, async (t) => {
+    await withStore(async (store, ref) => {
+      const a = ref('b', 3);
+      const b = ref('b', 4);
+      await store.create(a, { ts: ts(1), meta: { x: 1 } });
+      await store.mergeRows(a, Array.from({ length: 25 }, (_, i) => ({ name: `k${i}`, ts: ts(2), size: i })));
+      t.is(await replicate(store, a, b, 10), 3, 'a missing listing is created; rows go in batches');
+      t.deepEqual(await store.info(b), await store.info(a));
+      // Both sides change; each exchange sends only what is new.
+      await store.mergeRows(a, [{ name: 'k0', ts: ts(5), deleted: true }, { name: 'new-a', ts: ts(5), size: 100 }]);
+      await store.mergeRows(b, [{ name: 'k1', ts: ts(6), size: 7 }, { name: 'k0', ts: ts(4), size: 1 }]);
+      await store.updateMeta(b, { ts: ts(6), meta: { x: 2, y: 3 } });
+      const idA = (await store.syncState(a))!.id;
+      const sinceA = await store.syncPoint(b, idA);
+      t.deepEqual((await store.changesSince(a, sinceA, 100))?.rows.map((r) => r.name), ['k0', 'new-a']);
+      await replicate(store, a, b);
+      await replicate(store, b, a);
+      await replicate(store, a, b);
+      const la = await store.list(a, { limit: 100 });
+      const lb = await store.list(b, { limit: 100 });
+      t.deepEqual(lb?.entries, la?.entries);
+      t.deepEqual(lb?.info, la?.info);
+      t.false(la!.entries.some((e) => 'name' in e && e.name === 'k0'), 'the newer delete wins over the older row');
+      t.like(la?.info, { objectCount: 25, meta: { x: 2, y: 3 } });
+      // Nothing new: an exchange sends nothing and changes nothing.
+      const before = [await store.syncState(a), await store.syncState(b)];
+      t.is(await replicate(store, a, b), 0);
+      t.is(await replicate(store, b, a), 0);
+      t.deepEqual([await store.syncState(a), await store.syncState(b)], before);
+    });
+  });
+
+  test(`${title}: a replica batch merges deleted state and rows also into a deleted listing`, async (t) => {
+    await withStore(async (store, ref) => {
+      const a = ref('b', 3);
+      const b = ref('b', 4);
+      await store.create(a, { ts: ts(1) });
+      await replicate(store, a, b);
+      t.is(await store.delete(a, ts(2)), 'deleted');
+      await replicate(store, a, b);
+      t.is((await store.info(b))?.deletedTs, ts(2));
+      t.is(await store.list(b, { limit: 1 }), undefined);
+      // A row newer than the delete still lands (Swift keeps rows of deleted DBs); a newer create revives.
+      await store.mergeReplica(b, { id: 'f00d', upTo: 1, info: { createdTs: ts(1), meta: {} }, rows: [{ name: 'late', ts: ts(3) }] });
+      t.like(await store.info(b), { deletedTs: ts(2), objectCount: 1 });
+      t.is(await store.syncPoint(b, 'f00d'), 1);
+      await store.mergeReplica(b, { id: 'f00d', upTo: 2, info: { createdTs: ts(4), deletedTs: ts(2), meta: {} }, rows: [] });
+      t.like(await store.info(b), { createdTs: ts(4), deletedTs: undefined });
+      t.deepEqual(simplify((await store.list(b, { limit: 10 }))!.entries), ['late']);
+      t.is(await store.syncPoint(b, 'f00d'), 2);
+      await store.mergeReplica(b, { id: 'f00d', upTo: 1, info: { createdTs: ts(4), meta: {} }, rows: [] });
+      t.is(await store.syncPoint(b, 'f00d'), 2, 'a point never goes back');
+    });
+  });
+
+  test(`${title}: reclaim with a change bound keeps deleted rows others have not merged`, async (t) => {
+    await withStore(async (store, ref) => {
+      await store.create(ref('b'), { ts: ts(1) });
+      await store.mergeRows(ref('b'), [{ name: 'd1', ts: ts(2), deleted: true }]); // change 2
+      await store.mergeRows(ref('b'), [{ name: 'd2', ts: ts(3), deleted: true }]); // change 3
+      t.is(await store.reclaim(ref('b'), ts(9), 2), 1);
+      t.deepEqual((await store.changesSince(ref('b'), 0, 10))?.rows.map((r) => r.name), ['d2']);
+      t.is(await store.reclaim(ref('b'), ts(3), 3), 0, 'not older than the cutoff');
+      t.is(await store.reclaim(ref('b'), ts(9), 3), 1);
+      t.is(await store.reclaim(ref('b'), ts(9)), 0);
+    });
+  });
+
+  test(`${title}: partitions and listings of a partition, paged; removeListing only when unchanged`, async (t) => {
+    await withStore(async (store, ref) => {
+      for (const [bucket, partition] of [['b', 3], [undefined, 3], ['c', 3], ['b', 9], ['z', 0x10000]] as const) {
+        await store.create(ref(bucket, partition), { ts: ts(1) });
+        await store.mergeRows(ref(bucket, partition), [{ name: 'x', ts: ts(2) }]).catch(() => {});
+      }
+      const device = ref().device;
+      t.deepEqual(await store.partitions(device), [3, 9, 0x10000]);
+      const names = (refs: ListingRef[]) => refs.map((r) => r.bucket ?? '(account)');
+      t.deepEqual(names(await store.listingsIn(device, 3, 10)), ['(account)', 'b', 'c']);
+      const first = await store.listingsIn(device, 3, 2);
+      t.deepEqual(names(first), ['(account)', 'b']);
+      t.deepEqual(names(await store.listingsIn(device, 3, 2, first[1])), ['c']);
+      t.deepEqual(await store.listingsIn(device, 4, 10), []);
+      const state = await store.syncState(ref('c', 3));
+      t.false(await store.removeListing(ref('c', 3), state!.seq - 1));
+      t.true(await store.removeListing(ref('c', 3), state!.seq));
+      t.is(await store.info(ref('c', 3)), undefined);
+      t.deepEqual(names(await store.listingsIn(device, 3, 10)), ['(account)', 'b']);
+      t.true((await store.list(ref('b', 3), { limit: 10 }))!.entries.length === 1, 'neighbours untouched');
+    });
+  });
 }

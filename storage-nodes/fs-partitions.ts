@@ -1,0 +1,236 @@
+/**
+ * The replicator's and auditor's view of FsDiskFiles: objects by partition, suffix and hash dir rather than by
+ * name. It lists what a device holds, reads suffix hashes and suffix contents, opens a version by file name,
+ * and removes or quarantines a version — always under the hash dir's lock and only while that version is
+ * still the newest, so a write that lands meanwhile is never lost.
+ */
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import type { Timestamp } from '../src/common/timestamp.js';
+import type { SuffixContents } from '../src/common/wire.js';
+import { newestVersion, parseVersionFileName } from './data-file-format.js';
+import { type DataFile, objectsDirName } from './disk-file.js';
+import type { FsDiskFiles } from './fs-disk-file.js';
+import { hashesFileName, invalidFileName, listSuffix, type SuffixHashOptions } from './fs-suffix-hashes.js';
+import { mkdirTracked, readdirIfExists, unlinkIfExists } from './fs-util.js';
+import { type HashDirEntry, isHashDirName, isSuffix, type SuffixEntry } from './suffix-hashes.js';
+
+/** A partition of one policy on one device. */
+export interface PartitionRef {
+  device: string;
+  policyIndex: number;
+  partition: number;
+}
+
+/** One hash dir of a partition. */
+export interface HashDirRef extends PartitionRef {
+  suffix: string;
+  hash: string;
+}
+
+/** A version opened by file name: a data file (to stream) or a tombstone (its object's name read from it). */
+export type OpenedVersion = { kind: 'data'; ts: Timestamp; file: DataFile } | { kind: 'tombstone'; ts: Timestamp; name: string };
+
+/** Replication and audit operations over a node's FsDiskFiles. */
+export class FsPartitions {
+  constructor(private readonly files: FsDiskFiles) {}
+
+  /** Policy indexes with an object dir on the device. */
+  async policies(device: string): Promise<number[]> {
+    const names = (await this.#readdir(device, this.files.devicePath(device))) ?? [];
+    const out: number[] = [];
+    for (const n of names) {
+      if (n === 'objects') out.push(0);
+      const m = /^objects-(\d+)$/.exec(n);
+      if (m && m[1] !== '0') out.push(Number(m[1]));
+    }
+    return out.sort((a, b) => a - b);
+  }
+
+  /** Partitions the device holds for a policy, ascending. */
+  async partitions(device: string, policyIndex: number): Promise<number[]> {
+    const dir = join(this.files.devicePath(device), objectsDirName(policyIndex));
+    const names = (await this.#readdir(device, dir)) ?? [];
+    return names
+      .filter((n) => /^(0|[1-9]\d{0,9})$/.test(n))
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  /** The partition's suffix entries (cached; see FsSuffixHashes). */
+  async hashes(ref: PartitionRef, opts: SuffixHashOptions = {}): Promise<Record<string, SuffixEntry>> {
+    try {
+      return await this.files.suffixHashes.get(this.#partitionDir(ref), opts);
+    } catch (err) {
+      throw this.files.deviceError(ref.device, err);
+    }
+  }
+
+  /** Hash dirs of a suffix with their newest versions. */
+  async listSuffix(ref: PartitionRef, suffix: string): Promise<HashDirEntry[]> {
+    if (!isSuffix(suffix)) return [];
+    try {
+      return await listSuffix(this.#partitionDir(ref), suffix);
+    } catch (err) {
+      throw this.files.deviceError(ref.device, err);
+    }
+  }
+
+  /** What a peer asks for before a sync: per suffix, per hash dir, the newest version's file name. */
+  async suffixContents(ref: PartitionRef, suffixes: readonly string[]): Promise<SuffixContents> {
+    const out: SuffixContents = {};
+    for (const suffix of suffixes) {
+      const entries = await this.listSuffix(ref, suffix);
+      if (entries.length === 0) continue;
+      const hashes: Record<string, string> = {};
+      for (const e of entries) hashes[e.hash] = e.newest;
+      out[suffix] = hashes;
+    }
+    return out;
+  }
+
+  /** Opens version `file` of a hash dir; undefined when it is gone (replaced meanwhile). Corrupt data throws CorruptDataFileError. */
+  async openVersion(ref: HashDirRef, file: string): Promise<OpenedVersion | undefined> {
+    const v = parseVersionFileName(file);
+    if (!v) return undefined;
+    const path = join(this.hashDirPath(ref), file);
+    if (v.kind === 'data') {
+      const data = await this.files.openDataFile(ref.device, path);
+      return data && { kind: 'data', ts: v.ts, file: data };
+    }
+    let text: string;
+    try {
+      text = await fs.promises.readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw this.files.deviceError(ref.device, err);
+    }
+    try {
+      const { name } = JSON.parse(text) as { name?: unknown };
+      return typeof name === 'string' ? { kind: 'tombstone', ts: v.ts, name } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Removes version `file` (and anything older) from its hash dir if it is still the newest version there,
+   * then the hash dir if it is empty; invalidates the suffix. False when a newer version arrived meanwhile.
+   */
+  async removeVersion(ref: HashDirRef, file: string): Promise<boolean> {
+    const dir = this.hashDirPath(ref);
+    try {
+      return await this.files.withHashDirLock(dir, async () => {
+        const names = await readdirIfExists(dir);
+        const newest = names && newestVersion(names);
+        if (!newest || newest.file !== file) return false;
+        for (const n of names) if (parseVersionFileName(n)) await unlinkIfExists(join(dir, n));
+        await rmdirIfEmpty(dir);
+        await this.files.suffixHashes.invalidate(this.#partitionDir(ref), ref.suffix);
+        return true;
+      });
+    } catch (err) {
+      throw this.files.deviceError(ref.device, err);
+    }
+  }
+
+  /**
+   * Moves the hash dir to `<device>/quarantined/objects[-N]/<hash>[-n]` if `file` is still its newest version
+   * (Swift's quarantine), and invalidates the suffix so the replicator restores the object from a good copy.
+   * Returns the quarantine path, or undefined when the version was replaced meanwhile.
+   */
+  async quarantine(ref: HashDirRef, file: string): Promise<string | undefined> {
+    const dir = this.hashDirPath(ref);
+    const qdir = join(this.files.devicePath(ref.device), 'quarantined', objectsDirName(ref.policyIndex));
+    try {
+      return await this.files.withHashDirLock(dir, async () => {
+        const names = await readdirIfExists(dir);
+        const newest = names && newestVersion(names);
+        if (!newest || newest.file !== file) return undefined;
+        await mkdirTracked(qdir);
+        let dest = join(qdir, ref.hash);
+        for (let n = 1; await exists(dest); n++) dest = join(qdir, `${ref.hash}-${n}`);
+        await fs.promises.rename(dir, dest);
+        await this.files.suffixHashes.invalidate(this.#partitionDir(ref), ref.suffix);
+        return dest;
+      });
+    } catch (err) {
+      throw this.files.deviceError(ref.device, err);
+    }
+  }
+
+  /**
+   * Removes the partition dir once no suffix dir is left in it (a handoff that gave everything back); false
+   * when something is still there or arrived meanwhile.
+   */
+  async removePartitionIfEmpty(ref: PartitionRef): Promise<boolean> {
+    const dir = this.#partitionDir(ref);
+    try {
+      return await this.files.suffixHashes.exclusive(dir, async () => {
+        const names = await readdirIfExists(dir);
+        if (names === undefined) return true;
+        for (const s of names.filter(isSuffix)) await rmdirIfEmpty(join(dir, s));
+        const left = (await readdirIfExists(dir)) ?? [];
+        if (left.some(isSuffix)) return false;
+        for (const n of [hashesFileName, invalidFileName]) await unlinkIfExists(join(dir, n));
+        return rmdirIfEmpty(dir);
+      });
+    } catch (err) {
+      throw this.files.deviceError(ref.device, err);
+    }
+  }
+
+  /** Every hash dir of the device with its newest version, partition by partition (the auditor's walk). */
+  async *walk(device: string): AsyncGenerator<HashDirRef & { newest: string }> {
+    for (const policyIndex of await this.policies(device)) {
+      for (const partition of await this.partitions(device, policyIndex)) {
+        const ref = { device, policyIndex, partition };
+        const partDir = this.#partitionDir(ref);
+        const suffixes = ((await this.#readdir(device, partDir)) ?? []).filter(isSuffix).sort();
+        for (const suffix of suffixes) {
+          for (const e of await this.listSuffix(ref, suffix)) yield { ...ref, suffix, hash: e.hash, newest: e.newest };
+        }
+      }
+    }
+  }
+
+  /** The directory of a hash dir. */
+  hashDirPath(ref: HashDirRef): string {
+    if (!isSuffix(ref.suffix) || !isHashDirName(ref.hash) || !ref.hash.endsWith(ref.suffix)) throw new Error(`bad hash dir ${ref.suffix}/${ref.hash}`);
+    return join(this.#partitionDir(ref), ref.suffix, ref.hash);
+  }
+
+  #partitionDir(ref: PartitionRef): string {
+    return this.files.partitionDir(ref.device, ref.policyIndex, ref.partition);
+  }
+
+  async #readdir(device: string, dir: string): Promise<string[] | undefined> {
+    try {
+      return await readdirIfExists(dir);
+    } catch (err) {
+      throw this.files.deviceError(device, err);
+    }
+  }
+}
+
+/** rmdir that answers false for a directory that is not empty (or gone: true). */
+async function rmdirIfEmpty(dir: string): Promise<boolean> {
+  try {
+    await fs.promises.rmdir(dir);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return true;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await fs.promises.access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * How background work is paced so it never starves client requests. `Pacer` is Garage's tranquilizer with a
+ * rate cap: after each unit of work (a partition), sleep `tranquility` times as long as the unit took, and at
+ * least long enough to stay under `maxPerSec`. `TokenBucket` caps a byte rate (the auditor's reads). Both
+ * sleep through an AbortSignal, so stopping a worker never waits out a pause.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface PacerOptions {
+  /** Most units per second; 0 = no cap. */
+  maxPerSec: number;
+  /** Sleep this many times the duration of each unit; 0 = none. */
+  tranquility: number;
+  /** Milliseconds clock (tests). */
+  clock?: () => number;
+}
+
+/** Paces units of work: call `begin()` before a unit and `await end()` after it. */
+export class Pacer {
+  readonly #clock: () => number;
+  #started = 0;
+  #lastStart = -Infinity;
+
+  constructor(private readonly opts: PacerOptions) {
+    this.#clock = opts.clock ?? (() => performance.now());
+  }
+
+  begin(): void {
+    this.#started = this.#clock();
+  }
+
+  /** Sleeps as the options ask after the unit that began with the last `begin()`. */
+  async end(signal?: AbortSignal): Promise<void> {
+    const now = this.#clock();
+    let delay = (now - this.#started) * this.opts.tranquility;
+    if (this.opts.maxPerSec > 0) delay = Math.max(delay, this.#lastStart + 1000 / this.opts.maxPerSec - now);
+    this.#lastStart = this.#started;
+    await pause(delay, signal);
+  }
+}
+
+/** A token bucket of `ratePerSec` with one second of burst; taking more than is there sleeps off the debt. */
+export class TokenBucket {
+  readonly #clock: () => number;
+  #tokens: number;
+  #at: number;
+
+  constructor(
+    private readonly ratePerSec: number,
+    clock?: () => number,
+  ) {
+    this.#clock = clock ?? (() => performance.now());
+    this.#tokens = ratePerSec;
+    this.#at = this.#clock();
+  }
+
+  /** Takes `n` tokens, sleeping until the bucket is out of debt. */
+  async take(n: number, signal?: AbortSignal): Promise<void> {
+    const now = this.#clock();
+    this.#tokens = Math.min(this.ratePerSec, this.#tokens + ((now - this.#at) / 1000) * this.ratePerSec);
+    this.#at = now;
+    this.#tokens -= n;
+    if (this.#tokens < 0) await pause((-this.#tokens / this.ratePerSec) * 1000, signal);
+  }
+}
+
+/** Sleeps `ms` (nothing for ≤ 0); returns early, without throwing, when `signal` aborts. */
+export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal?.aborted) return;
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch {
+    // aborted: the caller checks the signal
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * The replicators' requests to other storage nodes (wire.ts, "Replication"): suffix hashes and contents,
+ * sync writes of single versions, and listing sync. Every call resolves — to a status of 0 when the peer could
+ * not be reached or went silent for the node timeout — so a replicator decides per peer, never per exception.
+ */
+import http from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Timestamp } from '../src/common/timestamp.js';
+import {
+  BackendHeader,
+  encodeHeaderJson,
+  type ListingReplicateBatch,
+  type ListingSyncRequest,
+  type ListingSyncResponse,
+  listingPath,
+  objectPath,
+  partitionPath,
+  type SuffixContents,
+  type SuffixHashes,
+} from '../src/common/wire.js';
+import type { DataFile } from './disk-file.js';
+
+/** Where a peer device is. */
+export interface PeerDevice {
+  ip: string;
+  port: number;
+  device: string;
+}
+
+interface CallOptions {
+  method: string;
+  path: string;
+  headers?: http.OutgoingHttpHeaders;
+  body?: Buffer | Readable;
+  trailers?: Record<string, string>;
+  /** Largest response body kept (JSON answers); longer ones count as failures. */
+  maxResponseBytes?: number;
+}
+
+interface Reply {
+  status: number;
+  body: Buffer;
+}
+
+/** Requests of the replicators, over the node's keep-alive agent. */
+export class ReplicationClient {
+  constructor(
+    private readonly agent: http.Agent,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** The peer's suffix hashes of a partition (recomputing `recalculate` first); undefined with the status when it failed. */
+  async hashes(peer: PeerDevice, policyIndex: number, partition: number, recalculate: readonly string[] = []): Promise<{ status: number; hashes?: SuffixHashes }> {
+    const q = recalculate.length > 0 ? `?hashes&recalculate=${recalculate.join(',')}` : '?hashes';
+    const reply = await this.#call(peer, { method: 'GET', path: partitionPath('o', peer.device, partition) + q, headers: policyHeader(policyIndex) });
+    const hashes = reply.status === 200 ? parseJson<SuffixHashes>(reply.body) : undefined;
+    return hashes ? { status: 200, hashes } : { status: reply.status === 200 ? 0 : reply.status };
+  }
+
+  /** The peer's newest version per hash dir of the given suffixes; undefined when it failed. */
+  async suffixContents(peer: PeerDevice, policyIndex: number, partition: number, suffixes: readonly string[]): Promise<SuffixContents | undefined> {
+    const reply = await this.#call(peer, {
+      method: 'GET',
+      path: `${partitionPath('o', peer.device, partition)}?suffixes=${suffixes.join(',')}`,
+      headers: policyHeader(policyIndex),
+    });
+    return reply.status === 200 ? parseJson<SuffixContents>(reply.body) : undefined;
+  }
+
+  /**
+   * Pushes a data file as a sync write: the body streamed from disk, the stored metadata as it is, the footer
+   * carrying the stored size and XXH64 (so the peer refuses a body that rotted here). Takes over `file`.
+   * Resolves to the peer's status (0 when unreachable).
+   */
+  async pushData(peer: PeerDevice, policyIndex: number, partition: number, file: DataFile): Promise<number> {
+    const path = pathOfName(peer.device, partition, file.meta.name);
+    if (!path) {
+      await file.close();
+      return 400;
+    }
+    const raw = file.rawMeta;
+    const reply = await this.#call(peer, {
+      method: 'PUT',
+      path,
+      headers: {
+        ...policyHeader(policyIndex),
+        [BackendHeader.timestamp]: file.meta.ts,
+        [BackendHeader.meta]: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64url'),
+        [BackendHeader.replication]: '1',
+        'transfer-encoding': 'chunked',
+        trailer: BackendHeader.footer,
+      },
+      body: file.read(),
+      trailers: { [BackendHeader.footer]: encodeHeaderJson({ size: file.meta.size, xxh64: file.meta.xxh64 }) },
+    });
+    return reply.status;
+  }
+
+  /** Pushes a tombstone as a sync write; resolves to the peer's status (0 when unreachable). */
+  async pushTombstone(peer: PeerDevice, policyIndex: number, partition: number, name: string, ts: Timestamp): Promise<number> {
+    const path = pathOfName(peer.device, partition, name);
+    if (!path) return 400;
+    const reply = await this.#call(peer, {
+      method: 'DELETE',
+      path,
+      headers: { ...policyHeader(policyIndex), [BackendHeader.timestamp]: ts, [BackendHeader.replication]: '1' },
+    });
+    return reply.status;
+  }
+
+  /** Asks a listing peer how far it has merged each listing's changes; undefined when it failed. */
+  async listingSync(peer: PeerDevice, partition: number, request: ListingSyncRequest): Promise<ListingSyncResponse | undefined> {
+    const reply = await this.#call(peer, {
+      method: 'POST',
+      path: `${partitionPath('l', peer.device, partition)}?sync`,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify(request)),
+    });
+    const parsed = reply.status === 200 ? parseJson<ListingSyncResponse>(reply.body) : undefined;
+    return parsed && Array.isArray(parsed.points) && parsed.points.length === request.listings.length ? parsed : undefined;
+  }
+
+  /** Sends a batch of a listing's changes; resolves to the peer's status (0 when unreachable). */
+  async listingReplicate(peer: PeerDevice, partition: number, account: string, bucket: string | undefined, batch: ListingReplicateBatch): Promise<number> {
+    const reply = await this.#call(peer, {
+      method: 'POST',
+      path: `${listingPath(peer.device, partition, account, bucket)}?replicate`,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify(batch)),
+    });
+    return reply.status;
+  }
+
+  #call(peer: PeerDevice, opts: CallOptions): Promise<Reply> {
+    const maxBytes = opts.maxResponseBytes ?? 64 * 1024 * 1024;
+    return new Promise((resolve) => {
+      let settled = false;
+      let replied = false;
+      const body = opts.body;
+      const done = (reply: Reply) => {
+        if (settled) return;
+        settled = true;
+        if (body && !Buffer.isBuffer(body)) body.destroy();
+        resolve(reply);
+      };
+      const headers = { ...opts.headers };
+      if (Buffer.isBuffer(body) && !opts.trailers) headers['content-length'] = body.length;
+      const req = http.request({ host: peer.ip, port: peer.port, method: opts.method, path: opts.path, headers, agent: this.agent }, (res) => {
+        replied = true;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= maxBytes) chunks.push(c);
+        });
+        res.once('end', () => done({ status: size > maxBytes ? 0 : (res.statusCode ?? 0), body: Buffer.concat(chunks) }));
+        res.once('error', () => done({ status: 0, body: Buffer.alloc(0) }));
+      });
+      // The peer may answer (409) and close before taking the whole body: what it said is what counts.
+      req.once('error', () => {
+        if (!replied) done({ status: 0, body: Buffer.alloc(0) });
+      });
+      req.setTimeout(this.timeoutMs, () => req.destroy(new Error('peer timed out')));
+      if (body === undefined || Buffer.isBuffer(body)) {
+        if (body && opts.trailers) {
+          // Chunked with a trailer: the body, then the footer.
+          req.write(body);
+          req.addTrailers(opts.trailers);
+          req.end();
+        } else {
+          req.end(body);
+        }
+        return;
+      }
+      body.once('error', (err) => req.destroy(err));
+      body.on('data', (chunk: Buffer) => {
+        if (!req.write(chunk)) {
+          body.pause();
+          req.once('drain', () => body.resume());
+        }
+      });
+      body.once('end', () => {
+        if (opts.trailers) req.addTrailers(opts.trailers);
+        req.end();
+      });
+    });
+  }
+}
+
+/** The object path of a name `/account/bucket/key` on a peer device; undefined for a malformed name. */
+export function pathOfName(device: string, partition: number, name: string): string | undefined {
+  const i = name.indexOf('/', 1);
+  const j = i < 0 ? -1 : name.indexOf('/', i + 1);
+  if (!name.startsWith('/') || i <= 1 || j <= i + 1 || j === name.length - 1) return undefined;
+  return objectPath(device, partition, name.slice(1, i), name.slice(i + 1, j), name.slice(j + 1));
+}
+
+function policyHeader(policyIndex: number): http.OutgoingHttpHeaders {
+  return { [BackendHeader.policyIndex]: String(policyIndex) };
+}
+
+function parseJson<T>(body: Buffer): T | undefined {
+  try {
+    const v = JSON.parse(body.toString('utf8'));
+    return typeof v === 'object' && v !== null ? (v as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * The object replicator (Swift's object-replicator with ssync-style pushes) for replicated policies. For each
+ * partition a local device holds:
+ *
+ * - **primary**: compare suffix hashes with the other primaries (one request per peer), recompute the local
+ *   hashes of the suffixes that differ, then for each still differing suffix ask the peer for the newest
+ *   version of each of its hash dirs and push every local version that is newer or missing there, as a sync
+ *   write of exactly that file. Tombstones older than the reclaim age are removed once every primary holds
+ *   them, something newer, or nothing at all for that object.
+ * - **handoff** (not a primary, or no longer one after a ring change): push everything to the primaries the
+ *   same way, and remove each local version once every primary acknowledged holding it or something newer;
+ *   the partition dir goes when it is empty.
+ *
+ * Pushes only ever go from newer to older, so newest wins; a tombstone beats older data, and no push can
+ * resurrect a deleted object because the receiver refuses any version older than what it holds.
+ */
+import { type PolicyConfig, parsePolicyName } from '../src/common/config.js';
+import { formatTimestamp, type Timestamp } from '../src/common/timestamp.js';
+import type { SuffixContents, SuffixHashes } from '../src/common/wire.js';
+import { parseVersionFileName } from './data-file-format.js';
+import { CorruptDataFileError, DeviceUnavailableError } from './disk-file.js';
+import type { FsPartitions, PartitionRef } from './fs-partitions.js';
+import { type LocalDevices, type NodeRing, type NodeRings, nextHandoff } from './node-rings.js';
+import { Pacer } from './pacer.js';
+import type { PeerDevice, ReplicationClient } from './replication-client.js';
+import { type HashDirEntry, differingSuffixes, type SuffixEntry } from './suffix-hashes.js';
+
+export interface ObjectReplicatorDeps {
+  /** Devices this node serves. */
+  devices: readonly string[];
+  /** Configured policies; only `replica-N` ones are replicated here (EC has the reconstructor). */
+  policies: readonly PolicyConfig[];
+  partitions: FsPartitions;
+  rings: NodeRings;
+  self: LocalDevices;
+  client: ReplicationClient;
+  /** Seconds a tombstone is kept before it may be reclaimed. */
+  reclaimAgeSec: number;
+  /** Pacing per device: most partitions per second (0 = no cap) and tranquility. */
+  maxPartitionsPerSec: number;
+  tranquility: number;
+  log: (line: string) => void;
+  /** Milliseconds since the epoch (tests move time forward). */
+  now?: () => number;
+}
+
+/** What one pass did. */
+export interface ReplicationStats {
+  /** Partitions looked at, as a primary and as a handoff. */
+  primaryPartitions: number;
+  handoffPartitions: number;
+  /** Suffixes whose contents were compared with a peer. */
+  suffixesSynced: number;
+  /** Versions pushed to peers (data files and tombstones) and body bytes sent. */
+  dataPushed: number;
+  tombstonesPushed: number;
+  bytesPushed: number;
+  /** Versions removed from handoffs after every primary held them, and handoff partition dirs removed. */
+  reverted: number;
+  partitionsRemoved: number;
+  /** Tombstones past the reclaim age removed. */
+  reclaimed: number;
+  /** Peer requests that failed (unreachable, timed out, refused). */
+  failures: number;
+}
+
+/** Suffixes compared per request for suffix contents (bounds memory per step). */
+const suffixBatch = 16;
+/** Every tenth pass over a partition also lists its dir, catching suffix dirs that changed behind the cache. */
+const rescanEvery = 10;
+
+interface Peer {
+  dev: PeerDevice;
+  /** Suffix hashes of the peer; undefined when it did not answer. */
+  hashes?: SuffixHashes;
+  /** Local suffixes whose hash differs from the peer's. */
+  differing: Set<string>;
+}
+
+/** Replicates the objects of replicated policies; `runOnce` is one pass over every local device. */
+export class ObjectReplicator {
+  #pass = 0;
+  readonly #now: () => number;
+
+  constructor(private readonly deps: ObjectReplicatorDeps) {
+    this.#now = deps.now ?? Date.now;
+  }
+
+  /** One pass over every device, policy and partition; stops early (between partitions) when `signal` aborts. */
+  async runOnce(signal?: AbortSignal): Promise<ReplicationStats> {
+    this.#pass++;
+    const stats: ReplicationStats = {
+      primaryPartitions: 0,
+      handoffPartitions: 0,
+      suffixesSynced: 0,
+      dataPushed: 0,
+      tombstonesPushed: 0,
+      bytesPushed: 0,
+      reverted: 0,
+      partitionsRemoved: 0,
+      reclaimed: 0,
+      failures: 0,
+    };
+    try {
+      if (this.deps.rings.reloadIfChanged()) this.deps.log('replicator: rings reloaded');
+    } catch (err) {
+      this.deps.log(`replicator: ring reload failed: ${(err as Error).message}`);
+    }
+    await Promise.all(this.deps.devices.map((device) => this.#device(device, stats, signal)));
+    return stats;
+  }
+
+  async #device(device: string, stats: ReplicationStats, signal?: AbortSignal): Promise<void> {
+    const pacer = new Pacer({ maxPerSec: this.deps.maxPartitionsPerSec, tranquility: this.deps.tranquility });
+    for (const policy of this.deps.policies) {
+      if (parsePolicyName(policy.name)?.kind !== 'replica') continue;
+      let ring: NodeRing;
+      let partitions: number[];
+      try {
+        ring = this.deps.rings.object(policy.index);
+        partitions = await this.deps.partitions.partitions(device, policy.index);
+      } catch (err) {
+        this.deps.log(`replicator: ${device} policy ${policy.index}: ${(err as Error).message}`);
+        if (err instanceof DeviceUnavailableError) return;
+        continue;
+      }
+      for (const partition of partitions) {
+        if (signal?.aborted) return;
+        if (partition >= ring.partitionCount) {
+          this.deps.log(`replicator: ${device} holds partition ${partition} of policy ${policy.index}, beyond its ring; left alone`);
+          continue;
+        }
+        pacer.begin();
+        try {
+          await this.#partition({ device, policyIndex: policy.index, partition }, ring, stats);
+        } catch (err) {
+          this.deps.log(`replicator: ${device}/${policy.index}/${partition}: ${(err as Error).stack ?? err}`);
+          if (err instanceof DeviceUnavailableError) return;
+        }
+        await pacer.end(signal);
+      }
+    }
+  }
+
+  async #partition(ref: PartitionRef, ring: NodeRing, stats: ReplicationStats): Promise<void> {
+    const primaries = ring.primaries(ref.partition);
+    const isPrimary = primaries.some((d) => this.deps.self.is(d, ref.device));
+    const rescan = (this.#pass + ref.partition) % rescanEvery === 0;
+    let local = await this.deps.partitions.hashes(ref, { rescan: rescan || !isPrimary });
+    if (isPrimary) stats.primaryPartitions++;
+    else stats.handoffPartitions++;
+    if (Object.keys(local).length === 0) {
+      if (!isPrimary && (await this.deps.partitions.removePartitionIfEmpty(ref))) stats.partitionsRemoved++;
+      return;
+    }
+
+    // Ask every peer for its hashes; a primary whose device failed (507) is stood in for by a handoff.
+    const used = new Set(primaries.map((d) => d.id));
+    const peers: Peer[] = [];
+    let substituted = false;
+    for (const dev of primaries) {
+      if (isPrimary && this.deps.self.is(dev, ref.device)) continue;
+      let peer = await this.#peer(dev, ref, local);
+      while (isPrimary && peer.hashes === undefined && peer.status === 507) {
+        const stand = nextHandoff(ring, ref.partition, used, this.deps.self);
+        if (!stand) break;
+        substituted = true;
+        peer = await this.#peer(stand, ref, local);
+      }
+      if (peer.hashes === undefined) stats.failures++;
+      peers.push(peer);
+    }
+
+    // Before pushing, make sure the local hashes of differing suffixes are not stale.
+    const differing = new Set(peers.flatMap((p) => [...p.differing]));
+    if (isPrimary && differing.size > 0) {
+      local = await this.deps.partitions.hashes(ref, { recalculate: [...differing] });
+      for (const p of peers) if (p.hashes) p.differing = new Set(differingSuffixes(hashMap(local), p.hashes));
+    }
+    const allAnswered = peers.every((p) => p.hashes !== undefined);
+    const cutoff = this.#reclaimCutoff();
+    const work = Object.keys(local)
+      .filter((s) => !isPrimary || peers.some((p) => p.differing.has(s)) || (allAnswered && !substituted && isReclaimable(local[s], cutoff)))
+      .sort();
+
+    for (let i = 0; i < work.length; i += suffixBatch) {
+      const batch = work.slice(i, i + suffixBatch);
+      const contents = await Promise.all(
+        peers.map(async (p) => {
+          const wanted = batch.filter((s) => p.differing.has(s));
+          if (!p.hashes || wanted.length === 0) return {} as SuffixContents;
+          const got = await this.deps.client.suffixContents(p.dev, ref.policyIndex, ref.partition, wanted);
+          if (!got) stats.failures++;
+          return got;
+        }),
+      );
+      for (const suffix of batch) {
+        if (peers.some((p) => p.differing.has(suffix))) stats.suffixesSynced++;
+        for (const entry of await this.deps.partitions.listSuffix(ref, suffix)) {
+          let heldByAll = true;
+          for (const [k, p] of peers.entries()) {
+            const c = contents[k];
+            if (!p.hashes || !c) heldByAll = false;
+            else if (p.differing.has(suffix)) heldByAll = (await this.#settle(ref, suffix, entry, p.dev, c[suffix]?.[entry.hash], cutoff, stats)) && heldByAll;
+          }
+          if (!heldByAll || !allAnswered) continue;
+          const hashRef = { ...ref, suffix, hash: entry.hash };
+          if (!isPrimary) {
+            if (await this.deps.partitions.removeVersion(hashRef, entry.newest)) stats.reverted++;
+          } else if (!substituted && isOldTombstone(entry.newest, cutoff)) {
+            if (await this.deps.partitions.removeVersion(hashRef, entry.newest)) stats.reclaimed++;
+          }
+        }
+      }
+    }
+    if (!isPrimary && allAnswered && (await this.deps.partitions.removePartitionIfEmpty(ref))) stats.partitionsRemoved++;
+  }
+
+  async #peer(dev: PeerDevice, ref: PartitionRef, local: Record<string, SuffixEntry>): Promise<Peer & { status: number }> {
+    const { status, hashes } = await this.deps.client.hashes(dev, ref.policyIndex, ref.partition);
+    if (!hashes) {
+      this.deps.log(`replicator: ${dev.ip}:${dev.port}/${dev.device} partition ${ref.partition}: hashes request failed (${status || 'unreachable'})`);
+      return { dev, status, differing: new Set() };
+    }
+    return { dev, status, hashes, differing: new Set(differingSuffixes(hashMap(local), hashes)) };
+  }
+
+  /**
+   * Makes sure the peer holds the local version `entry` (or something newer): pushes it unless the peer's
+   * newest (`remote`) is as new, or it is a tombstone past the reclaim age for an object the peer does not
+   * have at all. True when the peer holds it afterwards.
+   */
+  async #settle(ref: PartitionRef, suffix: string, entry: HashDirEntry, peer: PeerDevice, remote: string | undefined, cutoff: Timestamp, stats: ReplicationStats): Promise<boolean> {
+    const mine = parseVersionFileName(entry.newest);
+    if (!mine) return false;
+    const theirs = remote === undefined ? undefined : parseVersionFileName(remote);
+    if (theirs && theirs.ts >= mine.ts) return true;
+    if (!theirs && mine.kind === 'tombstone' && mine.ts < cutoff) return true;
+    const hashRef = { ...ref, suffix, hash: entry.hash };
+    let opened: Awaited<ReturnType<FsPartitions['openVersion']>>;
+    try {
+      opened = await this.deps.partitions.openVersion(hashRef, entry.newest);
+    } catch (err) {
+      if (!(err instanceof CorruptDataFileError)) throw err;
+      // The auditor quarantines it; a good copy comes back from a peer.
+      this.deps.log(`replicator: not pushing ${err.message}`);
+      return false;
+    }
+    if (!opened) return false; // replaced meanwhile: the next pass pushes the new version
+    let status: number;
+    if (opened.kind === 'data') {
+      const size = opened.file.size;
+      status = await this.deps.client.pushData(peer, ref.policyIndex, ref.partition, opened.file);
+      if (status === 201) {
+        stats.dataPushed++;
+        stats.bytesPushed += size;
+      }
+    } else {
+      status = await this.deps.client.pushTombstone(peer, ref.policyIndex, ref.partition, opened.name, opened.ts);
+      if (status === 204 || status === 404) stats.tombstonesPushed++;
+    }
+    // 409: the peer already has this version or a newer one.
+    if (status === 201 || status === 204 || status === 404 || status === 409) return true;
+    stats.failures++;
+    this.deps.log(`replicator: pushing ${suffix}/${entry.hash}/${entry.newest} to ${peer.ip}:${peer.port}/${peer.device}: ${status || 'unreachable'}`);
+    return false;
+  }
+
+  #reclaimCutoff(): Timestamp {
+    return formatTimestamp(BigInt(Math.max(0, this.#now() - this.deps.reclaimAgeSec * 1000)) * 1000n);
+  }
+}
+
+function hashMap(entries: Record<string, SuffixEntry>): SuffixHashes {
+  const out: SuffixHashes = {};
+  for (const [s, e] of Object.entries(entries)) out[s] = e.hash;
+  return out;
+}
+
+function isReclaimable(entry: SuffixEntry | undefined, cutoff: Timestamp): boolean {
+  return entry?.oldestTombstone !== undefined && entry.oldestTombstone < cutoff;
+}
+
+function isOldTombstone(file: string, cutoff: Timestamp): boolean {
+  const v = parseVersionFileName(file);
+  return v?.kind === 'tombstone' && v.ts < cutoff;
+}
