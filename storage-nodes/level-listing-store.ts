@@ -22,6 +22,7 @@ import {
   applyCreate,
   applyDelete,
   decideRow,
+  isReclaimedRow,
   mergeMeta,
   mergeReplicaInfo,
   nextChange,
@@ -304,12 +305,12 @@ export class LevelListingStore implements ListingStore {
     }
   }
 
-  async mergeReplica(ref: ListingRef, batch: ListingReplicateBatch): Promise<void> {
+  async mergeReplica(ref: ListingRef, batch: ListingReplicateBatch, opts: { reclaimBefore?: Timestamp } = {}): Promise<void> {
     await this.#update(ref, async (db, prefix) => {
       const merged = mergeReplicaInfo(await readInfo(db, prefix), batch.info);
       const info = merged.info;
       if (merged.changed) nextChange(info);
-      const { ops } = await applyRows(db, prefix, info, batch.rows);
+      const { ops } = await applyRows(db, prefix, info, batch.rows, opts.reclaimBefore);
       const pointKey = keyOf(prefix, tag.point, batch.id);
       const point = Number((await db.get(pointKey)) ?? 0);
       if (batch.upTo > point) ops.push({ type: 'put', key: pointKey, value: String(batch.upTo) });
@@ -366,7 +367,13 @@ export class LevelListingStore implements ListingStore {
  * Merges rows into a listing whose info is `info` (updated in place: stats and change numbers); returns the
  * conflicts of `ifAbsent` rows and the write ops. Each row applied is the listing's next change.
  */
-async function applyRows(db: GroupCommitDb, prefix: Buffer, info: StoredInfo, rows: readonly IncomingRow[]): Promise<{ conflicts: ListingRow[]; ops: WriteOp[] }> {
+async function applyRows(
+  db: GroupCommitDb,
+  prefix: Buffer,
+  info: StoredInfo,
+  rows: readonly IncomingRow[],
+  reclaimBefore?: Timestamp,
+): Promise<{ conflicts: ListingRow[]; ops: WriteOp[] }> {
   const conflicts: ListingRow[] = [];
   const ops: WriteOp[] = [];
   if (rows.length === 0) return { conflicts, ops };
@@ -380,6 +387,7 @@ async function applyRows(db: GroupCommitDb, prefix: Buffer, info: StoredInfo, ro
   });
   for (const incoming of rows) {
     const s = state.get(incoming.name)!;
+    if (isReclaimedRow(incoming, s.live ?? s.dead, reclaimBefore)) continue;
     const d = decideRow(s.live, s.dead, incoming);
     if (d.kind === 'conflict') conflicts.push(d.existing);
     if (d.kind !== 'apply') continue;

@@ -118,6 +118,14 @@ function storedRowOf(r: IncomingRow): StoredRow {
   return row;
 }
 
+/**
+ * True for an incoming deleted row older than `reclaimBefore` of a name the listing holds no row of: it has
+ * been reclaimed here (or would be at once), so taking it back only starts another round of sending it.
+ */
+export function isReclaimedRow(incoming: IncomingRow, stored: StoredRow | undefined, reclaimBefore: Timestamp | undefined): boolean {
+  return reclaimBefore !== undefined && incoming.deleted === true && incoming.ts < reclaimBefore && stored === undefined;
+}
+
 /** A stored row with its name, as listed. */
 export function rowOf(name: string, row: StoredRow): ListingRow {
   const { seq: _, ...rest } = row;

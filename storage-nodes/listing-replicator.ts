@@ -51,7 +51,8 @@ export interface ListingReplicationStats {
   removed: number;
   /** Deleted rows reclaimed. */
   reclaimed: number;
-  /** Peer requests that failed. */
+  /** Requests sent to peers, and those that failed. */
+  requests: number;
   failures: number;
 }
 
@@ -69,7 +70,7 @@ export class ListingReplicator {
   }
 
   async runOnce(signal?: AbortSignal): Promise<ListingReplicationStats> {
-    const stats: ListingReplicationStats = { primaryPartitions: 0, handoffPartitions: 0, listings: 0, batchesPushed: 0, rowsPushed: 0, removed: 0, reclaimed: 0, failures: 0 };
+    const stats: ListingReplicationStats = { primaryPartitions: 0, handoffPartitions: 0, listings: 0, batchesPushed: 0, rowsPushed: 0, removed: 0, reclaimed: 0, requests: 0, failures: 0 };
     try {
       if (this.deps.rings.reloadIfChanged()) this.deps.log('listing replicator: rings reloaded');
     } catch (err) {
@@ -146,6 +147,7 @@ export class ListingReplicator {
     if (listings.length === 0) return isPrimary;
 
     for (const [k, peer] of peers.entries()) {
+      stats.requests++;
       const answer = await this.deps.client.listingSync(peer, partition, {
         listings: listings.map((l) => ({ account: l.ref.account, bucket: l.ref.bucket, id: l.state.id })),
       });
@@ -182,6 +184,7 @@ export class ListingReplicator {
     for (;;) {
       const changes = await this.deps.listings.changesSince(ref, cursor, rowsPerBatch);
       if (!changes) return undefined; // removed meanwhile
+      stats.requests++;
       const status = await this.deps.client.listingReplicate(peer, ref.partition, ref.account, ref.bucket, { id, upTo: changes.upTo, info: changes.info, rows: changes.rows });
       if (status !== 204) {
         stats.failures++;

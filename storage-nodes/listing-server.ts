@@ -3,7 +3,7 @@
  * are validated here, at the edge; the ListingStore below trusts its typed input.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isTimestamp } from '../src/common/timestamp.js';
+import { formatTimestamp, isTimestamp } from '../src/common/timestamp.js';
 import {
   BackendHeader,
   encodeHeaderJson,
@@ -29,9 +29,19 @@ import {
 
 export type ListingPath = Extract<ParsedBackendPath, { kind: 'listing' }>;
 
+export interface ListingServerOptions {
+  /** Seconds deleted rows are kept (replicated deleted rows older than that are not taken back). */
+  reclaimAgeSec?: number;
+  /** Milliseconds since the epoch. */
+  now?: () => number;
+}
+
 /** Handles `/l/…` requests. */
 export class ListingServer {
-  constructor(private readonly store: ListingStore) {}
+  constructor(
+    private readonly store: ListingStore,
+    private readonly opts: ListingServerOptions = {},
+  ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse, path: ListingPath, query: URLSearchParams): Promise<void> {
     const ref: ListingRef = { device: path.device, partition: path.partition, account: path.account, bucket: path.bucket };
@@ -92,7 +102,9 @@ export class ListingServer {
       const { ifAbsent: _, ...row } = r;
       return row;
     });
-    await this.store.mergeReplica(ref, { id: body.id, upTo: body.upTo, info: body.info, rows });
+    const { reclaimAgeSec, now = Date.now } = this.opts;
+    const reclaimBefore = reclaimAgeSec === undefined ? undefined : formatTimestamp(BigInt(Math.max(0, now() - reclaimAgeSec * 1000)) * 1000n);
+    await this.store.mergeReplica(ref, { id: body.id, upTo: body.upTo, info: body.info, rows }, { reclaimBefore });
     send(res, 204);
   }
 

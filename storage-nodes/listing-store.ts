@@ -102,9 +102,10 @@ export interface ListingStore {
   /**
    * Merges a batch of another replica's changes: info by `mergeReplicaInfo`, rows newest-wins (also into a
    * deleted listing; a missing listing is created), then records that replica `batch.id` is merged up to
-   * `batch.upTo`.
+   * `batch.upTo`. A deleted row older than `reclaimBefore` for a name this listing has no row of is dropped:
+   * it was (or is about to be) reclaimed here, and taking it back would only start it on another round.
    */
-  mergeReplica(ref: ListingRef, batch: ListingReplicateBatch): Promise<void>;
+  mergeReplica(ref: ListingRef, batch: ListingReplicateBatch, opts?: { reclaimBefore?: Timestamp }): Promise<void>;
   /** Removes the whole listing if its latest change is still `ifSeq` (a handoff gave it back); true when removed. */
   removeListing(ref: ListingRef, ifSeq: number): Promise<boolean>;
 }

@@ -9,6 +9,7 @@ import {
   applyCreate,
   applyDelete,
   decideRow,
+  isReclaimedRow,
   mergeMeta,
   mergeReplicaInfo,
   nextChange,
@@ -167,14 +168,14 @@ export class MemoryListingStore implements ListingStore {
     };
   }
 
-  async mergeReplica(ref: ListingRef, batch: ListingReplicateBatch): Promise<void> {
+  async mergeReplica(ref: ListingRef, batch: ListingReplicateBatch, opts: { reclaimBefore?: Timestamp } = {}): Promise<void> {
     const key = this.#key(ref);
     let l = this.#listings.get(key);
     const merged = mergeReplicaInfo(l?.info, structuredClone(batch.info));
     if (merged.changed) nextChange(merged.info);
     if (l) l.info = merged.info;
     else this.#listings.set(key, (l = newListing(ref, merged.info)));
-    applyRows(l, batch.rows);
+    applyRows(l, batch.rows, opts.reclaimBefore);
     if (batch.upTo > (l.points.get(batch.id) ?? 0)) l.points.set(batch.id, batch.upTo);
   }
 
@@ -206,9 +207,10 @@ function newListing(ref: ListingRef, info: StoredInfo): MemoryListing {
 }
 
 /** Merges rows into a listing (whatever its deleted state), numbering each change; returns the conflicts. */
-function applyRows(l: MemoryListing, rows: readonly IncomingRow[]): ListingRow[] {
+function applyRows(l: MemoryListing, rows: readonly IncomingRow[], reclaimBefore?: Timestamp): ListingRow[] {
   const conflicts: ListingRow[] = [];
   for (const incoming of rows) {
+    if (isReclaimedRow(incoming, l.live.get(incoming.name) ?? l.dead.get(incoming.name), reclaimBefore)) continue;
     const d = decideRow(l.live.get(incoming.name), l.dead.get(incoming.name), incoming);
     if (d.kind === 'conflict') conflicts.push(d.existing);
     if (d.kind !== 'apply') continue;

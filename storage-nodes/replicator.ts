@@ -60,7 +60,8 @@ export interface ReplicationStats {
   partitionsRemoved: number;
   /** Tombstones past the reclaim age removed. */
   reclaimed: number;
-  /** Peer requests that failed (unreachable, timed out, refused). */
+  /** Requests sent to peers, and those that failed (unreachable, timed out, refused). */
+  requests: number;
   failures: number;
 }
 
@@ -99,6 +100,7 @@ export class ObjectReplicator {
       reverted: 0,
       partitionsRemoved: 0,
       reclaimed: 0,
+      requests: 0,
       failures: 0,
     };
     try {
@@ -160,12 +162,12 @@ export class ObjectReplicator {
     let substituted = false;
     for (const dev of primaries) {
       if (isPrimary && this.deps.self.is(dev, ref.device)) continue;
-      let peer = await this.#peer(dev, ref, local);
+      let peer = await this.#peer(dev, ref, local, stats);
       while (isPrimary && peer.hashes === undefined && peer.status === 507) {
         const stand = nextHandoff(ring, ref.partition, used, this.deps.self);
         if (!stand) break;
         substituted = true;
-        peer = await this.#peer(stand, ref, local);
+        peer = await this.#peer(stand, ref, local, stats);
       }
       if (peer.hashes === undefined) stats.failures++;
       peers.push(peer);
@@ -189,6 +191,7 @@ export class ObjectReplicator {
         peers.map(async (p) => {
           const wanted = batch.filter((s) => p.differing.has(s));
           if (!p.hashes || wanted.length === 0) return {} as SuffixContents;
+          stats.requests++;
           const got = await this.deps.client.suffixContents(p.dev, ref.policyIndex, ref.partition, wanted);
           if (!got) stats.failures++;
           return got;
@@ -216,7 +219,8 @@ export class ObjectReplicator {
     if (!isPrimary && allAnswered && (await this.deps.partitions.removePartitionIfEmpty(ref))) stats.partitionsRemoved++;
   }
 
-  async #peer(dev: PeerDevice, ref: PartitionRef, local: Record<string, SuffixEntry>): Promise<Peer & { status: number }> {
+  async #peer(dev: PeerDevice, ref: PartitionRef, local: Record<string, SuffixEntry>, stats: ReplicationStats): Promise<Peer & { status: number }> {
+    stats.requests++;
     const { status, hashes } = await this.deps.client.hashes(dev, ref.policyIndex, ref.partition);
     if (!hashes) {
       this.deps.log(`replicator: ${dev.ip}:${dev.port}/${dev.device} partition ${ref.partition}: hashes request failed (${status || 'unreachable'})`);
@@ -247,6 +251,7 @@ export class ObjectReplicator {
       return false;
     }
     if (!opened) return false; // replaced meanwhile: the next pass pushes the new version
+    stats.requests++;
     let status: number;
     if (opened.kind === 'data') {
       const size = opened.file.size;

@@ -80,7 +80,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     policies: new Set(config.policies.map((p) => p.index)),
     log,
   });
-  const listingServer = new ListingServer(listings);
+  const listingServer = new ListingServer(listings, { reclaimAgeSec: config.reclaimAgeSec });
   const partitions = new FsPartitions(files);
   const policies = new Set(config.policies.map((p) => p.index));
   const replicationServer = new ReplicationServer({ partitions, listings, policies });

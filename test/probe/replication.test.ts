@@ -1,0 +1,135 @@
+/**
+ * Probe tests of object replication: real nodes, real disks, real rings. Each writes to chosen devices
+ * directly (a node that was down missed the write), runs replicator passes, and checks which device holds
+ * which file.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import test from 'ava';
+import { tsAgo, withRepairCluster } from './repair-cluster.js';
+
+const name = (k: string) => `/AUTH_probe/bucket/${k}`;
+
+test(
+  'a primary that missed a write gets the same .data from the others',
+  withRepairCluster({}, async (t, c) => {
+    const obj = name('missed');
+    const { primaries, handoffs } = c.placement(obj);
+    const body = randomBytes(100_000);
+    const ts = tsAgo(10);
+    for (const dev of primaries.slice(0, 2)) t.is((await c.put(dev, obj, body, ts)).status, 201);
+    t.deepEqual(await c.files(primaries[2], obj), []);
+
+    const stats = await c.nodeOf(primaries[0]).node!.workers.replicator.runOnce();
+    t.like(stats, { dataPushed: 1, failures: 0 });
+    t.deepEqual(await c.files(primaries[2], obj), [`${ts}.data`]);
+    t.deepEqual(await c.readVersion(primaries[2], obj, `${ts}.data`), await c.readVersion(primaries[0], obj, `${ts}.data`), 'byte for byte');
+    for (const dev of handoffs) t.deepEqual(await c.files(dev, obj), [], `nothing on handoff ${dev.device}`);
+
+    // Converged: another pass pushes nothing.
+    const again = await c.replicateAll();
+    t.like(again, { dataPushed: 0, tombstonesPushed: 0, suffixesSynced: 0, failures: 0 });
+  }),
+);
+
+test(
+  'an object held by a handoff goes to every primary and then leaves the handoff, not before',
+  withRepairCluster({ nodes: 5 }, async (t, c) => {
+    const obj = name('parked');
+    const { partition, primaries, handoffs } = c.placement(obj);
+    const handoff = handoffs[0];
+    const body = randomBytes(5000);
+    const ts = tsAgo(5);
+    t.is((await c.put(handoff, obj, body, ts)).status, 201);
+
+    // One primary is down: the others get the object, the handoff keeps its copy.
+    const down = c.nodeOf(primaries[2]).index;
+    await c.stopNode(down);
+    const first = await c.nodeOf(handoff).node!.workers.replicator.runOnce();
+    t.like(first, { handoffPartitions: 1, dataPushed: 2, reverted: 0 });
+    t.deepEqual(await c.files(primaries[0], obj), [`${ts}.data`]);
+    t.deepEqual(await c.files(primaries[1], obj), [`${ts}.data`]);
+    t.deepEqual(await c.files(handoff, obj), [`${ts}.data`], 'kept while a primary has not acknowledged it');
+
+    await c.startNode(down);
+    const second = await c.nodeOf(handoff).node!.workers.replicator.runOnce();
+    t.like(second, { dataPushed: 1, reverted: 1, partitionsRemoved: 1 });
+    for (const dev of primaries) t.deepEqual(await c.files(dev, obj), [`${ts}.data`]);
+    t.deepEqual(await c.files(handoff, obj), []);
+    const objectsDir = join(c.nodeOf(handoff).config.devicesDir, handoff.device, 'objects');
+    t.false((await readdir(objectsDir)).includes(String(partition)), 'the handoff partition dir is gone');
+  }),
+);
+
+test(
+  'a tombstone beats older data and the deleted object is not resurrected; newer data beats a tombstone',
+  withRepairCluster({}, async (t, c) => {
+    const deleted = name('deleted');
+    const rewritten = name('rewritten');
+    const p = c.placement(deleted).primaries;
+    const q = c.placement(rewritten).primaries;
+    const [t1, t2, t3] = [tsAgo(30), tsAgo(20), tsAgo(10)];
+    for (const dev of p) await c.put(dev, deleted, Buffer.from('v1'), t1);
+    // The third primary was down for the delete.
+    for (const dev of p.slice(0, 2)) t.is((await c.del(dev, deleted, t2)).status, 204);
+    // Of the other object, one primary has a newer write than everybody else's delete.
+    for (const dev of q) await c.put(dev, rewritten, Buffer.from('v1'), t1);
+    for (const dev of q.slice(0, 2)) await c.del(dev, rewritten, t2);
+    await c.put(q[2], rewritten, Buffer.from('v3'), t3);
+
+    // The stale node runs first: its older data must not overwrite the tombstones.
+    await c.nodeOf(p[2]).node!.workers.replicator.runOnce();
+    await c.replicateAll();
+    for (const dev of p) t.deepEqual(await c.files(dev, deleted), [`${t2}.ts`], `tombstone on ${dev.device}`);
+    for (const dev of q) t.deepEqual(await c.files(dev, rewritten), [`${t3}.data`], `newest data on ${dev.device}`);
+    for (const dev of q) t.deepEqual((await c.readVersion(dev, rewritten, `${t3}.data`)).subarray(0, 2), Buffer.from('v3'));
+    t.like(await c.replicateAll(), { dataPushed: 0, tombstonesPushed: 0, suffixesSynced: 0 });
+  }),
+);
+
+test(
+  'tombstones past the reclaim age are removed once every primary has them, and not while one is down',
+  withRepairCluster({ reclaimAgeSec: 3600 }, async (t, c) => {
+    const old = name('old-delete');
+    const recent = name('recent-delete');
+    const p = c.placement(old).primaries;
+    const r = c.placement(recent).primaries;
+    for (const dev of p) await c.put(dev, old, Buffer.from('x'), tsAgo(3 * 3600));
+    // Only the first primary saw the delete, two hours ago: older than the reclaim age.
+    await c.del(p[0], old, tsAgo(2 * 3600));
+    for (const dev of r) await c.del(dev, recent, tsAgo(60));
+
+    // A primary is down: the tombstone goes to the one that is up, and stays everywhere.
+    const down = c.nodeOf(p[2]).index;
+    await c.stopNode(down);
+    const first = await c.nodeOf(p[0]).node!.workers.replicator.runOnce();
+    t.is(first.reclaimed, 0);
+    t.is((await c.files(p[0], old)).length, 1);
+    t.true((await c.files(p[1], old))[0].endsWith('.ts'));
+    await c.startNode(down);
+
+    // Everyone back: the stale primary gets the tombstone (its data is older), then all reclaim it.
+    let reclaimed = 0;
+    for (let pass = 0; pass < 3; pass++) reclaimed += (await c.replicateAll()).reclaimed;
+    t.true(reclaimed >= 3, `${reclaimed} reclaimed`);
+    for (const dev of p) t.deepEqual(await c.files(dev, old), [], `nothing left of the old object on ${dev.device}`);
+    for (const dev of r) t.is((await c.files(dev, recent)).length, 1, 'a recent tombstone stays');
+    t.like(await c.replicateAll(), { dataPushed: 0, tombstonesPushed: 0 });
+  }),
+);
+
+test(
+  'a pass over converged partitions sends one hashes request per peer and pushes nothing',
+  withRepairCluster({}, async (t, c) => {
+    for (let i = 0; i < 40; i++) {
+      const obj = name(`k${i}`);
+      const ts = tsAgo(5);
+      for (const dev of c.placement(obj).primaries) await c.put(dev, obj, Buffer.from(String(i)), ts);
+    }
+    const stats = await c.replicateAll();
+    t.like(stats, { dataPushed: 0, tombstonesPushed: 0, suffixesSynced: 0, handoffPartitions: 0, failures: 0 });
+    t.true(stats.primaryPartitions > 0);
+    t.is(stats.requests, stats.primaryPartitions * 2, 'one request to each of the two peers per partition');
+  }),
+);
