@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Timestamp } from '../src/common/timestamp.js';
 import type { SuffixContents } from '../src/common/wire.js';
 import { newestVersion, parseVersionFileName } from './data-file-format.js';
-import { type DataFile, objectsDirName } from './disk-file.js';
+import { type DataFile, DeviceUnavailableError, objectsDirName } from './disk-file.js';
 import type { FsDiskFiles } from './fs-disk-file.js';
 import { hashesFileName, invalidFileName, listSuffix, type SuffixHashOptions } from './fs-suffix-hashes.js';
 import { mkdirTracked, readdirIfExists, unlinkIfExists } from './fs-util.js';
@@ -57,13 +57,21 @@ export class FsPartitions {
       .sort((a, b) => a - b);
   }
 
-  /** The partition's suffix entries (cached; see FsSuffixHashes). */
+  /**
+   * The partition's suffix entries (cached; see FsSuffixHashes). DeviceUnavailableError when the device itself
+   * is gone (unmounted: its `tmp/` is missing), so a peer is never told "empty" by a disk that is not there.
+   */
   async hashes(ref: PartitionRef, opts: SuffixHashOptions = {}): Promise<Record<string, SuffixEntry>> {
+    let entries: Record<string, SuffixEntry>;
     try {
-      return await this.files.suffixHashes.get(this.#partitionDir(ref), opts);
+      entries = await this.files.suffixHashes.get(this.#partitionDir(ref), opts);
     } catch (err) {
       throw this.files.deviceError(ref.device, err);
     }
+    if (Object.keys(entries).length === 0 && !(await exists(join(this.files.devicePath(ref.device), 'tmp')))) {
+      throw new DeviceUnavailableError(ref.device, this.files.devicePath(ref.device), 'missing (not mounted?)');
+    }
+    return entries;
   }
 
   /** Hash dirs of a suffix with their newest versions. */

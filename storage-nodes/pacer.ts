@@ -19,7 +19,6 @@ export interface PacerOptions {
 export class Pacer {
   readonly #clock: () => number;
   #started = 0;
-  #lastStart = -Infinity;
 
   constructor(private readonly opts: PacerOptions) {
     this.#clock = opts.clock ?? (() => performance.now());
@@ -31,10 +30,10 @@ export class Pacer {
 
   /** Sleeps as the options ask after the unit that began with the last `begin()`. */
   async end(signal?: AbortSignal): Promise<void> {
-    const now = this.#clock();
-    let delay = (now - this.#started) * this.opts.tranquility;
-    if (this.opts.maxPerSec > 0) delay = Math.max(delay, this.#lastStart + 1000 / this.opts.maxPerSec - now);
-    this.#lastStart = this.#started;
+    const worked = this.#clock() - this.#started;
+    let delay = worked * this.opts.tranquility;
+    // A unit and its pause together take at least 1/maxPerSec.
+    if (this.opts.maxPerSec > 0) delay = Math.max(delay, 1000 / this.opts.maxPerSec - worked);
     await pause(delay, signal);
   }
 }

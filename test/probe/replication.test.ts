@@ -4,7 +4,7 @@
  * which file.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { tsAgo, withRepairCluster } from './repair-cluster.js';
@@ -131,5 +131,25 @@ test(
     t.like(stats, { dataPushed: 0, tombstonesPushed: 0, suffixesSynced: 0, handoffPartitions: 0, failures: 0 });
     t.true(stats.primaryPartitions > 0);
     t.is(stats.requests, stats.primaryPartitions * 2, 'one request to each of the two peers per partition');
+  }),
+);
+
+test(
+  'a primary whose disk is gone (507) is stood in for by a handoff, which gives the data back once the disk returns',
+  withRepairCluster({ nodes: 5 }, async (t, c) => {
+    const obj = name('failed-disk');
+    const { primaries, handoffs } = c.placement(obj);
+    const ts = tsAgo(10);
+    for (const dev of primaries.slice(0, 2)) await c.put(dev, obj, Buffer.from('precious'), ts);
+    const failed = primaries[2];
+    const devPath = join(c.nodeOf(failed).config.devicesDir, failed.device);
+    await rename(devPath, `${devPath}.unmounted`);
+    await c.nodeOf(primaries[0]).node!.workers.replicator.runOnce();
+    t.deepEqual(await c.files(handoffs[0], obj), [`${ts}.data`], 'the first handoff stands in');
+
+    await rename(`${devPath}.unmounted`, devPath);
+    await c.nodeOf(handoffs[0]).node!.workers.replicator.runOnce();
+    t.deepEqual(await c.files(failed, obj), [`${ts}.data`], 'back on its primary');
+    t.deepEqual(await c.files(handoffs[0], obj), [], 'and gone from the handoff');
   }),
 );

@@ -33,3 +33,27 @@ test('an interval of 0 never runs', async (t) => {
   await loop.stop();
   t.is(passes, 0);
 });
+
+test('stop asks a long pass to end early through its signal', async (t) => {
+  let sawAbort = false;
+  const loop = new WorkerLoop(
+    'long',
+    {
+      runOnce: (signal) =>
+        new Promise<void>((resolve) => {
+          signal?.addEventListener('abort', () => {
+            sawAbort = true;
+            resolve();
+          });
+        }),
+    },
+    5,
+    () => {},
+  );
+  loop.start();
+  await new Promise((r) => setTimeout(r, 30));
+  const start = performance.now();
+  await loop.stop();
+  t.true(sawAbort);
+  t.true(performance.now() - start < 1000);
+});

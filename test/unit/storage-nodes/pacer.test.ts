@@ -1,0 +1,50 @@
+import test from 'ava';
+import { parseBackendPath, partitionPath } from '../../../src/common/wire.js';
+import { Pacer, TokenBucket } from '../../../storage-nodes/pacer.js';
+
+test('the pacer sleeps tranquility times the work, and at least enough to stay under the rate', async (t) => {
+  let now = 0;
+  const tranquil = new Pacer({ maxPerSec: 0, tranquility: 2, clock: () => now });
+  tranquil.begin();
+  now += 10; // 10 ms of work → 20 ms of pause
+  const start = performance.now();
+  await tranquil.end();
+  t.true(performance.now() - start >= 15);
+
+  const capped = new Pacer({ maxPerSec: 20, tranquility: 0 });
+  const t0 = performance.now();
+  for (let i = 0; i < 4; i++) {
+    capped.begin();
+    await capped.end();
+  }
+  t.true(performance.now() - t0 >= 190, 'four units at 20/s take at least 200 ms');
+});
+
+test('a stop signal cuts a pause short', async (t) => {
+  const pacer = new Pacer({ maxPerSec: 0.01, tranquility: 0 });
+  const stop = new AbortController();
+  setTimeout(() => stop.abort(), 20);
+  const start = performance.now();
+  pacer.begin();
+  await pacer.end(stop.signal);
+  t.true(performance.now() - start < 1000);
+});
+
+test('the token bucket allows a second of burst, then holds to its rate', async (t) => {
+  const bucket = new TokenBucket(10_000);
+  const start = performance.now();
+  await bucket.take(10_000);
+  t.true(performance.now() - start < 50);
+  await bucket.take(2_000);
+  t.true(performance.now() - start >= 180);
+});
+
+test('partition paths parse as their own kind; object and listing paths are unchanged', (t) => {
+  t.is(partitionPath('o', 'sd b', 12), '/o/sd%20b/12');
+  t.deepEqual(parseBackendPath('/o/sd%20b/12'), { kind: 'partition', server: 'object', device: 'sd b', partition: 12 });
+  t.deepEqual(parseBackendPath('/l/d1/0'), { kind: 'partition', server: 'listing', device: 'd1', partition: 0 });
+  t.is(parseBackendPath('/o/d1/'), undefined);
+  t.is(parseBackendPath('/x/d1/3'), undefined);
+  t.like(parseBackendPath('/o/d1/3/a/b/k'), { kind: 'object', key: 'k' });
+  t.like(parseBackendPath('/l/d1/3/a'), { kind: 'listing', account: 'a' });
+});

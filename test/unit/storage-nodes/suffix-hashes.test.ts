@@ -1,0 +1,150 @@
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { hashOfName, type ObjectLocation, suffixOfHash } from '../../../storage-nodes/disk-file.js';
+import { FsDiskFiles } from '../../../storage-nodes/fs-disk-file.js';
+import { FsPartitions } from '../../../storage-nodes/fs-partitions.js';
+import { listSuffix } from '../../../storage-nodes/fs-suffix-hashes.js';
+import { differingSuffixes, suffixEntry } from '../../../storage-nodes/suffix-hashes.js';
+import { writeObject } from './disk-file.conformance.js';
+
+const ts = (n: number) => `17000000${String(n).padStart(2, '0')}.000000`;
+const h = (c: string) => c.repeat(29) + 'abc';
+
+test('a suffix hash depends on each hash dir and its newest version, not on their order', (t) => {
+  const a = { hash: h('1'), newest: `${ts(1)}.data` };
+  const b = { hash: h('2'), newest: `${ts(2)}.ts` };
+  const e = suffixEntry([a, b]);
+  t.deepEqual(suffixEntry([b, a]), e);
+  t.notDeepEqual(suffixEntry([a, { ...b, newest: `${ts(3)}.ts` }])?.hash, e?.hash);
+  t.notDeepEqual(suffixEntry([a])?.hash, e?.hash);
+  t.is(e?.oldestTombstone, ts(2));
+  t.is(suffixEntry([a])?.oldestTombstone, undefined);
+  t.is(suffixEntry([]), undefined);
+  t.deepEqual(differingSuffixes({ abc: 'x', def: 'y', fed: 'z' }, { abc: 'x', def: 'q' }), ['def', 'fed']);
+});
+
+async function withFiles(fn: (files: FsDiskFiles, parts: FsPartitions, dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'arca-hashes-'));
+  try {
+    await mkdir(join(dir, 'sda'));
+    const files = new FsDiskFiles({ devicesDir: dir, devices: ['sda'], fsync: false });
+    await files.prepareDevice('sda');
+    await fn(files, new FsPartitions(files), dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const part = { device: 'sda', policyIndex: 0, partition: 5 };
+const loc = (name: string): ObjectLocation => ({ device: 'sda', policyIndex: 0, partition: 5, name });
+const suffixOf = (name: string) => suffixOfHash(hashOfName(name));
+const partDir = (dir: string) => join(dir, 'sda', 'objects', '5');
+
+/** The hashes recomputed from scratch (what the cache must always equal once folded). */
+async function fromScratch(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const s of (await readdir(partDir(dir))).filter((n) => /^[0-9a-f]{3}$/.test(n))) {
+    const e = suffixEntry(await listSuffix(partDir(dir), s));
+    if (e) out[s] = e.hash;
+  }
+  return out;
+}
+
+const hashMap = (entries: Record<string, { hash: string }>) => Object.fromEntries(Object.entries(entries).map(([s, e]) => [s, e.hash]));
+
+test('hashes are computed from the files, cached, and only invalidated suffixes are recomputed', async (t) => {
+  await withFiles(async (files, parts, dir) => {
+    t.deepEqual(await parts.hashes(part), {}, 'a partition the device does not hold');
+    t.deepEqual(await readdir(join(dir, 'sda')), ['tmp'], 'and asking created nothing');
+
+    const names = ['/a/b/one', '/a/b/two', '/a/b/three'];
+    for (const n of names) await writeObject(files, loc(n), ts(1), Buffer.from(n));
+    await files.delete(loc('/a/b/three'), ts(2));
+    t.deepEqual((await readFile(join(partDir(dir), 'hashes.invalid'), 'latin1')).split('\n').filter(Boolean).sort(), [...names.map(suffixOf), suffixOf('/a/b/three')].sort());
+
+    const first = await parts.hashes(part);
+    t.deepEqual(hashMap(first), await fromScratch(dir));
+    t.deepEqual(Object.keys(first).sort(), [...new Set(names.map(suffixOf))].sort());
+    t.is(first[suffixOf('/a/b/three')].oldestTombstone, ts(2));
+    t.false((await readdir(partDir(dir))).includes('hashes.invalid'), 'the invalid list was folded into the cache');
+
+    // Behind the cache's back: a version renamed on disk. The cache answers as before (nothing was listed)…
+    const hd = files.hashDir(loc('/a/b/one'));
+    await rename(join(hd, `${ts(1)}.data`), join(hd, `${ts(3)}.data`));
+    t.deepEqual(await parts.hashes(part), first);
+    // …until that suffix is recalculated.
+    const re = await parts.hashes(part, { recalculate: [suffixOf('/a/b/one')] });
+    t.not(re[suffixOf('/a/b/one')].hash, first[suffixOf('/a/b/one')].hash);
+    t.deepEqual(hashMap(re), await fromScratch(dir));
+
+    // A write invalidates its suffix, and only that suffix is recomputed.
+    await writeObject(files, loc('/a/b/two'), ts(4), Buffer.from('v2'));
+    const after = await parts.hashes(part);
+    t.not(after[suffixOf('/a/b/two')].hash, re[suffixOf('/a/b/two')].hash);
+    t.deepEqual(hashMap(after), await fromScratch(dir));
+  });
+});
+
+test('a torn cache is rebuilt; a rescan notices suffix dirs that appeared or vanished behind it', async (t) => {
+  await withFiles(async (files, parts, dir) => {
+    await writeObject(files, loc('/a/b/x'), ts(1), Buffer.from('x'));
+    await writeObject(files, loc('/a/b/y'), ts(1), Buffer.from('y'));
+    const good = await parts.hashes(part);
+    await writeFile(join(partDir(dir), 'hashes.json'), '{"version":1,"suff');
+    t.deepEqual(await parts.hashes(part), good);
+
+    await rm(join(partDir(dir), suffixOf('/a/b/x')), { recursive: true });
+    t.truthy((await parts.hashes(part))[suffixOf('/a/b/x')], 'the cache still has it');
+    const rescanned = await parts.hashes(part, { rescan: true });
+    t.false(suffixOf('/a/b/x') in rescanned);
+    t.deepEqual(hashMap(rescanned), await fromScratch(dir));
+  });
+});
+
+test('an invalidation written while a cache is folded is never lost (the cache marks it stale first)', async (t) => {
+  await withFiles(async (files, parts, dir) => {
+    await writeObject(files, loc('/a/b/x'), ts(1), Buffer.from('x'));
+    await parts.hashes(part);
+    // As if a write landed and the process died before the replicator looked: only the invalid list knows.
+    const hd = files.hashDir(loc('/a/b/x'));
+    await rename(join(hd, `${ts(1)}.data`), join(hd, `${ts(2)}.data`));
+    await writeFile(join(partDir(dir), 'hashes.invalid'), `${suffixOf('/a/b/x')}\n`);
+    t.deepEqual(hashMap(await parts.hashes(part)), await fromScratch(dir));
+  });
+});
+
+test('concurrent writes and hash reads leave a cache equal to a recomputation from scratch', async (t) => {
+  await withFiles(async (files, parts, dir) => {
+    const writes = Array.from({ length: 60 }, (_, i) => writeObject(files, loc(`/a/b/k${i % 20}`), ts(10 + Math.floor(i / 20)), Buffer.from(String(i))).catch(() => {}));
+    const reads = Array.from({ length: 10 }, () => parts.hashes(part));
+    await Promise.all([...writes, ...reads]);
+    t.deepEqual(hashMap(await parts.hashes(part)), await fromScratch(dir));
+  });
+});
+
+test('removing and quarantining a version happen only while it is the newest; an empty partition goes', async (t) => {
+  await withFiles(async (files, parts, dir) => {
+    const name = '/a/b/obj';
+    await writeObject(files, loc(name), ts(1), Buffer.from('x'));
+    const ref = { ...part, suffix: suffixOf(name), hash: hashOfName(name) };
+    t.false(await parts.removeVersion(ref, `${ts(0)}.data`), 'not its newest version');
+    await writeObject(files, loc(name), ts(2), Buffer.from('y'));
+    t.false(await parts.removeVersion(ref, `${ts(1)}.data`), 'replaced meanwhile');
+    t.is(await parts.quarantine(ref, `${ts(1)}.data`), undefined);
+    const q = await parts.quarantine(ref, `${ts(2)}.data`);
+    t.is(q, join(dir, 'sda', 'quarantined', 'objects', hashOfName(name)));
+    t.deepEqual(await readdir(q!), [`${ts(2)}.data`]);
+    t.deepEqual(await parts.hashes(part), {}, 'the quarantine invalidated the suffix');
+
+    await writeObject(files, loc(name), ts(3), Buffer.from('z'));
+    t.is(await parts.quarantine(ref, `${ts(3)}.data`), join(dir, 'sda', 'quarantined', 'objects', `${hashOfName(name)}-1`));
+    await writeObject(files, loc(name), ts(4), Buffer.from('w'));
+    t.false(await parts.removePartitionIfEmpty(part));
+    t.true(await parts.removeVersion(ref, `${ts(4)}.data`));
+    t.true(await parts.removePartitionIfEmpty(part));
+    t.deepEqual(await readdir(join(dir, 'sda', 'objects')), []);
+    t.deepEqual(await parts.partitions('sda', 0), []);
+  });
+});
