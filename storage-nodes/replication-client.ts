@@ -140,7 +140,11 @@ export class ReplicationClient {
       const done = (reply: Reply) => {
         if (settled) return;
         settled = true;
-        if (body && !Buffer.isBuffer(body)) body.destroy();
+        if (body && !Buffer.isBuffer(body)) {
+          body.destroy();
+          // Answered before the whole body went out (an early 409): this socket cannot carry another request.
+          if (!req.writableFinished) req.destroy();
+        }
         resolve(reply);
       };
       const headers = { ...opts.headers };
@@ -156,7 +160,8 @@ export class ReplicationClient {
         res.once('end', () => done({ status: size > maxBytes ? 0 : (res.statusCode ?? 0), body: Buffer.concat(chunks) }));
         res.once('error', () => done({ status: 0, body: Buffer.alloc(0) }));
       });
-      // The peer may answer (409) and close before taking the whole body: what it said is what counts.
+      // The peer may answer (409) and close before taking the whole body: what it said counts when it arrives
+      // before the reset; otherwise the push counts as failed and the next pass finds the peer's newer version.
       req.once('error', () => {
         if (!replied) done({ status: 0, body: Buffer.alloc(0) });
       });
