@@ -5,7 +5,6 @@
  * servers (simulating nodes that missed writes) and look at the files each device holds.
  */
 import { readdir, readFile, rename, rm, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
@@ -35,19 +34,6 @@ export interface RepairNode {
 /** Ring kinds of the cluster. */
 export type RingKind = 'account' | 'container' | 'object';
 
-/** Ports the OS considers free right now. */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<Server>((resolve) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
-}
-
 /** A timestamp `secondsAgo` before now (negative: in the future). */
 export function tsAgo(secondsAgo: number, plusMicros = 0): Timestamp {
   return formatTimestamp(BigInt(Math.floor((Date.now() - secondsAgo * 1000) * 1000)) + BigInt(plusMicros));
@@ -73,27 +59,28 @@ export class RepairCluster {
     const ringDir = join(dir, 'rings');
     await mkdir(ringDir, { recursive: true });
     const cluster = new RepairCluster(dir, ringDir, full);
-    const ports = await freePorts(full.nodes);
-    for (const port of ports) await cluster.#addNodeConfig(port);
-    await cluster.rebalance();
-    for (const n of cluster.nodes) await cluster.startNode(n.index);
+    try {
+      for (let i = 0; i < full.nodes; i++) await cluster.addNode();
+      await cluster.rebalance();
+    } catch (err) {
+      await cluster.close();
+      throw err;
+    }
     return cluster;
   }
 
-  /** Adds a node (and its device to every ring builder) without rebalancing or starting it. */
+  /**
+   * Starts a node on a port the OS picks (no race for ports with other tests) and adds its device to every
+   * ring builder, without rebalancing: the node reads the rings only when its workers run.
+   */
   async addNode(): Promise<RepairNode> {
-    const [port] = await freePorts(1);
-    return this.#addNodeConfig(port);
-  }
-
-  async #addNodeConfig(port: number): Promise<RepairNode> {
     const index = this.nodes.length;
     const device = `d${index + 1}`;
     const devicesDir = join(this.dir, `node${index + 1}`);
     await mkdir(join(devicesDir, device), { recursive: true });
     const config: NodeConfig = {
       bindIp: '127.0.0.1',
-      port,
+      port: 0,
       devicesDir,
       devices: [device],
       ringDir: this.ringDir,
@@ -103,9 +90,12 @@ export class RepairCluster {
       fsync: false,
       workers: { ...defaultWorkerConfig, replicatorIntervalSec: 0, listingReplicatorIntervalSec: 0, updaterIntervalSec: 0, auditorIntervalSec: 0, replicatorTranquility: 0 },
     };
-    for (const b of Object.values(this.builders)) b.addDevice({ region: 1, zone: index + 1, ip: '127.0.0.1', port, device, weight: 100 });
     const n: RepairNode = { index, config, logs: [] };
     this.nodes.push(n);
+    await this.startNode(index);
+    // A restart listens on the same port again.
+    config.port = n.node!.port;
+    for (const b of Object.values(this.builders)) b.addDevice({ region: 1, zone: index + 1, ip: '127.0.0.1', port: config.port, device, weight: 100 });
     return n;
   }
 
