@@ -153,3 +153,37 @@ test(
     t.deepEqual(await c.files(handoffs[0], obj), [], 'and gone from the handoff');
   }),
 );
+
+test(
+  'a node down during writes and deletes comes back: it gets the new objects, keeps no deleted one, and the handoffs empty',
+  withRepairCluster({ nodes: 5 }, async (t, c) => {
+    // Objects whose primaries include node 1's device.
+    const down = c.nodes[0];
+    const mine = Array.from({ length: 200 }, (_, i) => name(`n${i}`)).filter((n) => c.placement(n).primaries.some((d) => d.port === down.config.port));
+    const [created, deleted] = [mine.slice(0, 4), mine.slice(4, 8)];
+    const old = tsAgo(100);
+    for (const obj of deleted) for (const dev of c.placement(obj).primaries) await c.put(dev, obj, Buffer.from('old'), old);
+    await c.stopNode(down.index);
+    // What a proxy does with a primary down: the other primaries and the first handoff take the write.
+    const stand = (obj: string) => [...c.placement(obj).primaries.filter((d) => d.port !== down.config.port), c.placement(obj).handoffs.find((d) => d.port !== down.config.port)!];
+    const now = tsAgo(10);
+    for (const obj of created) for (const dev of stand(obj)) t.is((await c.put(dev, obj, Buffer.from(`new ${obj}`), now)).status, 201);
+    for (const obj of deleted) for (const dev of stand(obj)) t.true([204, 404].includes((await c.del(dev, obj, now)).status));
+
+    await c.startNode(down.index);
+    // The returning node runs first: its stale data must not win anywhere.
+    await down.node!.workers.replicator.runOnce();
+    await c.replicateAll();
+    await c.replicateAll();
+    for (const obj of created) {
+      const holders = await c.holders(obj);
+      t.deepEqual([...holders.keys()].sort(), c.placement(obj).primaries.map((d) => d.device).sort(), `${obj} only on its primaries`);
+      for (const files of holders.values()) t.deepEqual(files, [`${now}.data`]);
+    }
+    for (const obj of deleted) {
+      const holders = await c.holders(obj);
+      t.deepEqual([...holders.keys()].sort(), c.placement(obj).primaries.map((d) => d.device).sort());
+      for (const files of holders.values()) t.deepEqual(files, [`${now}.ts`], `${obj} stays deleted`);
+    }
+  }),
+);
