@@ -1,5 +1,154 @@
-/** `arca cluster`: not written yet. */
-export async function run(_args: string[]): Promise<number> {
-  process.stderr.write('arca cluster: not implemented yet\n');
-  return 2;
+/**
+ * `arca cluster`: a whole cluster on this machine — builds the rings on first start, then runs one proxy and
+ * N storage nodes as child processes on 127.0.0.1, prints the endpoint and credentials and a line with
+ * `ready`, and stops every child on SIGINT/SIGTERM. Restarting on the same data directory keeps all data.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ArcaError } from '../common/errors.js';
+import { prepareLocalCluster } from './local-cluster.js';
+
+const usage = `usage: arca cluster [--data DIR] [--port 8080] [--nodes 4] [--policy replica-3] [--glance-port 9292]
+
+Runs a local cluster: 1 proxy on --port and N storage nodes on the ports after it.
+Credentials come from ARCA_ACCESS_KEY/ARCA_SECRET_KEY when set, otherwise they are generated once and kept
+in the data directory (default ./.arca-data).`;
+
+/** Fails with a one-line error naming the port when something already listens on it. */
+function ensurePortFree(port: number): Promise<void> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new ArcaError('InvalidConfig', `port ${port} on 127.0.0.1 is not available (${err.code})`)),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePort()));
+  });
+}
+
+/** Starts a child `arca` process and resolves once it prints its `ready` line. */
+function startChild(name: string, args: string[], children: ChildProcess[]): Promise<ChildProcess> {
+  const main = fileURLToPath(new URL('./main.js', import.meta.url));
+  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  return new Promise((resolveChild, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (data: Buffer) => {
+      buffered += data.toString();
+      let nl = buffered.indexOf('\n');
+      while (nl >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (line.startsWith('ready')) resolveChild(child);
+        else process.stdout.write(`[${name}] ${line}\n`);
+        nl = buffered.indexOf('\n');
+      }
+    });
+    child.stderr!.on('data', (data: Buffer) => {
+      for (const line of data.toString().trimEnd().split('\n')) process.stderr.write(`[${name}] ${line}\n`);
+    });
+    child.once('exit', (code, signal) => reject(new ArcaError('Internal', `${name} exited (${signal ?? code}) before it was ready`)));
+  });
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      data: { type: 'string', default: '.arca-data' },
+      port: { type: 'string', default: '8080' },
+      nodes: { type: 'string', default: '4' },
+      policy: { type: 'string', default: 'replica-3' },
+      'glance-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  const port = Number(values.port);
+  const nodes = Number(values.nodes);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ArcaError('InvalidConfig', `--port ${values.port}: not a port number`);
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 64) throw new ArcaError('InvalidConfig', `--nodes ${values.nodes}: must be 1 to 64`);
+  const glancePort = values['glance-port'] === undefined ? undefined : Number(values['glance-port']);
+
+  const dataDir = resolve(values.data);
+  const layout = prepareLocalCluster(
+    dataDir,
+    {
+      port,
+      nodes,
+      policies: [{ index: 0, name: values.policy }],
+      defaultPolicy: values.policy,
+      glancePort,
+      partPower: 10,
+      seed: Math.floor(Math.random() * 2 ** 32),
+    },
+    { accessKey: process.env.ARCA_ACCESS_KEY, secretKey: process.env.ARCA_SECRET_KEY },
+  );
+  const ports = [port, ...(layout.spec.nodePorts ?? []), ...(glancePort ? [glancePort] : [])];
+  for (const p of ports) await ensurePortFree(p);
+
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const stopAll = async (): Promise<void> => {
+    stopping = true;
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((done) => {
+            if (c.exitCode !== null || c.signalCode !== null) return done();
+            c.once('exit', () => done());
+            c.kill('SIGTERM');
+            setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
+          }),
+      ),
+    );
+  };
+  const exited = new Promise<number>((resolveExit) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        process.stdout.write(`arca cluster: ${signal}, stopping\n`);
+        void stopAll().then(() => resolveExit(0));
+      });
+    }
+  });
+
+  try {
+    await Promise.all(layout.nodeConfigFiles.map((file, i) => startChild(`node${i + 1}`, ['node', '--config', file], children)));
+    await startChild('proxy', ['proxy', '--config', layout.proxyConfigFile], children);
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  for (const [i, c] of children.entries()) {
+    c.once('exit', (code, signal) => {
+      if (stopping) return;
+      process.stderr.write(`arca cluster: ${i < nodes ? `node${i + 1}` : 'proxy'} exited (${signal ?? code}); stopping the cluster\n`);
+      void stopAll().then(() => process.exit(1));
+    });
+  }
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  process.stdout.write(
+    [
+      `Arca cluster: 1 proxy, ${nodes} storage nodes, policy ${layout.spec.defaultPolicy}, data in ${dataDir}`,
+      `  S3 endpoint:   ${endpoint}`,
+      ...(glancePort ? [`  Image API:     http://127.0.0.1:${glancePort}/v2`] : []),
+      `  access key:    ${layout.accessKey}`,
+      `  secret key:    ${layout.secretKey}`,
+      '',
+      '  export AWS_ACCESS_KEY_ID=' + layout.accessKey,
+      '  export AWS_SECRET_ACCESS_KEY=' + layout.secretKey,
+      '  export AWS_DEFAULT_REGION=us-east-1',
+      `  aws --endpoint-url ${endpoint} s3 mb s3://demo`,
+      '',
+      `ready: ${endpoint}`,
+      '',
+    ].join('\n'),
+  );
+  return exited;
 }

@@ -1,0 +1,90 @@
+/**
+ * The S3 service as a koa app: give every request an id, parse it into an operation, authenticate it, run
+ * the operation's handler, and render any error as S3 XML in one place.
+ */
+import { randomBytes } from 'node:crypto';
+import Koa from 'koa';
+import { type AuthResult, authenticate, SigningKeyCache } from './auth/index.js';
+import { address } from './addressing.js';
+import type { S3Deps, S3Request, S3Response } from './context.js';
+import { renderErrorXml, S3Error, toS3Error } from './errors.js';
+import { handlers } from './handlers.js';
+import { operationOf } from './operations.js';
+import { requestBody } from './request-body.js';
+
+/** Request ids look like AWS's: 16 upper-case hex digits. */
+function newRequestId(): string {
+  return randomBytes(8).toString('hex').toUpperCase();
+}
+
+function applyResponse(ctx: Koa.Context, r: S3Response): void {
+  ctx.status = r.status;
+  const length = r.headers['content-length'];
+  for (const [k, v] of Object.entries(r.headers)) if (k !== 'content-length') ctx.set(k, String(v));
+  if (r.body !== undefined) ctx.body = r.body;
+  else if (ctx.method !== 'HEAD' && r.status !== 204 && r.status !== 304) ctx.body = '';
+  // koa drops a Content-Length set before a stream body; set it after.
+  if (length !== undefined) ctx.set('content-length', String(length));
+}
+
+export function createS3App(deps: S3Deps): Koa {
+  const app = new Koa();
+  app.silent = true;
+  const signingKeys = new SigningKeyCache();
+  app.use(async (ctx) => {
+    const requestId = newRequestId();
+    ctx.set('x-amz-request-id', requestId);
+    ctx.set('x-amz-id-2', requestId);
+    ctx.set('server', 'Arca');
+    const rawUrl = ctx.req.url ?? '/';
+    let resource = rawUrl.split('?')[0];
+    try {
+      const addressed = address(rawUrl, ctx.req.headers.host, deps.virtualHostDomains);
+      resource = addressed.bucket === undefined ? '/' : `/${addressed.bucket}${addressed.key === undefined ? '' : `/${addressed.key}`}`;
+      const op = operationOf(ctx.method, addressed.bucket, addressed.key, addressed.query, ctx.req.headers);
+      const auth: AuthResult = await authenticate(
+        { method: ctx.method, rawUrl, headers: ctx.req.headersDistinct, now: new Date(), virtualHostBucket: addressed.virtualHost ? addressed.bucket : undefined },
+        async (ak) => (await deps.identity.lookup(ak))?.secretKey,
+        { region: deps.region, signingKeys },
+      );
+      const principal = auth.kind === 'signed' ? await deps.identity.lookup(auth.accessKeyId) : undefined;
+      const req: S3Request = {
+        op,
+        method: ctx.method,
+        rawUrl,
+        rawPath: addressed.rawPath,
+        bucketName: addressed.bucket,
+        key: addressed.key,
+        query: addressed.query,
+        headers: ctx.req.headers,
+        requestId,
+        principal,
+        payload: auth.kind === 'signed' ? auth.payload : { kind: 'unsigned' },
+        req: ctx.req,
+        body: () => requestBody(ctx.req, auth),
+      };
+      const handler = handlers[op];
+      applyResponse(ctx, await handler(req, deps));
+    } catch (err) {
+      const e = toS3Error(err);
+      if (e.code === 'InternalError') deps.log(`${requestId} ${ctx.method} ${rawUrl}: ${(err as Error)?.stack ?? err}`);
+      ctx.status = e.status;
+      for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
+      if (ctx.method === 'HEAD' || e.status === 304) {
+        ctx.body = null;
+        ctx.status = e.status;
+      } else {
+        ctx.type = 'application/xml';
+        ctx.body = renderErrorXml(e, { resource, requestId, hostId: requestId });
+      }
+      // A request whose body was not read keeps the connection unusable: close it after the reply.
+      if (!ctx.req.readableEnded && ctx.req.readable) ctx.set('connection', 'close');
+    }
+  });
+  return app;
+}
+
+/** Thrown by operations Arca does not implement. */
+export function notImplemented(): Promise<S3Response> {
+  return Promise.reject(new S3Error('NotImplemented', { message: 'A header you provided implies functionality that is not implemented' }));
+}

@@ -1,0 +1,116 @@
+/**
+ * The handler of every S3 operation. The table is typed over every operation name the parser can produce,
+ * so a new operation without a handler (or an explicit `notImplemented`) does not compile.
+ */
+import { notImplemented } from './app.js';
+import type { Handler } from './context.js';
+import type { S3OperationName } from './operations.js';
+import { createBucket } from './ops/create-bucket.js';
+import { deleteBucket } from './ops/delete-bucket.js';
+import { deleteObject } from './ops/delete-object.js';
+import { getBucketLocation } from './ops/get-bucket-location.js';
+import { getBucketVersioning } from './ops/get-bucket-versioning.js';
+import { getObject } from './ops/get-object.js';
+import { headBucket } from './ops/head-bucket.js';
+import { headObject } from './ops/head-object.js';
+import { listBuckets } from './ops/list-buckets.js';
+import { listObjects } from './ops/list-objects.js';
+import { listObjectsV2 } from './ops/list-objects-v2.js';
+import { putObject } from './ops/put-object.js';
+
+const notYet: Handler = () => notImplemented();
+
+export const handlers: Record<S3OperationName, Handler> = {
+  ListBuckets: listBuckets,
+  CreateBucket: createBucket,
+  HeadBucket: headBucket,
+  DeleteBucket: deleteBucket,
+  GetBucketLocation: getBucketLocation,
+  GetBucketVersioning: getBucketVersioning,
+  ListObjects: listObjects,
+  ListObjectsV2: listObjectsV2,
+  PutObject: putObject,
+  GetObject: getObject,
+  HeadObject: headObject,
+  DeleteObject: deleteObject,
+
+  PostObject: notYet,
+  CopyObject: notYet,
+  UploadPart: notYet,
+  UploadPartCopy: notYet,
+  ListParts: notYet,
+  CompleteMultipartUpload: notYet,
+  AbortMultipartUpload: notYet,
+  CreateMultipartUpload: notYet,
+  ListMultipartUploads: notYet,
+  DeleteObjects: notYet,
+  PreflightRequest: notYet,
+  UnknownOperation: notYet,
+  GetBucketAcl: notYet,
+  PutBucketAcl: notYet,
+  GetBucketCors: notYet,
+  PutBucketCors: notYet,
+  DeleteBucketCors: notYet,
+  GetBucketPolicy: notYet,
+  PutBucketPolicy: notYet,
+  DeleteBucketPolicy: notYet,
+  GetBucketPolicyStatus: notYet,
+  GetBucketTagging: notYet,
+  PutBucketTagging: notYet,
+  DeleteBucketTagging: notYet,
+  PutBucketVersioning: notYet,
+  ListObjectVersions: notYet,
+  GetBucketLifecycleConfiguration: notYet,
+  PutBucketLifecycleConfiguration: notYet,
+  DeleteBucketLifecycle: notYet,
+  GetObjectLockConfiguration: notYet,
+  PutObjectLockConfiguration: notYet,
+  GetBucketNotificationConfiguration: notYet,
+  PutBucketNotificationConfiguration: notYet,
+  GetPublicAccessBlock: notYet,
+  PutPublicAccessBlock: notYet,
+  DeletePublicAccessBlock: notYet,
+  GetBucketOwnershipControls: notYet,
+  PutBucketOwnershipControls: notYet,
+  DeleteBucketOwnershipControls: notYet,
+  GetBucketEncryption: notYet,
+  PutBucketEncryption: notYet,
+  DeleteBucketEncryption: notYet,
+  GetBucketWebsite: notYet,
+  PutBucketWebsite: notYet,
+  DeleteBucketWebsite: notYet,
+  GetBucketLogging: notYet,
+  PutBucketLogging: notYet,
+  GetBucketReplication: notYet,
+  PutBucketReplication: notYet,
+  DeleteBucketReplication: notYet,
+  GetBucketAccelerateConfiguration: notYet,
+  PutBucketAccelerateConfiguration: notYet,
+  GetBucketRequestPayment: notYet,
+  PutBucketRequestPayment: notYet,
+  GetBucketAnalyticsConfiguration: notYet,
+  PutBucketAnalyticsConfiguration: notYet,
+  DeleteBucketAnalyticsConfiguration: notYet,
+  GetBucketMetricsConfiguration: notYet,
+  PutBucketMetricsConfiguration: notYet,
+  DeleteBucketMetricsConfiguration: notYet,
+  GetBucketInventoryConfiguration: notYet,
+  PutBucketInventoryConfiguration: notYet,
+  DeleteBucketInventoryConfiguration: notYet,
+  GetBucketIntelligentTieringConfiguration: notYet,
+  PutBucketIntelligentTieringConfiguration: notYet,
+  DeleteBucketIntelligentTieringConfiguration: notYet,
+  GetObjectAcl: notYet,
+  PutObjectAcl: notYet,
+  GetObjectTagging: notYet,
+  PutObjectTagging: notYet,
+  DeleteObjectTagging: notYet,
+  GetObjectRetention: notYet,
+  PutObjectRetention: notYet,
+  GetObjectLegalHold: notYet,
+  PutObjectLegalHold: notYet,
+  GetObjectAttributes: notYet,
+  GetObjectTorrent: notYet,
+  RestoreObject: notYet,
+  SelectObjectContent: notYet,
+};

@@ -1,0 +1,72 @@
+/**
+ * The body of an S3 request as handlers consume it: aws-chunked framing removed (with chunk signatures and
+ * trailers checked), the declared length known, and small bodies (XML documents) read whole with a limit.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { type AuthResult, assertPayloadSha256, needsPayloadSha256 } from './auth/index.js';
+import { awsChunkedOptions, createAwsChunkedDecoder, isAwsChunked } from './aws-chunked.js';
+import type { S3Request } from './context.js';
+import { S3Error } from './errors.js';
+
+/** A request body stream with what the request declared about it. */
+export interface DecodedBody extends Readable {
+  /** Bytes the client promised (Content-Length, or x-amz-decoded-content-length for aws-chunked). */
+  declaredLength?: number;
+  /** True when the body came with `Transfer-Encoding: chunked` and no declared length. */
+  chunked: boolean;
+  /** Trailing headers of an aws-chunked body (lower-case names), complete once the stream has ended. */
+  trailingHeaders(): Record<string, string>;
+}
+
+function contentLength(req: IncomingMessage): number | undefined {
+  const v = req.headers['content-length'];
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new S3Error('InvalidArgument', { message: 'Invalid Content-Length', extra: { ArgumentName: 'Content-Length' } });
+  return Number(v);
+}
+
+/** Decodes the body of `req` as its authentication says it is framed. */
+export function requestBody(req: IncomingMessage, auth: AuthResult): DecodedBody {
+  const payload = auth.kind === 'signed' ? auth.payload : { kind: 'unsigned' as const };
+  const chunked = req.headers['transfer-encoding'] !== undefined;
+  if (isAwsChunked(payload)) {
+    const opts = awsChunkedOptions(req.headers, payload, auth.kind === 'signed' ? auth.chunkSigner : undefined);
+    const decoder = createAwsChunkedDecoder(opts);
+    req.on('error', (err) => decoder.destroy(err));
+    req.pipe(decoder);
+    return Object.assign(decoder, {
+      declaredLength: opts.decodedContentLength,
+      chunked: false,
+      trailingHeaders: () => ({ ...decoder.trailers }),
+    });
+  }
+  const length = contentLength(req);
+  const body = req as IncomingMessage & Partial<DecodedBody>;
+  return Object.assign(body, { declaredLength: length, chunked: length === undefined && chunked, trailingHeaders: () => ({}) }) as DecodedBody;
+}
+
+/** Reads a whole small body (an XML document); MaxMessageLengthExceeded beyond `max` bytes. */
+export async function readSmallBody(req: S3Request, max: number): Promise<Buffer> {
+  const body = req.body();
+  if (body.declaredLength !== undefined && body.declaredLength > max) {
+    body.resume();
+    throw new S3Error('MaxMessageLengthExceeded', { message: 'Your request was too big.' });
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) throw new S3Error('MaxMessageLengthExceeded', { message: 'Your request was too big.' });
+    chunks.push(chunk);
+  }
+  const whole = Buffer.concat(chunks);
+  if (needsPayloadSha256(req.payload)) assertPayloadSha256(req.payload, createHash('sha256').update(whole).digest('hex'));
+  const md5 = req.headers['content-md5'];
+  if (typeof md5 === 'string' && createHash('md5').update(whole).digest('base64') !== md5) {
+    throw new S3Error(/^[A-Za-z0-9+/]{22}==$/.test(md5) ? 'BadDigest' : 'InvalidDigest');
+  }
+  return whole;
+}
+
