@@ -23,14 +23,14 @@ import { DEVICE, LEVELS } from './tiers.js';
  */
 export function balance(state: Placement, locks: Locks, cap = Number.POSITIVE_INFINITY, forcedOnly = false): void {
   const { tree } = state;
-  const cursor = new Int32Array(tree.nodeCount);
+  const shared: Shared = { cursor: new Int32Array(tree.nodeCount), scarcity: new Map() };
   for (let l = 0; l < LEVELS; l++) {
-    for (let x = 0; x < tree.nodeCount; x++) if (tree.level[x] === l) balanceChildren(state, x, locks, cursor, cap, forcedOnly);
+    for (let x = 0; x < tree.nodeCount; x++) if (tree.level[x] === l) balanceChildren(state, x, locks, shared, cap, forcedOnly);
   }
 }
 
 /** While a child of `x` holds more than its target and another less, moves replicas across. */
-function balanceChildren(state: Placement, x: number, locks: Locks, cursor: Int32Array, cap: number, forcedOnly: boolean): void {
+function balanceChildren(state: Placement, x: number, locks: Locks, shared: Shared, cap: number, forcedOnly: boolean): void {
   const { tree, cur, target } = state;
   const kids = tree.children[x];
   if (kids.length < 2) return;
@@ -45,7 +45,7 @@ function balanceChildren(state: Placement, x: number, locks: Locks, cursor: Int3
       else if (e > 0 && !stuck.has(k) && (over < 0 || e > cur[over] - target[over])) over = k;
     }
     if (over < 0 || !anyUnder) return;
-    const mv = new Mover(state, locks, cursor, x, cap, forcedOnly);
+    const mv = new Mover(state, locks, shared, x, cap, forcedOnly);
     const spare = mv.canWaste() && !forcedOnly;
     const ok =
       mv.direct(over, devicesBelow(state, over, true)) ||
@@ -75,8 +75,8 @@ function devicesBelow(state: Placement, n: number, overOnly: boolean, out: numbe
 const FALLBACK_BUDGET = 512;
 /** Efficient candidates compared (by stayValue) before a move out of a failure domain is chosen. */
 const SCORE_WINDOW = 16;
-/** Work (replicas × needy devices) above which moves out of a domain are not scored by scarcity. */
-const SCARCITY_WORK = 2e5;
+/** Work (replicas × (needy nodes + partition load)) above which moves out of a domain are not scored by scarcity. */
+const SCARCITY_WORK = 4e6;
 /** Under-target siblings tried per candidate slot. */
 const DEST_TRIES = 8;
 
@@ -88,6 +88,14 @@ const DEST_TRIES = 8;
 function strideFor(len: number): number {
   for (const p of [7919, 104729, 1299709]) if (len % p !== 0) return p % Math.max(len, 1) || 1;
   return 1;
+}
+
+/** State kept across the moves of one balance pass. */
+interface Shared {
+  /** Per device node, where the last search on it stopped: slots before it were just found unmovable. */
+  cursor: Int32Array;
+  /** Per domain moved out of: its scarcity map, the move count when computed, and moves it stays fresh for. */
+  scarcity: Map<number, { value: Map<number, number>; at: number; fresh: number }>;
 }
 
 /** A found move: the slot and the device it goes to. */
@@ -102,7 +110,7 @@ class Mover {
     private readonly state: Placement,
     private readonly locks: Locks,
     /** Per device node, where the last search on it stopped: slots before it were just found unmovable. */
-    private readonly cursor: Int32Array,
+    private readonly shared: Shared,
     private readonly x: number,
     private readonly cap: number,
     /** Move only replicas forced off removed devices. */
@@ -152,7 +160,8 @@ class Mover {
    * bounded number of further slots is tried first.
    */
   private find(from: number, sources: number[], into: number, avoid = -1): Move | null {
-    const { state, locks, cursor } = this;
+    const { state, locks } = this;
+    const { cursor } = this.shared;
     const { tree, assign, counts, cur, target, partitionCount: P } = state;
     const { chain, lo, hi, level, nodeDevice } = tree;
     const cnt = counts.cnt;
@@ -161,7 +170,7 @@ class Mover {
     let fallback: Move | null = null;
     let best: Move | null = null;
     let bestScore = Number.NEGATIVE_INFINITY;
-    const scarce = into < 0 && level[from] < DEVICE ? this.scarcity(from, sources) : new Map<number, number>();
+    const scarce = into < 0 && level[from] < DEVICE ? this.scarcityOf(from, sources) : new Map<number, number>();
     let window = scarce.size > 0 ? SCORE_WINDOW : 1;
     let budget = FALLBACK_BUDGET;
     for (const dn of sources) {
@@ -227,6 +236,18 @@ class Mover {
     return v;
   }
 
+  /** scarcity(), recomputed only after a share of the replicas it counted has moved (it drifts slowly). */
+  private scarcityOf(from: number, sources: number[]): Map<number, number> {
+    const cached = this.shared.scarcity.get(from);
+    const moves = this.state.moves;
+    if (cached && moves - cached.at < cached.fresh) return cached.value;
+    let slots = 0;
+    for (const dn of sources) slots += this.state.slotCount(this.state.tree.nodeDevice[dn]);
+    const value = this.scarcity(from, sources);
+    this.shared.scarcity.set(from, { value, at: moves, fresh: Math.max(64, Math.floor(slots / 20)) });
+    return value;
+  }
+
   /**
    * Need / supply of the nodes inside `from` that are under their targets, where supply counts the movable
    * replicas on `sources` whose partition such a node could take. Empty when that would be costly.
@@ -246,7 +267,7 @@ class Mover {
     walk(from);
     let work = 0;
     for (const dn of sources) work += state.slotCount(tree.nodeDevice[dn]);
-    if (needy.length === 0 || needy.length * work > SCARCITY_WORK) return out;
+    if (needy.length === 0 || (needy.length + state.replicas * LEVELS) * work > SCARCITY_WORK) return out;
     const supply = new Float64Array(needy.length);
     const { cnt } = counts;
     const { hi } = tree;

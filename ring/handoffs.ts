@@ -44,39 +44,76 @@ export function indexDomains(devices: ReadonlyArray<Device | null>): Domains {
 
 /** Yields every live device that is not one of `primaryIds`, most-different failure domain first. */
 export function* handoffSequence(dom: Domains, seed: number, part: number, primaryIds: ArrayLike<number>): Generator<Device> {
-  const { live, region, zone, host, liveIndex } = dom;
-  const used = [new Uint8Array(dom.counts[0]), new Uint8Array(dom.counts[1]), new Uint8Array(dom.counts[2])];
-  const isPrimary = new Uint8Array(live.length);
+  const { live, liveIndex } = dom;
+  const tiers = [dom.region, dom.zone, dom.host];
+  const used = dom.counts.map((n) => new Uint8Array(n));
+  const usedCount = [0, 0, 0];
   const mark = (i: number) => {
-    used[0][region[i]] = 1;
-    used[1][zone[i]] = 1;
-    used[2][host[i]] = 1;
+    for (let t = 0; t < 3; t++) {
+      const v = tiers[t][i];
+      if (used[t][v] === 0) {
+        used[t][v] = 1;
+        usedCount[t]++;
+      }
+    }
   };
+  const isPrimary = new Uint8Array(live.length);
   for (let r = 0; r < primaryIds.length; r++) {
     const i = liveIndex[primaryIds[r]];
     isPrimary[i] = 1;
     mark(i);
   }
-  // Weighted random permutation (Efraimidis–Spirakis): sort by -ln(u)/w; zero weights go last.
+  // Weighted random order (Efraimidis–Spirakis): ascending -ln(u)/weight; zero weights last. Kept in a
+  // heap so the first handoff costs O(devices), not a sort.
   const partSeed = mix32(seed, part);
-  const order: number[] = [];
   const key = new Float64Array(live.length);
+  const heap: number[] = [];
   for (let i = 0; i < live.length; i++) {
     if (isPrimary[i]) continue;
     const u = (mix32(partSeed, live[i].id) + 0.5) / 4294967296;
     key[i] = live[i].weight > 0 ? -Math.log(u) / live[i].weight : Number.POSITIVE_INFINITY;
-    order.push(i);
+    heap.push(i);
   }
-  order.sort((a, b) => key[a] - key[b] || live[a].id - live[b].id);
-  const done = new Uint8Array(live.length);
-  const tiers = [region, zone, host];
-  for (let t = 0; t < tiers.length; t++) {
-    for (const i of order) {
-      if (done[i] || used[t][tiers[t][i]]) continue;
-      done[i] = 1;
-      mark(i);
-      yield live[i];
+  const before = (a: number, b: number) => key[a] < key[b] || (key[a] === key[b] && live[a].id < live[b].id);
+  const down = (k: number) => {
+    const n = heap.length;
+    const v = heap[k];
+    for (;;) {
+      let c = 2 * k + 1;
+      if (c >= n) break;
+      if (c + 1 < n && before(heap[c + 1], heap[c])) c++;
+      if (!before(heap[c], v)) break;
+      heap[k] = heap[c];
+      k = c;
+    }
+    heap[k] = v;
+  };
+  for (let k = (heap.length >> 1) - 1; k >= 0; k--) down(k);
+  function* inOrder(): Generator<number> {
+    while (heap.length > 0) {
+      const top = heap[0];
+      const last = heap.pop() as number;
+      if (heap.length > 0) {
+        heap[0] = last;
+        down(0);
+      }
+      yield top;
     }
   }
-  for (const i of order) if (!done[i]) yield live[i];
+  // Pass t yields devices whose tier-t domain is still unused and defers the rest, in order, to pass t+1.
+  // A pass with every domain of its tier already used would defer everything unchanged, so it is skipped.
+  let source: Iterable<number> = inOrder();
+  for (let t = 0; t < 3; t++) {
+    if (usedCount[t] === dom.counts[t]) continue;
+    const deferred: number[] = [];
+    for (const i of source) {
+      if (used[t][tiers[t][i]]) deferred.push(i);
+      else {
+        mark(i);
+        yield live[i];
+      }
+    }
+    source = deferred;
+  }
+  for (const i of source) yield live[i];
 }
