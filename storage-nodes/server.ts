@@ -148,7 +148,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   }
   const port = (server.address() as AddressInfo).port;
   // The workers know this node in the rings by the port it really listens on.
-  const rings = opts.rings ?? new RingDirectory(config.ringDir);
+  const rings = opts.rings ?? new RingDirectory(config.ringDir, config.policies.map((p) => p.index));
   const self = new LocalDevices(config.bindIp, port, config.devices);
   const replicationClient = new ReplicationClient(agent, config.nodeTimeoutMs);
   const w = config.workers;
