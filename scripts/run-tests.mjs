@@ -2,16 +2,12 @@
 // Builds (tsc), then runs the ava suite with TAP output, passes it through, and ends with one plain line
 // `N passed, N failed` (what CI reads). Extra arguments go to ava (files, --match …).
 import { spawn, spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+const tsc = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 if (tsc.status !== 0) {
   process.stdout.write('\nbuild failed\n0 passed, 1 failed\n');
   process.exit(1);
 }
-const ava = require.resolve('ava/entrypoints/cli.mjs');
-const child = spawn(process.execPath, [ava, '--tap', ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn('npx', ['ava', '--tap', ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'] });
 let pass = 0;
 let fail = 0;
 let buffered = '';

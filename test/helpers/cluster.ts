@@ -59,7 +59,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const layout = prepareLocalCluster(
     dir,
     { port, nodes: nodeCount, nodePorts, policies, defaultPolicy: opts.defaultPolicy ?? policies[0].name, partPower: opts.partPower ?? 6, seed: 7 },
-    { fsync: false, workers: { replicatorIntervalSec: 0, updaterIntervalSec: 0, reconstructorIntervalSec: 0, auditorIntervalSec: 0, expirerIntervalSec: 0 } },
+    { fsync: false, workers: { replicatorIntervalSec: 0, listingReplicatorIntervalSec: 0, updaterIntervalSec: 0, reconstructorIntervalSec: 0, auditorIntervalSec: 0, expirerIntervalSec: 0 } },
   );
   const nodeConfigs = layout.nodeConfigFiles.map((f) => loadNodeConfig(f));
   const log = () => {};
