@@ -27,6 +27,17 @@
  *  DELETE headers: timestamp, container-updates. Writes a tombstone when newer than what is there; 204 when a
  *         live object was there, 404 when not (the tombstone is still written); 409 when what is there is newer
  *         or equal (with its `x-backend-timestamp`). The deleted row goes to the listing replicas as for PUT.
+ *  POST   (metadata update, Swift's fast-POST) headers: timestamp (newer than the data), meta = a JSON patch of
+ *         ObjectMeta fields (a key set to null is removed; `name`, `ts`, `size`, `xxh64` cannot be patched).
+ *         Writes `<ts>.meta` in the hash dir holding the patch merged over the previous `.meta` (if any), and
+ *         removes older `.meta` files. GET/HEAD then answer the data's meta with the newest patch applied,
+ *         `x-backend-timestamp` still the data's timestamp and `x-backend-meta-timestamp` the patch's. 202 with
+ *         the merged `x-backend-meta`; 404 when there is no live data; 409 when the data, a tombstone or a
+ *         `.meta` at or after `ts` is there. No listing update (listing rows do not carry patched fields).
+ *         Replication carries the newest `.meta` with its data.
+ *  Replaced versions: a 201 to PUT and a 204 to DELETE carry `x-backend-replaced-meta` (the merged ObjectMeta
+ *         of the live version they replaced, when there was one), so the proxy can clean up what an old
+ *         version referenced (segments of a manifest) without reading it first.
  *
  * Listing server:
  *  PUT    body `ListingCreate`: creates the listing, or revives a deleted one older than `ts`, merging `meta`
@@ -77,6 +88,8 @@ export const BackendHeader = {
   ifTimestamp: 'x-backend-if-timestamp',
   listingInfo: 'x-backend-listing-info',
   fragmentIndex: 'x-backend-fragment-index',
+  metaTimestamp: 'x-backend-meta-timestamp',
+  replacedMeta: 'x-backend-replaced-meta',
   /** `1` on a replicator's sync write (no listing updates; the meta header is the whole stored ObjectMeta). */
   replication: 'x-backend-replication',
 } as const;

@@ -3,21 +3,25 @@
  * in the system account, one container listing per bucket, one account listing per owner), objects go
  * through the bucket's storage policy.
  */
-import { ArcaError } from '../common/errors.js';
+import { ArcaError, isArcaError } from '../common/errors.js';
 import type { Timestamp, TimestampSource } from '../common/timestamp.js';
 import { BackendHeader, decodeHeaderJson, type ListingInfo, type ListingPage, type ListingRow, type ObjectMeta } from '../common/wire.js';
 import type { ListingClient } from './listings.js';
+import { Readable } from 'node:stream';
 import type {
   BucketInfo,
   BucketSummary,
   CreateBucketOutcome,
   GetObjectResult,
+  InternalPurpose,
   ListObjectsOptions,
   ListObjectsPage,
   ObjectInfo,
   ObjectStore,
+  PutManifestInput,
   PutObjectInput,
   RangeSpec,
+  SegmentRef,
 } from './object-store.js';
 import type { ObjectTarget, StoragePolicy } from './policies/policy.js';
 import type { PolicyRegistry } from './policies/registry.js';
@@ -37,17 +41,61 @@ export interface ClusterStoreOptions {
 }
 
 /** Fields of ObjectMeta that are the store's own, not the dialect's. */
-const internalFields = new Set(['name', 'ts', 'size', 'xxh64', 'etag', 'contentType', 'objectSize', 'listing']);
+const internalFields = new Set(['name', 'ts', 'size', 'xxh64', 'etag', 'contentType', 'objectSize', 'listing', 'manifest']);
 
 function toObjectInfo(bucket: string, key: string, m: ObjectMeta): ObjectInfo {
   const meta: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(m)) if (!internalFields.has(k)) meta[k] = v;
-  return { bucket, key, ts: m.ts, size: m.objectSize ?? m.size, etag: m.etag, contentType: m.contentType, meta };
+  const info: ObjectInfo = { bucket, key, ts: m.ts, size: m.objectSize ?? m.size, etag: m.etag, contentType: m.contentType, meta };
+  const manifest = m.manifest as ManifestMark | undefined;
+  if (manifest) info.parts = manifest.parts;
+  return info;
+}
+
+/** What an object made of segments carries in its metadata; the segment list is its body. */
+interface ManifestMark {
+  parts: number;
+}
+
+/** The body of a manifest object. */
+interface ManifestBody {
+  format: 'arca-manifest-1';
+  segments: SegmentRef[];
+}
+
+/** Largest manifest body read (10,000 segments of long keys fit). */
+const maxManifestBytes = 16 * 1024 * 1024;
+
+/** The suffix of an internal bucket's name: `+` cannot appear in an S3 bucket name. */
+function internalName(bucket: string, purpose: InternalPurpose): string {
+  return `${bucket}+${purpose}`;
+}
+
+/** Resolves a range against a known size; undefined when unsatisfiable. */
+function resolveRange(range: RangeSpec, size: number): { start: number; end: number } | undefined {
+  if ('suffix' in range) return range.suffix === 0 || size === 0 ? undefined : { start: Math.max(0, size - range.suffix), end: size - 1 };
+  return range.start >= size ? undefined : { start: range.start, end: Math.min(range.end ?? size - 1, size - 1) };
+}
+
+async function readAll(body: Readable, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of body as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > max) {
+      body.destroy();
+      throw new ArcaError('Internal', 'manifest too large');
+    }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
 }
 
 export class ClusterStore implements ObjectStore {
   private readonly cache = new Map<string, { info: BucketInfo; expires: number }>();
   private registryReady = false;
+  /** Internal listings known to exist (created once per process). */
+  private readonly internalReady = new Set<string>();
 
   constructor(private readonly opts: ClusterStoreOptions) {}
 
@@ -173,8 +221,101 @@ export class ClusterStore implements ObjectStore {
   }
 
   async getObject(bucket: BucketInfo, key: string, opts: { range?: RangeSpec } = {}): Promise<GetObjectResult | undefined> {
-    const read = await this.policyOf(bucket).get(this.target(bucket, key), opts.range);
-    return read && { info: toObjectInfo(bucket.name, key, read.meta), body: read.body, range: read.range };
+    const policy = this.policyOf(bucket);
+    const target = this.target(bucket, key);
+    let read: Awaited<ReturnType<StoragePolicy['get']>>;
+    try {
+      read = await policy.get(target, opts.range);
+    } catch (err) {
+      // The range was checked against the manifest's own bytes; a manifest object is judged by its total size.
+      if (!isArcaError(err, 'RangeNotSatisfiable')) throw err;
+      const meta = await policy.head(target);
+      if (!meta?.manifest) throw err;
+      return this.readManifestObject(bucket, key, meta, opts.range);
+    }
+    if (!read) return undefined;
+    if (read.meta.manifest) {
+      read.body.destroy();
+      return this.readManifestObject(bucket, key, read.meta, opts.range);
+    }
+    return { info: toObjectInfo(bucket.name, key, read.meta), body: read.body, range: read.range };
+  }
+
+  private async readManifestBody(bucket: BucketInfo, key: string, ts: Timestamp): Promise<ManifestBody> {
+    const whole = await this.policyOf(bucket).get(this.target(bucket, key));
+    if (!whole || whole.meta.ts !== ts) {
+      whole?.body.destroy();
+      throw new ArcaError('Conflict', `object ${bucket.name}/${key} changed while it was read`);
+    }
+    const parsed = JSON.parse((await readAll(whole.body, maxManifestBytes)).toString()) as ManifestBody;
+    if (parsed.format !== 'arca-manifest-1' || !Array.isArray(parsed.segments)) throw new ArcaError('Internal', 'unreadable manifest');
+    return parsed;
+  }
+
+  /** Streams the segments of a manifest object covering `range` (or all of them), in order. */
+  private async readManifestObject(bucket: BucketInfo, key: string, meta: ObjectMeta, range?: RangeSpec): Promise<GetObjectResult> {
+    const info = toObjectInfo(bucket.name, key, meta);
+    const resolved = range ? resolveRange(range, info.size) : undefined;
+    if (range && !resolved) throw new ArcaError('RangeNotSatisfiable', 'range not satisfiable', { size: info.size });
+    const { segments } = await this.readManifestBody(bucket, key, meta.ts);
+    const segBucket = await this.internalBucket(bucket, 'segments');
+    const policy = this.policyOf(segBucket);
+    const start = resolved?.start ?? 0;
+    const end = resolved?.end ?? info.size - 1;
+    const target = (k: string) => this.target(segBucket, k);
+    async function* stream(): AsyncGenerator<Buffer> {
+      let offset = 0;
+      for (const seg of segments) {
+        const segStart = offset;
+        offset += seg.size;
+        if (offset <= start || seg.size === 0) continue;
+        if (segStart > end) return;
+        const from = Math.max(start, segStart) - segStart;
+        const to = Math.min(end, offset - 1) - segStart;
+        const part = await policy.get(target(seg.key), from === 0 && to === seg.size - 1 ? undefined : { start: from, end: to });
+        if (!part || part.meta.etag !== seg.etag) {
+          part?.body.destroy();
+          throw new ArcaError('Internal', `segment ${seg.key} of ${bucket.name}/${key} is missing or changed`);
+        }
+        yield* part.body as AsyncIterable<Buffer>;
+      }
+    }
+    return { info, body: Readable.from(stream(), { objectMode: false }), range: resolved };
+  }
+
+  async getManifest(bucket: BucketInfo, key: string): Promise<{ info: ObjectInfo; segments: SegmentRef[] } | undefined> {
+    const meta = await this.policyOf(bucket).head(this.target(bucket, key));
+    if (!meta?.manifest) return undefined;
+    const { segments } = await this.readManifestBody(bucket, key, meta.ts);
+    return { info: toObjectInfo(bucket.name, key, meta), segments };
+  }
+
+  async putManifest(bucket: BucketInfo, key: string, input: PutManifestInput): Promise<ObjectInfo> {
+    const body: ManifestBody = { format: 'arca-manifest-1', segments: input.segments };
+    const objectSize = input.segments.reduce((n, s) => n + s.size, 0);
+    const mark: ManifestMark = { parts: input.segments.length };
+    const meta = await this.policyOf(bucket).put(this.target(bucket, key), {
+      ts: this.opts.timestamps.next(),
+      body: Readable.from([Buffer.from(JSON.stringify(body))]),
+      meta: { ...input.meta, contentType: input.contentType, manifest: mark, objectSize, ...(input.listing ? { listing: input.listing } : {}) },
+      finish: async () => ({ etag: input.etag }),
+    });
+    return toObjectInfo(bucket.name, key, meta);
+  }
+
+  async internalBucket(bucket: BucketInfo, purpose: InternalPurpose): Promise<BucketInfo> {
+    const name = internalName(bucket.name, purpose);
+    const ref = `${bucket.account}/${name}`;
+    if (!this.internalReady.has(ref)) {
+      await this.ensureListing(bucket.account, name, bucket.createdTs, { policy: bucket.policy, internal: purpose });
+      this.internalReady.add(ref);
+    }
+    return { name, account: bucket.account, policy: bucket.policy, createdTs: bucket.createdTs, meta: {} };
+  }
+
+  async updateObjectMeta(bucket: BucketInfo, key: string, patch: Record<string, unknown>): Promise<ObjectInfo | undefined> {
+    const meta = await this.policyOf(bucket).post(this.target(bucket, key), this.opts.timestamps.next(), patch);
+    return meta && toObjectInfo(bucket.name, key, meta);
   }
 
   deleteObject(bucket: BucketInfo, key: string): Promise<{ existed: boolean }> {

@@ -37,7 +37,29 @@ export interface ObjectInfo {
   contentType: string;
   /** Everything else kept with the object by the dialect that wrote it (user metadata, headers, checksums). */
   meta: Record<string, unknown>;
+  /** For an object made of segments (multipart): how many. */
+  parts?: number;
 }
+
+/** One segment of a manifest object: an object in the bucket's `segments` internal bucket. */
+export interface SegmentRef {
+  key: string;
+  size: number;
+  etag: string;
+}
+
+export interface PutManifestInput {
+  /** The segments, in order; the object's bytes are their concatenation. */
+  segments: SegmentRef[];
+  contentType: string;
+  /** The object's ETag (the caller computes it: S3 multipart ETags are `md5(part md5s)-N`). */
+  etag: string;
+  meta?: Record<string, unknown>;
+  listing?: Record<string, unknown>;
+}
+
+/** What internal buckets hold: parts of multipart objects, or in-progress upload records. */
+export type InternalPurpose = 'segments' | 'uploads';
 
 /** An object in a listing page. */
 export interface ObjectSummary {
@@ -121,4 +143,22 @@ export interface ObjectStore {
   /** Deletes an object (a tombstone); `existed` tells whether a live version was found. */
   deleteObject(bucket: BucketInfo, key: string): Promise<{ existed: boolean }>;
   listObjects(bucket: BucketInfo, opts: ListObjectsOptions): Promise<ListObjectsPage>;
+
+  /**
+   * Changes an object's metadata without rewriting its bytes (tags, ACL): keys of `patch` are set, `null`
+   * removes one. The version (timestamp, Last-Modified, ETag) stays. Undefined when there is no object.
+   */
+  updateObjectMeta(bucket: BucketInfo, key: string, patch: Record<string, unknown>): Promise<ObjectInfo | undefined>;
+  /**
+   * Writes an object whose bytes are the concatenation of segments already stored in the bucket's
+   * `segments` internal bucket; reads stream them in order, without copying.
+   */
+  putManifest(bucket: BucketInfo, key: string, input: PutManifestInput): Promise<ObjectInfo>;
+  /** The manifest of an object made of segments, or undefined for a plain object (or none). */
+  getManifest(bucket: BucketInfo, key: string): Promise<{ info: ObjectInfo; segments: SegmentRef[] } | undefined>;
+  /**
+   * A bucket's internal companion, stored like it (same owner and policy) but invisible to clients:
+   * `segments` for parts of multipart objects, `uploads` for in-progress upload records.
+   */
+  internalBucket(bucket: BucketInfo, purpose: InternalPurpose): Promise<BucketInfo>;
 }

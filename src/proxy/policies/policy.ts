@@ -39,6 +39,11 @@ export interface StoragePolicy {
   /** The newest live version's metadata, or undefined when the newest is a tombstone or nothing. */
   head(target: ObjectTarget): Promise<ObjectMeta | undefined>;
   get(target: ObjectTarget, range?: RangeSpec): Promise<PolicyReadResult | undefined>;
+  /**
+   * Patches the metadata of the live version at `ts` (a `.meta` on the nodes; see wire.ts): undefined when
+   * there is no live version.
+   */
+  post(target: ObjectTarget, ts: Timestamp, patch: Record<string, unknown>): Promise<ObjectMeta | undefined>;
   /** Writes a tombstone at `ts`; `existed` when some replica held a live version. */
   delete(target: ObjectTarget, ts: Timestamp): Promise<{ existed: boolean }>;
 }

@@ -236,6 +236,35 @@ export class ReplicatedPolicy implements StoragePolicy {
     throw new ArcaError('InsufficientReplicas', 'the newest version could not be read');
   }
 
+  async post(t: ObjectTarget, ts: Timestamp, patch: Record<string, unknown>): Promise<ObjectMeta | undefined> {
+    const { ring, part } = this.place(t);
+    const spares = ring.handoffs(part)[Symbol.iterator]();
+    const send = async (dev: RingDevice) => {
+      for (let tries = 0; tries <= ring.replicaCount; tries++) {
+        try {
+          const reply = await this.client.request(dev, {
+            method: 'POST',
+            path: this.path(dev, part, t),
+            headers: { [BackendHeader.timestamp]: ts, [BackendHeader.policyIndex]: String(this.index), [BackendHeader.meta]: encodeHeaderJson(patch) },
+          });
+          if (reply.status < 500) return reply;
+        } catch {
+          // fall through to a handoff
+        }
+        const next = spares.next();
+        if (next.done) return undefined;
+        dev = next.value;
+      }
+      return undefined;
+    };
+    const replies = await Promise.all(ring.primaries(part).map(send));
+    const accepted = replies.filter((r) => r?.status === 202);
+    if (accepted.length >= this.writeQuorum) return decodeHeaderJson<ObjectMeta>(accepted[0]!.headers[BackendHeader.meta]);
+    const answered = replies.filter((r) => r !== undefined).length;
+    if (answered >= this.writeQuorum && accepted.length === 0) return undefined;
+    throw new ArcaError('InsufficientReplicas', `${accepted.length} of ${this.replicas} devices took the metadata update`);
+  }
+
   async delete(t: ObjectTarget, ts: Timestamp): Promise<{ existed: boolean }> {
     const { ring, part } = this.place(t);
     const spares = ring.handoffs(part)[Symbol.iterator]();
