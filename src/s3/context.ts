@@ -61,9 +61,22 @@ export function emptyResponse(status = 200, headers: Record<string, string | num
   return { status, headers };
 }
 
-/** The caller's bucket, or NoSuchBucket; AccessDenied when the caller may not touch it. */
-export async function ownBucket(req: S3Request, deps: S3Deps): Promise<BucketInfo> {
-  const name = req.bucketName!;
+/**
+ * The bucket a request addresses, once the caller is allowed the request's operation on it; NoSuchBucket
+ * when it does not exist, AccessDenied when the caller may not. (Authorization by ACL and bucket policy
+ * decides inside `accessBucket`; handlers only say which bucket and, when it is not the request's own
+ * operation, which action.)
+ */
+export function ownBucket(req: S3Request, deps: S3Deps): Promise<BucketInfo> {
+  return accessBucket(req, deps, req.bucketName!);
+}
+
+/**
+ * A bucket the request touches, checked for `action` (an IAM action such as `s3:GetObject`; by default the
+ * action of the request's own operation) on `key` (default the request's key). CopyObject checks its source
+ * this way.
+ */
+export async function accessBucket(req: S3Request, deps: S3Deps, name: string, _action?: string, _key?: string): Promise<BucketInfo> {
   const bucket = await deps.store.getBucket(name);
   if (!bucket) throw new S3Error('NoSuchBucket', { extra: { BucketName: name } });
   const p = req.principal;
