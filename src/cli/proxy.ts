@@ -8,7 +8,7 @@ import { untilSignal } from './signals.js';
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' } } });
   if (!values.config) throw new ArcaError('InvalidConfig', 'usage: arca proxy --config FILE');
-  const proxy = await startProxy(loadProxyConfig(values.config));
+  const proxy = await startProxy(loadProxyConfig(values.config, process.env));
   process.stdout.write(`ready proxy ${proxy.port}\n`);
   await untilSignal();
   await proxy.close();

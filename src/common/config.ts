@@ -261,9 +261,15 @@ export function loadNodeConfig(file: string): NodeConfig {
   return parseNodeConfig(readJson(file), file);
 }
 
-/** Loads and parses a proxy config file. */
-export function loadProxyConfig(file: string): ProxyConfig {
-  return parseProxyConfig(readJson(file), file);
+/**
+ * Loads and parses a proxy config file. `env` may supply the root credentials (`ARCA_ACCESS_KEY`,
+ * `ARCA_SECRET_KEY`), which then win over the file, so secrets need not be written into it.
+ */
+export function loadProxyConfig(file: string, env: Record<string, string | undefined> = {}): ProxyConfig {
+  const raw = readJson(file);
+  if (env.ARCA_ACCESS_KEY) raw.rootAccessKey = env.ARCA_ACCESS_KEY;
+  if (env.ARCA_SECRET_KEY) raw.rootSecretKey = env.ARCA_SECRET_KEY;
+  return parseProxyConfig(raw, file);
 }
 
 /** File name of a ring inside the ring directory. */
