@@ -11,6 +11,8 @@ const commands: Record<string, Command> = {
   proxy: { summary: 'run a proxy (--config FILE)', load: () => import('./proxy.js') },
   node: { summary: 'run a storage node (--config FILE)', load: () => import('./node.js') },
   ring: { summary: 'build and inspect rings (create|add|remove|set-weight|rebalance|show)', load: () => import('./ring.js') },
+  user: { summary: "manage a cluster's users (create|list|show|delete)", load: () => import('./user.js') },
+  key: { summary: "manage users' access keys (create|list|delete)", load: () => import('./key.js') },
 };
 
 function usage(): string {

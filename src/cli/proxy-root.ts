@@ -6,7 +6,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ArcaError } from '../common/errors.js';
 import type { ProxyConfig } from '../common/config.js';
-import { type IdentityProvider, rootAccount, StaticIdentity } from '../common/identity.js';
 import { RingSet } from '../common/ring-files.js';
 import { TimestampSource } from '../common/timestamp.js';
 import { ClusterStore } from '../proxy/cluster-store.js';
@@ -14,11 +13,15 @@ import { ListingClient } from '../proxy/listings.js';
 import { NodeClient } from '../proxy/node-client.js';
 import type { ObjectStore } from '../proxy/object-store.js';
 import { PolicyRegistry } from '../proxy/policies/registry.js';
+import { createAdminApp, isAdminRequest } from '../admin/admin-app.js';
+import { IdentityStore } from '../identity/identity-store.js';
 import { createS3App } from '../s3/app.js';
 
 export interface RunningProxy {
   port: number;
   store: ObjectStore;
+  /** Users and access keys (on the ring), as the S3 and admin APIs see them. */
+  identity: IdentityStore;
   close(): Promise<void>;
 }
 
@@ -32,7 +35,7 @@ export function listen(server: http.Server, port: number, host: string): Promise
   });
 }
 
-export async function startProxy(config: ProxyConfig, opts: { log?: (line: string) => void; identity?: IdentityProvider } = {}): Promise<RunningProxy> {
+export async function startProxy(config: ProxyConfig, opts: { log?: (line: string) => void } = {}): Promise<RunningProxy> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const rings = new RingSet(config.ringDir, config.policies.map((p) => p.index));
   const client = new NodeClient({ connTimeoutMs: config.connTimeoutMs, nodeTimeoutMs: config.nodeTimeoutMs });
@@ -44,11 +47,18 @@ export async function startProxy(config: ProxyConfig, opts: { log?: (line: strin
     timestamps: new TimestampSource(),
     bucketCacheTtlMs: config.bucketCacheTtlMs,
   });
-  const identity =
-    opts.identity ??
-    new StaticIdentity([{ accessKeyId: config.rootAccessKey, secretKey: config.rootSecretKey, user: 'root', account: rootAccount, isRoot: true }]);
-  const app = createS3App({ store, identity, region: config.region, virtualHostDomains: config.virtualHostDomains, log });
-  const server = http.createServer(app.callback());
+  const identity = new IdentityStore({
+    store,
+    root: { accessKeyId: config.rootAccessKey, secretKey: config.rootSecretKey },
+    keyMaterial: config.identityKey ?? config.rootSecretKey,
+    cacheTtlMs: config.identityCacheTtlMs,
+  });
+  const s3 = createS3App({ store, identity, region: config.region, virtualHostDomains: config.virtualHostDomains, log }).callback();
+  const admin = createAdminApp({ identity, region: config.region, log }).callback();
+  // The admin API shares the S3 port: its paths (`/_arca/…`) can never be an S3 bucket's.
+  const server = http.createServer((req, res) =>
+    isAdminRequest(req.url ?? '/', req.headers.host, config.virtualHostDomains) ? admin(req, res) : s3(req, res),
+  );
   // Uploads of many GiB may take long; idle connections still time out.
   server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;
@@ -66,6 +76,7 @@ export async function startProxy(config: ProxyConfig, opts: { log?: (line: strin
   return {
     port,
     store,
+    identity,
     close: async () => {
       clearInterval(ringTimer);
       await new Promise<void>((resolve) => {

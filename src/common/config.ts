@@ -83,6 +83,13 @@ export interface ProxyConfig {
   bucketCacheTtlMs: number;
   /** Domains for virtual-host-style addressing (`bucket.<domain>`). */
   virtualHostDomains: string[];
+  /** Milliseconds users and access keys are cached in the proxy (changes through other proxies show after this). */
+  identityCacheTtlMs: number;
+  /**
+   * Cluster key material protecting stored secret keys at rest (AES-256-GCM, key derived with HKDF). Default:
+   * the root secret key; set it to the old root secret before changing the root secret.
+   */
+  identityKey?: string;
 }
 
 export const defaultPolicies: PolicyConfig[] = [{ index: 0, name: 'replica-3' }];
@@ -253,6 +260,8 @@ export function parseProxyConfig(obj: Record<string, unknown>, where = 'proxy co
     nodeTimeoutMs: f.int('nodeTimeoutMs', 10_000, 1),
     bucketCacheTtlMs: f.int('bucketCacheTtlMs', 5_000),
     virtualHostDomains: f.strings('virtualHostDomains', []),
+    identityCacheTtlMs: f.int('identityCacheTtlMs', 3_000),
+    identityKey: f.optionalString('identityKey'),
   };
 }
 
