@@ -46,6 +46,11 @@ export interface SegmentRef {
   key: string;
   size: number;
   etag: string;
+  /**
+   * Dialect data about the segment, kept in the manifest exactly as given and returned by `getManifest`
+   * (S3 keeps the part's checksum and its SSE-C IV here); the store itself ignores it.
+   */
+  extra?: Record<string, unknown>;
 }
 
 export interface PutManifestInput {

@@ -5,6 +5,12 @@
 import { notImplemented } from './app.js';
 import type { Handler } from './context.js';
 import type { S3OperationName } from './operations.js';
+import { abortMultipartUpload } from './ops/abort-multipart-upload.js';
+import { completeMultipartUpload } from './ops/complete-multipart-upload.js';
+import { createMultipartUpload } from './ops/create-multipart-upload.js';
+import { listMultipartUploads } from './ops/list-multipart-uploads.js';
+import { listParts } from './ops/list-parts.js';
+import { uploadPart } from './ops/upload-part.js';
 import { createBucket } from './ops/create-bucket.js';
 import { deleteBucket } from './ops/delete-bucket.js';
 import { deleteObject } from './ops/delete-object.js';
@@ -36,13 +42,13 @@ export const handlers: Record<S3OperationName, Handler> = {
 
   PostObject: notYet,
   CopyObject: notYet,
-  UploadPart: notYet,
+  UploadPart: uploadPart,
   UploadPartCopy: notYet,
-  ListParts: notYet,
-  CompleteMultipartUpload: notYet,
-  AbortMultipartUpload: notYet,
-  CreateMultipartUpload: notYet,
-  ListMultipartUploads: notYet,
+  ListParts: listParts,
+  CompleteMultipartUpload: completeMultipartUpload,
+  AbortMultipartUpload: abortMultipartUpload,
+  CreateMultipartUpload: createMultipartUpload,
+  ListMultipartUploads: listMultipartUploads,
   DeleteObjects: notYet,
   PreflightRequest: notYet,
   UnknownOperation: notYet,

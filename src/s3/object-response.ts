@@ -3,7 +3,10 @@
  * The S3 metadata kept with each object (`ObjectInfo.meta`) is:
  *   `userMeta`   x-amz-meta-* values by lower-case name (without the prefix)
  *   `headers`    Content-Encoding/-Disposition/-Language, Cache-Control, Expires as sent
- *   `checksums`  `{ CRC32: base64, … }` of the whole object
+ *   `checksums`  `{ CRC32: base64, … }` of the whole object (`checksumType` COMPOSITE or FULL_OBJECT)
+ *   `tags`       the object's tag set, `[{ Key, Value }]` (tagging.ts)
+ *   `sse`        the SSE-C seal of an encrypted object (sse-c.ts)
+ *   `multipart`  `{ uploadId }` of an object a CompleteMultipartUpload made
  */
 import { timestampMillis } from '../common/timestamp.js';
 import type { ObjectInfo, RangeSpec } from '../proxy/object-store.js';
@@ -29,6 +32,8 @@ export function objectHeaders(info: ObjectInfo, opts: { checksumMode: boolean })
   if (stored) for (const name of storedHeaderNames) if (stored[name] !== undefined) h[name] = stored[name];
   const userMeta = info.meta.userMeta as Record<string, string> | undefined;
   if (userMeta) for (const [k, v] of Object.entries(userMeta)) h[`x-amz-meta-${k}`] = v;
+  const tags = info.meta.tags as unknown[] | undefined;
+  if (tags?.length) h['x-amz-tagging-count'] = tags.length;
   const checksums = info.meta.checksums as Partial<Record<ChecksumAlgorithm, string>> | undefined;
   if (opts.checksumMode && checksums) {
     for (const [algo, value] of Object.entries(checksums)) h[checksumHeaderName(algo as ChecksumAlgorithm)] = value;

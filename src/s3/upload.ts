@@ -95,12 +95,29 @@ export interface PreparedUpload extends UploadHeaders {
   finish(info: { size: number }): PutFinish;
 }
 
+/** Options of {@link prepareUpload}. */
+export interface PrepareUploadOptions {
+  /**
+   * The checksum this upload must carry (a part of a multipart upload created with one): computed even when
+   * the request names none; a request naming another algorithm is InvalidRequest.
+   */
+  checksum?: ChecksumAlgorithm;
+}
+
 /** Prepares an upload of at most `maxBytes` bytes: validates its headers and wires up the digests. */
-export function prepareUpload(req: S3Request, maxBytes: number): PreparedUpload {
+export function prepareUpload(req: S3Request, maxBytes: number, opts: PrepareUploadOptions = {}): PreparedUpload {
   const headers = uploadHeaders(req);
   const contentMd5 = req.headers['content-md5'] as string | undefined;
   if (contentMd5 !== undefined && !/^[A-Za-z0-9+/]{22}==$/.test(contentMd5)) throw new S3Error('InvalidDigest');
-  const checksum = requestedChecksum(req);
+  let checksum = requestedChecksum(req);
+  if (opts.checksum) {
+    if (checksum && checksum.algo !== opts.checksum) {
+      throw new S3Error('InvalidRequest', {
+        message: `Checksum Type mismatch occurred, expected checksum Type: ${opts.checksum.toLowerCase()}, actual checksum Type: ${checksum.algo.toLowerCase()}`,
+      });
+    }
+    checksum ??= { algo: opts.checksum, inTrailer: false };
+  }
   const source: DecodedBody = req.body();
   const declared = source.declaredLength;
   if (declared === undefined && !source.chunked) throw new S3Error('MissingContentLength');

@@ -1,37 +1,26 @@
 /** GetObject — https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html */
-import { isArcaError } from '../../common/errors.js';
 import { type Handler, ownBucket } from '../context.js';
 import { S3Error } from '../errors.js';
-import { applyOverrides, checkConditions, invalidRange, objectHeaders, parseRange } from '../object-response.js';
+import { parsePartNumber } from '../multipart.js';
+import { applyOverrides, checkConditions, objectHeaders } from '../object-response.js';
+import { lengthHeaders, readObject } from '../object-read.js';
+import { customerKey, sseHeaders } from '../sse-c.js';
 
 export const getObject: Handler = async (req, deps) => {
   const bucket = await ownBucket(req, deps);
-  const rangeHeader = req.headers.range;
-  const range = parseRange(rangeHeader);
-  let result: Awaited<ReturnType<typeof deps.store.getObject>>;
+  const partNumber = req.query.has('partNumber') ? parsePartNumber(req.query.get('partNumber')) : undefined;
+  const ck = customerKey(req.headers);
+  const read = await readObject(deps.store, bucket, req.key!, { rangeHeader: req.headers.range, partNumber, customerKey: ck });
+  if (!read) throw new S3Error('NoSuchKey', { extra: { Key: req.key! } });
   try {
-    result = await deps.store.getObject(bucket, req.key!, { range });
-  } catch (err) {
-    if (isArcaError(err, 'RangeNotSatisfiable')) throw invalidRange(rangeHeader, Number(err.detail.size));
-    throw err;
-  }
-  if (!result) throw new S3Error('NoSuchKey', { extra: { Key: req.key! } });
-  const { info, body } = result;
-  try {
-    checkConditions(req.headers, info);
+    checkConditions(req.headers, read.info);
     // A checksum describes the whole object: never send one with a partial body.
-    const headers = objectHeaders(info, { checksumMode: !result.range && req.headers['x-amz-checksum-mode'] === 'ENABLED' });
+    const checksumMode = !read.range && partNumber === undefined && req.headers['x-amz-checksum-mode'] === 'ENABLED';
+    const headers = { ...objectHeaders(read.info, { checksumMode }), ...sseHeaders(ck), ...lengthHeaders(read) };
     applyOverrides(headers, req.query, req.principal !== undefined);
-    if (result.range) {
-      const { start, end } = result.range;
-      headers['content-range'] = `bytes ${start}-${end}/${info.size}`;
-      headers['content-length'] = end - start + 1;
-      return { status: 206, headers, body };
-    }
-    headers['content-length'] = info.size;
-    return { status: 200, headers, body };
+    return { status: read.range ? 206 : 200, headers, body: read.body };
   } catch (err) {
-    body.destroy();
+    read.body.destroy();
     throw err;
   }
 };
