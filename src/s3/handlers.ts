@@ -11,9 +11,12 @@ import { createMultipartUpload } from './ops/create-multipart-upload.js';
 import { listMultipartUploads } from './ops/list-multipart-uploads.js';
 import { listParts } from './ops/list-parts.js';
 import { uploadPart } from './ops/upload-part.js';
+import { uploadPartCopy } from './ops/upload-part-copy.js';
 import { createBucket } from './ops/create-bucket.js';
+import { copyObject } from './ops/copy-object.js';
 import { deleteBucket } from './ops/delete-bucket.js';
 import { deleteObject } from './ops/delete-object.js';
+import { deleteObjects } from './ops/delete-objects.js';
 import { getBucketLocation } from './ops/get-bucket-location.js';
 import { getBucketVersioning } from './ops/get-bucket-versioning.js';
 import { getObject } from './ops/get-object.js';
@@ -41,15 +44,15 @@ export const handlers: Record<S3OperationName, Handler> = {
   DeleteObject: deleteObject,
 
   PostObject: notYet,
-  CopyObject: notYet,
+  CopyObject: copyObject,
   UploadPart: uploadPart,
-  UploadPartCopy: notYet,
+  UploadPartCopy: uploadPartCopy,
   ListParts: listParts,
   CompleteMultipartUpload: completeMultipartUpload,
   AbortMultipartUpload: abortMultipartUpload,
   CreateMultipartUpload: createMultipartUpload,
   ListMultipartUploads: listMultipartUploads,
-  DeleteObjects: notYet,
+  DeleteObjects: deleteObjects,
   PreflightRequest: notYet,
   UnknownOperation: notYet,
   GetBucketAcl: notYet,

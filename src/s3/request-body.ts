@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
+import { checksumAlgorithmFromHeader, computeChecksum, isValidChecksum } from '../common/checksums.js';
 import { type AuthResult, assertPayloadSha256, needsPayloadSha256 } from './auth/index.js';
 import { awsChunkedOptions, createAwsChunkedDecoder, isAwsChunked } from './aws-chunked.js';
 import type { S3Request } from './context.js';
@@ -67,6 +68,26 @@ export async function readSmallBody(req: S3Request, max: number): Promise<Buffer
   if (typeof md5 === 'string' && createHash('md5').update(whole).digest('base64') !== md5) {
     throw new S3Error(/^[A-Za-z0-9+/]{22}==$/.test(md5) ? 'BadDigest' : 'InvalidDigest');
   }
+  // An `x-amz-checksum-*` header or trailer (the SDK's alternative to Content-MD5) must match too.
+  const trailers = body.trailingHeaders();
+  for (const [name, value] of [...Object.entries(req.headers), ...Object.entries(trailers)]) {
+    const algo = checksumAlgorithmFromHeader(name);
+    if (!algo || typeof value !== 'string') continue;
+    if (!isValidChecksum(algo, value)) throw new S3Error('InvalidRequest', { message: `Value for ${name} header is invalid.` });
+    if (computeChecksum(algo, whole) !== value) {
+      throw new S3Error('BadDigest', { message: `The ${algo} you specified did not match the calculated checksum.` });
+    }
+  }
   return whole;
+}
+
+/**
+ * Requests whose body AWS insists on a digest for (DeleteObjects, PutBucketTagging …): Content-MD5 or an
+ * `x-amz-checksum-*` header or trailer must be present; {@link readSmallBody} then verifies it.
+ */
+export function requireBodyDigest(req: S3Request): void {
+  if (req.headers['content-md5'] !== undefined || req.headers['x-amz-trailer'] !== undefined) return;
+  if (Object.keys(req.headers).some((name) => checksumAlgorithmFromHeader(name) !== undefined)) return;
+  throw new S3Error('InvalidRequest', { message: 'Missing required header for this request: Content-MD5' });
 }
 
