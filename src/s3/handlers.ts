@@ -17,6 +17,10 @@ import { copyObject } from './ops/copy-object.js';
 import { deleteBucket } from './ops/delete-bucket.js';
 import { deleteObject } from './ops/delete-object.js';
 import { deleteObjects } from './ops/delete-objects.js';
+import { deleteBucketTagging } from './ops/delete-bucket-tagging.js';
+import { deleteObjectTagging } from './ops/delete-object-tagging.js';
+import { getBucketTagging } from './ops/get-bucket-tagging.js';
+import { getObjectTagging } from './ops/get-object-tagging.js';
 import { getBucketLocation } from './ops/get-bucket-location.js';
 import { getBucketVersioning } from './ops/get-bucket-versioning.js';
 import { getObject } from './ops/get-object.js';
@@ -26,6 +30,8 @@ import { listBuckets } from './ops/list-buckets.js';
 import { listObjects } from './ops/list-objects.js';
 import { listObjectsV2 } from './ops/list-objects-v2.js';
 import { putObject } from './ops/put-object.js';
+import { putBucketTagging } from './ops/put-bucket-tagging.js';
+import { putObjectTagging } from './ops/put-object-tagging.js';
 
 const notYet: Handler = () => notImplemented();
 
@@ -64,9 +70,9 @@ export const handlers: Record<S3OperationName, Handler> = {
   PutBucketPolicy: notYet,
   DeleteBucketPolicy: notYet,
   GetBucketPolicyStatus: notYet,
-  GetBucketTagging: notYet,
-  PutBucketTagging: notYet,
-  DeleteBucketTagging: notYet,
+  GetBucketTagging: getBucketTagging,
+  PutBucketTagging: putBucketTagging,
+  DeleteBucketTagging: deleteBucketTagging,
   PutBucketVersioning: notYet,
   ListObjectVersions: notYet,
   GetBucketLifecycleConfiguration: notYet,
@@ -111,9 +117,9 @@ export const handlers: Record<S3OperationName, Handler> = {
   DeleteBucketIntelligentTieringConfiguration: notYet,
   GetObjectAcl: notYet,
   PutObjectAcl: notYet,
-  GetObjectTagging: notYet,
-  PutObjectTagging: notYet,
-  DeleteObjectTagging: notYet,
+  GetObjectTagging: getObjectTagging,
+  PutObjectTagging: putObjectTagging,
+  DeleteObjectTagging: deleteObjectTagging,
   GetObjectRetention: notYet,
   PutObjectRetention: notYet,
   GetObjectLegalHold: notYet,

@@ -1,7 +1,12 @@
 /** PutObject — https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html */
 import { checksumHeaderName } from '../../common/checksums.js';
+import type { PutFinish } from '../../proxy/object-store.js';
+import { checkWriteConditions, writeConditions } from '../conditional-write.js';
 import { emptyResponse, type Handler, ownBucket } from '../context.js';
 import { S3Error } from '../errors.js';
+import { aclHeaders } from '../object-meta.js';
+import { customerKey, encryptUpload, refuseManagedEncryption, sealFor, sseHeaders } from '../sse-c.js';
+import { taggingHeader } from '../tagging.js';
 import { maxSinglePutBytes, prepareUpload } from '../upload.js';
 
 /** S3 keys are at most 1,024 bytes of UTF-8. */
@@ -15,14 +20,33 @@ export const putObject: Handler = async (req, deps) => {
   const bucket = await ownBucket(req, deps);
   const key = req.key!;
   checkKey(key);
+  refuseManagedEncryption(req.headers);
+  const tags = taggingHeader(req.headers['x-amz-tagging']);
+  const ck = customerKey(req.headers);
+  const conditions = writeConditions(req.headers);
+  // A doomed conditional write fails before its body is read; it is checked again before it commits.
+  await checkWriteConditions(deps.store, bucket, key, conditions);
   const upload = prepareUpload(req, maxSinglePutBytes);
+  const meta = upload.meta;
+  if (tags?.length) meta.tags = tags;
+  const acl = aclHeaders(req.headers);
+  if (acl) meta.aclHeaders = acl;
+  let write: { body: typeof upload.body | ReturnType<typeof encryptUpload>['body']; finish(i: { size: number }): PutFinish } = upload;
+  if (ck) {
+    const sealed = encryptUpload(upload.body, ck, sealFor(ck));
+    write = { body: sealed.body, finish: (i) => sealed.finish(upload.finish(i)) };
+  }
   const info = await deps.store.putObject(bucket, key, {
-    body: upload.body,
+    body: write.body,
     contentType: upload.contentType,
-    meta: upload.meta,
-    finish: upload.finish,
+    meta,
+    finish: async (i) => {
+      const f = write.finish(i);
+      await checkWriteConditions(deps.store, bucket, key, conditions);
+      return f;
+    },
   });
-  const headers: Record<string, string> = { etag: `"${info.etag}"` };
+  const headers: Record<string, string> = { etag: `"${info.etag}"`, ...sseHeaders(ck) };
   const checksums = info.meta.checksums as Record<string, string> | undefined;
   if (upload.checksum && checksums?.[upload.checksum]) headers[checksumHeaderName(upload.checksum)] = checksums[upload.checksum];
   return emptyResponse(200, headers);
