@@ -1,14 +1,17 @@
 /**
- * The object auditor (Swift's object-auditor): walks every hash dir of every device, re-reads the newest data
- * file at a bounded byte rate, and checks it — the footer parses, the metadata names this hash dir and this
- * version, the body has the stored size and the stored XXH64. A file that fails is moved to
- * `<device>/quarantined/objects[-N]/<hash>/` and its suffix hash invalidated, so the replicator's next pass
- * sees the difference and restores the object from a good replica. Tombstones carry no body and are skipped.
+ * The object auditor (Swift's object-auditor): walks every hash dir of every device, re-reads the data files
+ * of its version (for EC, every fragment archive held, pending ones included) at a bounded byte rate, and
+ * checks each — the footer parses, the metadata names this hash dir and this version, the body has the
+ * stored size and the stored XXH64, and an archive's fragment checksums cover exactly its fragments. A file
+ * that fails is moved to `<device>/quarantined/objects[-N]/<hash>/` and its suffix hash invalidated, so the
+ * replicator's (or reconstructor's) next pass sees the difference and restores it from good copies.
+ * Tombstones and `.meta` files carry no body and are skipped.
  */
 import type { Readable } from 'node:stream';
 import { createXxh64 } from '../src/common/xxh64.js';
 import { CorruptDataFileError, type DataFile, DeviceUnavailableError, hashOfName } from './disk-file.js';
 import type { FsPartitions, HashDirRef } from './fs-partitions.js';
+import { fragmentCount } from './fragments.js';
 import { TokenBucket } from './pacer.js';
 
 export interface ObjectAuditorDeps {
@@ -39,13 +42,15 @@ export class ObjectAuditor {
       try {
         for await (const entry of this.deps.partitions.walk(device)) {
           if (signal?.aborted) return stats;
-          if (!entry.newest.endsWith('.data')) continue;
-          const problem = await this.#check(entry, entry.newest, bucket, stats, signal);
-          if (problem === undefined) continue;
-          const where = await this.deps.partitions.quarantine(entry, entry.newest);
-          if (where) {
-            stats.quarantined++;
-            this.deps.log(`auditor: quarantined ${entry.device}/${entry.policyIndex}/${entry.partition}/${entry.suffix}/${entry.hash}/${entry.newest} to ${where}: ${problem}`);
+          // The version's data files (one per fragment index for EC) and EC archives awaiting their durable mark.
+          for (const file of [...(entry.entry.files ?? []), ...(entry.entry.pending ?? [])]) {
+            const problem = await this.#check(entry, file, bucket, stats, signal);
+            if (problem === undefined) continue;
+            const where = await this.deps.partitions.quarantine(entry, file);
+            if (where) {
+              stats.quarantined++;
+              this.deps.log(`auditor: quarantined ${entry.device}/${entry.policyIndex}/${entry.partition}/${entry.suffix}/${entry.hash}/${file} to ${where}: ${problem}`);
+            }
           }
         }
       } catch (err) {
@@ -77,7 +82,9 @@ export class ObjectAuditor {
             ? `body is ${data.size} bytes, metadata says ${meta.size}`
             : typeof meta.xxh64 !== 'string'
               ? 'metadata has no xxh64'
-              : undefined;
+              : data.fragmentChecksums && data.fragmentChecksums.length !== fragmentCount(meta)
+                ? `${data.fragmentChecksums.length} fragment checksums for an archive of ${data.size} bytes`
+                : undefined;
     if (problem) {
       await data.close();
       return problem;

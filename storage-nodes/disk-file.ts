@@ -27,9 +27,19 @@ export interface ByteRange {
 /** The newest file of a hash dir when it is a data file. */
 export interface DataFile {
   kind: 'data';
+  /** The metadata (from `open`: with the newest `.meta` patch applied). */
   meta: ObjectMeta;
-  /** The metadata exactly as stored (UTF-8 JSON), so the server can forward it without re-encoding. */
+  /** `meta` as UTF-8 JSON, so the server forwards it without re-encoding (as stored when nothing changed it). */
   rawMeta: Uint8Array;
+  /** Timestamp of the `.meta` patch applied to `meta`, if one was. */
+  metaTs?: Timestamp;
+  /** Fragment index of an EC fragment archive. */
+  frag?: number;
+  /**
+   * XXH64 (hex) of each fragment of an EC fragment archive, in order: fragment s is the bytes the object's
+   * segment s put in this archive. Node-internal (stored with the file, never part of `meta`).
+   */
+  fragmentChecksums?: string[];
   /** Body bytes. */
   size: number;
   /**
@@ -69,23 +79,49 @@ export interface DiskFileWriter {
   /**
    * Makes the version visible, then removes older versions. Throws ArcaError `Conflict` (detail
    * `existingTs`) when the hash dir already holds this or a newer timestamp; nothing is left behind then.
+   * A non-durable fragment archive is installed but not visible until `markDurable`.
    */
-  commit(): Promise<void>;
+  commit(): Promise<CommitOutcome>;
   /** Discards everything written; safe to call at any time, also after a failed commit. */
   abort(): Promise<void>;
+}
+
+/** What a commit made visible replaced. */
+export interface CommitOutcome {
+  /** The merged metadata of the live data version it replaced, when there was one. */
+  replaced?: ObjectMeta;
 }
 
 /** The state a tombstone replaced. */
 export interface DeleteOutcome {
   previous: 'data' | 'tombstone' | undefined;
+  /** The merged metadata of the live data version it replaced, when there was one. */
+  replaced?: ObjectMeta;
 }
+
+/** What a metadata update found: the merged metadata it made, or no live data. */
+export type PostOutcome = { kind: 'posted'; meta: ObjectMeta } | { kind: 'absent' };
+
+/** Which fragment archive a writer writes (EC policies); absent for replicated objects. */
+export interface ArchiveRef {
+  frag: number;
+  /** Install it durable at once (sync writes of durable archives); otherwise it waits for `markDurable`. */
+  durable: boolean;
+}
+
+/** Node-internal metadata field holding the fragment checksums (concatenated 16-digit hex), stripped on read. */
+export const fragmentChecksumsField = 'fragmentXxh64';
 
 /** A device's store of objects. Errors of an unusable device are `DeviceUnavailableError`. */
 export interface DiskFiles {
-  /** Starts writing a new version of the object at `location`. */
-  create(location: ObjectLocation): Promise<DiskFileWriter>;
-  /** The newest version of the object; undefined when the hash dir holds nothing. */
-  open(location: ObjectLocation): Promise<OpenedObject | undefined>;
+  /** Starts writing a new version of the object at `location` (fragment archive `archive` for EC). */
+  create(location: ObjectLocation, archive?: ArchiveRef): Promise<DiskFileWriter>;
+  /**
+   * The newest version of the object, with the newest `.meta` applied; undefined when the hash dir holds
+   * nothing. For EC, the durable archive of fragment `frag` (any fragment index when undefined); a version
+   * whose archive of that index is not here is undefined.
+   */
+  open(location: ObjectLocation, opts?: { frag?: number }): Promise<OpenedObject | undefined>;
   /** Kind and timestamp of the newest version, cheaper than `open` (no file is opened). */
   newest(location: ObjectLocation): Promise<NewestFile | undefined>;
   /**
@@ -93,6 +129,18 @@ export interface DiskFiles {
    * `Conflict` (detail `existingTs`) when this or a newer timestamp is already there.
    */
   delete(location: ObjectLocation, ts: Timestamp): Promise<DeleteOutcome>;
+  /**
+   * Writes `<ts>.meta` holding `patch` merged over the current `.meta` (a key set to null is removed from the
+   * data's metadata when read); `absent` when there is no live data. Throws ArcaError `Conflict` (detail
+   * `existingTs`) when the data, a tombstone or a `.meta` at or after `ts` is there.
+   */
+  post(location: ObjectLocation, ts: Timestamp, patch: Record<string, unknown>): Promise<PostOutcome>;
+  /**
+   * Phase 2 of an EC write: marks fragment archive `frag` at `ts` durable, which makes it the version (and
+   * removes what it replaced). Undefined when no archive of that fragment index and timestamp is here.
+   * Throws ArcaError `Conflict` when a newer version (or a tombstone at `ts`) is there.
+   */
+  markDurable(location: ObjectLocation, ts: Timestamp, frag: number): Promise<CommitOutcome | undefined>;
   /** Suffixes written since the partition's suffix hashes were last recomputed (for the replicator). */
   invalidatedSuffixes(device: string, policyIndex: number, partition: number): Promise<string[]>;
 }

@@ -10,9 +10,11 @@ import { Readable } from 'node:stream';
 import { ArcaError } from '../src/common/errors.js';
 import type { Timestamp } from '../src/common/timestamp.js';
 import type { ObjectMeta } from '../src/common/wire.js';
-import { encodeFooter, newestVersion, parseMeta, parseTrailer, trailerLength, versionFileName } from './data-file-format.js';
+import { encodeFooter, parseTrailer, trailerLength } from './data-file-format.js';
 import {
+  type ArchiveRef,
   type ByteRange,
+  type CommitOutcome,
   CorruptDataFileError,
   type DataFile,
   type DeleteOutcome,
@@ -25,9 +27,25 @@ import {
   type ObjectLocation,
   objectsDirName,
   type OpenedObject,
+  type PostOutcome,
   suffixOfHash,
 } from './disk-file.js';
+import { readStoredMeta } from './stored-meta.js';
 import { FsSuffixHashes, invalidFileName } from './fs-suffix-hashes.js';
+import {
+  applyPatch,
+  conflictOf,
+  dataFileName,
+  type HashDirState,
+  hashDirState,
+  type MetaFileContent,
+  mergePatches,
+  metaFileName,
+  type ParsedFile,
+  parseFileName,
+  tombstoneFileName,
+  versionDataFile,
+} from './hash-dir.js';
 import {
   closeFd,
   fsyncCreated,
@@ -153,7 +171,7 @@ export class FsDiskFiles implements DiskFiles {
     }
   }
 
-  async create(location: ObjectLocation): Promise<DiskFileWriter> {
+  async create(location: ObjectLocation, archive?: ArchiveRef): Promise<DiskFileWriter> {
     const tmpPath = join(this.#checkedDevicePath(location.device), 'tmp', tmpName());
     let fd: number;
     try {
@@ -161,24 +179,32 @@ export class FsDiskFiles implements DiskFiles {
     } catch (err) {
       throw this.#deviceError(location.device, err, true);
     }
-    return new FsDiskFileWriter(this, location, tmpPath, fd, this.#sync, this.#writeBufferBytes);
+    return new FsDiskFileWriter(this, location, tmpPath, fd, this.#sync, this.#writeBufferBytes, archive);
   }
 
   async newest(location: ObjectLocation): Promise<NewestFile | undefined> {
     const names = await this.#readHashDir(location);
-    const newest = names && newestVersion(names);
-    return newest && { kind: newest.kind, ts: newest.ts };
+    const v = names && hashDirState(names).version;
+    return v && { kind: v.kind, ts: v.ts };
   }
 
-  async open(location: ObjectLocation): Promise<OpenedObject | undefined> {
+  /** The state of the object's hash dir (EC: which archives are here, durable or pending). */
+  async state(location: ObjectLocation): Promise<HashDirState> {
+    return hashDirState((await this.#readHashDir(location)) ?? []);
+  }
+
+  async open(location: ObjectLocation, opts: { frag?: number } = {}): Promise<OpenedObject | undefined> {
     const dir = this.hashDir(location);
     // A concurrent commit may unlink the version between readdir and open; look again then.
     for (let attempt = 0; ; attempt++) {
       const names = await this.#readHashDir(location);
-      const newest = names && newestVersion(names);
-      if (!newest) return undefined;
-      if (newest.kind === 'tombstone') return { kind: 'tombstone', ts: newest.ts };
-      const path = join(dir, newest.file);
+      const state = hashDirState(names ?? []);
+      const v = state.version;
+      if (!v) return undefined;
+      if (v.kind === 'tombstone') return { kind: 'tombstone', ts: v.ts };
+      const file = versionDataFile(state, opts.frag);
+      if (!file) return undefined;
+      const path = join(dir, file.file);
       let fd: number;
       try {
         fd = await openFd(path, 'r');
@@ -186,12 +212,118 @@ export class FsDiskFiles implements DiskFiles {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 3) continue;
         throw this.#deviceError(location.device, err);
       }
+      let patch: MetaFileContent | undefined;
+      if (state.meta) {
+        try {
+          patch = await readMetaFile(join(dir, state.meta.file));
+        } catch (err) {
+          await closeFd(fd).catch(() => {});
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 3) continue;
+          if (err instanceof SyntaxError || (err as NodeJS.ErrnoException).code === 'EBADMETA') {
+            throw new CorruptDataFileError(join(dir, state.meta.file), 'unreadable .meta');
+          }
+          throw this.#deviceError(location.device, err);
+        }
+      }
       try {
-        return await this.#readDataFile(fd, path);
+        const data = await this.#readDataFile(fd, path);
+        data.frag = file.frag;
+        if (patch && state.meta) withPatch(data, patch.meta, state.meta.ts);
+        return data;
       } catch (err) {
         await closeFd(fd).catch(() => {});
         throw err instanceof CorruptDataFileError ? err : this.#deviceError(location.device, err);
       }
+    }
+  }
+
+  async post(location: ObjectLocation, ts: Timestamp, patch: Record<string, unknown>): Promise<PostOutcome> {
+    const dir = this.hashDir(location);
+    const tmpDir = join(this.#checkedDevicePath(location.device), 'tmp');
+    return this.#hashDirLocks.run(dir, async () => {
+      let tmpPath: string | undefined;
+      try {
+        const names = (await readdirIfExists(dir)) ?? [];
+        const state = hashDirState(names);
+        const existingTs = conflictOf(state, { file: metaFileName(ts), ts, kind: 'meta' });
+        if (existingTs !== undefined) throw new ArcaError('Conflict', `${location.name}: a version at ${existingTs} exists`, { existingTs });
+        const data = versionDataFile(state);
+        if (!data) return { kind: 'absent' };
+        const previous = state.meta ? await readMetaFile(join(dir, state.meta.file)) : undefined;
+        const content: MetaFileContent = { name: location.name, ts, meta: mergePatches(previous?.meta, patch) };
+        tmpPath = join(tmpDir, tmpName());
+        await this.#writeSmallFile(tmpPath, Buffer.from(JSON.stringify(content)));
+        await fs.promises.rename(tmpPath, join(dir, metaFileName(ts)));
+        tmpPath = undefined;
+        await Promise.all([this.#sync ? fsyncCreated(dir, []) : undefined, this.#invalidateSuffix(location, dir)]);
+        const after = hashDirState([...names, metaFileName(ts)]);
+        for (const name of after.obsolete) await unlinkIfExists(join(dir, name));
+        const meta = applyPatch(await this.#readFooterMeta(join(dir, data.file)), content.meta);
+        return { kind: 'posted', meta };
+      } catch (err) {
+        if (tmpPath) await unlinkIfExists(tmpPath).catch(() => {});
+        if (err instanceof ArcaError || err instanceof CorruptDataFileError) throw err;
+        throw this.#deviceError(location.device, err);
+      }
+    });
+  }
+
+  async markDurable(location: ObjectLocation, ts: Timestamp, frag: number): Promise<CommitOutcome | undefined> {
+    const dir = this.hashDir(location);
+    return this.#hashDirLocks.run(dir, async () => {
+      try {
+        const names = (await readdirIfExists(dir)) ?? [];
+        const state = hashDirState(names);
+        const durableName = dataFileName(ts, frag, true);
+        const pendingName = dataFileName(ts, frag, false);
+        const v = state.version;
+        if (v && (v.ts > ts || (v.ts === ts && v.kind === 'tombstone'))) {
+          throw new ArcaError('Conflict', `${location.name}: a version at ${v.ts} exists`, { existingTs: v.ts });
+        }
+        if (names.includes(durableName)) return {};
+        if (!names.includes(pendingName)) return undefined;
+        const replaced = v?.kind === 'data' && v.ts < ts ? await this.#mergedMeta(dir, state).catch(() => undefined) : undefined;
+        await fs.promises.rename(join(dir, pendingName), join(dir, durableName));
+        await Promise.all([this.#sync ? fsyncCreated(dir, []) : undefined, this.#invalidateSuffix(location, dir)]);
+        const after = hashDirState(names.map((n) => (n === pendingName ? durableName : n)));
+        for (const name of after.obsolete) await unlinkIfExists(join(dir, name));
+        return replaced ? { replaced } : {};
+      } catch (err) {
+        if (err instanceof ArcaError) throw err;
+        throw this.#deviceError(location.device, err);
+      }
+    });
+  }
+
+  /** The metadata of the data version of `state` with its `.meta` applied. */
+  async #mergedMeta(dir: string, state: HashDirState): Promise<ObjectMeta | undefined> {
+    const data = versionDataFile(state);
+    if (!data) return undefined;
+    const meta = await this.#readFooterMeta(join(dir, data.file));
+    const patch = state.meta ? await readMetaFile(join(dir, state.meta.file)) : undefined;
+    return applyPatch(meta, patch?.meta);
+  }
+
+  /** The stored metadata of the data file at `path` (without the node-internal fields). */
+  async #readFooterMeta(path: string): Promise<ObjectMeta> {
+    const fd = await openFd(path, 'r');
+    try {
+      const data = await this.#readDataFile(fd, path);
+      await data.close();
+      return data.meta;
+    } catch (err) {
+      await closeFd(fd).catch(() => {});
+      throw err;
+    }
+  }
+
+  async #writeSmallFile(tmpPath: string, content: Buffer): Promise<void> {
+    const fd = await openFd(tmpPath, 'wx');
+    try {
+      await pwritevAll(fd, [content], 0);
+      if (this.#sync) await fsyncFd(fd);
+    } finally {
+      await closeFd(fd);
     }
   }
 
@@ -209,7 +341,7 @@ export class FsDiskFiles implements DiskFiles {
       await unlinkIfExists(tmpPath).catch(() => {});
       throw this.#deviceError(location.device, err, true);
     }
-    return this.install(location, tmpPath, ts, 'tombstone');
+    return this.install(location, tmpPath, { file: tombstoneFileName(ts), ts, kind: 'tombstone' });
   }
 
   async invalidatedSuffixes(device: string, policyIndex: number, partition: number): Promise<string[]> {
@@ -224,30 +356,35 @@ export class FsDiskFiles implements DiskFiles {
   }
 
   /**
-   * Moves a fully written and synced tmp file into the hash dir as version `ts`, unless that or a newer
-   * version is there (then the tmp file is removed and ArcaError `Conflict` thrown). Used by writers.
+   * Moves a fully written and synced tmp file into the hash dir as file `incoming` (a data file or a
+   * tombstone), unless what is there refuses it (then the tmp file is removed and ArcaError `Conflict`
+   * thrown); then removes what became obsolete. Used by writers.
    */
-  async install(location: ObjectLocation, tmpPath: string, ts: Timestamp, kind: 'data' | 'tombstone'): Promise<DeleteOutcome> {
+  async install(location: ObjectLocation, tmpPath: string, incoming: ParsedFile): Promise<DeleteOutcome> {
     const dir = this.hashDir(location);
     return this.#hashDirLocks.run(dir, async () => {
       try {
         const names = await readdirIfExists(dir);
-        const newest = names && newestVersion(names);
-        if (newest && newest.ts >= ts) {
+        const state = hashDirState(names ?? []);
+        const existingTs = conflictOf(state, incoming);
+        if (existingTs !== undefined) {
           await unlinkIfExists(tmpPath);
-          throw new ArcaError('Conflict', `${location.name}: a version at ${newest.ts} exists`, { existingTs: newest.ts });
+          throw new ArcaError('Conflict', `${location.name}: a version at ${existingTs} exists`, { existingTs });
         }
+        const after = hashDirState([...(names ?? []), incoming.file]);
+        const replacesVersion = after.version !== undefined && (state.version === undefined || after.version.ts > state.version.ts);
+        const replaced = replacesVersion && state.version?.kind === 'data' ? await this.#mergedMeta(dir, state).catch(() => undefined) : undefined;
         const created = names === undefined ? await mkdirTracked(dir) : [];
-        await fs.promises.rename(tmpPath, join(dir, versionFileName(ts, kind)));
+        await fs.promises.rename(tmpPath, join(dir, incoming.file));
         // The new name must be durable before the old versions go, or a crash could leave neither.
         await Promise.all([
           this.#sync ? fsyncCreated(dir, created) : undefined,
           this.#invalidateSuffix(location, dir),
         ]);
-        for (const name of names ?? []) {
-          if (newestVersion([name])) await unlinkIfExists(join(dir, name));
-        }
-        return { previous: newest?.kind };
+        for (const name of after.obsolete) await unlinkIfExists(join(dir, name));
+        const outcome: DeleteOutcome = { previous: replacesVersion ? state.version?.kind : undefined };
+        if (replaced) outcome.replaced = replaced;
+        return outcome;
       } catch (err) {
         if (err instanceof ArcaError) throw err;
         await unlinkIfExists(tmpPath).catch(() => {});
@@ -279,7 +416,7 @@ export class FsDiskFiles implements DiskFiles {
   }
 
   /** Reads the footer (and a small body) with one or two preads. */
-  async #readDataFile(fd: number, path: string): Promise<DataFile> {
+  async #readDataFile(fd: number, path: string): Promise<BufferedDataFile | StreamedDataFile> {
     const { size: fileSize } = await fstatFd(fd);
     const whole = fileSize <= this.#smallFileBytes;
     let tail = await preadFull(fd, whole ? fileSize : Math.min(this.#tailReadBytes, fileSize), whole ? 0 : fileSize - Math.min(this.#tailReadBytes, fileSize));
@@ -288,15 +425,18 @@ export class FsDiskFiles implements DiskFiles {
     const footerLength = trailer.metaLength + trailerLength;
     if (footerLength > fileSize) throw new CorruptDataFileError(path, 'metadata longer than the file');
     if (footerLength > tail.length) tail = await preadFull(fd, footerLength, fileSize - footerLength);
-    const rawMeta = tail.subarray(tail.length - footerLength, tail.length - trailerLength);
-    const parsed = parseMeta(rawMeta);
-    if ('error' in parsed) throw new CorruptDataFileError(path, parsed.error);
+    const stored = readStoredMeta(tail.subarray(tail.length - footerLength, tail.length - trailerLength));
+    if ('error' in stored) throw new CorruptDataFileError(path, stored.error);
     const size = fileSize - footerLength;
+    let data: BufferedDataFile | StreamedDataFile;
     if (whole) {
       await closeFd(fd);
-      return new BufferedDataFile(parsed.meta, rawMeta, tail.subarray(0, size));
+      data = new BufferedDataFile(stored.meta, stored.rawMeta, tail.subarray(0, size));
+    } else {
+      data = new StreamedDataFile(stored.meta, stored.rawMeta, size, fd);
     }
-    return new StreamedDataFile(parsed.meta, rawMeta, size, fd);
+    if (stored.fragmentChecksums) data.fragmentChecksums = stored.fragmentChecksums;
+    return data;
   }
 
   #deviceError(device: string, err: unknown, creatingTmp = false): Error {
@@ -309,12 +449,31 @@ export class FsDiskFiles implements DiskFiles {
   }
 }
 
+/** Reads a `.meta` file; ENOENT when it went away meanwhile. */
+async function readMetaFile(path: string): Promise<MetaFileContent> {
+  const content = JSON.parse(await fs.promises.readFile(path, 'utf8')) as MetaFileContent;
+  if (typeof content !== 'object' || content === null || typeof content.meta !== 'object' || content.meta === null) {
+    throw Object.assign(new Error(`${path}: not a .meta file`), { code: 'EBADMETA' });
+  }
+  return content;
+}
+
+/** Applies a `.meta` patch to an opened data file (its metadata and the raw JSON sent on the wire). */
+function withPatch(data: BufferedDataFile | StreamedDataFile, patch: Record<string, unknown>, metaTs: Timestamp): void {
+  data.meta = applyPatch(data.meta, patch);
+  data.rawMeta = Buffer.from(JSON.stringify(data.meta), 'utf8');
+  data.metaTs = metaTs;
+}
+
 class BufferedDataFile implements DataFile {
   readonly kind = 'data';
   readonly size: number;
+  metaTs?: Timestamp;
+  frag?: number;
+  fragmentChecksums?: string[];
   constructor(
-    readonly meta: ObjectMeta,
-    readonly rawMeta: Uint8Array,
+    public meta: ObjectMeta,
+    public rawMeta: Uint8Array,
     readonly body: Buffer,
   ) {
     this.size = body.length;
@@ -330,9 +489,12 @@ class BufferedDataFile implements DataFile {
 class StreamedDataFile implements DataFile {
   readonly kind = 'data';
   #fd: number | undefined;
+  metaTs?: Timestamp;
+  frag?: number;
+  fragmentChecksums?: string[];
   constructor(
-    readonly meta: ObjectMeta,
-    readonly rawMeta: Uint8Array,
+    public meta: ObjectMeta,
+    public rawMeta: Uint8Array,
     readonly size: number,
     fd: number,
   ) {
@@ -383,6 +545,7 @@ class FsDiskFileWriter implements DiskFileWriter {
     fd: number,
     private readonly sync: boolean,
     private readonly bufferBytes: number,
+    private readonly archive?: ArchiveRef,
   ) {
     this.#fd = fd;
   }
@@ -403,7 +566,7 @@ class FsDiskFileWriter implements DiskFileWriter {
     this.#meta = meta;
   }
 
-  async commit(): Promise<void> {
+  async commit(): Promise<CommitOutcome> {
     if (this.#state !== 'open') throw new Error('writer is no longer open');
     if (!this.#meta) throw new Error('put(meta) must come before commit()');
     this.#state = 'committing';
@@ -419,7 +582,10 @@ class FsDiskFileWriter implements DiskFileWriter {
     this.#fd = undefined;
     await closeFd(fd).catch(() => {});
     this.#state = 'done';
-    await this.files.install(this.location, this.tmpPath, this.#meta.ts, 'data');
+    const ts = this.#meta.ts;
+    const file = dataFileName(ts, this.archive?.frag, this.archive?.durable ?? true);
+    const { replaced } = await this.files.install(this.location, this.tmpPath, parseFileName(file)!);
+    return replaced ? { replaced } : {};
   }
 
   async abort(): Promise<void> {

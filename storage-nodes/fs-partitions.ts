@@ -8,12 +8,12 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { Timestamp } from '../src/common/timestamp.js';
 import type { SuffixContents } from '../src/common/wire.js';
-import { newestVersion, parseVersionFileName } from './data-file-format.js';
 import { type DataFile, DeviceUnavailableError, objectsDirName } from './disk-file.js';
 import type { FsDiskFiles } from './fs-disk-file.js';
 import { hashesFileName, invalidFileName, listSuffix, type SuffixHashOptions } from './fs-suffix-hashes.js';
 import { mkdirTracked, readdirIfExists, unlinkIfExists } from './fs-util.js';
-import { type HashDirEntry, isHashDirName, isSuffix, type SuffixEntry } from './suffix-hashes.js';
+import { hashDirState, type MetaFileContent, parseFileName } from './hash-dir.js';
+import { entrySummary, type HashDirEntry, hashDirEntry, isHashDirName, isSuffix, type SuffixEntry } from './suffix-hashes.js';
 
 /** A partition of one policy on one device. */
 export interface PartitionRef {
@@ -84,23 +84,50 @@ export class FsPartitions {
     }
   }
 
-  /** What a peer asks for before a sync: per suffix, per hash dir, the newest version's file name. */
+  /** What a peer asks for before a sync: per suffix, per hash dir, its state (`<ts>.data|.ts[ <ts>.meta]`). */
   async suffixContents(ref: PartitionRef, suffixes: readonly string[]): Promise<SuffixContents> {
     const out: SuffixContents = {};
     for (const suffix of suffixes) {
       const entries = await this.listSuffix(ref, suffix);
-      if (entries.length === 0) continue;
       const hashes: Record<string, string> = {};
-      for (const e of entries) hashes[e.hash] = e.newest;
-      out[suffix] = hashes;
+      for (const e of entries) {
+        const summary = entrySummary(e);
+        if (summary !== undefined) hashes[e.hash] = summary;
+      }
+      if (Object.keys(hashes).length > 0) out[suffix] = hashes;
     }
     return out;
   }
 
-  /** Opens version `file` of a hash dir; undefined when it is gone (replaced meanwhile). Corrupt data throws CorruptDataFileError. */
+  /** The current entry of one hash dir (undefined when it holds nothing). */
+  async entry(ref: HashDirRef): Promise<HashDirEntry | undefined> {
+    let names: string[] | undefined;
+    try {
+      names = await readdirIfExists(this.hashDirPath(ref));
+    } catch (err) {
+      throw this.files.deviceError(ref.device, err);
+    }
+    return names && hashDirEntry(ref.hash, hashDirState(names));
+  }
+
+  /** Reads `.meta` file `file` of a hash dir; undefined when it is gone or unreadable. */
+  async readMeta(ref: HashDirRef, file: string): Promise<MetaFileContent | undefined> {
+    try {
+      const content = JSON.parse(await fs.promises.readFile(join(this.hashDirPath(ref), file), 'utf8')) as MetaFileContent;
+      return typeof content?.meta === 'object' && content.meta !== null && typeof content.ts === 'string' ? content : undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || err instanceof SyntaxError) return undefined;
+      throw this.files.deviceError(ref.device, err);
+    }
+  }
+
+  /**
+   * Opens file `file` of a hash dir (a data file, or a tombstone; for a replicated object the version name
+   * is its file name); undefined when it is gone (replaced meanwhile). Corrupt data throws CorruptDataFileError.
+   */
   async openVersion(ref: HashDirRef, file: string): Promise<OpenedVersion | undefined> {
-    const v = parseVersionFileName(file);
-    if (!v) return undefined;
+    const v = parseFileName(file);
+    if (!v || v.kind === 'meta') return undefined;
     const path = join(this.hashDirPath(ref), file);
     if (v.kind === 'data') {
       const data = await this.files.openDataFile(ref.device, path);
@@ -122,17 +149,17 @@ export class FsPartitions {
   }
 
   /**
-   * Removes version `file` (and anything older) from its hash dir if it is still the newest version there,
-   * then the hash dir if it is empty; invalidates the suffix. False when a newer version arrived meanwhile.
+   * Removes everything of a hash dir whose state is still `summary` (HashDirEntry's `newest[ meta]`), then
+   * the hash dir if it is empty; invalidates the suffix. False when its state changed meanwhile.
    */
-  async removeVersion(ref: HashDirRef, file: string): Promise<boolean> {
+  async removeVersion(ref: HashDirRef, summary: string): Promise<boolean> {
     const dir = this.hashDirPath(ref);
     try {
       return await this.files.withHashDirLock(dir, async () => {
         const names = await readdirIfExists(dir);
-        const newest = names && newestVersion(names);
-        if (!newest || newest.file !== file) return false;
-        for (const n of names) if (parseVersionFileName(n)) await unlinkIfExists(join(dir, n));
+        const e = names && hashDirEntry(ref.hash, hashDirState(names));
+        if (!e || entrySummary(e) !== summary || e.pending) return false;
+        for (const n of names) if (parseFileName(n)) await unlinkIfExists(join(dir, n));
         await rmdirIfEmpty(dir);
         await this.files.suffixHashes.invalidate(this.#partitionDir(ref), ref.suffix);
         return true;
@@ -143,9 +170,11 @@ export class FsPartitions {
   }
 
   /**
-   * Moves the hash dir to `<device>/quarantined/objects[-N]/<hash>[-n]` if `file` is still its newest version
-   * (Swift's quarantine), and invalidates the suffix so the replicator restores the object from a good copy.
-   * Returns the quarantine path, or undefined when the version was replaced meanwhile.
+   * Moves a corrupt data file away if it is still there and part of the hash dir's state (Swift's quarantine),
+   * and invalidates the suffix so the replicator (or reconstructor) restores it from good copies: for a
+   * replicated object the whole hash dir goes to `<device>/quarantined/objects[-N]/<hash>[-n]`; a fragment
+   * archive goes alone, into such a dir, so the other archives a handoff holds stay. Returns the quarantine
+   * path, or undefined when the file was replaced meanwhile.
    */
   async quarantine(ref: HashDirRef, file: string): Promise<string | undefined> {
     const dir = this.hashDirPath(ref);
@@ -153,12 +182,18 @@ export class FsPartitions {
     try {
       return await this.files.withHashDirLock(dir, async () => {
         const names = await readdirIfExists(dir);
-        const newest = names && newestVersion(names);
-        if (!newest || newest.file !== file) return undefined;
+        const e = names && hashDirEntry(ref.hash, hashDirState(names));
+        if (!e || !(e.files?.includes(file) || e.pending?.includes(file))) return undefined;
         await mkdirTracked(qdir);
         let dest = join(qdir, ref.hash);
         for (let n = 1; await exists(dest); n++) dest = join(qdir, `${ref.hash}-${n}`);
-        await fs.promises.rename(dir, dest);
+        if (parseFileName(file)?.kind === 'data' && (parseFileName(file) as { frag?: number }).frag !== undefined) {
+          await mkdirTracked(dest);
+          await fs.promises.rename(join(dir, file), join(dest, file));
+          await rmdirIfEmpty(dir);
+        } else {
+          await fs.promises.rename(dir, dest);
+        }
         await this.files.suffixHashes.invalidate(this.#partitionDir(ref), ref.suffix);
         return dest;
       });
@@ -188,15 +223,15 @@ export class FsPartitions {
     }
   }
 
-  /** Every hash dir of the device with its newest version, partition by partition (the auditor's walk). */
-  async *walk(device: string): AsyncGenerator<HashDirRef & { newest: string }> {
+  /** Every hash dir of the device with its state, partition by partition (the auditor's walk). */
+  async *walk(device: string): AsyncGenerator<HashDirRef & { entry: HashDirEntry }> {
     for (const policyIndex of await this.policies(device)) {
       for (const partition of await this.partitions(device, policyIndex)) {
         const ref = { device, policyIndex, partition };
         const partDir = this.#partitionDir(ref);
         const suffixes = ((await this.#readdir(device, partDir)) ?? []).filter(isSuffix).sort();
         for (const suffix of suffixes) {
-          for (const e of await this.listSuffix(ref, suffix)) yield { ...ref, suffix, hash: e.hash, newest: e.newest };
+          for (const e of await this.listSuffix(ref, suffix)) yield { ...ref, suffix, hash: e.hash, entry: e };
         }
       }
     }

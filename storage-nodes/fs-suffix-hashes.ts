@@ -6,9 +6,9 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { newestVersion } from './data-file-format.js';
+import { hashDirState } from './hash-dir.js';
 import { KeyedMutex, readdirIfExists, unlinkIfExists } from './fs-util.js';
-import { type HashDirEntry, type HashesFile, isHashDirName, isSuffix, parseHashesFile, type SuffixEntry, suffixEntry } from './suffix-hashes.js';
+import { type HashDirEntry, type HashesFile, hashDirEntry, isHashDirName, isSuffix, parseHashesFile, type SuffixEntry, suffixEntry } from './suffix-hashes.js';
 
 export const hashesFileName = 'hashes.json';
 export const invalidFileName = 'hashes.invalid';
@@ -106,7 +106,7 @@ export class FsSuffixHashes {
   }
 }
 
-/** The hash dirs of a suffix with their newest versions; hash dirs without any version are left out. */
+/** The hash dirs of a suffix with their states; hash dirs holding nothing (no version, nothing pending) are left out. */
 export async function listSuffix(partitionDir: string, suffix: string): Promise<HashDirEntry[]> {
   const suffixDir = join(partitionDir, suffix);
   const hashes = (await readdirIfExists(suffixDir)) ?? [];
@@ -117,8 +117,8 @@ export async function listSuffix(partitionDir: string, suffix: string): Promise<
       if (err.code === 'ENOTDIR') return undefined;
       throw err;
     });
-    const newest = names && newestVersion(names);
-    if (newest) out.push({ hash, newest: newest.file });
+    const entry = names && hashDirEntry(hash, hashDirState(names));
+    if (entry) out.push(entry);
   }
   return out;
 }

@@ -1,12 +1,16 @@
 /**
  * The in-memory twin of FsDiskFiles: the same DiskFiles contract (newest wins, conflicts, abort leaves
- * nothing, unavailable devices) without a file system, for fast tests of everything above the disk.
+ * nothing, `.meta` patches, EC fragment archives and their durable mark, unavailable devices) without a file
+ * system, for fast tests of everything above the disk. Each hash dir is a map of file names, read through
+ * the same rules (hash-dir.ts) as the real one.
  */
 import { ArcaError } from '../src/common/errors.js';
 import type { Timestamp } from '../src/common/timestamp.js';
 import type { ObjectMeta } from '../src/common/wire.js';
 import {
+  type ArchiveRef,
   type ByteRange,
+  type CommitOutcome,
   type DataFile,
   type DeleteOutcome,
   DeviceUnavailableError,
@@ -16,14 +20,29 @@ import {
   type NewestFile,
   type ObjectLocation,
   type OpenedObject,
+  type PostOutcome,
   suffixOfHash,
 } from './disk-file.js';
+import {
+  applyPatch,
+  conflictOf,
+  dataFileName,
+  type HashDirState,
+  hashDirState,
+  mergePatches,
+  metaFileName,
+  type ParsedFile,
+  parseFileName,
+  tombstoneFileName,
+  versionDataFile,
+} from './hash-dir.js';
+import { readStoredMeta } from './stored-meta.js';
 
-type Version = { kind: 'data'; ts: Timestamp; rawMeta: Buffer; body: Buffer } | { kind: 'tombstone'; ts: Timestamp };
+type FileContent = { kind: 'data'; rawMeta: Buffer; body: Buffer } | { kind: 'tombstone' } | { kind: 'meta'; patch: Record<string, unknown> };
 
 /** DiskFiles held in memory; `devices` are the ones served, `setAvailable` simulates a failed device. */
 export class MemoryDiskFiles implements DiskFiles {
-  readonly #versions = new Map<string, Version>();
+  readonly #dirs = new Map<string, Map<string, FileContent>>();
   readonly #invalid = new Map<string, Set<string>>();
   readonly #devices: Map<string, boolean>;
 
@@ -36,28 +55,80 @@ export class MemoryDiskFiles implements DiskFiles {
     if (this.#devices.has(device)) this.#devices.set(device, available);
   }
 
-  async create(location: ObjectLocation): Promise<DiskFileWriter> {
+  async create(location: ObjectLocation, archive?: ArchiveRef): Promise<DiskFileWriter> {
     this.#check(location.device);
-    return new MemoryWriter((meta, body) => this.#install(location, meta.ts, { kind: 'data', ts: meta.ts, rawMeta: Buffer.from(JSON.stringify(meta)), body }));
+    return new MemoryWriter((meta, body) => {
+      const file = parseFileName(dataFileName(meta.ts, archive?.frag, archive?.durable ?? true))!;
+      const { replaced } = this.#install(location, file, { kind: 'data', rawMeta: Buffer.from(JSON.stringify(meta)), body });
+      return replaced ? { replaced } : {};
+    });
   }
 
-  async open(location: ObjectLocation): Promise<OpenedObject | undefined> {
+  async open(location: ObjectLocation, opts: { frag?: number } = {}): Promise<OpenedObject | undefined> {
     this.#check(location.device);
-    const v = this.#versions.get(this.#key(location));
+    const dir = this.#dir(location);
+    const state = hashDirState([...dir.keys()]);
+    const v = state.version;
     if (!v) return undefined;
     if (v.kind === 'tombstone') return { kind: 'tombstone', ts: v.ts };
-    return new MemoryDataFile(JSON.parse(v.rawMeta.toString('utf8')) as ObjectMeta, v.rawMeta, v.body);
+    const file = versionDataFile(state, opts.frag);
+    const content = file && dir.get(file.file);
+    if (!file || content?.kind !== 'data') return undefined;
+    const stored = readStoredMeta(content.rawMeta);
+    if ('error' in stored) throw new Error(stored.error);
+    const data = new MemoryDataFile(stored.meta, stored.rawMeta, content.body);
+    data.frag = file.frag;
+    if (stored.fragmentChecksums) data.fragmentChecksums = stored.fragmentChecksums;
+    const patch = state.meta && dir.get(state.meta.file);
+    if (state.meta && patch?.kind === 'meta') {
+      data.meta = applyPatch(data.meta, patch.patch);
+      data.rawMeta = Buffer.from(JSON.stringify(data.meta));
+      data.metaTs = state.meta.ts;
+    }
+    return data;
   }
 
   async newest(location: ObjectLocation): Promise<NewestFile | undefined> {
     this.#check(location.device);
-    const v = this.#versions.get(this.#key(location));
+    const v = hashDirState([...this.#dir(location).keys()]).version;
     return v && { kind: v.kind, ts: v.ts };
   }
 
   async delete(location: ObjectLocation, ts: Timestamp): Promise<DeleteOutcome> {
     this.#check(location.device);
-    return this.#install(location, ts, { kind: 'tombstone', ts });
+    return this.#install(location, { file: tombstoneFileName(ts), ts, kind: 'tombstone' }, { kind: 'tombstone' });
+  }
+
+  async post(location: ObjectLocation, ts: Timestamp, patch: Record<string, unknown>): Promise<PostOutcome> {
+    this.#check(location.device);
+    const dir = this.#dir(location);
+    const state = hashDirState([...dir.keys()]);
+    const existingTs = conflictOf(state, { file: metaFileName(ts), ts, kind: 'meta' });
+    if (existingTs !== undefined) throw new ArcaError('Conflict', `${location.name}: a version at ${existingTs} exists`, { existingTs });
+    if (!versionDataFile(state)) return { kind: 'absent' };
+    const previous = state.meta && dir.get(state.meta.file);
+    const merged = mergePatches(previous?.kind === 'meta' ? previous.patch : undefined, patch);
+    dir.set(metaFileName(ts), { kind: 'meta', patch: merged });
+    this.#settle(location, dir);
+    return { kind: 'posted', meta: this.#mergedMeta(dir, hashDirState([...dir.keys()]))! };
+  }
+
+  async markDurable(location: ObjectLocation, ts: Timestamp, frag: number): Promise<CommitOutcome | undefined> {
+    this.#check(location.device);
+    const dir = this.#dir(location);
+    const state = hashDirState([...dir.keys()]);
+    const v = state.version;
+    if (v && (v.ts > ts || (v.ts === ts && v.kind === 'tombstone'))) {
+      throw new ArcaError('Conflict', `${location.name}: a version at ${v.ts} exists`, { existingTs: v.ts });
+    }
+    if (dir.has(dataFileName(ts, frag, true))) return {};
+    const pending = dir.get(dataFileName(ts, frag, false));
+    if (!pending) return undefined;
+    const replaced = v?.kind === 'data' && v.ts < ts ? this.#mergedMeta(dir, state) : undefined;
+    dir.delete(dataFileName(ts, frag, false));
+    dir.set(dataFileName(ts, frag, true), pending);
+    this.#settle(location, dir);
+    return replaced ? { replaced } : {};
   }
 
   async invalidatedSuffixes(device: string, policyIndex: number, partition: number): Promise<string[]> {
@@ -65,23 +136,47 @@ export class MemoryDiskFiles implements DiskFiles {
     return [...(this.#invalid.get(`${device}/${policyIndex}/${partition}`) ?? [])].sort();
   }
 
-  #install(location: ObjectLocation, ts: Timestamp, version: Version): DeleteOutcome {
+  #install(location: ObjectLocation, incoming: ParsedFile, content: FileContent): DeleteOutcome {
     this.#check(location.device);
-    const key = this.#key(location);
-    const existing = this.#versions.get(key);
-    if (existing && existing.ts >= ts) {
-      throw new ArcaError('Conflict', `${location.name}: a version at ${existing.ts} exists`, { existingTs: existing.ts });
-    }
-    this.#versions.set(key, version);
+    const dir = this.#dir(location);
+    const state = hashDirState([...dir.keys()]);
+    const existingTs = conflictOf(state, incoming);
+    if (existingTs !== undefined) throw new ArcaError('Conflict', `${location.name}: a version at ${existingTs} exists`, { existingTs });
+    const before = state.version;
+    const replaced = before?.kind === 'data' ? this.#mergedMeta(dir, state) : undefined;
+    dir.set(incoming.file, content);
+    const after = hashDirState([...dir.keys()]).version;
+    this.#settle(location, dir);
+    const replacesVersion = after !== undefined && (before === undefined || after.ts > before.ts);
+    const outcome: DeleteOutcome = { previous: replacesVersion ? before?.kind : undefined };
+    if (replacesVersion && replaced) outcome.replaced = replaced;
+    return outcome;
+  }
+
+  /** Drops what became obsolete and notes the suffix as changed. */
+  #settle(location: ObjectLocation, dir: Map<string, FileContent>): void {
+    for (const name of hashDirState([...dir.keys()]).obsolete) dir.delete(name);
     const partKey = `${location.device}/${location.policyIndex}/${location.partition}`;
     let suffixes = this.#invalid.get(partKey);
     if (!suffixes) this.#invalid.set(partKey, (suffixes = new Set()));
     suffixes.add(suffixOfHash(hashOfName(location.name)));
-    return { previous: existing?.kind };
   }
 
-  #key(location: ObjectLocation): string {
-    return `${location.device}/${location.policyIndex}/${location.partition}/${location.name}`;
+  #mergedMeta(dir: Map<string, FileContent>, state: HashDirState): ObjectMeta | undefined {
+    const data = versionDataFile(state);
+    const content = data && dir.get(data.file);
+    if (content?.kind !== 'data') return undefined;
+    const stored = readStoredMeta(content.rawMeta);
+    if ('error' in stored) return undefined;
+    const patch = state.meta && dir.get(state.meta.file);
+    return applyPatch(stored.meta, patch?.kind === 'meta' ? patch.patch : undefined);
+  }
+
+  #dir(location: ObjectLocation): Map<string, FileContent> {
+    const key = `${location.device}/${location.policyIndex}/${location.partition}/${location.name}`;
+    let dir = this.#dirs.get(key);
+    if (!dir) this.#dirs.set(key, (dir = new Map()));
+    return dir;
   }
 
   #check(device: string): void {
@@ -96,7 +191,7 @@ class MemoryWriter implements DiskFileWriter {
   #meta: ObjectMeta | undefined;
   #done = false;
 
-  constructor(private readonly install: (meta: ObjectMeta, body: Buffer) => void) {}
+  constructor(private readonly install: (meta: ObjectMeta, body: Buffer) => CommitOutcome) {}
 
   get bytesWritten(): number {
     return this.#bytes;
@@ -112,13 +207,13 @@ class MemoryWriter implements DiskFileWriter {
     this.#meta = meta;
   }
 
-  async commit(): Promise<void> {
+  async commit(): Promise<CommitOutcome> {
     if (this.#done) throw new Error('writer is no longer open');
     if (!this.#meta) throw new Error('put(meta) must come before commit()');
     this.#done = true;
     const body = Buffer.concat(this.#chunks);
     this.#chunks = [];
-    this.install(this.#meta, body);
+    return this.install(this.#meta, body);
   }
 
   async abort(): Promise<void> {
@@ -130,9 +225,12 @@ class MemoryWriter implements DiskFileWriter {
 class MemoryDataFile implements DataFile {
   readonly kind = 'data';
   readonly size: number;
+  metaTs?: Timestamp;
+  frag?: number;
+  fragmentChecksums?: string[];
   constructor(
-    readonly meta: ObjectMeta,
-    readonly rawMeta: Uint8Array,
+    public meta: ObjectMeta,
+    public rawMeta: Uint8Array,
     private readonly body: Buffer,
   ) {
     this.size = body.length;

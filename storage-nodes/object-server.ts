@@ -1,17 +1,20 @@
 /**
- * The object server: PUT, GET/HEAD and DELETE of objects (or fragment archives) on this node's devices, as
- * wire.ts defines them. It streams bodies into and out of DiskFiles, verifies what it received against the
- * footer trailer, and keeps the bucket's listing replicas up to date (queueing the update durably when a
- * replica does not take it).
+ * The object server: PUT, GET/HEAD, DELETE and POST (metadata, EC commit) of objects or fragment archives on
+ * this node's devices, as wire.ts defines them. It streams bodies into and out of DiskFiles, verifies what it
+ * received against the footer trailer (and, for fragment archives, checks every fragment against its
+ * checksum before sending it), and keeps the bucket's listing replicas up to date (queueing the update
+ * durably when a replica does not take it).
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { ArcaError, isArcaError } from '../src/common/errors.js';
 import { isTimestamp, type Timestamp } from '../src/common/timestamp.js';
+import { fragmentArchiveSize, segmentCount } from '../src/erasure/index.js';
 import {
   BackendHeader,
   type ContainerUpdateTarget,
   decodeHeaderJson,
+  encodeHeaderJson,
   type ListingRow,
   type ObjectFooter,
   type ObjectMeta,
@@ -19,10 +22,13 @@ import {
 } from '../src/common/wire.js';
 import { createXxh64 } from '../src/common/xxh64.js';
 import type { AsyncPendingRecord } from './async-pending.js';
-import { CorruptDataFileError, type DiskFiles, type ObjectLocation } from './disk-file.js';
+import { type ArchiveRef, CorruptDataFileError, type DataFile, type DiskFiles, type ObjectLocation } from './disk-file.js';
+import { alignedRange, archiveInfo, archiveLayout, FragmentHasher, FragmentMismatchError, fullFragmentSize, verifiedFragments } from './fragments.js';
+import { unpatchableFields } from './hash-dir.js';
 import { BadRequestError, header, send } from './http-util.js';
 import { parseContainerUpdates } from './listing-updates.js';
 import { decideRange } from './range.js';
+import { withFragmentChecksums } from './stored-meta.js';
 
 export type ObjectPath = Extract<ParsedBackendPath, { kind: 'object' }>;
 
@@ -34,6 +40,8 @@ export interface ObjectServerDeps {
   queueUpdate(device: string, record: AsyncPendingRecord): Promise<void>;
   /** Policy indexes configured on this node. */
   policies: ReadonlySet<number>;
+  /** The erasure-coded ones among them, with their k and m (their objects are fragment archives). */
+  ecPolicies: ReadonlyMap<number, { k: number; m: number }>;
   log: (line: string) => void;
 }
 
@@ -50,8 +58,10 @@ export class ObjectServer {
         return this.#get(req, res, path);
       case 'DELETE':
         return this.#delete(req, res, path);
+      case 'POST':
+        return hasQueryFlag(req, 'commit') ? this.#commit(req, res, path) : this.#post(req, res, path);
       default:
-        send(res, 405, { allow: 'GET, HEAD, PUT, DELETE' });
+        send(res, 405, { allow: 'GET, HEAD, PUT, DELETE, POST' });
     }
   }
 
@@ -63,17 +73,28 @@ export class ObjectServer {
     if (typeof headerMeta !== 'object' || headerMeta === null || Array.isArray(headerMeta)) throw new BadRequestError(`bad ${BackendHeader.meta}`);
     const replication = isReplication(req);
     if (replication && headerMeta.ts !== ts) throw new BadRequestError(`a sync write needs the stored ${BackendHeader.meta} of version ${ts}`);
-    const updates = replication ? [] : requireUpdates(req);
+    const archive = this.#archiveRef(req, location);
+    let hasher: FragmentHasher | undefined;
+    let fragmentBytes = 0;
+    if (archive) {
+      const ec = archiveLayout(headerMeta);
+      if (!ec) throw new BadRequestError(`a fragment archive needs its ${BackendHeader.meta} "ec" field (k, segmentSize)`);
+      fragmentBytes = fullFragmentSize(ec);
+      hasher = new FragmentHasher(fragmentBytes);
+    }
+    // Fragment archives update the listings when they become durable (the commit), not here.
+    const updates = replication || archive ? [] : requireUpdates(req);
 
     // Refuse what commit would refuse anyway before the body crosses the wire; the tmp file opens meanwhile.
-    const [newestResult, writerResult] = await Promise.allSettled([this.deps.files.newest(location), this.deps.files.create(location)]);
+    const [newestResult, writerResult] = await Promise.allSettled([this.deps.files.newest(location), this.deps.files.create(location, archive)]);
     if (newestResult.status === 'rejected' || writerResult.status === 'rejected') {
       if (writerResult.status === 'fulfilled') await writerResult.value.abort();
       throw newestResult.status === 'rejected' ? newestResult.reason : (writerResult as PromiseRejectedResult).reason;
     }
     const newest = newestResult.value;
     const writer = writerResult.value;
-    if (newest && newest.ts >= ts) {
+    // An archive may join a data version of its own timestamp (another fragment index); commit decides exactly.
+    if (newest && (newest.ts > ts || (newest.ts === ts && (!archive || newest.kind === 'tombstone')))) {
       await writer.abort();
       send(res, 409, { [BackendHeader.timestamp]: newest.ts, connection: 'close' });
       return;
@@ -84,6 +105,7 @@ export class ObjectServer {
       await pumpBody(req, (chunk) => {
         size += chunk.length;
         hash.update(chunk);
+        hasher?.update(chunk);
         return writer.write(chunk);
       });
     } catch (err) {
@@ -105,10 +127,22 @@ export class ObjectServer {
       send(res, 422, { 'content-type': 'text/plain' }, `received ${size} bytes with xxh64 ${xxh64}; the footer says ${footer.size} bytes with xxh64 ${footer.xxh64}\n`);
       return;
     }
-    const meta = { ...headerMeta, ...footer, name: location.name, ts } as ObjectMeta;
-    writer.put(meta);
+    let meta = { ...headerMeta, ...footer, name: location.name, ts } as ObjectMeta;
+    if (archive && hasher) {
+      const checked = checkArchive(meta, archive.frag, fragmentBytes, size, hasher.digests());
+      if (typeof checked === 'string') {
+        await writer.abort();
+        send(res, 422, { 'content-type': 'text/plain' }, `${checked}\n`);
+        return;
+      }
+      meta = checked.meta;
+      writer.put(withFragmentChecksums(meta, checked.checksums));
+    } else {
+      writer.put(meta);
+    }
+    let replaced: ObjectMeta | undefined;
     try {
-      await writer.commit();
+      ({ replaced } = await writer.commit());
     } catch (err) {
       await writer.abort();
       if (isArcaError(err, 'Conflict')) {
@@ -117,16 +151,77 @@ export class ObjectServer {
       }
       throw err;
     }
-    const row: ListingRow = { name: path.key, ts, size: meta.objectSize ?? meta.size, etag: meta.etag, contentType: meta.contentType, value: meta.listing };
-    await this.#updateListings(location.device, path, updates, row);
-    send(res, 201, { [BackendHeader.timestamp]: ts, etag: String(meta.etag ?? '') });
+    await this.#updateListings(location.device, path, updates, listingRow(path, meta));
+    send(res, 201, { [BackendHeader.timestamp]: ts, etag: String(meta.etag ?? ''), ...replacedHeader(replaced) });
+  }
+
+  /** Phase 2 of an EC write (`POST …?commit`): marks the archive durable, then updates the listings. */
+  async #commit(req: IncomingMessage, res: ServerResponse, path: ObjectPath): Promise<void> {
+    const ts = requireTimestamp(req);
+    const location = this.#location(req, path);
+    const archive = this.#archiveRef(req, location);
+    if (!archive) throw new BadRequestError(`a commit needs an EC policy and ${BackendHeader.fragmentIndex}`);
+    const updates = isReplication(req) ? [] : requireUpdates(req);
+    let outcome: Awaited<ReturnType<DiskFiles['markDurable']>>;
+    try {
+      outcome = await this.deps.files.markDurable(location, ts, archive.frag);
+    } catch (err) {
+      if (isArcaError(err, 'Conflict')) {
+        send(res, 409, { [BackendHeader.timestamp]: err.detail.existingTs as string });
+        return;
+      }
+      throw err;
+    }
+    if (!outcome) {
+      send(res, 404);
+      return;
+    }
+    if (updates.length > 0) {
+      const opened = await this.deps.files.open(location, { frag: archive.frag }).catch(() => undefined);
+      if (opened?.kind === 'data') {
+        await opened.close();
+        if (opened.meta.ts === ts) await this.#updateListings(location.device, path, updates, listingRow(path, opened.meta));
+      }
+    }
+    send(res, 202, { [BackendHeader.timestamp]: ts, ...replacedHeader(outcome.replaced) });
+  }
+
+  /** A metadata update (Swift's fast-POST): a `.meta` patch over the live version. */
+  async #post(req: IncomingMessage, res: ServerResponse, path: ObjectPath): Promise<void> {
+    const ts = requireTimestamp(req);
+    const location = this.#location(req, path);
+    const patch = decodeHeaderJson<Record<string, unknown>>(header(req, BackendHeader.meta));
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new BadRequestError(`bad ${BackendHeader.meta}`);
+    const fixed = Object.keys(patch).filter((k) => unpatchableFields.has(k) || k === 'ec');
+    if (fixed.length > 0) throw new BadRequestError(`${fixed.join(', ')} cannot be patched`);
+    let outcome: Awaited<ReturnType<DiskFiles['post']>>;
+    try {
+      outcome = await this.deps.files.post(location, ts, patch);
+    } catch (err) {
+      if (isArcaError(err, 'Conflict')) {
+        send(res, 409, { [BackendHeader.timestamp]: err.detail.existingTs as string });
+        return;
+      }
+      throw err;
+    }
+    if (outcome.kind === 'absent') {
+      send(res, 404);
+      return;
+    }
+    send(res, 202, {
+      [BackendHeader.timestamp]: outcome.meta.ts,
+      [BackendHeader.metaTimestamp]: ts,
+      [BackendHeader.meta]: encodeHeaderJson(outcome.meta),
+    });
   }
 
   async #get(req: IncomingMessage, res: ServerResponse, path: ObjectPath): Promise<void> {
     const location = this.#location(req, path);
+    const fragHeader = header(req, BackendHeader.fragmentIndex);
+    const frag = fragHeader === undefined ? undefined : parseFragment(fragHeader, this.deps.ecPolicies.get(location.policyIndex));
     let opened: Awaited<ReturnType<DiskFiles['open']>>;
     try {
-      opened = await this.deps.files.open(location);
+      opened = await this.deps.files.open(location, { frag });
     } catch (err) {
       if (!(err instanceof CorruptDataFileError)) throw err;
       // The auditor quarantines it; meanwhile the proxy reads another replica.
@@ -155,6 +250,8 @@ export class ObjectServer {
       'content-type': 'application/octet-stream',
       'accept-ranges': 'bytes',
     };
+    if (opened.metaTs !== undefined) headers[BackendHeader.metaTimestamp] = opened.metaTs;
+    if (opened.frag !== undefined) headers[BackendHeader.fragmentIndex] = String(opened.frag);
     const range = decideRange(header(req, 'range'), size);
     if (range.kind === 'unsatisfiable') {
       await opened.close();
@@ -175,6 +272,11 @@ export class ObjectServer {
       res.end();
       return;
     }
+    if (opened.fragmentChecksums && size > 0) {
+      res.writeHead(status, headers);
+      await this.#sendVerified(res, opened, range.kind === 'partial' ? range : { start: 0, end: size - 1 }, location);
+      return;
+    }
     const body = opened.read(range.kind === 'partial' ? range : undefined);
     res.writeHead(status, headers);
     if (Buffer.isBuffer(body)) {
@@ -188,13 +290,42 @@ export class ObjectServer {
     }
   }
 
+  /**
+   * Sends bytes of a fragment archive, each fragment only once it matched its checksum; at the first that
+   * does not, the response is cut (the reader sees a short body and takes another archive).
+   */
+  async #sendVerified(res: ServerResponse, data: DataFile, range: { start: number; end: number }, location: ObjectLocation): Promise<void> {
+    const ec = archiveInfo(data.meta);
+    const checksums = data.fragmentChecksums ?? [];
+    if (!ec) {
+      await data.close();
+      res.destroy();
+      return;
+    }
+    const fragmentBytes = fullFragmentSize(ec);
+    const body = data.read(alignedRange(fragmentBytes, data.size, range));
+    try {
+      for await (const piece of verifiedFragments(body, fragmentBytes, data.size, checksums, range)) {
+        if (res.destroyed) return;
+        if (!res.write(piece)) await waitDrain(res);
+      }
+      res.end();
+    } catch (err) {
+      if (err instanceof FragmentMismatchError) {
+        this.deps.log(`object server: ${location.device} ${location.name} archive ${data.frag} at ${data.meta.ts}: ${err.message}; response cut`);
+      }
+      res.destroy();
+    }
+  }
+
   async #delete(req: IncomingMessage, res: ServerResponse, path: ObjectPath): Promise<void> {
     const ts = requireTimestamp(req);
     const location = this.#location(req, path);
     const updates = isReplication(req) ? [] : requireUpdates(req);
     let previous: 'data' | 'tombstone' | undefined;
+    let replaced: ObjectMeta | undefined;
     try {
-      ({ previous } = await this.deps.files.delete(location, ts));
+      ({ previous, replaced } = await this.deps.files.delete(location, ts));
     } catch (err) {
       if (isArcaError(err, 'Conflict')) {
         send(res, 409, { [BackendHeader.timestamp]: err.detail.existingTs as string });
@@ -203,7 +334,7 @@ export class ObjectServer {
       throw err;
     }
     await this.#updateListings(location.device, path, updates, { name: path.key, ts, deleted: true });
-    send(res, previous === 'data' ? 204 : 404, { [BackendHeader.timestamp]: ts });
+    send(res, previous === 'data' ? 204 : 404, { [BackendHeader.timestamp]: ts, ...replacedHeader(replaced) });
   }
 
   /** Sends the row to every listing replica named; whatever is not taken goes to async pending. */
@@ -222,12 +353,72 @@ export class ObjectServer {
     );
   }
 
+  /** The fragment archive a write names (`x-backend-fragment-index`), required for EC policies and refused otherwise. */
+  #archiveRef(req: IncomingMessage, location: ObjectLocation): ArchiveRef | undefined {
+    const ec = this.deps.ecPolicies.get(location.policyIndex);
+    const text = header(req, BackendHeader.fragmentIndex);
+    if (!ec) {
+      if (text !== undefined) throw new BadRequestError(`policy ${location.policyIndex} is not erasure coded`);
+      return undefined;
+    }
+    if (text === undefined) throw new BadRequestError(`policy ${location.policyIndex} needs ${BackendHeader.fragmentIndex}`);
+    return { frag: parseFragment(text, ec), durable: header(req, BackendHeader.durable) === '1' };
+  }
+
   #location(req: IncomingMessage, path: ObjectPath): ObjectLocation {
     const policyHeader = header(req, BackendHeader.policyIndex);
     const policyIndex = policyHeader === undefined ? 0 : Number(policyHeader);
     if (!this.deps.policies.has(policyIndex)) throw new BadRequestError(`unknown storage policy index ${policyHeader}`);
     return { device: path.device, policyIndex, partition: path.partition, name: `/${path.account}/${path.bucket}/${path.key}` };
   }
+}
+
+function parseFragment(text: string, ec: { k: number; m: number } | undefined): number {
+  const frag = Number(text);
+  if (!ec || !/^\d{1,2}$/.test(text) || frag >= ec.k + ec.m) throw new BadRequestError(`bad ${BackendHeader.fragmentIndex} ${text}`);
+  return frag;
+}
+
+/** The listing row of an object version. */
+function listingRow(path: ObjectPath, meta: ObjectMeta): ListingRow {
+  return { name: path.key, ts: meta.ts, size: meta.objectSize ?? meta.size, etag: meta.etag, contentType: meta.contentType, value: meta.listing };
+}
+
+/** `x-backend-replaced-meta` when a write replaced a live version. */
+function replacedHeader(replaced: ObjectMeta | undefined): OutgoingHttpHeaders {
+  return replaced ? { [BackendHeader.replacedMeta]: encodeHeaderJson(replaced) } : {};
+}
+
+/**
+ * Checks a received fragment archive against its `ec` metadata — as many fragment checksums as segments,
+ * the archive size the object size implies — and stamps the fragment index; a reason when it does not fit.
+ */
+function checkArchive(meta: ObjectMeta, frag: number, fragmentBytes: number, size: number, checksums: string[]): { meta: ObjectMeta; checksums: string[] } | string {
+  const ec = archiveInfo(meta);
+  if (!ec) return 'the footer left no valid "ec" field';
+  if (fullFragmentSize(ec) !== fragmentBytes) return 'the footer changed k or the segment size';
+  const want = fragmentArchiveSize(ec.size, ec.k, ec.segmentSize);
+  if (size !== want) return `an archive of an object of ${ec.size} bytes is ${want} bytes, got ${size}`;
+  if (checksums.length !== segmentCount(ec.size, ec.segmentSize)) return `got ${checksums.length} fragments for ${segmentCount(ec.size, ec.segmentSize)} segments`;
+  return { meta: { ...meta, ec: { ...ec, frag } }, checksums };
+}
+
+function hasQueryFlag(req: IncomingMessage, flag: string): boolean {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  return q >= 0 && new URLSearchParams(url.slice(q + 1)).has(flag);
+}
+
+function waitDrain(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }
 
 function requireTimestamp(req: IncomingMessage): Timestamp {

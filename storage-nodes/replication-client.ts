@@ -19,6 +19,7 @@ import {
   type SuffixHashes,
 } from '../src/common/wire.js';
 import type { DataFile } from './disk-file.js';
+import type { MetaFileContent } from './hash-dir.js';
 
 /** Where a peer device is. */
 export interface PeerDevice {
@@ -92,6 +93,26 @@ export class ReplicationClient {
       },
       body: file.read(),
       trailers: { [BackendHeader.footer]: encodeHeaderJson({ size: file.meta.size, xxh64: file.meta.xxh64 }) },
+    });
+    return reply.status;
+  }
+
+  /**
+   * Pushes a `.meta` file as a sync POST: its merged patch at its timestamp, merged there over any older
+   * patch. Resolves to the peer's status: 202 taken, 409 the peer has it or newer, 404 no data to apply it to.
+   */
+  async pushMeta(peer: PeerDevice, policyIndex: number, partition: number, content: MetaFileContent): Promise<number> {
+    const path = pathOfName(peer.device, partition, content.name);
+    if (!path) return 400;
+    const reply = await this.#call(peer, {
+      method: 'POST',
+      path,
+      headers: {
+        ...policyHeader(policyIndex),
+        [BackendHeader.timestamp]: content.ts,
+        [BackendHeader.meta]: encodeHeaderJson(content.meta),
+        [BackendHeader.replication]: '1',
+      },
     });
     return reply.status;
   }

@@ -17,13 +17,13 @@
 import { type PolicyConfig, parsePolicyName } from '../src/common/config.js';
 import { formatTimestamp, type Timestamp } from '../src/common/timestamp.js';
 import type { SuffixContents, SuffixHashes } from '../src/common/wire.js';
-import { parseVersionFileName } from './data-file-format.js';
 import { CorruptDataFileError, DeviceUnavailableError } from './disk-file.js';
-import type { FsPartitions, PartitionRef } from './fs-partitions.js';
+import type { FsPartitions, HashDirRef, PartitionRef } from './fs-partitions.js';
 import { type LocalDevices, type NodeRing, type NodeRings, nextHandoff } from './node-rings.js';
 import { Pacer } from './pacer.js';
 import type { PeerDevice, ReplicationClient } from './replication-client.js';
-import { type HashDirEntry, differingSuffixes, type SuffixEntry } from './suffix-hashes.js';
+import { parseFileName, parseSummary } from './hash-dir.js';
+import { entrySummary, type HashDirEntry, differingSuffixes, type SuffixEntry } from './suffix-hashes.js';
 
 export interface ObjectReplicatorDeps {
   /** Devices this node serves. */
@@ -54,6 +54,8 @@ export interface ReplicationStats {
   /** Versions pushed to peers (data files and tombstones) and body bytes sent. */
   dataPushed: number;
   tombstonesPushed: number;
+  /** `.meta` files pushed (metadata updates a peer missed). */
+  metasPushed: number;
   bytesPushed: number;
   /** Versions removed from handoffs after every primary held them, and handoff partition dirs removed. */
   reverted: number;
@@ -96,6 +98,7 @@ export class ObjectReplicator {
       suffixesSynced: 0,
       dataPushed: 0,
       tombstonesPushed: 0,
+      metasPushed: 0,
       bytesPushed: 0,
       reverted: 0,
       partitionsRemoved: 0,
@@ -200,6 +203,8 @@ export class ObjectReplicator {
       for (const suffix of batch) {
         if (peers.some((p) => p.differing.has(suffix))) stats.suffixesSynced++;
         for (const entry of await this.deps.partitions.listSuffix(ref, suffix)) {
+          const summary = entrySummary(entry);
+          if (summary === undefined) continue;
           let heldByAll = true;
           for (const [k, p] of peers.entries()) {
             const c = contents[k];
@@ -209,9 +214,9 @@ export class ObjectReplicator {
           if (!heldByAll || !allAnswered) continue;
           const hashRef = { ...ref, suffix, hash: entry.hash };
           if (!isPrimary) {
-            if (await this.deps.partitions.removeVersion(hashRef, entry.newest)) stats.reverted++;
-          } else if (!substituted && isOldTombstone(entry.newest, cutoff)) {
-            if (await this.deps.partitions.removeVersion(hashRef, entry.newest)) stats.reclaimed++;
+            if (await this.deps.partitions.removeVersion(hashRef, summary)) stats.reverted++;
+          } else if (!substituted && isOldTombstone(summary, cutoff)) {
+            if (await this.deps.partitions.removeVersion(hashRef, summary)) stats.reclaimed++;
           }
         }
       }
@@ -230,20 +235,30 @@ export class ObjectReplicator {
   }
 
   /**
-   * Makes sure the peer holds the local version `entry` (or something newer): pushes it unless the peer's
-   * newest (`remote`) is as new, or it is a tombstone past the reclaim age for an object the peer does not
-   * have at all. True when the peer holds it afterwards.
+   * Makes sure the peer holds the local version `entry` (or something newer), and the `.meta` applying to it:
+   * pushes what the peer's state (`remote`, a SuffixContents summary) lacks — the data file or tombstone,
+   * then the `.meta` — unless the version is a tombstone past the reclaim age for an object the peer does not
+   * have at all. True when the peer holds it all afterwards.
    */
   async #settle(ref: PartitionRef, suffix: string, entry: HashDirEntry, peer: PeerDevice, remote: string | undefined, cutoff: Timestamp, stats: ReplicationStats): Promise<boolean> {
-    const mine = parseVersionFileName(entry.newest);
+    const mine = entry.newest === undefined ? undefined : parseFileName(entry.newest);
     if (!mine) return false;
-    const theirs = remote === undefined ? undefined : parseVersionFileName(remote);
-    if (theirs && theirs.ts >= mine.ts) return true;
+    const myMetaTs = entry.meta === undefined ? undefined : parseFileName(entry.meta)?.ts;
+    const theirs = parseSummary(remote);
+    if (theirs && theirs.ts > mine.ts) return true;
     if (!theirs && mine.kind === 'tombstone' && mine.ts < cutoff) return true;
     const hashRef = { ...ref, suffix, hash: entry.hash };
+    const needsVersion = !theirs || theirs.ts < mine.ts;
+    if (needsVersion && !(await this.#pushVersion(hashRef, entry, peer, stats))) return false;
+    if (myMetaTs === undefined || (!needsVersion && theirs?.metaTs !== undefined && theirs.metaTs >= myMetaTs)) return true;
+    return this.#pushMeta(hashRef, entry.meta!, peer, stats);
+  }
+
+  /** Pushes the local data file or tombstone `entry.newest` to the peer; true when the peer holds it (or newer). */
+  async #pushVersion(hashRef: HashDirRef, entry: HashDirEntry, peer: PeerDevice, stats: ReplicationStats): Promise<boolean> {
     let opened: Awaited<ReturnType<FsPartitions['openVersion']>>;
     try {
-      opened = await this.deps.partitions.openVersion(hashRef, entry.newest);
+      opened = await this.deps.partitions.openVersion(hashRef, entry.newest!);
     } catch (err) {
       if (!(err instanceof CorruptDataFileError)) throw err;
       // The auditor quarantines it; a good copy comes back from a peer.
@@ -255,19 +270,32 @@ export class ObjectReplicator {
     let status: number;
     if (opened.kind === 'data') {
       const size = opened.file.size;
-      status = await this.deps.client.pushData(peer, ref.policyIndex, ref.partition, opened.file);
+      status = await this.deps.client.pushData(peer, hashRef.policyIndex, hashRef.partition, opened.file);
       if (status === 201) {
         stats.dataPushed++;
         stats.bytesPushed += size;
       }
     } else {
-      status = await this.deps.client.pushTombstone(peer, ref.policyIndex, ref.partition, opened.name, opened.ts);
+      status = await this.deps.client.pushTombstone(peer, hashRef.policyIndex, hashRef.partition, opened.name, opened.ts);
       if (status === 204 || status === 404) stats.tombstonesPushed++;
     }
     // 409: the peer already has this version or a newer one.
     if (status === 201 || status === 204 || status === 404 || status === 409) return true;
     stats.failures++;
-    this.deps.log(`replicator: pushing ${suffix}/${entry.hash}/${entry.newest} to ${peer.ip}:${peer.port}/${peer.device}: ${status || 'unreachable'}`);
+    this.deps.log(`replicator: pushing ${hashRef.suffix}/${hashRef.hash}/${entry.newest} to ${peer.ip}:${peer.port}/${peer.device}: ${status || 'unreachable'}`);
+    return false;
+  }
+
+  /** Pushes the local `.meta` file to the peer (a sync POST); true when the peer holds it (or newer). */
+  async #pushMeta(hashRef: HashDirRef, file: string, peer: PeerDevice, stats: ReplicationStats): Promise<boolean> {
+    const content = await this.deps.partitions.readMeta(hashRef, file);
+    if (!content) return false;
+    stats.requests++;
+    const status = await this.deps.client.pushMeta(peer, hashRef.policyIndex, hashRef.partition, content);
+    if (status === 202) stats.metasPushed++;
+    if (status === 202 || status === 409) return true;
+    stats.failures++;
+    this.deps.log(`replicator: pushing ${hashRef.suffix}/${hashRef.hash}/${file} to ${peer.ip}:${peer.port}/${peer.device}: ${status || 'unreachable'}`);
     return false;
   }
 
@@ -286,7 +314,7 @@ function isReclaimable(entry: SuffixEntry | undefined, cutoff: Timestamp): boole
   return entry?.oldestTombstone !== undefined && entry.oldestTombstone < cutoff;
 }
 
-function isOldTombstone(file: string, cutoff: Timestamp): boolean {
-  const v = parseVersionFileName(file);
+function isOldTombstone(summary: string, cutoff: Timestamp): boolean {
+  const v = parseSummary(summary);
   return v?.kind === 'tombstone' && v.ts < cutoff;
 }

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { NodeConfig } from '../src/common/config.js';
+import { type NodeConfig, type PolicyConfig, parsePolicyName } from '../src/common/config.js';
 import { ArcaError } from '../src/common/errors.js';
 import { parseBackendPath } from '../src/common/wire.js';
 import { AsyncPendingQueue } from './async-pending.js';
@@ -78,6 +78,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     sendRows: (target, account, bucket, rows) => listingClient.sendRows(target, account, bucket, rows),
     queueUpdate: (device, record) => queue.add(device, record),
     policies: new Set(config.policies.map((p) => p.index)),
+    ecPolicies: ecPoliciesOf(config.policies),
     log,
   });
   const listingServer = new ListingServer(listings, { reclaimAgeSec: config.reclaimAgeSec });
@@ -208,6 +209,16 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
       resolve();
     });
   });
+}
+
+/** The erasure-coded policies of a node's config, by index, with their k and m. */
+function ecPoliciesOf(policies: readonly PolicyConfig[]): Map<number, { k: number; m: number }> {
+  const out = new Map<number, { k: number; m: number }>();
+  for (const p of policies) {
+    const parsed = parsePolicyName(p.name);
+    if (parsed?.kind === 'ec') out.set(p.index, { k: parsed.k, m: parsed.m });
+  }
+  return out;
 }
 
 function startupError(err: unknown): Error {

@@ -6,21 +6,50 @@
 import { createHash } from 'node:crypto';
 import type { Timestamp } from '../src/common/timestamp.js';
 import type { SuffixHashes } from '../src/common/wire.js';
-import { parseVersionFileName } from './data-file-format.js';
+import { type HashDirState, parseFileName } from './hash-dir.js';
 
-/** One hash dir of a suffix: its name and the file name of its newest version. */
+/** One hash dir of a suffix: its name, its version and what else the workers look for (hash-dir.ts). */
 export interface HashDirEntry {
   hash: string;
-  /** `<ts>.data` or `<ts>.ts`. */
-  newest: string;
+  /**
+   * The version: `<ts>.data` or `<ts>.ts` — the file itself for a replicated object or a tombstone; for EC
+   * the fragment archives at `<ts>` (`files`). Undefined when only pending archives are there.
+   */
+  newest?: string;
+  /** The `.meta` file applying to the version, if any. */
+  meta?: string;
+  /** The data files of the version (EC: one per fragment index held here). */
+  files?: string[];
+  /** Non-durable fragment archives newer than the version. */
+  pending?: string[];
+}
+
+/** The entry of hash dir `hash` in `state`; undefined when it holds nothing the workers care about. */
+export function hashDirEntry(hash: string, state: HashDirState): HashDirEntry | undefined {
+  const v = state.version;
+  if (!v && state.pending.length === 0) return undefined;
+  const e: HashDirEntry = { hash };
+  if (v) e.newest = v.kind === 'tombstone' ? v.file : `${v.ts}.data`;
+  if (state.meta) e.meta = state.meta.file;
+  if (v?.kind === 'data') e.files = v.files.map((f) => f.file);
+  if (state.pending.length > 0) e.pending = state.pending.map((f) => f.file);
+  return e;
+}
+
+/** What peers compare for a hash dir (SuffixContents values): the version, then ` <ts>.meta` when one applies. */
+export function entrySummary(e: HashDirEntry): string | undefined {
+  if (e.newest === undefined) return undefined;
+  return e.meta ? `${e.newest} ${e.meta}` : e.newest;
 }
 
 /** What the cache keeps per suffix. */
 export interface SuffixEntry {
-  /** MD5 over the suffix's hash dirs and their newest versions. */
+  /** MD5 over the suffix's hash dirs and their versions (and `.meta` files). */
   hash: string;
   /** Oldest tombstone in the suffix, so the replicator finds reclaimable ones without walking the suffix. */
   oldestTombstone?: Timestamp;
+  /** Oldest pending (non-durable) fragment archive, so the reconstructor finds abandoned writes cheaply. */
+  oldestPending?: Timestamp;
 }
 
 /** The cache file of a partition (`hashes.json`); `null` marks a suffix to recompute. */
@@ -30,22 +59,28 @@ export interface HashesFile {
 }
 
 /**
- * The entry of a suffix whose hash dirs are `entries` (any order); undefined when the suffix holds no version
- * at all (it then drops out of the partition's hashes). Only the newest version of each hash dir counts: it
- * is the object's state, and older files beside it are leftovers readers ignore.
+ * The entry of a suffix whose hash dirs are `entries` (any order); undefined when the suffix holds nothing
+ * (it then drops out of the partition's hashes). Only the state of each hash dir counts (its version and the
+ * `.meta` applying to it): older files beside it are leftovers readers ignore, and pending archives are not
+ * served yet.
  */
 export function suffixEntry(entries: readonly HashDirEntry[]): SuffixEntry | undefined {
   if (entries.length === 0) return undefined;
   const sorted = [...entries].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
   const md5 = createHash('md5');
   let oldestTombstone: Timestamp | undefined;
+  let oldestPending: Timestamp | undefined;
   for (const e of sorted) {
-    md5.update(`${e.hash} ${e.newest}\n`, 'latin1');
-    const v = parseVersionFileName(e.newest);
+    const summary = entrySummary(e);
+    if (summary !== undefined) md5.update(`${e.hash} ${summary}\n`, 'latin1');
+    const v = e.newest === undefined ? undefined : parseFileName(e.newest);
     if (v?.kind === 'tombstone' && (oldestTombstone === undefined || v.ts < oldestTombstone)) oldestTombstone = v.ts;
+    const p = e.pending?.[0] === undefined ? undefined : parseFileName(e.pending[0]);
+    if (p && (oldestPending === undefined || p.ts < oldestPending)) oldestPending = p.ts;
   }
   const entry: SuffixEntry = { hash: md5.digest('hex') };
   if (oldestTombstone !== undefined) entry.oldestTombstone = oldestTombstone;
+  if (oldestPending !== undefined) entry.oldestPending = oldestPending;
   return entry;
 }
 

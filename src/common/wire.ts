@@ -92,6 +92,8 @@ export const BackendHeader = {
   replacedMeta: 'x-backend-replaced-meta',
   /** `1` on a replicator's sync write (no listing updates; the meta header is the whole stored ObjectMeta). */
   replication: 'x-backend-replication',
+  /** `1` on a sync PUT of a fragment archive that is durable at its source: it is installed durable at once. */
+  durable: 'x-backend-durable',
 } as const;
 
 /** Where a storage node should send the listing update for an object it wrote. */
@@ -123,6 +125,23 @@ export interface ObjectMeta {
   listing?: Record<string, unknown>;
   /** Anything else the proxy keeps with the object (user metadata, checksums, content headers, …). */
   [field: string]: unknown;
+}
+
+/**
+ * What the `ec` field of a fragment archive's ObjectMeta holds: how the object was cut and coded, so any
+ * reader (proxy, reconstructor) decodes it without knowing the policy's settings at write time.
+ */
+export interface FragmentArchiveInfo {
+  /** The code (`CODEC_SCHEME` of src/erasure), e.g. `ronomon-cauchy-v1`. */
+  scheme: string;
+  k: number;
+  m: number;
+  /** Bytes per segment (the last one may be shorter). */
+  segmentSize: number;
+  /** Bytes of the object body that was encoded (the fragment archive is `fragmentArchiveSize(size, k, segmentSize)`). */
+  size: number;
+  /** Fragment index of this archive (0..k+m-1). */
+  frag: number;
 }
 
 /**

@@ -202,7 +202,7 @@ export class ClusterStore implements ObjectStore {
   }
 
   async putObject(bucket: BucketInfo, key: string, input: PutObjectInput): Promise<ObjectInfo> {
-    const meta = await this.policyOf(bucket).put(this.target(bucket, key), {
+    const { meta } = await this.policyOf(bucket).put(this.target(bucket, key), {
       ts: this.opts.timestamps.next(),
       body: input.body,
       meta: { ...input.meta, contentType: input.contentType, ...(input.listing ? { listing: input.listing } : {}) },
@@ -294,7 +294,7 @@ export class ClusterStore implements ObjectStore {
     const body: ManifestBody = { format: 'arca-manifest-1', segments: input.segments };
     const objectSize = input.segments.reduce((n, s) => n + s.size, 0);
     const mark: ManifestMark = { parts: input.segments.length };
-    const meta = await this.policyOf(bucket).put(this.target(bucket, key), {
+    const { meta } = await this.policyOf(bucket).put(this.target(bucket, key), {
       ts: this.opts.timestamps.next(),
       body: Readable.from([Buffer.from(JSON.stringify(body))]),
       meta: { ...input.meta, contentType: input.contentType, manifest: mark, objectSize, ...(input.listing ? { listing: input.listing } : {}) },
@@ -318,8 +318,9 @@ export class ClusterStore implements ObjectStore {
     return meta && toObjectInfo(bucket.name, key, meta);
   }
 
-  deleteObject(bucket: BucketInfo, key: string): Promise<{ existed: boolean }> {
-    return this.policyOf(bucket).delete(this.target(bucket, key), this.opts.timestamps.next());
+  async deleteObject(bucket: BucketInfo, key: string): Promise<{ existed: boolean }> {
+    const { existed } = await this.policyOf(bucket).delete(this.target(bucket, key), this.opts.timestamps.next());
+    return { existed };
   }
 
   async listObjects(bucket: BucketInfo, opts: ListObjectsOptions): Promise<ListObjectsPage> {

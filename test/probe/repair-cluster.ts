@@ -11,7 +11,7 @@ import type { ExecutionContext } from 'ava';
 import { type Device, encodeRingFile, Ring, RingBuilder } from '../../ring/index.js';
 import { defaultWorkerConfig, type NodeConfig, ringFileName } from '../../src/common/config.js';
 import { formatTimestamp, type Timestamp } from '../../src/common/timestamp.js';
-import { listingPath, objectPath } from '../../src/common/wire.js';
+import { encodeHeaderJson, listingPath, objectPath } from '../../src/common/wire.js';
 import { hashOfName, suffixOfHash } from '../../storage-nodes/disk-file.js';
 import { type StorageNode, startStorageNode } from '../../storage-nodes/server.js';
 import { putObject, type Reply, request } from '../unit/storage-nodes/node-fixture.js';
@@ -180,6 +180,15 @@ export class RepairCluster {
     const [, account, bucket, ...key] = name.split('/');
     const part = this.ring('object').partition(name);
     return putObject(dev.port, objectPath(dev.device, part, account, bucket, key.join('/')), { ts, body, meta: { etag: 'e', contentType: 'text/plain' } });
+  }
+
+  /** POSTs a metadata patch of an object to one device (a `.meta` at `ts`). */
+  async post(dev: Device, name: string, patch: Record<string, unknown>, ts: Timestamp): Promise<Reply> {
+    const [, account, bucket, ...key] = name.split('/');
+    const part = this.ring('object').partition(name);
+    return request(dev.port, 'POST', objectPath(dev.device, part, account, bucket, key.join('/')), {
+      headers: { 'x-backend-timestamp': ts, 'x-backend-meta': encodeHeaderJson(patch) },
+    });
   }
 
   /** DELETEs an object on one device (a tombstone at `ts`). */

@@ -31,21 +31,37 @@ export interface PolicyReadResult {
   range?: { start: number; end: number };
 }
 
+/** What a write replaced: the merged metadata of the live version the nodes held before (the newest seen). */
+export interface Replaced {
+  replaced?: ObjectMeta;
+}
+
 export interface StoragePolicy {
   readonly name: string;
   readonly index: number;
-  /** Writes the object; resolves with the committed metadata once the write quorum acknowledged it. */
-  put(target: ObjectTarget, input: PolicyPutInput): Promise<ObjectMeta>;
+  /**
+   * Writes the object; resolves with the committed metadata once the write quorum acknowledged it, and the
+   * metadata of the version it replaced when a node reported one (`x-backend-replaced-meta`).
+   */
+  put(target: ObjectTarget, input: PolicyPutInput): Promise<{ meta: ObjectMeta } & Replaced>;
   /** The newest live version's metadata, or undefined when the newest is a tombstone or nothing. */
   head(target: ObjectTarget): Promise<ObjectMeta | undefined>;
   get(target: ObjectTarget, range?: RangeSpec): Promise<PolicyReadResult | undefined>;
   /**
-   * Patches the metadata of the live version at `ts` (a `.meta` on the nodes; see wire.ts): undefined when
-   * there is no live version.
+   * Patches the metadata of the live version at `ts` (a `.meta` on the nodes; see wire.ts: keys set, `null`
+   * removes one; `name`, `ts`, `size`, `xxh64` cannot be patched): resolves with the merged metadata once
+   * the write quorum took it, undefined when a quorum found no live version.
    */
   post(target: ObjectTarget, ts: Timestamp, patch: Record<string, unknown>): Promise<ObjectMeta | undefined>;
-  /** Writes a tombstone at `ts`; `existed` when some replica held a live version. */
-  delete(target: ObjectTarget, ts: Timestamp): Promise<{ existed: boolean }>;
+  /** Writes a tombstone at `ts`; `existed` when some replica held a live version, `replaced` its metadata. */
+  delete(target: ObjectTarget, ts: Timestamp): Promise<{ existed: boolean } & Replaced>;
+}
+
+/** The newest of the replaced-version metadata some nodes reported (by timestamp). */
+export function newestReplaced(metas: Iterable<ObjectMeta | undefined>): ObjectMeta | undefined {
+  let best: ObjectMeta | undefined;
+  for (const m of metas) if (m && (!best || m.ts > best.ts)) best = m;
+  return best;
 }
 
 /** Formats a RangeSpec as an HTTP Range header value. */

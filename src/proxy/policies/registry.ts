@@ -6,16 +6,23 @@ import type { ClusterRings } from '../placement.js';
 import type { StoragePolicy } from './policy.js';
 import { ReplicatedPolicy } from './replicated.js';
 
+/** Settings of the policies beside their names. */
+export interface PolicyOptions {
+  /** Bytes per segment of new EC objects (default DEFAULT_SEGMENT_SIZE, 1 MiB). */
+  ecSegmentSize?: number;
+}
+
 export class PolicyRegistry {
   private readonly byName = new Map<string, StoragePolicy>();
 
-  constructor(configs: PolicyConfig[], rings: ClusterRings, client: NodeClient) {
+  constructor(configs: PolicyConfig[], rings: ClusterRings, client: NodeClient, opts: PolicyOptions = {}) {
     for (const c of configs) {
       const parsed = parsePolicyName(c.name);
       if (!parsed) throw new ArcaError('InvalidConfig', `unknown storage policy "${c.name}"`);
       if (parsed.kind === 'replica') {
         this.byName.set(c.name, new ReplicatedPolicy(c.name, c.index, parsed.replicas, rings, client));
       } else {
+        void opts;
         throw new ArcaError('InvalidConfig', `storage policy "${c.name}": erasure coding is not available yet`);
       }
     }

@@ -8,16 +8,18 @@ import { ArcaError, isArcaError } from '../../common/errors.js';
 import { compareTimestamps, type Timestamp } from '../../common/timestamp.js';
 import { BackendHeader, decodeHeaderJson, encodeHeaderJson, type ObjectMeta, objectPath } from '../../common/wire.js';
 import { createXxh64 } from '../../common/xxh64.js';
-import type { NodeClient, NodeUpload } from '../node-client.js';
+import type { NodeClient, NodeReply, NodeUpload } from '../node-client.js';
 import type { RangeSpec } from '../object-store.js';
 import { candidates, type ClusterRings, type PlacementRing, type RingDevice, ringPath } from '../placement.js';
-import { type ObjectTarget, type PolicyPutInput, type PolicyReadResult, rangeHeader, type StoragePolicy } from './policy.js';
+import { newestReplaced, type ObjectTarget, type PolicyPutInput, type PolicyReadResult, rangeHeader, type Replaced, type StoragePolicy } from './policy.js';
 
 /** What one device said about an object. */
 interface Probe {
   dev: RingDevice;
   status: number;
   ts?: Timestamp;
+  /** Timestamp of the `.meta` patch applied to `meta` (x-backend-meta-timestamp). */
+  metaTs?: Timestamp;
   meta?: ObjectMeta;
   deleted: boolean;
   /** Object size when the device refused the range (416). */
@@ -31,6 +33,32 @@ interface Probe {
 function isClientGone(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException)?.code;
   return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error)?.message === 'aborted';
+}
+
+/** The `x-backend-replaced-meta` of a node's reply. */
+export function replacedOf(headers: Record<string, string | string[] | undefined>): ObjectMeta | undefined {
+  return decodeHeaderJson<ObjectMeta>(headers[BackendHeader.replacedMeta]);
+}
+
+/**
+ * What the replies to a metadata POST add up to: the merged metadata of the newest 202 once `quorum` devices
+ * took it, undefined once `quorum` found no live version (404), else Conflict (a newer write won) or
+ * InsufficientReplicas.
+ */
+export function postOutcome(replies: Array<NodeReply | undefined>, quorum: number, devices: number): ObjectMeta | undefined {
+  const accepted = replies.filter((r): r is NodeReply => r?.status === 202);
+  if (accepted.length >= quorum) {
+    let best: ObjectMeta | undefined;
+    for (const r of accepted) {
+      const m = decodeHeaderJson<ObjectMeta>(r.headers[BackendHeader.meta]);
+      if (m && (!best || m.ts > best.ts)) best = m;
+    }
+    if (best) return best;
+  }
+  if (replies.filter((r) => r?.status === 404).length >= quorum) return undefined;
+  const conflicts = replies.filter((r) => r?.status === 409).length;
+  if (conflicts > 0 && accepted.length + conflicts >= quorum) throw new ArcaError('Conflict', `a newer write of the object won over the metadata update`);
+  throw new ArcaError('InsufficientReplicas', `${accepted.length} of ${devices} devices took the metadata update`);
 }
 
 export class ReplicatedPolicy implements StoragePolicy {
@@ -57,7 +85,7 @@ export class ReplicatedPolicy implements StoragePolicy {
     return objectPath(dev.device, part, t.account, t.bucket, t.key);
   }
 
-  async put(t: ObjectTarget, input: PolicyPutInput): Promise<ObjectMeta> {
+  async put(t: ObjectTarget, input: PolicyPutInput): Promise<{ meta: ObjectMeta } & Replaced> {
     const { ring, part } = this.place(t);
     const spares = ring.handoffs(part)[Symbol.iterator]();
     const meta = encodeHeaderJson(input.meta);
@@ -113,7 +141,9 @@ export class ReplicatedPolicy implements StoragePolicy {
         const conflict = replies.some((r) => r.status === 'fulfilled' && r.value.status === 409);
         throw new ArcaError(conflict ? 'Conflict' : 'InsufficientReplicas', `${acks} of ${this.replicas} devices committed the write`);
       }
-      return { ...input.meta, ...footer, name: ringPath(t.account, t.bucket, t.key), ts: input.ts } as ObjectMeta;
+      const meta = { ...input.meta, ...footer, name: ringPath(t.account, t.bucket, t.key), ts: input.ts } as ObjectMeta;
+      const replaced = newestReplaced(replies.map((r) => (r.status === 'fulfilled' && r.value.status === 201 ? replacedOf(r.value.headers) : undefined)));
+      return replaced ? { meta, replaced } : { meta };
     } catch (err) {
       for (const u of uploads) u.abort();
       throw err;
@@ -151,6 +181,8 @@ export class ReplicatedPolicy implements StoragePolicy {
     }
     const ts = headers[BackendHeader.timestamp] as string | undefined;
     const probe: Probe = { dev, status, ts, deleted: headers[BackendHeader.deleted] === '1' };
+    const metaTs = headers[BackendHeader.metaTimestamp];
+    if (typeof metaTs === 'string') probe.metaTs = metaTs;
     if (status === 200 || status === 206) probe.meta = decodeHeaderJson<ObjectMeta>(headers[BackendHeader.meta]);
     if (status === 416) {
       const m = /\/(\d+)$/.exec(String(headers['content-range'] ?? ''));
@@ -187,10 +219,13 @@ export class ReplicatedPolicy implements StoragePolicy {
     return { probes, part };
   }
 
+  /** The probe of the newest version; among equals, the one with the newest metadata patch. */
   private static newest(probes: Probe[]): Probe | undefined {
     let best: Probe | undefined;
     for (const p of probes) {
-      if (p.ts && (!best?.ts || compareTimestamps(p.ts, best.ts) > 0)) best = p;
+      if (!p.ts) continue;
+      const order = best?.ts ? compareTimestamps(p.ts, best.ts) : 1;
+      if (order > 0 || (order === 0 && (p.metaTs ?? '') > (best?.metaTs ?? ''))) best = p;
     }
     return best;
   }
@@ -215,10 +250,11 @@ export class ReplicatedPolicy implements StoragePolicy {
       drop();
       throw new ArcaError('RangeNotSatisfiable', 'range not satisfiable', { size: best.unsatisfiableSize });
     }
+    // Any device holding the newest version serves its bytes; the metadata is the newest patch seen.
     const serving = probes.find((p) => p.stream && p.ts === best.ts);
     if (serving?.stream && serving.meta) {
       drop(serving);
-      return { meta: serving.meta, body: serving.stream, range: serving.range };
+      return { meta: best.meta ?? serving.meta, body: serving.stream, range: serving.range };
     }
     drop();
     // The device we read from holds an older version: read the newest from a device that has it.
@@ -236,17 +272,18 @@ export class ReplicatedPolicy implements StoragePolicy {
     throw new ArcaError('InsufficientReplicas', 'the newest version could not be read');
   }
 
-  async post(t: ObjectTarget, ts: Timestamp, patch: Record<string, unknown>): Promise<ObjectMeta | undefined> {
+  /**
+   * Sends one small request to every primary of the object's partition in parallel, a handoff standing in
+   * for a primary that cannot be reached or answers 5xx; the replies (undefined where no device answered).
+   */
+  private async toAll(t: ObjectTarget, request: (dev: RingDevice, i: number) => { method: string; headers: Record<string, string> }): Promise<Array<NodeReply | undefined>> {
     const { ring, part } = this.place(t);
     const spares = ring.handoffs(part)[Symbol.iterator]();
-    const send = async (dev: RingDevice) => {
+    const send = async (dev: RingDevice, i: number): Promise<NodeReply | undefined> => {
       for (let tries = 0; tries <= ring.replicaCount; tries++) {
         try {
-          const reply = await this.client.request(dev, {
-            method: 'POST',
-            path: this.path(dev, part, t),
-            headers: { [BackendHeader.timestamp]: ts, [BackendHeader.policyIndex]: String(this.index), [BackendHeader.meta]: encodeHeaderJson(patch) },
-          });
+          const r = request(dev, i);
+          const reply = await this.client.request(dev, { method: r.method, path: this.path(dev, part, t), headers: r.headers });
           if (reply.status < 500) return reply;
         } catch {
           // fall through to a handoff
@@ -257,44 +294,32 @@ export class ReplicatedPolicy implements StoragePolicy {
       }
       return undefined;
     };
-    const replies = await Promise.all(ring.primaries(part).map(send));
-    const accepted = replies.filter((r) => r?.status === 202);
-    if (accepted.length >= this.writeQuorum) return decodeHeaderJson<ObjectMeta>(accepted[0]!.headers[BackendHeader.meta]);
-    const answered = replies.filter((r) => r !== undefined).length;
-    if (answered >= this.writeQuorum && accepted.length === 0) return undefined;
-    throw new ArcaError('InsufficientReplicas', `${accepted.length} of ${this.replicas} devices took the metadata update`);
+    return Promise.all(ring.primaries(part).map(send));
   }
 
-  async delete(t: ObjectTarget, ts: Timestamp): Promise<{ existed: boolean }> {
-    const { ring, part } = this.place(t);
-    const spares = ring.handoffs(part)[Symbol.iterator]();
-    const send = async (dev: RingDevice, i: number): Promise<number | undefined> => {
-      for (let tries = 0; tries <= ring.replicaCount; tries++) {
-        try {
-          const reply = await this.client.request(dev, {
-            method: 'DELETE',
-            path: this.path(dev, part, t),
-            headers: {
-              [BackendHeader.timestamp]: ts,
-              [BackendHeader.policyIndex]: String(this.index),
-              [BackendHeader.containerUpdates]: JSON.stringify([t.containerUpdates[i % t.containerUpdates.length]]),
-            },
-          });
-          if (reply.status < 500) return reply.status;
-        } catch {
-          // fall through to a handoff
-        }
-        const next = spares.next();
-        if (next.done) return undefined;
-        dev = next.value;
-      }
-      return undefined;
-    };
-    const statuses = await Promise.all(ring.primaries(part).map(send));
-    const acks = statuses.filter((s) => s === 204 || s === 404 || s === 409).length;
+  async delete(t: ObjectTarget, ts: Timestamp): Promise<{ existed: boolean } & Replaced> {
+    const replies = await this.toAll(t, (_dev, i) => ({
+      method: 'DELETE',
+      headers: {
+        [BackendHeader.timestamp]: ts,
+        [BackendHeader.policyIndex]: String(this.index),
+        [BackendHeader.containerUpdates]: JSON.stringify([t.containerUpdates[i % t.containerUpdates.length]]),
+      },
+    }));
+    const acks = replies.filter((r) => r?.status === 204 || r?.status === 404 || r?.status === 409).length;
     if (acks < this.writeQuorum) {
       throw new ArcaError('InsufficientReplicas', `${acks} of ${this.replicas} devices took the delete`);
     }
-    return { existed: statuses.includes(204) };
+    const replaced = newestReplaced(replies.map((r) => (r?.status === 204 ? replacedOf(r.headers) : undefined)));
+    const existed = replies.some((r) => r?.status === 204);
+    return replaced ? { existed, replaced } : { existed };
+  }
+
+  async post(t: ObjectTarget, ts: Timestamp, patch: Record<string, unknown>): Promise<ObjectMeta | undefined> {
+    const replies = await this.toAll(t, () => ({
+      method: 'POST',
+      headers: { [BackendHeader.timestamp]: ts, [BackendHeader.policyIndex]: String(this.index), [BackendHeader.meta]: encodeHeaderJson(patch) },
+    }));
+    return postOutcome(replies, this.writeQuorum, this.replicas);
   }
 }

@@ -116,7 +116,7 @@ export function diskFilesConformance(title: string, factory: () => Promise<DiskF
       await writeObject(files, l, t1, Buffer.from('x'));
       const err = await t.throwsAsync(files.delete(l, t1));
       t.true(isArcaError(err, 'Conflict'));
-      t.deepEqual(await files.delete(l, t2), { previous: 'data' });
+      t.like(await files.delete(l, t2), { previous: 'data', replaced: { name: '/a/b/k', ts: t1, size: 1 } });
       t.deepEqual(await files.open(l), { kind: 'tombstone', ts: t2 });
       t.deepEqual(await files.newest(l), { kind: 'tombstone', ts: t2 });
       await t.throwsAsync(writeObject(files, l, t1, Buffer.from('old')));
@@ -195,6 +195,94 @@ export function diskFilesConformance(title: string, factory: () => Promise<DiskF
       const want = [...new Set([suffixOfHash(hashOfName('/a/b/one')), suffixOfHash(hashOfName('/a/b/two'))])].sort();
       t.deepEqual(await files.invalidatedSuffixes(loc('x').device, 0, 3), want);
       t.deepEqual(await files.invalidatedSuffixes(loc('x').device, 0, 4), []);
+    });
+  });
+
+  test(`${title}: post writes a .meta patch: merged, newest wins, applied on open, kept over older data`, async (t) => {
+    await withFiles(async (files, loc) => {
+      const l = loc('/a/b/k');
+      const t3 = '1700000003.000000';
+      const t4 = '1700000004.000000';
+      t.deepEqual(await files.post(l, t1, { x: 1 }), { kind: 'absent' });
+      await writeObject(files, l, t1, Buffer.from('body'), { user: { a: '1' }, tag: 'old' });
+      const conflict = await t.throwsAsync(files.post(l, t1, { x: 1 }));
+      t.true(isArcaError(conflict, 'Conflict'), 'a .meta must be newer than the data');
+      const first = await files.post(l, t2, { tag: 'new', extra: 5 });
+      t.like(first, { kind: 'posted', meta: { ts: t1, tag: 'new', extra: 5, user: { a: '1' }, size: 4 } });
+      const second = await files.post(l, t3, { extra: null, size: 99 });
+      t.is(second.kind, 'posted');
+      if (second.kind !== 'posted') return;
+      t.is(second.meta.extra, undefined, 'null removes a key');
+      t.is(second.meta.tag, 'new', 'patches merge');
+      t.is(second.meta.size, 4, 'size cannot be patched');
+      t.true(isArcaError(await t.throwsAsync(files.post(l, t2, { late: true })), 'Conflict'), 'an older .meta loses');
+      const got = await open(files, l);
+      t.like(got, { kind: 'data', meta: { ts: t1, tag: 'new', user: { a: '1' } }, body: Buffer.from('body') });
+      t.is(got?.kind === 'data' && got.meta.extra, undefined);
+      t.deepEqual(got?.kind === 'data' && JSON.parse(got.rawMeta), got?.kind === 'data' && got.meta);
+      const opened = await files.open(l);
+      t.is(opened?.kind === 'data' && opened.metaTs, t3);
+      if (opened?.kind === 'data') await opened.close();
+      t.deepEqual(await files.newest(l), { kind: 'data', ts: t1 }, 'the version is still the data');
+
+      // Data older than the .meta (a late write) keeps it applying; newer data drops it.
+      await writeObject(files, l, t2, Buffer.from('late'), { tag: 'late-data' });
+      t.like(await open(files, l), { meta: { ts: t2, tag: 'new' }, body: Buffer.from('late') });
+      const replacing = await files.create(l);
+      await replacing.write(Buffer.from('newest'));
+      replacing.put({ name: l.name, ts: t4, size: 6, xxh64: '0', etag: 'e', contentType: 'x', tag: 'fresh' });
+      const outcome = await replacing.commit();
+      t.like(outcome.replaced, { ts: t2, tag: 'new' }, 'the replaced version is reported with its .meta applied');
+      const after = await files.open(l);
+      t.like(after, { kind: 'data', meta: { ts: t4, tag: 'fresh' } });
+      t.is(after?.kind === 'data' && after.metaTs, undefined);
+      if (after?.kind === 'data') await after.close();
+
+      // A tombstone ends it: no more .meta, and post finds nothing.
+      const deleted = await files.delete(l, '1700000005.000000');
+      t.like(deleted, { previous: 'data', replaced: { ts: t4, tag: 'fresh' } });
+      t.deepEqual(await files.post(l, '1700000006.000000', { x: 1 }), { kind: 'absent' });
+      t.true(isArcaError(await t.throwsAsync(files.post(l, '1700000005.000000', { x: 1 })), 'Conflict'));
+    });
+  });
+
+  test(`${title}: fragment archives: pending until durable, several indexes per hash dir, newest durable served`, async (t) => {
+    await withFiles(async (files, loc) => {
+      const l = loc('/a/b/ec', 7, 2);
+      const write = async (ts: string, frag: number, body: string, durable = false) => {
+        const w = await files.create(l, { frag, durable });
+        await w.write(Buffer.from(body));
+        w.put({ name: l.name, ts, size: body.length, xxh64: '0', etag: 'e', contentType: 'x', ec: { frag } });
+        return w.commit();
+      };
+      await write(t1, 2, 'frag2@t1');
+      t.is(await files.open(l), undefined, 'a pending archive is not served');
+      t.is(await files.newest(l), undefined);
+      t.is(await files.markDurable(l, t1, 3), undefined, 'no such archive');
+      t.deepEqual(await files.markDurable(l, t1, 2), {});
+      t.like(await open(files, l, undefined), { kind: 'data', body: Buffer.from('frag2@t1') });
+      t.deepEqual(await files.markDurable(l, t1, 2), {}, 'marking twice is harmless');
+      // A handoff may hold another index of the same version.
+      await write(t1, 4, 'frag4@t1');
+      t.true(isArcaError(await t.throwsAsync(write(t1, 2, 'again')), 'Conflict'));
+      const f4 = await files.open(l, { frag: 4 });
+      t.like(f4, { kind: 'data', frag: 4 }, 'an archive at a durable timestamp is durable');
+      if (f4?.kind === 'data') await f4.close();
+      t.is(await files.open(l, { frag: 0 }), undefined, 'an index not held');
+      // A newer write stays pending while the older version is served, then replaces it.
+      await write(t2, 2, 'frag2@t2');
+      const served = await files.open(l, { frag: 2 });
+      t.like(served, { kind: 'data', meta: { ts: t1 } });
+      if (served?.kind === 'data') await served.close();
+      const done = await files.markDurable(l, t2, 2);
+      t.like(done?.replaced, { ts: t1 });
+      t.like(await open(files, l), { kind: 'data', meta: { ts: t2 }, body: Buffer.from('frag2@t2') });
+      t.is(await files.open(l, { frag: 4 }), undefined, 'the older version is gone');
+      // An archive older than the version is refused; a durable sync write of a new version is visible at once.
+      t.true(isArcaError(await t.throwsAsync(write(t1, 5, 'old')), 'Conflict'));
+      await write('1700000003.000000', 1, 'frag1@t3', true);
+      t.like(await open(files, l, undefined), { kind: 'data', meta: { ts: '1700000003.000000' } });
+      t.true(isArcaError(await t.throwsAsync(files.markDurable(l, t2, 2)), 'Conflict'));
     });
   });
 

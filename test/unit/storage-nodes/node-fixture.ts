@@ -39,6 +39,8 @@ export interface PutOptions {
   footer?: Record<string, unknown> | null;
   updates?: ContainerUpdateTarget[];
   policyIndex?: number;
+  /** More request headers (fragment index, replication, …). */
+  headers?: Record<string, string>;
 }
 
 const agent = new http.Agent({ keepAlive: true });
@@ -69,6 +71,7 @@ export function putObject(port: number, path: string, opts: PutOptions): Promise
   };
   if (opts.updates) headers['x-backend-container-updates'] = JSON.stringify(opts.updates);
   if (opts.policyIndex !== undefined) headers['x-backend-storage-policy-index'] = String(opts.policyIndex);
+  Object.assign(headers, opts.headers);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method: 'PUT', path, headers, agent }, (res) => {
       const out: Buffer[] = [];
@@ -98,7 +101,8 @@ export async function startTestNode(opts: { port?: number; dir?: string; updater
     ringDir: join(dir, 'rings'),
     policies: [
       { index: 0, name: 'replica-3' },
-      { index: 1, name: 'ec-4+2' },
+      { index: 1, name: 'replica-2' },
+      { index: 2, name: 'ec-4+2' },
     ],
     nodeTimeoutMs: 2000,
     reclaimAgeSec: 3600,

@@ -235,7 +235,7 @@ test(
     t.is((await n.put(o('k'), { ts: 'yesterday', body: Buffer.from('x') })).status, 400);
     t.is((await n.request('DELETE', o('k'))).status, 400);
     t.is((await n.request('GET', '/o/d1/3/AUTH_a')).status, 404);
-    t.is((await n.request('POST', o('k'))).status, 405);
+    t.is((await n.request('PATCH', o('k'))).status, 405);
     t.is((await n.request('GET', '/healthcheck')).body.toString(), 'OK');
   }),
 );
