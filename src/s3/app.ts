@@ -3,10 +3,12 @@
  * the operation's handler, and render any error as S3 XML in one place.
  */
 import { randomBytes } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import Koa from 'koa';
 import { type AuthResult, authenticate, SigningKeyCache } from './auth/index.js';
 import { address } from './addressing.js';
 import type { S3Deps, S3Request, S3Response } from './context.js';
+import { actualRequestCorsHeaders } from './cors.js';
 import { renderErrorXml, S3Error, toS3Error } from './errors.js';
 import { handlers } from './handlers.js';
 import { operationOf } from './operations.js';
@@ -27,6 +29,22 @@ function applyResponse(ctx: Koa.Context, r: S3Response): void {
   if (length !== undefined) ctx.set('content-length', String(length));
 }
 
+/**
+ * Adds the CORS headers of the addressed bucket's rules to the response of a request with an `Origin`
+ * (successful or not: browsers need them to read error bodies too). Preflights answer their own.
+ */
+async function applyCors(ctx: Koa.Context, deps: S3Deps, bucketName: string | undefined, op: string | undefined): Promise<void> {
+  const origin = ctx.get('origin');
+  if (!origin || bucketName === undefined || op === 'PreflightRequest' || bucketName.startsWith('.')) return;
+  try {
+    const bucket = await deps.store.getBucket(bucketName);
+    const headers = bucket && actualRequestCorsHeaders(bucket, origin, ctx.method);
+    if (headers) for (const [k, v] of Object.entries(headers)) ctx.set(k, v);
+  } catch {
+    // Best effort: a failed lookup must not turn an answer into an error.
+  }
+}
+
 export function createS3App(deps: S3Deps): Koa {
   const app = new Koa();
   app.silent = true;
@@ -38,10 +56,14 @@ export function createS3App(deps: S3Deps): Koa {
     ctx.set('server', 'Arca');
     const rawUrl = ctx.req.url ?? '/';
     let resource = rawUrl.split('?')[0];
+    let bucketName: string | undefined;
+    let op: string | undefined;
     try {
       const addressed = address(rawUrl, ctx.req.headers.host, deps.virtualHostDomains);
       resource = addressed.bucket === undefined ? '/' : `/${addressed.bucket}${addressed.key === undefined ? '' : `/${addressed.key}`}`;
-      const op = operationOf(ctx.method, addressed.bucket, addressed.key, addressed.query, ctx.req.headers);
+      bucketName = addressed.bucket;
+      const operation = operationOf(ctx.method, addressed.bucket, addressed.key, addressed.query, ctx.req.headers);
+      op = operation;
       const auth: AuthResult = await authenticate(
         { method: ctx.method, rawUrl, headers: ctx.req.headersDistinct, now: new Date(), virtualHostBucket: addressed.virtualHost ? addressed.bucket : undefined },
         async (ak) => (await deps.identity.lookup(ak))?.secretKey,
@@ -49,7 +71,7 @@ export function createS3App(deps: S3Deps): Koa {
       );
       const principal = auth.kind === 'signed' ? await deps.identity.lookup(auth.accessKeyId) : undefined;
       const req: S3Request = {
-        op,
+        op: operation,
         method: ctx.method,
         rawUrl,
         rawPath: addressed.rawPath,
@@ -59,12 +81,15 @@ export function createS3App(deps: S3Deps): Koa {
         headers: ctx.req.headers,
         requestId,
         principal,
+        sourceIp: ctx.req.socket.remoteAddress,
+        secureTransport: (ctx.req.socket as TLSSocket).encrypted === true,
         payload: auth.kind === 'signed' ? auth.payload : { kind: 'unsigned' },
         req: ctx.req,
         body: () => requestBody(ctx.req, auth),
       };
-      const handler = handlers[op];
+      const handler = handlers[operation];
       applyResponse(ctx, await handler(req, deps));
+      await applyCors(ctx, deps, bucketName, op);
     } catch (err) {
       const e = toS3Error(err);
       if (e.code === 'InternalError') deps.log(`${requestId} ${ctx.method} ${rawUrl}: ${(err as Error)?.stack ?? err}`);
@@ -77,6 +102,7 @@ export function createS3App(deps: S3Deps): Koa {
         ctx.type = 'application/xml';
         ctx.body = renderErrorXml(e, { resource, requestId, hostId: requestId });
       }
+      await applyCors(ctx, deps, bucketName, op);
       // A request whose body was not read keeps the connection unusable: close it after the reply.
       if (!ctx.req.readableEnded && ctx.req.readable) ctx.set('connection', 'close');
     }

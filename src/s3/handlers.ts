@@ -13,6 +13,24 @@ import { listParts } from './ops/list-parts.js';
 import { uploadPart } from './ops/upload-part.js';
 import { uploadPartCopy } from './ops/upload-part-copy.js';
 import { createBucket } from './ops/create-bucket.js';
+import { deleteBucketCors } from './ops/delete-bucket-cors.js';
+import { deleteBucketOwnershipControls } from './ops/delete-bucket-ownership-controls.js';
+import { deleteBucketPolicy } from './ops/delete-bucket-policy.js';
+import { deletePublicAccessBlock } from './ops/delete-public-access-block.js';
+import { getBucketAcl } from './ops/get-bucket-acl.js';
+import { getBucketCors } from './ops/get-bucket-cors.js';
+import { getBucketOwnershipControls } from './ops/get-bucket-ownership-controls.js';
+import { getBucketPolicy } from './ops/get-bucket-policy.js';
+import { getBucketPolicyStatus } from './ops/get-bucket-policy-status.js';
+import { getObjectAcl } from './ops/get-object-acl.js';
+import { getPublicAccessBlock } from './ops/get-public-access-block.js';
+import { preflight } from './ops/preflight.js';
+import { putBucketAcl } from './ops/put-bucket-acl.js';
+import { putBucketCors } from './ops/put-bucket-cors.js';
+import { putBucketOwnershipControls } from './ops/put-bucket-ownership-controls.js';
+import { putBucketPolicy } from './ops/put-bucket-policy.js';
+import { putObjectAcl } from './ops/put-object-acl.js';
+import { putPublicAccessBlock } from './ops/put-public-access-block.js';
 import { copyObject } from './ops/copy-object.js';
 import { deleteBucket } from './ops/delete-bucket.js';
 import { deleteObject } from './ops/delete-object.js';
@@ -59,17 +77,17 @@ export const handlers: Record<S3OperationName, Handler> = {
   CreateMultipartUpload: createMultipartUpload,
   ListMultipartUploads: listMultipartUploads,
   DeleteObjects: deleteObjects,
-  PreflightRequest: notYet,
+  PreflightRequest: preflight,
   UnknownOperation: notYet,
-  GetBucketAcl: notYet,
-  PutBucketAcl: notYet,
-  GetBucketCors: notYet,
-  PutBucketCors: notYet,
-  DeleteBucketCors: notYet,
-  GetBucketPolicy: notYet,
-  PutBucketPolicy: notYet,
-  DeleteBucketPolicy: notYet,
-  GetBucketPolicyStatus: notYet,
+  GetBucketAcl: getBucketAcl,
+  PutBucketAcl: putBucketAcl,
+  GetBucketCors: getBucketCors,
+  PutBucketCors: putBucketCors,
+  DeleteBucketCors: deleteBucketCors,
+  GetBucketPolicy: getBucketPolicy,
+  PutBucketPolicy: putBucketPolicy,
+  DeleteBucketPolicy: deleteBucketPolicy,
+  GetBucketPolicyStatus: getBucketPolicyStatus,
   GetBucketTagging: getBucketTagging,
   PutBucketTagging: putBucketTagging,
   DeleteBucketTagging: deleteBucketTagging,
@@ -82,12 +100,12 @@ export const handlers: Record<S3OperationName, Handler> = {
   PutObjectLockConfiguration: notYet,
   GetBucketNotificationConfiguration: notYet,
   PutBucketNotificationConfiguration: notYet,
-  GetPublicAccessBlock: notYet,
-  PutPublicAccessBlock: notYet,
-  DeletePublicAccessBlock: notYet,
-  GetBucketOwnershipControls: notYet,
-  PutBucketOwnershipControls: notYet,
-  DeleteBucketOwnershipControls: notYet,
+  GetPublicAccessBlock: getPublicAccessBlock,
+  PutPublicAccessBlock: putPublicAccessBlock,
+  DeletePublicAccessBlock: deletePublicAccessBlock,
+  GetBucketOwnershipControls: getBucketOwnershipControls,
+  PutBucketOwnershipControls: putBucketOwnershipControls,
+  DeleteBucketOwnershipControls: deleteBucketOwnershipControls,
   GetBucketEncryption: notYet,
   PutBucketEncryption: notYet,
   DeleteBucketEncryption: notYet,
@@ -115,8 +133,8 @@ export const handlers: Record<S3OperationName, Handler> = {
   GetBucketIntelligentTieringConfiguration: notYet,
   PutBucketIntelligentTieringConfiguration: notYet,
   DeleteBucketIntelligentTieringConfiguration: notYet,
-  GetObjectAcl: notYet,
-  PutObjectAcl: notYet,
+  GetObjectAcl: getObjectAcl,
+  PutObjectAcl: putObjectAcl,
   GetObjectTagging: getObjectTagging,
   PutObjectTagging: putObjectTagging,
   DeleteObjectTagging: deleteObjectTagging,

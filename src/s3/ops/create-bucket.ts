@@ -1,4 +1,7 @@
 /** CreateBucket — https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html */
+import { aclFromHeaders, checkGrantees } from '../access/acl.js';
+import { checkObjectOwnership } from '../access/bucket-settings.js';
+import { isOwnerOnlyAcl } from '../access/request-acl.js';
 import { isValidBucketName } from '../addressing.js';
 import { emptyResponse, type Handler } from '../context.js';
 import { S3Error } from '../errors.js';
@@ -25,10 +28,17 @@ export const createBucket: Handler = async (req, deps) => {
     }
     location = asked || deps.region;
   }
+  // The bucket's ACL (x-amz-acl, x-amz-grant-*) and object ownership (x-amz-object-ownership), checked first.
+  const owner = req.principal.account;
+  const acl = aclFromHeaders(req.headers, owner, owner);
+  const ownershipHeader = req.headers['x-amz-object-ownership'] as string | undefined;
+  const ownership = ownershipHeader === undefined ? undefined : checkObjectOwnership(ownershipHeader);
+  if (acl && ownership === 'BucketOwnerEnforced' && !isOwnerOnlyAcl(acl, owner)) throw new S3Error('InvalidBucketAclWithObjectOwnership');
+  if (acl) await checkGrantees(acl, deps.identity);
   const policy = req.headers[storagePolicyHeader] as string | undefined;
   let outcome: Awaited<ReturnType<typeof deps.store.createBucket>>;
   try {
-    outcome = await deps.store.createBucket(req.principal.account, name, { policy, meta: { location } });
+    outcome = await deps.store.createBucket(owner, name, { policy, meta: { location, ...(acl ? { acl } : {}), ...(ownership ? { ownership } : {}) } });
   } catch (err) {
     if ((err as { code?: string }).code === 'BadRequest') {
       throw new S3Error('InvalidArgument', { message: `Unknown storage policy: ${policy}`, extra: { ArgumentName: storagePolicyHeader, ArgumentValue: String(policy) } });
