@@ -55,6 +55,8 @@ function toObjectInfo(bucket: string, key: string, m: ObjectMeta): ObjectInfo {
 /** What an object made of segments carries in its metadata; the segment list is its body. */
 interface ManifestMark {
   parts: number;
+  /** The prefix its segments own (PutManifestInput.segmentPrefix): kept in the metadata, which a replacing write reports back. */
+  segmentPrefix?: string;
 }
 
 /** The body of a manifest object. */
@@ -202,7 +204,7 @@ export class ClusterStore implements ObjectStore {
   }
 
   async putObject(bucket: BucketInfo, key: string, input: PutObjectInput): Promise<ObjectInfo> {
-    const { meta } = await this.policyOf(bucket).put(this.target(bucket, key), {
+    const { meta, replaced } = await this.policyOf(bucket).put(this.target(bucket, key), {
       ts: this.opts.timestamps.next(),
       body: input.body,
       meta: { ...input.meta, contentType: input.contentType, ...(input.listing ? { listing: input.listing } : {}) },
@@ -212,6 +214,7 @@ export class ClusterStore implements ObjectStore {
         return { ...f.meta, etag: f.etag, ...(listing ? { listing } : {}) };
       },
     });
+    await this.dropSegmentsOf(bucket, replaced);
     return toObjectInfo(bucket.name, key, meta);
   }
 
@@ -293,13 +296,14 @@ export class ClusterStore implements ObjectStore {
   async putManifest(bucket: BucketInfo, key: string, input: PutManifestInput): Promise<ObjectInfo> {
     const body: ManifestBody = { format: 'arca-manifest-1', segments: input.segments };
     const objectSize = input.segments.reduce((n, s) => n + s.size, 0);
-    const mark: ManifestMark = { parts: input.segments.length };
-    const { meta } = await this.policyOf(bucket).put(this.target(bucket, key), {
+    const mark: ManifestMark = { parts: input.segments.length, ...(input.segmentPrefix ? { segmentPrefix: input.segmentPrefix } : {}) };
+    const { meta, replaced } = await this.policyOf(bucket).put(this.target(bucket, key), {
       ts: this.opts.timestamps.next(),
       body: Readable.from([Buffer.from(JSON.stringify(body))]),
       meta: { ...input.meta, contentType: input.contentType, manifest: mark, objectSize, ...(input.listing ? { listing: input.listing } : {}) },
       finish: async () => ({ etag: input.etag }),
     });
+    await this.dropSegmentsOf(bucket, replaced, new Set(input.segments.map((seg) => seg.key)));
     return toObjectInfo(bucket.name, key, meta);
   }
 
@@ -319,8 +323,33 @@ export class ClusterStore implements ObjectStore {
   }
 
   async deleteObject(bucket: BucketInfo, key: string): Promise<{ existed: boolean }> {
-    const { existed } = await this.policyOf(bucket).delete(this.target(bucket, key), this.opts.timestamps.next());
+    const { existed, replaced } = await this.policyOf(bucket).delete(this.target(bucket, key), this.opts.timestamps.next());
+    await this.dropSegmentsOf(bucket, replaced);
     return { existed };
+  }
+
+  /**
+   * Deletes the segments a replaced manifest object owned (everything under its segment prefix but `keep`,
+   * the segments of the version that replaced it). Best effort, after the write has succeeded: segments a
+   * failure leaves behind are orphans for the dialect's janitor to collect.
+   */
+  private async dropSegmentsOf(bucket: BucketInfo, replaced: ObjectMeta | undefined, keep: ReadonlySet<string> = new Set()): Promise<void> {
+    const prefix = (replaced?.manifest as ManifestMark | undefined)?.segmentPrefix;
+    if (!prefix) return;
+    try {
+      const segBucket = await this.internalBucket(bucket, 'segments');
+      let marker: string | undefined;
+      for (;;) {
+        const page = await this.listObjects(segBucket, { prefix, marker, limit: 1000 });
+        const names = page.entries.flatMap((e) => ('key' in e ? [e.key] : []));
+        const doomed = names.filter((n) => !keep.has(n));
+        for (let i = 0; i < doomed.length; i += 16) await Promise.all(doomed.slice(i, i + 16).map((n) => this.deleteObject(segBucket, n)));
+        if (!page.truncated || names.length === 0) return;
+        marker = names[names.length - 1];
+      }
+    } catch {
+      // left to the janitor
+    }
   }
 
   async listObjects(bucket: BucketInfo, opts: ListObjectsOptions): Promise<ListObjectsPage> {

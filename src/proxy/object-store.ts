@@ -59,6 +59,13 @@ export interface PutManifestInput {
   contentType: string;
   /** The object's ETag (the caller computes it: S3 multipart ETags are `md5(part md5s)-N`). */
   etag: string;
+  /**
+   * The key prefix (in the `segments` bucket) that this object's segments, and no other object's, live
+   * under. When set, the store deletes what is under it once the object is replaced or deleted (keeping the
+   * segments of a replacing manifest). Without it, segments outlive the manifest until their writer
+   * collects them.
+   */
+  segmentPrefix?: string;
   meta?: Record<string, unknown>;
   listing?: Record<string, unknown>;
 }

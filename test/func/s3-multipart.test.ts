@@ -286,3 +286,29 @@ test('lib-storage Upload: 17 MiB in 5 MiB parts with CRC32, from a buffer and fr
   const got = await s3.send(new GetObjectCommand({ Bucket, Key: 'lib/stream.bin', ChecksumMode: 'ENABLED' }));
   t.true(Buffer.from(await got.Body!.transformToByteArray()).equals(data));
 });
+
+test('segments go when a multipart object is overwritten (plain or multipart) or deleted', async (t) => {
+  const store = cluster.proxy.store;
+  const segments = await store.internalBucket((await store.getBucket(Bucket))!, 'segments');
+  const segmentsOf = async (Key: string) => (await store.listObjects(segments, { prefix: `${Key}/`, limit: 100 })).entries.length;
+  const multipart = async (Key: string) => {
+    const UploadId = await create(Key);
+    const e1 = await uploadPart(Key, UploadId, 1, randomBytes(5 * MiB));
+    const e2 = await uploadPart(Key, UploadId, 2, Buffer.from('end'));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ ETag: e1, PartNumber: 1 }, { ETag: e2, PartNumber: 2 }] } }));
+  };
+  await multipart('gc/overwritten');
+  t.is(await segmentsOf('gc/overwritten'), 2);
+  await s3.send(new PutObjectCommand({ Bucket, Key: 'gc/overwritten', Body: 'plain now' }));
+  t.is(await segmentsOf('gc/overwritten'), 0);
+
+  await multipart('gc/deleted');
+  const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
+  await s3.send(new DeleteObjectCommand({ Bucket, Key: 'gc/deleted' }));
+  t.is(await segmentsOf('gc/deleted'), 0);
+
+  await multipart('gc/again');
+  await multipart('gc/again');
+  t.is(await segmentsOf('gc/again'), 2, 'only the new upload’s parts remain');
+  t.is((await getBody('gc/again')).body.length, 5 * MiB + 3);
+});

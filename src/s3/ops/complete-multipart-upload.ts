@@ -3,7 +3,7 @@ import { checksumXmlName } from '../../common/checksums.js';
 import type { ObjectInfo } from '../../proxy/object-store.js';
 import { checkWriteConditions, writeConditions } from '../conditional-write.js';
 import { type Handler, ownBucket, type S3Request, xmlResponse } from '../context.js';
-import { deleteParts, deleteRecord, findUpload, noSuchUpload } from '../multipart.js';
+import { deleteParts, deleteRecord, findUpload, noSuchUpload, partPrefix } from '../multipart.js';
 import { assembleParts, parseCompleteXml } from '../multipart-complete.js';
 import { readSmallBody } from '../request-body.js';
 import { escapeXml, S3_XMLNS, xmlElement } from '../xml.js';
@@ -46,7 +46,15 @@ export const completeMultipartUpload: Handler = async (req, deps) => {
     meta.checksums = { [assembly.checksum.algorithm]: assembly.checksum.value };
     meta.checksumType = assembly.checksum.type;
   }
-  const info = await deps.store.putManifest(bucket, key, { segments: assembly.segments, contentType: record.contentType, etag: assembly.etag, meta });
+  // The segments are this upload's parts, under a prefix no other object uses: the store deletes them
+  // when the object is overwritten or deleted.
+  const info = await deps.store.putManifest(bucket, key, {
+    segments: assembly.segments,
+    segmentPrefix: partPrefix(key, uploadId),
+    contentType: record.contentType,
+    etag: assembly.etag,
+    meta,
+  });
   await deleteRecord(deps.store, bucket, key, uploadId);
   // Parts uploaded but not named in the list are dropped now; anything missed, the janitor collects.
   try {
