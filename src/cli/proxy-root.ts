@@ -16,12 +16,15 @@ import { PolicyRegistry } from '../proxy/policies/registry.js';
 import { createAdminApp, isAdminRequest } from '../admin/admin-app.js';
 import { IdentityStore } from '../identity/identity-store.js';
 import { createS3App } from '../s3/app.js';
+import { createImageApi, type ImageApi } from '../images/index.js';
 
 export interface RunningProxy {
   port: number;
   store: ObjectStore;
   /** Users and access keys (on the ring), as the S3 and admin APIs see them. */
   identity: IdentityStore;
+  /** The image API (Glance v2) and its port, when `glancePort` is configured. */
+  glance?: { port: number; api: ImageApi };
   close(): Promise<void>;
 }
 
@@ -64,6 +67,16 @@ export async function startProxy(config: ProxyConfig, opts: { log?: (line: strin
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 60_000;
   const port = await listen(server, config.port, config.bindIp);
+  let glance: RunningProxy['glance'];
+  let glanceServer: http.Server | undefined;
+  if (config.glancePort !== undefined) {
+    const api = createImageApi({ store, identity, config: config.images, policies: config.policies.map((p) => p.name), recordsPolicy: config.defaultPolicy, log });
+    glanceServer = http.createServer({ keepAlive: true }, api.app.callback());
+    glanceServer.requestTimeout = 0;
+    glanceServer.keepAliveTimeout = 65_000;
+    glanceServer.headersTimeout = 60_000;
+    glance = { port: await listen(glanceServer, config.glancePort, config.bindIp), api };
+  }
   // Pick up ring changes without a restart.
   const ringTimer = setInterval(() => {
     try {
@@ -77,12 +90,19 @@ export async function startProxy(config: ProxyConfig, opts: { log?: (line: strin
     port,
     store,
     identity,
+    glance,
     close: async () => {
       clearInterval(ringTimer);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await Promise.all(
+        [server, glanceServer].map(
+          (s) =>
+            s &&
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      );
       client.close();
     },
   };

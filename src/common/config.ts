@@ -66,6 +66,8 @@ export interface ProxyConfig {
   port: number;
   /** Glance v2 port; undefined disables the image API. */
   glancePort?: number;
+  /** The image service's settings (used only when `glancePort` is set). */
+  images: ImagesConfig;
   ringDir: string;
   policies: PolicyConfig[];
   /** Name of the policy buckets get when CreateBucket names none. */
@@ -92,6 +94,22 @@ export interface ProxyConfig {
   identityKey?: string;
 }
 
+/** The image service (Glance v2) of a proxy. */
+export interface ImagesConfig {
+  /** Bucket (owned by the root account, so readable through S3) holding image data of the default store. */
+  bucket: string;
+  /** Storage policy of that bucket: `ec-4+2` when that policy is configured, else the default policy. */
+  policy: string;
+  /** Largest image accepted, bytes (default 1 TiB, Glance's `image_size_cap`). */
+  sizeCap: number;
+  /** Ports `web-download` imports may fetch from (default 80 and 443); an empty list allows any. */
+  webDownloadPorts: number[];
+  /** Longest life of an API token, seconds (default 7 days). */
+  maxTokenTtlSec: number;
+  /** Milliseconds a proxy reuses image records and token checks on the data path (default 2000). */
+  cacheMs: number;
+}
+
 export const defaultPolicies: PolicyConfig[] = [{ index: 0, name: 'replica-3' }];
 
 export const defaultWorkerConfig: WorkerConfig = {
@@ -113,7 +131,7 @@ class Fields {
     private readonly where: string,
   ) {}
 
-  private fail(field: string, want: string): never {
+  fail(field: string, want: string): never {
     throw new ArcaError('InvalidConfig', `${this.where}: field "${field}" must be ${want}`, { field });
   }
 
@@ -151,6 +169,13 @@ class Fields {
     if (v === undefined && dflt !== undefined) return dflt;
     if (!Array.isArray(v) || v.some((s) => typeof s !== 'string' || s === '')) this.fail(field, 'a list of non-empty strings');
     return v as string[];
+  }
+
+  ints(field: string, dflt: number[], min = 0, max = Number.MAX_SAFE_INTEGER): number[] {
+    const v = this.obj[field];
+    if (v === undefined) return dflt;
+    if (!Array.isArray(v) || v.some((n) => typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max)) this.fail(field, `a list of integers from ${min} to ${max}`);
+    return v as number[];
   }
 
   object(field: string): Fields {
@@ -250,6 +275,7 @@ export function parseProxyConfig(obj: Record<string, unknown>, where = 'proxy co
     bindIp: f.string('bindIp', '127.0.0.1'),
     port: f.int('port', undefined, 0, 65535),
     glancePort: f.optionalInt('glancePort', 0, 65535),
+    images: parseImagesConfig(f.object('images'), policies, defaultPolicy),
     ringDir: f.string('ringDir'),
     policies,
     defaultPolicy,
@@ -262,6 +288,19 @@ export function parseProxyConfig(obj: Record<string, unknown>, where = 'proxy co
     virtualHostDomains: f.strings('virtualHostDomains', []),
     identityCacheTtlMs: f.int('identityCacheTtlMs', 3_000),
     identityKey: f.optionalString('identityKey'),
+  };
+}
+
+function parseImagesConfig(f: Fields, policies: PolicyConfig[], defaultPolicy: string): ImagesConfig {
+  const policy = f.string('policy', policies.some((p) => p.name === 'ec-4+2') ? 'ec-4+2' : defaultPolicy);
+  if (!policies.some((p) => p.name === policy)) f.fail('policy', 'a configured storage policy');
+  return {
+    bucket: f.string('bucket', 'arca-images'),
+    policy,
+    sizeCap: f.int('sizeCap', 1024 ** 4, 1),
+    webDownloadPorts: f.ints('webDownloadPorts', [80, 443], 1, 65535),
+    maxTokenTtlSec: f.int('maxTokenTtlSec', 7 * 24 * 3600, 1),
+    cacheMs: f.int('cacheMs', 2_000),
   };
 }
 

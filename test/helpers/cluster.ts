@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { ExecutionContext } from 'ava';
 import { startStorageNode } from '../../storage-nodes/server.js';
-import { loadNodeConfig, loadProxyConfig, type NodeConfig, type PolicyConfig } from '../../src/common/config.js';
+import { type ImagesConfig, loadNodeConfig, loadProxyConfig, type NodeConfig, type PolicyConfig } from '../../src/common/config.js';
 import { prepareLocalCluster } from '../../src/cli/local-cluster.js';
 import { type RunningProxy, startProxy } from '../../src/cli/proxy-root.js';
 
@@ -21,6 +21,8 @@ export interface ClusterOptions {
   policies?: PolicyConfig[];
   defaultPolicy?: string;
   partPower?: number;
+  /** Serve the image API (Glance v2) on a free port too, with these image settings over the defaults. */
+  glance?: Partial<ImagesConfig>;
 }
 
 export interface TestCluster {
@@ -64,7 +66,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const nodeConfigs = layout.nodeConfigFiles.map((f) => loadNodeConfig(f));
   const log = () => {};
   const nodes: Array<RunningNode | undefined> = await Promise.all(nodeConfigs.map((c) => startStorageNode(c, { log })));
-  const proxy = await startProxy(loadProxyConfig(layout.proxyConfigFile), { log: (line) => process.stderr.write(`[proxy] ${line}\n`) });
+  const proxyConfig = loadProxyConfig(layout.proxyConfigFile);
+  if (opts.glance) {
+    proxyConfig.glancePort = 0;
+    proxyConfig.images = { ...proxyConfig.images, ...opts.glance };
+  }
+  const proxy = await startProxy(proxyConfig, { log: (line) => process.stderr.write(`[proxy] ${line}\n`) });
   const endpoint = `http://127.0.0.1:${proxy.port}`;
   const clients: S3Client[] = [];
   const cluster: TestCluster = {
