@@ -11,7 +11,7 @@ import {
   isPublicAcl,
   parseAclXml,
 } from '../../../../src/s3/access/acl.js';
-import { S3Error } from '../../../../src/s3/errors.js';
+import type { S3Error } from '../../../../src/s3/errors.js';
 
 const bob: Principal = { accessKeyId: 'AKBOB', user: 'bob', account: 'bob', isRoot: false };
 const owner: Principal = { accessKeyId: 'AKO', user: 'o', account: 'owner', isRoot: false };
