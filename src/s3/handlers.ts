@@ -47,6 +47,7 @@ import { headObject } from './ops/head-object.js';
 import { listBuckets } from './ops/list-buckets.js';
 import { listObjects } from './ops/list-objects.js';
 import { listObjectsV2 } from './ops/list-objects-v2.js';
+import { postObject } from './ops/post-object.js';
 import { putObject } from './ops/put-object.js';
 import { putBucketTagging } from './ops/put-bucket-tagging.js';
 import { putObjectTagging } from './ops/put-object-tagging.js';
@@ -67,7 +68,7 @@ export const handlers: Record<S3OperationName, Handler> = {
   HeadObject: headObject,
   DeleteObject: deleteObject,
 
-  PostObject: notYet,
+  PostObject: postObject,
   CopyObject: copyObject,
   UploadPart: uploadPart,
   UploadPartCopy: uploadPartCopy,
