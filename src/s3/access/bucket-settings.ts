@@ -2,7 +2,8 @@
  * The access settings kept in a bucket's metadata, read and written in one place:
  *
  *   meta.acl                 the bucket ACL (acl.ts); absent: private to the owner
- *   meta.policy              the bucket policy, the JSON text as the client sent it
+ *   meta.bucketPolicy        the bucket policy, the JSON text as the client sent it (`meta.policy` is
+ *                            the bucket's storage policy, set by the store)
  *   meta.publicAccessBlock   { blockPublicAcls, ignorePublicAcls, blockPublicPolicy, restrictPublicBuckets }
  *   meta.ownership           ObjectWriter | BucketOwnerPreferred | BucketOwnerEnforced; absent: ObjectWriter
  *   meta.cors                CORS rules (../cors.ts)
@@ -32,7 +33,7 @@ export function bucketAcl(bucket: BucketInfo): Acl {
 
 /** The bucket's policy, parsed; undefined when it has none. */
 export function bucketPolicy(bucket: BucketInfo): BucketPolicy | undefined {
-  return storedPolicy(bucket.meta.policy, bucket.name);
+  return storedPolicy(bucket.meta.bucketPolicy, bucket.name);
 }
 
 /** The bucket's public access block; undefined when none is configured. */

@@ -3,6 +3,6 @@ import { emptyResponse, type Handler, ownBucket } from '../context.js';
 
 export const deleteBucketPolicy: Handler = async (req, deps) => {
   const bucket = await ownBucket(req, deps);
-  if (bucket.meta.policy !== undefined) await deps.store.updateBucketMeta(bucket, { policy: null });
+  if (bucket.meta.bucketPolicy !== undefined) await deps.store.updateBucketMeta(bucket, { bucketPolicy: null });
   return emptyResponse(204);
 };

@@ -19,6 +19,6 @@ export const putBucketPolicy: Handler = async (req, deps) => {
   const policy = parsePolicy(text, bucket.name);
   await checkPrincipals(policy, deps.identity);
   if (publicAccessBlock(bucket)?.blockPublicPolicy && isPublicPolicy(policy)) throw new S3Error('AccessDenied');
-  await deps.store.updateBucketMeta(bucket, { policy: text });
+  await deps.store.updateBucketMeta(bucket, { bucketPolicy: text });
   return emptyResponse(204);
 };

@@ -56,7 +56,7 @@ test('a missing object is AccessDenied unless the caller may list the bucket', a
 test('an explicit Deny beats an ACL grant and an Allow, but not the owner on its bucket configuration', async (t) => {
   const b = bucket({
     acl: cannedAcl('public-read', 'alice', 'alice'),
-    policy: policy(
+    bucketPolicy: policy(
       { Effect: 'Allow', Principal: { AWS: 'bob' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' },
       { Effect: 'Deny', Principal: '*', Action: ['s3:ListBucket', 's3:PutBucketPolicy', 's3:GetBucketAcl'], Resource: 'arn:aws:s3:::b' },
       { Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/secret' },
@@ -76,14 +76,14 @@ test('public access block: IgnorePublicAcls and RestrictPublicBuckets', async (t
   const pab = { blockPublicAcls: false, ignorePublicAcls: true, blockPublicPolicy: false, restrictPublicBuckets: true };
   const b = bucket({
     acl: { owner: 'alice', grants: [...cannedAcl('public-read', 'alice', 'alice').grants, { grantee: { type: 'CanonicalUser', id: 'bob' }, permission: 'READ' }] },
-    policy: policy({ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }),
+    bucketPolicy: policy({ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }),
     publicAccessBlock: pab,
   });
   t.false(await allowed(b, undefined, 's3:ListBucket'));
   t.true(await allowed(b, bob, 's3:ListBucket'));
   t.false(await allowed(b, undefined, 's3:GetObject', 'k', {}));
   t.true(await allowed(b, alice2, 's3:GetObject', 'k', {}));
-  const open = bucket({ policy: b.meta.policy });
+  const open = bucket({ bucketPolicy: b.meta.bucketPolicy });
   t.true(await allowed(open, undefined, 's3:GetObject', 'k', {}));
 });
 
@@ -95,7 +95,7 @@ test('BucketOwnerEnforced: ACLs grant nothing', async (t) => {
 });
 
 test('a stored policy that no longer parses denies everyone but the owner on configuration', async (t) => {
-  const b = bucket({ policy: '{"broken":' , acl: cannedAcl('public-read', 'alice', 'alice') });
+  const b = bucket({ bucketPolicy: '{"broken":', acl: cannedAcl('public-read', 'alice', 'alice') });
   t.false(await allowed(b, undefined, 's3:ListBucket'));
   t.false(await allowed(b, alice, 's3:ListBucket'));
   t.true(await allowed(b, alice, 's3:PutBucketPolicy'));
