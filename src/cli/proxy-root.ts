@@ -16,6 +16,7 @@ import { PolicyRegistry } from '../proxy/policies/registry.js';
 import { createAdminApp, isAdminRequest } from '../admin/admin-app.js';
 import { IdentityStore } from '../identity/identity-store.js';
 import { createS3App } from '../s3/app.js';
+import { defaultOrphanGraceMs, MultipartJanitor } from '../s3/multipart-janitor.js';
 import { createImageApi, type ImageApi } from '../images/index.js';
 
 export interface RunningProxy {
@@ -77,6 +78,19 @@ export async function startProxy(config: ProxyConfig, opts: { log?: (line: strin
     glanceServer.headersTimeout = 60_000;
     glance = { port: await listen(glanceServer, config.glancePort, config.bindIp), api };
   }
+  // Incomplete multipart uploads past their age and parts without an upload, swept in the background.
+  const janitor = new MultipartJanitor({ store, abortAfterMs: config.multipartAbortAfterSec * 1000, orphanGraceMs: defaultOrphanGraceMs, log });
+  let janitorTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const sweep = async () => {
+    try {
+      await janitor.runOnce();
+    } catch (err) {
+      log(`multipart janitor failed: ${(err as Error).message}`);
+    }
+    if (!closed) janitorTimer = setTimeout(sweep, config.multipartJanitorIntervalSec * 1000).unref();
+  };
+  if (config.multipartJanitorIntervalSec > 0) janitorTimer = setTimeout(sweep, config.multipartJanitorIntervalSec * 1000).unref();
   // Pick up ring changes without a restart.
   const ringTimer = setInterval(() => {
     try {
@@ -93,6 +107,8 @@ export async function startProxy(config: ProxyConfig, opts: { log?: (line: strin
     glance,
     close: async () => {
       clearInterval(ringTimer);
+      closed = true;
+      clearTimeout(janitorTimer);
       await Promise.all(
         [server, glanceServer].map(
           (s) =>

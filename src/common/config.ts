@@ -92,6 +92,14 @@ export interface ProxyConfig {
    * the root secret key; set it to the old root secret before changing the root secret.
    */
   identityKey?: string;
+  /**
+   * Seconds after which the multipart janitor aborts an incomplete multipart upload (default 7 days, as a
+   * cluster-wide AbortIncompleteMultipartUpload rule; 0 keeps uploads until a client ends them, as AWS
+   * without lifecycle rules).
+   */
+  multipartAbortAfterSec: number;
+  /** Seconds between multipart janitor passes over all buckets (default 3600; 0 runs none). */
+  multipartJanitorIntervalSec: number;
 }
 
 /** The image service (Glance v2) of a proxy. */
@@ -288,6 +296,8 @@ export function parseProxyConfig(obj: Record<string, unknown>, where = 'proxy co
     virtualHostDomains: f.strings('virtualHostDomains', []),
     identityCacheTtlMs: f.int('identityCacheTtlMs', 3_000),
     identityKey: f.optionalString('identityKey'),
+    multipartAbortAfterSec: f.int('multipartAbortAfterSec', 7 * 24 * 3600, 0),
+    multipartJanitorIntervalSec: f.int('multipartJanitorIntervalSec', 3600, 0),
   };
 }
 

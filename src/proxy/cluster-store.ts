@@ -307,6 +307,22 @@ export class ClusterStore implements ObjectStore {
     return toObjectInfo(bucket.name, key, meta);
   }
 
+  async findInternalBucket(bucket: BucketInfo, purpose: InternalPurpose): Promise<BucketInfo | undefined> {
+    const name = internalName(bucket.name, purpose);
+    if (!this.internalReady.has(`${bucket.account}/${name}`)) {
+      const head = await this.opts.listings.read(bucket.account, name, { method: 'HEAD' });
+      if (head.status === 404) return undefined;
+    }
+    return { name, account: bucket.account, policy: bucket.policy, createdTs: bucket.createdTs, meta: {} };
+  }
+
+  async listAllBuckets(opts: { marker?: string; limit: number }): Promise<{ names: string[]; truncated: boolean }> {
+    const reply = await this.opts.listings.read(systemAccount, registryBucket, { method: 'GET', query: { marker: opts.marker || undefined, limit: opts.limit } });
+    if (reply.status === 404) return { names: [], truncated: false };
+    const page = JSON.parse(reply.body.toString()) as ListingPage;
+    return { names: page.entries.flatMap((e) => ('name' in e ? [e.name] : [])), truncated: page.truncated };
+  }
+
   async internalBucket(bucket: BucketInfo, purpose: InternalPurpose): Promise<BucketInfo> {
     const name = internalName(bucket.name, purpose);
     const ref = `${bucket.account}/${name}`;

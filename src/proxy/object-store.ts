@@ -173,4 +173,11 @@ export interface ObjectStore {
    * `segments` for parts of multipart objects, `uploads` for in-progress upload records.
    */
   internalBucket(bucket: BucketInfo, purpose: InternalPurpose): Promise<BucketInfo>;
+  /** Like {@link internalBucket}, but creates nothing: undefined when the companion was never made. */
+  findInternalBucket(bucket: BucketInfo, purpose: InternalPurpose): Promise<BucketInfo | undefined>;
+  /**
+   * Names of all buckets of all accounts, in name order, a page at a time (`marker`: after this name), for
+   * background workers that sweep every bucket.
+   */
+  listAllBuckets(opts: { marker?: string; limit: number }): Promise<{ names: string[]; truncated: boolean }>;
 }
