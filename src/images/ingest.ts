@@ -61,6 +61,9 @@ export async function ingest(store: ObjectStore, bucket: BucketInfo, key: string
       }
     },
   });
+  // The store reads `body` and sees its failure; this listener only keeps an early refusal (emitted before
+  // the store has attached its own) from being an uncaught 'error'.
+  body.on('error', () => undefined);
   const onSourceError = (err: Error) => body.destroy(err);
   const onAborted = () => body.destroy(new ArcaError('ClientAborted', 'the client went away during the upload'));
   source.on('error', onSourceError);
