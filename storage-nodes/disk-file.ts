@@ -90,6 +90,8 @@ export interface DiskFileWriter {
 export interface CommitOutcome {
   /** The merged metadata of the live data version it replaced, when there was one. */
   replaced?: ObjectMeta;
+  /** Timestamp of the `.meta` applied to `replaced`, if any (which of several replicas' reports is newest). */
+  replacedMetaTs?: Timestamp;
 }
 
 /** The state a tombstone replaced. */
@@ -97,6 +99,7 @@ export interface DeleteOutcome {
   previous: 'data' | 'tombstone' | undefined;
   /** The merged metadata of the live data version it replaced, when there was one. */
   replaced?: ObjectMeta;
+  replacedMetaTs?: Timestamp;
 }
 
 /** What a metadata update found: the merged metadata it made, or no live data. */

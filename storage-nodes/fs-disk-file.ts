@@ -282,12 +282,12 @@ export class FsDiskFiles implements DiskFiles {
         }
         if (names.includes(durableName)) return {};
         if (!names.includes(pendingName)) return undefined;
-        const replaced = v?.kind === 'data' && v.ts < ts ? await this.#mergedMeta(dir, state).catch(() => undefined) : undefined;
+        const replaced = v?.kind === 'data' && v.ts < ts ? await this.#replaced(dir, state) : {};
         await fs.promises.rename(join(dir, pendingName), join(dir, durableName));
         await Promise.all([this.#sync ? fsyncCreated(dir, []) : undefined, this.#invalidateSuffix(location, dir)]);
         const after = hashDirState(names.map((n) => (n === pendingName ? durableName : n)));
         for (const name of after.obsolete) await unlinkIfExists(join(dir, name));
-        return replaced ? { replaced } : {};
+        return replaced;
       } catch (err) {
         if (err instanceof ArcaError) throw err;
         throw this.#deviceError(location.device, err);
@@ -302,6 +302,13 @@ export class FsDiskFiles implements DiskFiles {
     const meta = await this.#readFooterMeta(join(dir, data.file));
     const patch = state.meta ? await readMetaFile(join(dir, state.meta.file)) : undefined;
     return applyPatch(meta, patch?.meta);
+  }
+
+  /** What replacing the data version of `state` reports (nothing when it cannot be read: the write still goes on). */
+  async #replaced(dir: string, state: HashDirState): Promise<CommitOutcome> {
+    const replaced = await this.#mergedMeta(dir, state).catch(() => undefined);
+    if (!replaced) return {};
+    return state.meta ? { replaced, replacedMetaTs: state.meta.ts } : { replaced };
   }
 
   /** The stored metadata of the data file at `path` (without the node-internal fields). */
@@ -373,7 +380,7 @@ export class FsDiskFiles implements DiskFiles {
         }
         const after = hashDirState([...(names ?? []), incoming.file]);
         const replacesVersion = after.version !== undefined && (state.version === undefined || after.version.ts > state.version.ts);
-        const replaced = replacesVersion && state.version?.kind === 'data' ? await this.#mergedMeta(dir, state).catch(() => undefined) : undefined;
+        const replaced = replacesVersion && state.version?.kind === 'data' ? await this.#replaced(dir, state) : {};
         const created = names === undefined ? await mkdirTracked(dir) : [];
         await fs.promises.rename(tmpPath, join(dir, incoming.file));
         // The new name must be durable before the old versions go, or a crash could leave neither.
@@ -382,9 +389,7 @@ export class FsDiskFiles implements DiskFiles {
           this.#invalidateSuffix(location, dir),
         ]);
         for (const name of after.obsolete) await unlinkIfExists(join(dir, name));
-        const outcome: DeleteOutcome = { previous: replacesVersion ? state.version?.kind : undefined };
-        if (replaced) outcome.replaced = replaced;
-        return outcome;
+        return { previous: replacesVersion ? state.version?.kind : undefined, ...replaced };
       } catch (err) {
         if (err instanceof ArcaError) throw err;
         await unlinkIfExists(tmpPath).catch(() => {});
@@ -584,8 +589,8 @@ class FsDiskFileWriter implements DiskFileWriter {
     this.#state = 'done';
     const ts = this.#meta.ts;
     const file = dataFileName(ts, this.archive?.frag, this.archive?.durable ?? true);
-    const { replaced } = await this.files.install(this.location, this.tmpPath, parseFileName(file)!);
-    return replaced ? { replaced } : {};
+    const { previous: _, ...replaced } = await this.files.install(this.location, this.tmpPath, parseFileName(file)!);
+    return replaced;
   }
 
   async abort(): Promise<void> {

@@ -7,8 +7,8 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { Timestamp } from '../src/common/timestamp.js';
-import type { SuffixContents } from '../src/common/wire.js';
-import { type DataFile, DeviceUnavailableError, objectsDirName } from './disk-file.js';
+import type { SuffixContents, SuffixInventory } from '../src/common/wire.js';
+import { CorruptDataFileError, type DataFile, DeviceUnavailableError, objectsDirName } from './disk-file.js';
 import type { FsDiskFiles } from './fs-disk-file.js';
 import { hashesFileName, invalidFileName, listSuffix, type SuffixHashOptions } from './fs-suffix-hashes.js';
 import { mkdirTracked, readdirIfExists, unlinkIfExists } from './fs-util.js';
@@ -97,6 +97,68 @@ export class FsPartitions {
       if (Object.keys(hashes).length > 0) out[suffix] = hashes;
     }
     return out;
+  }
+
+  /** SuffixContents with each object's name, read from one of its files (the reconstructor's inventory). */
+  async suffixInventory(ref: PartitionRef, suffixes: readonly string[]): Promise<SuffixInventory> {
+    const out: SuffixInventory = {};
+    for (const suffix of suffixes) {
+      const hashes: SuffixInventory[string] = {};
+      for (const e of await this.listSuffix(ref, suffix)) {
+        const state = entrySummary(e);
+        const name = state === undefined ? undefined : await this.nameOf({ ...ref, suffix, hash: e.hash }, e);
+        if (state !== undefined && name !== undefined) hashes[e.hash] = { state, name };
+      }
+      if (Object.keys(hashes).length > 0) out[suffix] = hashes;
+    }
+    return out;
+  }
+
+  /** The object name of a hash dir, from its smallest file that names it; undefined when none can be read. */
+  async nameOf(ref: HashDirRef, e: HashDirEntry): Promise<string | undefined> {
+    if (e.meta) {
+      const meta = await this.readMeta(ref, e.meta);
+      if (meta?.name) return meta.name;
+    }
+    for (const file of [e.newest, ...(e.files ?? []), ...(e.pending ?? [])]) {
+      if (file === undefined) continue;
+      try {
+        const v = await this.openVersion(ref, file);
+        if (v?.kind === 'tombstone') return v.name;
+        if (v?.kind === 'data') {
+          await v.file.close();
+          if (typeof v.file.meta.name === 'string') return v.file.meta.name;
+        }
+      } catch (err) {
+        if (!(err instanceof CorruptDataFileError)) throw err;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Removes one file of a hash dir (a fragment archive handed over, an abandoned pending archive) if it is
+   * still there; when no version and nothing pending is left, the rest of the hash dir goes too. Invalidates
+   * the suffix. False when the file was gone.
+   */
+  async removeFile(ref: HashDirRef, file: string): Promise<boolean> {
+    const dir = this.hashDirPath(ref);
+    try {
+      return await this.files.withHashDirLock(dir, async () => {
+        const names = await readdirIfExists(dir);
+        if (!names?.includes(file)) return false;
+        await unlinkIfExists(join(dir, file));
+        const left = names.filter((n) => n !== file);
+        if (!hashDirEntry(ref.hash, hashDirState(left))) {
+          for (const n of left) if (parseFileName(n)) await unlinkIfExists(join(dir, n));
+          await rmdirIfEmpty(dir);
+        }
+        await this.files.suffixHashes.invalidate(this.#partitionDir(ref), ref.suffix);
+        return true;
+      });
+    } catch (err) {
+      throw this.files.deviceError(ref.device, err);
+    }
   }
 
   /** The current entry of one hash dir (undefined when it holds nothing). */

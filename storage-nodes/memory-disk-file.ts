@@ -59,8 +59,8 @@ export class MemoryDiskFiles implements DiskFiles {
     this.#check(location.device);
     return new MemoryWriter((meta, body) => {
       const file = parseFileName(dataFileName(meta.ts, archive?.frag, archive?.durable ?? true))!;
-      const { replaced } = this.#install(location, file, { kind: 'data', rawMeta: Buffer.from(JSON.stringify(meta)), body });
-      return replaced ? { replaced } : {};
+      const { previous: _, ...replaced } = this.#install(location, file, { kind: 'data', rawMeta: Buffer.from(JSON.stringify(meta)), body });
+      return replaced;
     });
   }
 
@@ -124,11 +124,11 @@ export class MemoryDiskFiles implements DiskFiles {
     if (dir.has(dataFileName(ts, frag, true))) return {};
     const pending = dir.get(dataFileName(ts, frag, false));
     if (!pending) return undefined;
-    const replaced = v?.kind === 'data' && v.ts < ts ? this.#mergedMeta(dir, state) : undefined;
+    const replaced = v?.kind === 'data' && v.ts < ts ? this.#replaced(dir, state) : {};
     dir.delete(dataFileName(ts, frag, false));
     dir.set(dataFileName(ts, frag, true), pending);
     this.#settle(location, dir);
-    return replaced ? { replaced } : {};
+    return replaced;
   }
 
   async invalidatedSuffixes(device: string, policyIndex: number, partition: number): Promise<string[]> {
@@ -143,14 +143,12 @@ export class MemoryDiskFiles implements DiskFiles {
     const existingTs = conflictOf(state, incoming);
     if (existingTs !== undefined) throw new ArcaError('Conflict', `${location.name}: a version at ${existingTs} exists`, { existingTs });
     const before = state.version;
-    const replaced = before?.kind === 'data' ? this.#mergedMeta(dir, state) : undefined;
+    const replaced = before?.kind === 'data' ? this.#replaced(dir, state) : {};
     dir.set(incoming.file, content);
     const after = hashDirState([...dir.keys()]).version;
     this.#settle(location, dir);
     const replacesVersion = after !== undefined && (before === undefined || after.ts > before.ts);
-    const outcome: DeleteOutcome = { previous: replacesVersion ? before?.kind : undefined };
-    if (replacesVersion && replaced) outcome.replaced = replaced;
-    return outcome;
+    return replacesVersion ? { previous: before?.kind, ...replaced } : { previous: undefined };
   }
 
   /** Drops what became obsolete and notes the suffix as changed. */
@@ -160,6 +158,12 @@ export class MemoryDiskFiles implements DiskFiles {
     let suffixes = this.#invalid.get(partKey);
     if (!suffixes) this.#invalid.set(partKey, (suffixes = new Set()));
     suffixes.add(suffixOfHash(hashOfName(location.name)));
+  }
+
+  #replaced(dir: Map<string, FileContent>, state: HashDirState): CommitOutcome {
+    const replaced = this.#mergedMeta(dir, state);
+    if (!replaced) return {};
+    return state.meta ? { replaced, replacedMetaTs: state.meta.ts } : { replaced };
   }
 
   #mergedMeta(dir: Map<string, FileContent>, state: HashDirState): ObjectMeta | undefined {

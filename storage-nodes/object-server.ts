@@ -22,7 +22,7 @@ import {
 } from '../src/common/wire.js';
 import { createXxh64 } from '../src/common/xxh64.js';
 import type { AsyncPendingRecord } from './async-pending.js';
-import { type ArchiveRef, CorruptDataFileError, type DataFile, type DiskFiles, type ObjectLocation } from './disk-file.js';
+import { type ArchiveRef, type CommitOutcome, CorruptDataFileError, type DataFile, type DeleteOutcome, type DiskFiles, type ObjectLocation } from './disk-file.js';
 import { alignedRange, archiveInfo, archiveLayout, FragmentHasher, FragmentMismatchError, fullFragmentSize, verifiedFragments } from './fragments.js';
 import { unpatchableFields } from './hash-dir.js';
 import { BadRequestError, header, send } from './http-util.js';
@@ -140,9 +140,9 @@ export class ObjectServer {
     } else {
       writer.put(meta);
     }
-    let replaced: ObjectMeta | undefined;
+    let replaced: CommitOutcome;
     try {
-      ({ replaced } = await writer.commit());
+      replaced = await writer.commit();
     } catch (err) {
       await writer.abort();
       if (isArcaError(err, 'Conflict')) {
@@ -183,7 +183,7 @@ export class ObjectServer {
         if (opened.meta.ts === ts) await this.#updateListings(location.device, path, updates, listingRow(path, opened.meta));
       }
     }
-    send(res, 202, { [BackendHeader.timestamp]: ts, ...replacedHeader(outcome.replaced) });
+    send(res, 202, { [BackendHeader.timestamp]: ts, ...replacedHeader(outcome) });
   }
 
   /** A metadata update (Swift's fast-POST): a `.meta` patch over the live version. */
@@ -322,10 +322,9 @@ export class ObjectServer {
     const ts = requireTimestamp(req);
     const location = this.#location(req, path);
     const updates = isReplication(req) ? [] : requireUpdates(req);
-    let previous: 'data' | 'tombstone' | undefined;
-    let replaced: ObjectMeta | undefined;
+    let outcome: DeleteOutcome;
     try {
-      ({ previous, replaced } = await this.deps.files.delete(location, ts));
+      outcome = await this.deps.files.delete(location, ts);
     } catch (err) {
       if (isArcaError(err, 'Conflict')) {
         send(res, 409, { [BackendHeader.timestamp]: err.detail.existingTs as string });
@@ -334,7 +333,7 @@ export class ObjectServer {
       throw err;
     }
     await this.#updateListings(location.device, path, updates, { name: path.key, ts, deleted: true });
-    send(res, previous === 'data' ? 204 : 404, { [BackendHeader.timestamp]: ts, ...replacedHeader(replaced) });
+    send(res, outcome.previous === 'data' ? 204 : 404, { [BackendHeader.timestamp]: ts, ...replacedHeader(outcome) });
   }
 
   /** Sends the row to every listing replica named; whatever is not taken goes to async pending. */
@@ -384,9 +383,12 @@ function listingRow(path: ObjectPath, meta: ObjectMeta): ListingRow {
   return { name: path.key, ts: meta.ts, size: meta.objectSize ?? meta.size, etag: meta.etag, contentType: meta.contentType, value: meta.listing };
 }
 
-/** `x-backend-replaced-meta` when a write replaced a live version. */
-function replacedHeader(replaced: ObjectMeta | undefined): OutgoingHttpHeaders {
-  return replaced ? { [BackendHeader.replacedMeta]: encodeHeaderJson(replaced) } : {};
+/** `x-backend-replaced-meta` (and `-timestamp` of its `.meta`) when a write replaced a live version. */
+function replacedHeader(outcome: CommitOutcome): OutgoingHttpHeaders {
+  if (!outcome.replaced) return {};
+  const headers: OutgoingHttpHeaders = { [BackendHeader.replacedMeta]: encodeHeaderJson(outcome.replaced) };
+  if (outcome.replacedMetaTs) headers[BackendHeader.replacedMetaTimestamp] = outcome.replacedMetaTs;
+  return headers;
 }
 
 /**

@@ -3,11 +3,12 @@
  * sync writes of single versions, and listing sync. Every call resolves — to a status of 0 when the peer could
  * not be reached or went silent for the node timeout — so a replicator decides per peer, never per exception.
  */
-import http from 'node:http';
+import http, { type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Timestamp } from '../src/common/timestamp.js';
 import {
   BackendHeader,
+  decodeHeaderJson,
   encodeHeaderJson,
   type ListingReplicateBatch,
   type ListingSyncRequest,
@@ -15,8 +16,10 @@ import {
   listingPath,
   objectPath,
   partitionPath,
+  type ObjectMeta,
   type SuffixContents,
   type SuffixHashes,
+  type SuffixInventory,
 } from '../src/common/wire.js';
 import type { DataFile } from './disk-file.js';
 import type { MetaFileContent } from './hash-dir.js';
@@ -33,7 +36,8 @@ interface CallOptions {
   path: string;
   headers?: http.OutgoingHttpHeaders;
   body?: Buffer | Readable;
-  trailers?: Record<string, string>;
+  /** Trailers after the body; a function is called once the body has ended (what only then is known). */
+  trailers?: Record<string, string> | (() => Record<string, string>);
   /** Largest response body kept (JSON answers); longer ones count as failures. */
   maxResponseBytes?: number;
 }
@@ -70,10 +74,11 @@ export class ReplicationClient {
 
   /**
    * Pushes a data file as a sync write: the body streamed from disk, the stored metadata as it is, the footer
-   * carrying the stored size and XXH64 (so the peer refuses a body that rotted here). Takes over `file`.
-   * Resolves to the peer's status (0 when unreachable).
+   * carrying the stored size and XXH64 (so the peer refuses a body that rotted here). Takes over `file`. A
+   * fragment archive names its index and whether it is durable (`archive`). Resolves to the peer's status
+   * (0 when unreachable).
    */
-  async pushData(peer: PeerDevice, policyIndex: number, partition: number, file: DataFile): Promise<number> {
+  async pushData(peer: PeerDevice, policyIndex: number, partition: number, file: DataFile, archive?: { frag: number; durable: boolean }): Promise<number> {
     const path = pathOfName(peer.device, partition, file.meta.name);
     if (!path) {
       await file.close();
@@ -85,6 +90,7 @@ export class ReplicationClient {
       path,
       headers: {
         ...policyHeader(policyIndex),
+        ...archiveHeaders(archive),
         [BackendHeader.timestamp]: file.meta.ts,
         [BackendHeader.meta]: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64url'),
         [BackendHeader.replication]: '1',
@@ -95,6 +101,90 @@ export class ReplicationClient {
       trailers: { [BackendHeader.footer]: encodeHeaderJson({ size: file.meta.size, xxh64: file.meta.xxh64 }) },
     });
     return reply.status;
+  }
+
+  /**
+   * Writes a fragment archive made here (a rebuilt one) to a device as a durable sync write: `meta` is its
+   * ObjectMeta (its `ts` the version), `body` streams it, and `footer()` — called once the body ended — gives
+   * its size and XXH64. Resolves to the device's status (0 when unreachable).
+   */
+  async pushArchive(peer: PeerDevice, policyIndex: number, partition: number, meta: Record<string, unknown> & { name: string; ts: Timestamp }, frag: number, body: Readable, footer: () => { size: number; xxh64: string }): Promise<number> {
+    const path = pathOfName(peer.device, partition, meta.name);
+    if (!path) {
+      body.destroy();
+      return 400;
+    }
+    const reply = await this.#call(peer, {
+      method: 'PUT',
+      path,
+      headers: {
+        ...policyHeader(policyIndex),
+        ...archiveHeaders({ frag, durable: true }),
+        [BackendHeader.timestamp]: meta.ts,
+        [BackendHeader.meta]: encodeHeaderJson(meta),
+        [BackendHeader.replication]: '1',
+        'transfer-encoding': 'chunked',
+        trailer: BackendHeader.footer,
+      },
+      body,
+      trailers: () => ({ [BackendHeader.footer]: encodeHeaderJson(footer()) }),
+    });
+    return reply.status;
+  }
+
+  /**
+   * Opens fragment archive `frag` of version `ts` of an object on a peer: its metadata and a stream of its
+   * bytes (to consume or destroy); undefined when the peer does not hold exactly that (or is unreachable).
+   */
+  async fetchArchive(peer: PeerDevice, policyIndex: number, partition: number, name: string, frag: number, ts: Timestamp): Promise<{ meta: ObjectMeta; body: IncomingMessage } | undefined> {
+    const path = pathOfName(peer.device, partition, name);
+    if (!path) return undefined;
+    return new Promise((resolve) => {
+      const req = http.request(
+        {
+          host: peer.ip,
+          port: peer.port,
+          method: 'GET',
+          path,
+          agent: this.agent,
+          headers: { ...policyHeader(policyIndex), [BackendHeader.fragmentIndex]: String(frag), [BackendHeader.ifTimestamp]: ts },
+        },
+        (res) => {
+          const meta = decodeHeaderJson<ObjectMeta>(res.headers[BackendHeader.meta]);
+          if (res.statusCode !== 200 || !meta) {
+            res.resume();
+            resolve(undefined);
+            return;
+          }
+          resolve({ meta, body: res });
+        },
+      );
+      req.once('error', () => resolve(undefined));
+      req.setTimeout(this.timeoutMs, () => req.destroy(new Error('peer timed out')));
+      req.end();
+    });
+  }
+
+  /** Marks a pending fragment archive of a peer durable (`POST …?commit`, no listing update); the peer's status. */
+  async commitArchive(peer: PeerDevice, policyIndex: number, partition: number, name: string, frag: number, ts: Timestamp): Promise<number> {
+    const path = pathOfName(peer.device, partition, name);
+    if (!path) return 400;
+    const reply = await this.#call(peer, {
+      method: 'POST',
+      path: `${path}?commit`,
+      headers: { ...policyHeader(policyIndex), ...archiveHeaders({ frag, durable: true }), [BackendHeader.timestamp]: ts, [BackendHeader.replication]: '1' },
+    });
+    return reply.status;
+  }
+
+  /** The peer's inventory of some suffixes of a partition (states and object names); undefined when it failed. */
+  async suffixInventory(peer: PeerDevice, policyIndex: number, partition: number, suffixes: readonly string[]): Promise<SuffixInventory | undefined> {
+    const reply = await this.#call(peer, {
+      method: 'GET',
+      path: `${partitionPath('o', peer.device, partition)}?suffixes=${suffixes.join(',')}&names`,
+      headers: policyHeader(policyIndex),
+    });
+    return reply.status === 200 ? parseJson<SuffixInventory>(reply.body) : undefined;
   }
 
   /**
@@ -191,7 +281,7 @@ export class ReplicationClient {
         if (body && opts.trailers) {
           // Chunked with a trailer: the body, then the footer.
           req.write(body);
-          req.addTrailers(opts.trailers);
+          req.addTrailers(typeof opts.trailers === 'function' ? opts.trailers() : opts.trailers);
           req.end();
         } else {
           req.end(body);
@@ -206,7 +296,7 @@ export class ReplicationClient {
         }
       });
       body.once('end', () => {
-        if (opts.trailers) req.addTrailers(opts.trailers);
+        if (opts.trailers) req.addTrailers(typeof opts.trailers === 'function' ? opts.trailers() : opts.trailers);
         req.end();
       });
     });
@@ -219,6 +309,11 @@ export function pathOfName(device: string, partition: number, name: string): str
   const j = i < 0 ? -1 : name.indexOf('/', i + 1);
   if (!name.startsWith('/') || i <= 1 || j <= i + 1 || j === name.length - 1) return undefined;
   return objectPath(device, partition, name.slice(1, i), name.slice(i + 1, j), name.slice(j + 1));
+}
+
+function archiveHeaders(archive: { frag: number; durable: boolean } | undefined): http.OutgoingHttpHeaders {
+  if (!archive) return {};
+  return { [BackendHeader.fragmentIndex]: String(archive.frag), ...(archive.durable ? { [BackendHeader.durable]: '1' } : {}) };
 }
 
 function policyHeader(policyIndex: number): http.OutgoingHttpHeaders {

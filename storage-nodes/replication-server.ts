@@ -44,7 +44,9 @@ export class ReplicationServer {
       return sendJson(res, 200, hashes);
     }
     if (query.has('suffixes')) {
-      return sendJson(res, 200, await this.deps.partitions.suffixContents(ref, suffixList(query.get('suffixes'))));
+      const suffixes = suffixList(query.get('suffixes'));
+      if (query.has('names')) return sendJson(res, 200, await this.deps.partitions.suffixInventory(ref, suffixes));
+      return sendJson(res, 200, await this.deps.partitions.suffixContents(ref, suffixes));
     }
     throw new BadRequestError('ask for ?hashes or ?suffixes=');
   }

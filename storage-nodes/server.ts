@@ -23,6 +23,7 @@ import { LocalDevices, type NodeRings } from './node-rings.js';
 import { ObjectServer } from './object-server.js';
 import { ReplicationClient } from './replication-client.js';
 import { ReplicationServer } from './replication-server.js';
+import { ObjectReconstructor } from './reconstructor.js';
 import { ObjectReplicator } from './replicator.js';
 import { RingDirectory } from './ring-files.js';
 import { ObjectUpdater } from './updater.js';
@@ -35,7 +36,7 @@ export interface StorageNode {
   /** Stops the workers and the server, closes connections and the listing databases. */
   close(): Promise<void>;
   /** The background workers, for tests (and the proxy's test harness) to run a pass directly. */
-  workers: { updater: ObjectUpdater; replicator: ObjectReplicator; listingReplicator: ListingReplicator; auditor: ObjectAuditor };
+  workers: { updater: ObjectUpdater; replicator: ObjectReplicator; reconstructor: ObjectReconstructor; listingReplicator: ListingReplicator; auditor: ObjectAuditor };
   /** The listing databases (tests and tools inspect them directly). */
   listings: ListingStore;
   /** The object files. */
@@ -165,11 +166,24 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     ...pacing,
     log,
   });
+  const reconstructor = new ObjectReconstructor({
+    devices: config.devices,
+    policies: config.policies,
+    files,
+    partitions,
+    rings,
+    self,
+    client: replicationClient,
+    reclaimAgeSec: config.reclaimAgeSec,
+    ...pacing,
+    log,
+  });
   const listingReplicator = new ListingReplicator({ devices: config.devices, listings, rings, self, client: replicationClient, reclaimAgeSec: config.reclaimAgeSec, ...pacing, log });
   const auditor = new ObjectAuditor({ devices: config.devices, partitions, bytesPerSec: w.auditorBytesPerSec, log });
   const loops = [
     new WorkerLoop('updater', updater, w.updaterIntervalSec * 1000, log),
     new WorkerLoop('replicator', replicator, w.replicatorIntervalSec * 1000, log),
+    new WorkerLoop('reconstructor', reconstructor, w.reconstructorIntervalSec * 1000, log),
     new WorkerLoop('listing replicator', listingReplicator, w.listingReplicatorIntervalSec * 1000, log),
     new WorkerLoop('auditor', auditor, w.auditorIntervalSec * 1000, log),
   ];
@@ -178,7 +192,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   let closing: Promise<void> | undefined;
   return {
     port,
-    workers: { updater, replicator, listingReplicator, auditor },
+    workers: { updater, replicator, reconstructor, listingReplicator, auditor },
     listings,
     files,
     partitions,

@@ -53,6 +53,20 @@ export function generateCredentials(): { accessKey: string; secretKey: string } 
 }
 
 /**
+ * The devices of each node: `d<n>` — and, when an EC policy needs more devices than there are nodes for
+ * its k+m fragment archives to sit on distinct devices, ceil((k+m)/nodes) per node (`d<n>`, `d<n>-2`, …),
+ * all in the node's zone. Replicated-only clusters keep one device per node.
+ */
+export function nodeDevices(spec: Pick<LocalClusterSpec, 'nodes' | 'policies'>): string[][] {
+  let perNode = 1;
+  for (const p of spec.policies) {
+    const parsed = parsePolicyName(p.name);
+    if (parsed?.kind === 'ec') perNode = Math.max(perNode, Math.ceil((parsed.k + parsed.m) / spec.nodes));
+  }
+  return Array.from({ length: spec.nodes }, (_, i) => Array.from({ length: perNode }, (_, j) => (j === 0 ? `d${i + 1}` : `d${i + 1}-${j + 1}`)));
+}
+
+/**
  * Prepares (first start) or reopens a local cluster's data directory. `wanted` is what the command line
  * asked for; on a reopened directory the stored spec wins and a conflicting request is an error.
  */
@@ -77,11 +91,12 @@ export function prepareLocalCluster(
   }
   const ringDir = join(dataDir, 'rings');
   const nodePorts = spec.nodePorts ?? Array.from({ length: spec.nodes }, (_, i) => spec.port + 1 + i);
+  const devices = nodeDevices(spec);
   if (!existsSync(join(ringDir, ringFileName('account')))) {
     mkdirSync(ringDir, { recursive: true });
     buildClusterRings({
       ringDir,
-      nodes: nodePorts.map((port, i) => ({ ip: '127.0.0.1', port, device: `d${i + 1}`, zone: i + 1 })),
+      nodes: nodePorts.flatMap((port, i) => devices[i].map((device) => ({ ip: '127.0.0.1', port, device, zone: i + 1 }))),
       policies: spec.policies.map((p) => {
         const parsed = parsePolicyName(p.name)!;
         return { index: p.index, replicas: parsed.kind === 'replica' ? parsed.replicas : parsed.k + parsed.m };
@@ -105,14 +120,13 @@ export function prepareLocalCluster(
   mkdirSync(etc, { recursive: true });
   const devicesDir = join(dataDir, 'devices');
   const nodeConfigFiles = nodePorts.map((port, i) => {
-    const device = `d${i + 1}`;
-    mkdirSync(join(devicesDir, device), { recursive: true });
+    for (const device of devices[i]) mkdirSync(join(devicesDir, device), { recursive: true });
     const file = join(etc, `node${i + 1}.json`);
     writeJson(file, {
       bindIp: '127.0.0.1',
       port,
       devicesDir,
-      devices: [device],
+      devices: devices[i],
       ringDir,
       policies: spec.policies,
       ...(opts.fsync === false ? { fsync: false } : {}),

@@ -90,6 +90,8 @@ export const BackendHeader = {
   fragmentIndex: 'x-backend-fragment-index',
   metaTimestamp: 'x-backend-meta-timestamp',
   replacedMeta: 'x-backend-replaced-meta',
+  /** Timestamp of the `.meta` applied to `x-backend-replaced-meta`, when one was (picks the newest of several reports). */
+  replacedMetaTimestamp: 'x-backend-replaced-meta-timestamp',
   /** `1` on a replicator's sync write (no listing updates; the meta header is the whole stored ObjectMeta). */
   replication: 'x-backend-replication',
   /** `1` on a sync PUT of a fragment archive that is durable at its source: it is installed durable at once. */
@@ -207,8 +209,14 @@ export interface ListingPage {
 /** Suffix → hash of a partition's suffix dirs (the replicator compares these with its peers). */
 export type SuffixHashes = Record<string, string>;
 
-/** Suffix → hash dir → file name of the hash dir's newest version (`<ts>.data` or `<ts>.ts`). */
+/**
+ * Suffix → hash dir → the hash dir's state: its version (`<ts>.data` or `<ts>.ts`; for EC `<ts>.data` stands
+ * for the durable fragment archives at `<ts>`), then ` <ts>.meta` when a `.meta` applies to it.
+ */
 export type SuffixContents = Record<string, Record<string, string>>;
+
+/** SuffixContents with each object's name (`?suffixes=…&names`): what the EC reconstructor needs to fetch it. */
+export type SuffixInventory = Record<string, Record<string, { state: string; name: string }>>;
 
 /** A listing's info as replicas exchange it: metadata keeps each key's timestamp (`null` = removed key). */
 export interface ListingReplicaInfo {

@@ -3,7 +3,7 @@
  * its quorums. The registry builds one per configured policy; the store picks the bucket's.
  */
 import type { Readable } from 'node:stream';
-import type { ObjectMeta, ContainerUpdateTarget } from '../../common/wire.js';
+import { BackendHeader, type ContainerUpdateTarget, decodeHeaderJson, type ObjectMeta } from '../../common/wire.js';
 import type { Timestamp } from '../../common/timestamp.js';
 import type { RangeSpec } from '../object-store.js';
 
@@ -57,11 +57,19 @@ export interface StoragePolicy {
   delete(target: ObjectTarget, ts: Timestamp): Promise<{ existed: boolean } & Replaced>;
 }
 
-/** The newest of the replaced-version metadata some nodes reported (by timestamp). */
-export function newestReplaced(metas: Iterable<ObjectMeta | undefined>): ObjectMeta | undefined {
-  let best: ObjectMeta | undefined;
-  for (const m of metas) if (m && (!best || m.ts > best.ts)) best = m;
-  return best;
+/**
+ * The newest of the replaced-version metadata some nodes reported (`x-backend-replaced-meta`): by version
+ * timestamp, then by the timestamp of the `.meta` applied to it (`x-backend-replaced-meta-timestamp`).
+ */
+export function newestReplaced(replies: Iterable<{ headers: Record<string, string | string[] | undefined> } | undefined>): ObjectMeta | undefined {
+  let best: { meta: ObjectMeta; metaTs: string } | undefined;
+  for (const r of replies) {
+    const meta = r && decodeHeaderJson<ObjectMeta>(r.headers[BackendHeader.replacedMeta]);
+    if (!meta) continue;
+    const metaTs = String(r.headers[BackendHeader.replacedMetaTimestamp] ?? '');
+    if (!best || meta.ts > best.meta.ts || (meta.ts === best.meta.ts && metaTs > best.metaTs)) best = { meta, metaTs };
+  }
+  return best?.meta;
 }
 
 /** Formats a RangeSpec as an HTTP Range header value. */

@@ -4,6 +4,8 @@ import { type PolicyConfig, parsePolicyName } from '../../common/config.js';
 import type { NodeClient } from '../node-client.js';
 import type { ClusterRings } from '../placement.js';
 import type { StoragePolicy } from './policy.js';
+import { DEFAULT_SEGMENT_SIZE } from '../../erasure/index.js';
+import { ErasureCodedPolicy } from './ec.js';
 import { ReplicatedPolicy } from './replicated.js';
 
 /** Settings of the policies beside their names. */
@@ -22,8 +24,7 @@ export class PolicyRegistry {
       if (parsed.kind === 'replica') {
         this.byName.set(c.name, new ReplicatedPolicy(c.name, c.index, parsed.replicas, rings, client));
       } else {
-        void opts;
-        throw new ArcaError('InvalidConfig', `storage policy "${c.name}": erasure coding is not available yet`);
+        this.byName.set(c.name, new ErasureCodedPolicy(c.name, c.index, parsed.k, parsed.m, rings, client, { segmentSize: opts.ecSegmentSize ?? DEFAULT_SEGMENT_SIZE }));
       }
     }
   }

@@ -35,11 +35,6 @@ function isClientGone(err: unknown): boolean {
   return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error)?.message === 'aborted';
 }
 
-/** The `x-backend-replaced-meta` of a node's reply. */
-export function replacedOf(headers: Record<string, string | string[] | undefined>): ObjectMeta | undefined {
-  return decodeHeaderJson<ObjectMeta>(headers[BackendHeader.replacedMeta]);
-}
-
 /**
  * What the replies to a metadata POST add up to: the merged metadata of the newest 202 once `quorum` devices
  * took it, undefined once `quorum` found no live version (404), else Conflict (a newer write won) or
@@ -142,7 +137,7 @@ export class ReplicatedPolicy implements StoragePolicy {
         throw new ArcaError(conflict ? 'Conflict' : 'InsufficientReplicas', `${acks} of ${this.replicas} devices committed the write`);
       }
       const meta = { ...input.meta, ...footer, name: ringPath(t.account, t.bucket, t.key), ts: input.ts } as ObjectMeta;
-      const replaced = newestReplaced(replies.map((r) => (r.status === 'fulfilled' && r.value.status === 201 ? replacedOf(r.value.headers) : undefined)));
+      const replaced = newestReplaced(replies.map((r) => (r.status === 'fulfilled' && r.value.status === 201 ? r.value : undefined)));
       return replaced ? { meta, replaced } : { meta };
     } catch (err) {
       for (const u of uploads) u.abort();
@@ -310,7 +305,7 @@ export class ReplicatedPolicy implements StoragePolicy {
     if (acks < this.writeQuorum) {
       throw new ArcaError('InsufficientReplicas', `${acks} of ${this.replicas} devices took the delete`);
     }
-    const replaced = newestReplaced(replies.map((r) => (r?.status === 204 ? replacedOf(r.headers) : undefined)));
+    const replaced = newestReplaced(replies.map((r) => (r?.status === 204 ? r : undefined)));
     const existed = replies.some((r) => r?.status === 204);
     return replaced ? { existed, replaced } : { existed };
   }

@@ -1,0 +1,275 @@
+/**
+ * The EC read path. A GET asks the k primaries of the data fragments first (fragment index i from primary
+ * i), so a healthy read concatenates data fragments and never decodes. When they do not agree on one
+ * version the parity primaries are asked too, then handoffs for fragments still missing. The version served
+ * is the newest one (data or tombstone) of which k distinct fragment archives answered — a write that never
+ * reached k durable archives is not served. Each segment is read as one fragment from each of k archives;
+ * an archive that fails mid-way (a node gone, or a fragment the node found corrupt and did not send) is
+ * replaced by another at the segment where it stopped, and segments are decoded whenever a data fragment is
+ * missing. Ranges read only the segments covering them (`mapRange`).
+ */
+import { Readable } from 'node:stream';
+import { ArcaError } from '../../common/errors.js';
+import { ExactReader } from '../../common/exact-reader.js';
+import type { Timestamp } from '../../common/timestamp.js';
+import { BackendHeader, type FragmentArchiveInfo, type ObjectMeta } from '../../common/wire.js';
+import { fragmentSize, mapRange, segments } from '../../erasure/index.js';
+import type { RangeSpec } from '../object-store.js';
+import type { RingDevice } from '../placement.js';
+import { type ArchiveProbe, archivePath, dropStreams, type EcContext, handoffsOf, type Placement, place, probeOf } from './ec-common.js';
+import type { ObjectTarget, PolicyReadResult } from './policy.js';
+
+/** What the probes add up to. */
+type Decision =
+  | { kind: 'absent' }
+  | { kind: 'data'; ts: Timestamp; frags: Map<number, ArchiveProbe>; meta: ObjectMeta; ec: FragmentArchiveInfo }
+  /** The newest version has fewer than k archives among the devices asked. */
+  | { kind: 'short'; ts: Timestamp };
+
+/**
+ * Decides from the probes: the newest version; data only when k distinct fragment archives of it answered.
+ * A newest version without k archives gives way to an older one that has them (the newest was a write that
+ * failed before it became durable on k+1 nodes) — unless that newest is a tombstone, which always wins.
+ */
+export function decide(probes: readonly ArchiveProbe[], k: number): Decision {
+  const versions = new Map<Timestamp, { deleted: boolean; frags: Map<number, ArchiveProbe> }>();
+  for (const p of probes) {
+    if (!p.ts) continue;
+    const data = p.meta !== undefined && p.frag !== undefined && (p.status === 200 || p.status === 206 || p.status === 416);
+    if (!data && !p.deleted) continue;
+    let v = versions.get(p.ts);
+    if (!v) versions.set(p.ts, (v = { deleted: false, frags: new Map() }));
+    if (p.deleted) v.deleted = true;
+    else if (!v.frags.has(p.frag!)) v.frags.set(p.frag!, p);
+  }
+  const order = [...versions.keys()].sort().reverse();
+  let short: Timestamp | undefined;
+  for (const ts of order) {
+    const v = versions.get(ts)!;
+    if (v.deleted) return short ? { kind: 'short', ts: short } : { kind: 'absent' };
+    if (v.frags.size >= k) {
+      // The metadata: the archive with the newest `.meta` patch.
+      let best: ArchiveProbe | undefined;
+      for (const p of v.frags.values()) if (!best || (p.metaTs ?? '') > (best.metaTs ?? '')) best = p;
+      return { kind: 'data', ts, frags: v.frags, meta: best!.meta!, ec: best!.ec! };
+    }
+    short ??= ts;
+  }
+  return short ? { kind: 'short', ts: short } : { kind: 'absent' };
+}
+
+/** A request for one archive: GET (with a range) or HEAD, by fragment index or any. */
+interface ProbeRequest {
+  method: 'GET' | 'HEAD';
+  range?: string;
+  frag?: number;
+  ifTs?: Timestamp;
+}
+
+async function probe(ctx: EcContext, p: Placement, t: ObjectTarget, dev: RingDevice, r: ProbeRequest): Promise<ArchiveProbe | undefined> {
+  const headers: Record<string, string> = { [BackendHeader.policyIndex]: String(ctx.index) };
+  if (r.frag !== undefined) headers[BackendHeader.fragmentIndex] = String(r.frag);
+  if (r.range) headers.range = r.range;
+  if (r.ifTs) headers[BackendHeader.ifTimestamp] = r.ifTs;
+  try {
+    if (r.method === 'HEAD') {
+      const reply = await ctx.client.request(dev, { method: 'HEAD', path: archivePath(dev, p.part, t), headers });
+      return probeOf(dev, reply.status, reply.headers);
+    }
+    const res = await ctx.client.stream(dev, { method: 'GET', path: archivePath(dev, p.part, t), headers });
+    let got: ArchiveProbe;
+    try {
+      got = probeOf(dev, res.statusCode ?? 0, res.headers);
+    } catch (err) {
+      res.destroy();
+      throw err;
+    }
+    if (got.status === 200 || got.status === 206) got.stream = res;
+    else res.resume();
+    return got;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Asks devices in rounds until a version can be decided: the data primaries; then, unless they agreed on one
+ * version with k archives, the parity primaries; then, while the newest version is short of archives,
+ * handoffs (any fragment index, that version only).
+ */
+async function collect(ctx: EcContext, t: ObjectTarget, r: ProbeRequest): Promise<{ p: Placement; probes: ArchiveProbe[]; decision: Decision; failures: number }> {
+  const { k } = ctx;
+  const p = place(ctx, t);
+  const probes: ArchiveProbe[] = [];
+  let failures = 0;
+  const ask = async (devs: Array<[RingDevice, ProbeRequest]>) => {
+    for (const got of await Promise.all(devs.map(([dev, req]) => probe(ctx, p, t, dev, req)))) {
+      if (got) probes.push(got);
+      else failures++;
+    }
+  };
+  const byIndex = (i: number): [RingDevice, ProbeRequest] => [p.primaries[i], { ...r, frag: r.method === 'GET' ? i : undefined }];
+  await ask(Array.from({ length: k }, (_, i) => byIndex(i)));
+  let decision = decide(probes, k);
+  const agreed = decision.kind === 'data' ? decision.ts : undefined;
+  const unanimous = agreed !== undefined && probes.length === k && probes.every((q) => q.ts === agreed && q.meta);
+  if (!unanimous) {
+    await ask(Array.from({ length: ctx.m }, (_, i) => byIndex(k + i)));
+    decision = decide(probes, k);
+  }
+  if (decision.kind === 'short') {
+    const ts = decision.ts;
+    const handoffs: Array<[RingDevice, ProbeRequest]> = [];
+    for (const dev of handoffsOf(p)) {
+      if (handoffs.length >= ctx.k + ctx.m) break;
+      handoffs.push([dev, { ...r, frag: undefined, ifTs: ts }]);
+    }
+    await ask(handoffs);
+    decision = decide(probes, k);
+  }
+  return { p, probes, decision, failures };
+}
+
+/** The newest live version's metadata, read from enough archives. */
+export async function headErasureCoded(ctx: EcContext, t: ObjectTarget): Promise<ObjectMeta | undefined> {
+  const { decision, failures } = await collect(ctx, t, { method: 'HEAD' });
+  if (decision.kind === 'data') return decision.meta;
+  if (decision.kind === 'short' || failures > ctx.m) throw new ArcaError('InsufficientReplicas', `fewer than ${ctx.k} fragment archives of the object answered`);
+  return undefined;
+}
+
+/** The archive byte range asking for `range` of an object cut in segments of `segmentSize` (before its size is known). */
+function archiveRangeHeader(range: RangeSpec | undefined, k: number, segmentSize: number): string | undefined {
+  if (!range || 'suffix' in range) return undefined;
+  const full = fragmentSize(segmentSize, k);
+  const start = Math.floor(range.start / segmentSize) * full;
+  if (range.end === undefined) return `bytes=${start}-`;
+  return `bytes=${start}-${(Math.floor(range.end / segmentSize) + 1) * full - 1}`;
+}
+
+/** Resolves a client range against the object size; undefined when it is not satisfiable. */
+function resolveRange(range: RangeSpec, size: number): { start: number; end: number } | undefined {
+  if ('suffix' in range) return range.suffix === 0 || size === 0 ? undefined : { start: Math.max(0, size - range.suffix), end: size - 1 };
+  if (range.start >= size) return undefined;
+  return { start: range.start, end: Math.min(range.end ?? size - 1, size - 1) };
+}
+
+/** Reads an object (or a range of it); see the module comment. */
+export async function readErasureCoded(ctx: EcContext, t: ObjectTarget, range?: RangeSpec): Promise<PolicyReadResult | undefined> {
+  const { k } = ctx;
+  const { p, probes, decision, failures } = await collect(ctx, t, { method: 'GET', range: archiveRangeHeader(range, k, ctx.segmentSize) });
+  if (decision.kind !== 'data') {
+    dropStreams(probes);
+    if (decision.kind === 'short' || failures > ctx.m) throw new ArcaError('InsufficientReplicas', `fewer than ${k} fragment archives of the object answered`);
+    return undefined;
+  }
+  const { ec, meta, ts } = decision;
+  const size = ec.size;
+  const wanted = range ? resolveRange(range, size) : size === 0 ? undefined : { start: 0, end: size - 1 };
+  if (range && !wanted) {
+    dropStreams(probes);
+    throw new ArcaError('RangeNotSatisfiable', 'range not satisfiable', { size });
+  }
+  if (!wanted) {
+    dropStreams(probes);
+    return { meta, body: Readable.from([]) };
+  }
+  const plan = mapRange(size, ec.k, wanted.start, wanted.end, ec.segmentSize);
+  // Sources: data fragments first, then parity; each with its body if it already covers the plan.
+  const candidates = [...decision.frags.values()].sort((a, b) => a.frag! - b.frag!);
+  const usable = (q: ArchiveProbe) => q.stream !== undefined && q.offset === plan.archiveStart && ec.segmentSize === ctx.segmentSize;
+  const chosen = new Set(candidates.slice(0, k));
+  dropStreams(probes, new Set([...chosen].filter(usable)));
+  // Archives to fall back on: other archives of the version that answered, then devices not asked yet.
+  const spare: Array<{ dev: RingDevice; frag?: number }> = candidates.slice(k).map((q) => ({ dev: q.dev, frag: q.frag }));
+  const asked = new Set(probes.map((q) => q.dev.id));
+  for (const [i, dev] of p.primaries.entries()) if (!asked.has(dev.id) && !decision.frags.has(i)) spare.push({ dev, frag: i });
+  const sources = new Map<number, ExactReader>();
+  const reopen = async (q: { dev: RingDevice; frag?: number }, from: number): Promise<(ExactReader & { frag: number }) | undefined> => {
+    const again = await probe(ctx, p, t, q.dev, { method: 'GET', frag: q.frag, ifTs: ts, range: `bytes=${from}-${plan.archiveEnd}` });
+    const fits = again?.stream && again.offset === from && again.frag !== undefined && (q.frag === undefined || again.frag === q.frag) && !sources.has(again.frag);
+    if (fits) return Object.assign(new ExactReader(again.stream!), { frag: again.frag! });
+    again?.stream?.destroy();
+    return undefined;
+  };
+  for (const q of chosen) {
+    const reader = usable(q) ? new ExactReader(q.stream!) : await reopen(q, plan.archiveStart);
+    if (reader) sources.set(q.frag!, reader);
+  }
+  let handoffs: Generator<RingDevice> | undefined;
+  /** Replaces failed sources with spare archives reading from `from`; false when fewer than k remain. */
+  const refill = async (from: number): Promise<boolean> => {
+    while (sources.size < k) {
+      let q = spare.shift();
+      if (!q) {
+        handoffs ??= handoffsOf(p);
+        const next = handoffs.next();
+        if (next.done) break;
+        q = { dev: next.value };
+      }
+      const reader = await reopen(q, from);
+      if (reader) sources.set(reader.frag, reader);
+    }
+    return sources.size >= k;
+  };
+  if (!(await refill(plan.archiveStart))) {
+    for (const s of sources.values()) s.destroy();
+    throw new ArcaError('InsufficientReplicas', `fewer than ${k} fragment archives of the object could be read`);
+  }
+  const codec = ctx.codec.k === ec.k && ctx.codec.m === ec.m ? ctx.codec : undefined;
+  if (!codec) throw new ArcaError('Internal', `object coded ${ec.k}+${ec.m} under policy ${ctx.name}`);
+
+  async function* body(): AsyncGenerator<Buffer> {
+    let skip = plan.skip;
+    let left = plan.length;
+    try {
+      for (const seg of segments(size, ec.k, ec.segmentSize, plan.firstSegment, plan.lastSegment)) {
+        const fragments = await readSegment(seg.fragmentSize, seg.archiveOffset);
+        // Data fragments all there: the segment is their concatenation, no decode.
+        const pieces: Buffer[] = [];
+        if (fragments.slice(0, ec.k).every((f) => f !== undefined)) pieces.push(...(fragments.slice(0, ec.k) as Buffer[]));
+        else pieces.push(await codec!.decode(fragments));
+        let segLeft = seg.length;
+        for (const piece of pieces) {
+          let bytes = piece.subarray(0, Math.min(piece.length, segLeft));
+          segLeft -= bytes.length;
+          if (skip > 0) {
+            const drop = Math.min(skip, bytes.length);
+            bytes = bytes.subarray(drop);
+            skip -= drop;
+          }
+          if (bytes.length > left) bytes = bytes.subarray(0, left);
+          left -= bytes.length;
+          if (bytes.length > 0) yield bytes;
+          if (left === 0 || segLeft === 0) break;
+        }
+        if (left === 0) return;
+      }
+    } finally {
+      for (const s of sources.values()) s.destroy();
+    }
+  }
+
+  /** One fragment of the segment from each of k sources; a failed source is replaced from this segment on. */
+  async function readSegment(length: number, offset: number): Promise<Array<Buffer | undefined>> {
+    const fragments: Array<Buffer | undefined> = new Array(ec.k + ec.m).fill(undefined);
+    let pending = [...sources.entries()];
+    for (;;) {
+      const got = await Promise.allSettled(pending.map(([, r]) => r.read(length)));
+      for (const [i, [frag, reader]] of pending.entries()) {
+        const r = got[i];
+        if (r.status === 'fulfilled') fragments[frag] = r.value;
+        else {
+          reader.destroy();
+          sources.delete(frag);
+        }
+      }
+      if (sources.size >= k) return fragments;
+      const before = new Set(sources.keys());
+      if (!(await refill(offset))) throw new ArcaError('InsufficientReplicas', `fewer than ${k} fragment archives could be read at archive byte ${offset}`);
+      pending = [...sources.entries()].filter(([frag]) => !before.has(frag));
+    }
+  }
+
+  return { meta, body: Readable.from(body(), { objectMode: false }), range: range ? wanted : undefined };
+}
