@@ -174,7 +174,10 @@ export class ImageData {
     for (let offset = 0; offset < Math.min(info.size, INSPECT_MAX_BYTES) && !inspector.decided; offset += INSPECT_STEP) {
       const part = await images.store.getObject(bucket, key, { range: { start: offset, end: Math.min(offset + INSPECT_STEP, info.size) - 1 } });
       if (!part) throw new GlanceError('Conflict', `s3://${bucketName}/${key} disappeared while it was read.`);
-      for await (const chunk of part.body as AsyncIterable<Buffer>) inspector.update(chunk);
+      // Read the range whole before inspecting it: a refusal then never abandons a half-read body.
+      const chunks: Buffer[] = [];
+      for await (const chunk of part.body as AsyncIterable<Buffer>) chunks.push(chunk);
+      inspector.update(Buffer.concat(chunks));
     }
     const inspected = inspector.finish(info.size);
     const problem = formatProblem(current.disk_format, current.container_format === 'bare', inspected.format);
