@@ -43,7 +43,7 @@ export async function startProxy(config: ProxyConfig, opts: { log?: (line: strin
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const rings = new RingSet(config.ringDir, config.policies.map((p) => p.index));
   const client = new NodeClient({ connTimeoutMs: config.connTimeoutMs, nodeTimeoutMs: config.nodeTimeoutMs });
-  const policies = new PolicyRegistry(config.policies, rings, client);
+  const policies = new PolicyRegistry(config.policies, rings, client, { ecSegmentSize: config.ecSegmentSize });
   const store = new ClusterStore({
     listings: new ListingClient(rings, client),
     policies,

@@ -85,6 +85,11 @@ export interface ProxyConfig {
   bucketCacheTtlMs: number;
   /** Domains for virtual-host-style addressing (`bucket.<domain>`). */
   virtualHostDomains: string[];
+  /**
+   * Bytes per segment of new erasure-coded objects (each object records its own, so changing this leaves
+   * existing objects readable). Default 1 MiB, Swift's `ec_object_segment_size`.
+   */
+  ecSegmentSize: number;
   /** Milliseconds users and access keys are cached in the proxy (changes through other proxies show after this). */
   identityCacheTtlMs: number;
   /**
@@ -294,6 +299,7 @@ export function parseProxyConfig(obj: Record<string, unknown>, where = 'proxy co
     nodeTimeoutMs: f.int('nodeTimeoutMs', 10_000, 1),
     bucketCacheTtlMs: f.int('bucketCacheTtlMs', 5_000),
     virtualHostDomains: f.strings('virtualHostDomains', []),
+    ecSegmentSize: f.int('ecSegmentSize', 1024 * 1024, 8, 1 << 30),
     identityCacheTtlMs: f.int('identityCacheTtlMs', 3_000),
     identityKey: f.optionalString('identityKey'),
     multipartAbortAfterSec: f.int('multipartAbortAfterSec', 7 * 24 * 3600, 0),
