@@ -13,6 +13,8 @@ const commands: Record<string, Command> = {
   ring: { summary: 'build and inspect rings (create|add|remove|set-weight|rebalance|show)', load: () => import('./ring.js') },
   user: { summary: "manage a cluster's users (create|list|show|delete)", load: () => import('./user.js') },
   key: { summary: "manage users' access keys (create|list|delete)", load: () => import('./key.js') },
+  token: { summary: 'get a token for the image API (create)', load: () => import('./token.js') },
+  image: { summary: 'signed image URLs for QEMU, S3 objects as images (url|import)', load: () => import('./image.js') },
 };
 
 function usage(): string {
