@@ -184,12 +184,16 @@ export class ObjectReconstructor {
     stats.primaryPartitions++;
     let local = await this.deps.partitions.hashes(ref, { rescan });
     const peers: Peer[] = [];
+    // A partition empty here whose first m peers hold nothing either holds no object this device lacks: an
+    // object has k+1 durable archives, so at most m-1 of the other primaries can lack it.
+    let emptyPeers = Object.keys(local).length === 0 ? 0 : Number.NEGATIVE_INFINITY;
     for (const [index, dev] of primaries.entries()) {
       if (mine.has(index) || this.deps.self.isLocal(dev)) continue;
       stats.requests++;
       const { hashes } = await this.deps.client.hashes(dev, ref.policyIndex, ref.partition);
       if (!hashes) stats.failures++;
       peers.push({ dev, index, hashes, differing: hashes ? differing(hashMap(local), hashes) : new Set() });
+      if (hashes && Object.keys(hashes).length === 0 && ++emptyPeers >= code.m) return;
     }
     const changed = new Set(peers.flatMap((p) => [...p.differing]));
     if (changed.size > 0) {

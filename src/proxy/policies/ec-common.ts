@@ -66,8 +66,9 @@ export interface ArchiveProbe {
   frag?: number;
   /** The archive bytes (GET 200/206), to consume or destroy. */
   stream?: IncomingMessage;
-  /** First archive byte of `stream`. */
+  /** First and last archive byte of `stream`. */
   offset?: number;
+  end?: number;
 }
 
 /** Reads a node's status and headers as a probe; 5xx and unexpected statuses throw (the device counts as failed). */
@@ -87,10 +88,14 @@ export function probeOf(dev: RingDevice, status: number, headers: Record<string,
     else if (ec) probe.frag = ec.frag;
   }
   if (status === 206) {
-    const m = /^bytes (\d+)-/.exec(String(headers['content-range'] ?? ''));
-    probe.offset = m ? Number(m[1]) : 0;
+    const m = /^bytes (\d+)-(\d+)\//.exec(String(headers['content-range'] ?? ''));
+    if (m) {
+      probe.offset = Number(m[1]);
+      probe.end = Number(m[2]);
+    }
   } else if (status === 200) {
     probe.offset = 0;
+    probe.end = Number(headers['content-length'] ?? 0) - 1;
   }
   return probe;
 }

@@ -177,7 +177,9 @@ export async function readErasureCoded(ctx: EcContext, t: ObjectTarget, range?: 
   const plan = mapRange(size, ec.k, wanted.start, wanted.end, ec.segmentSize);
   // Sources: data fragments first, then parity; each with its body if it already covers the plan.
   const candidates = [...decision.frags.values()].sort((a, b) => a.frag! - b.frag!);
-  const usable = (q: ArchiveProbe) => q.stream !== undefined && q.offset === plan.archiveStart && ec.segmentSize === ctx.segmentSize;
+  // A body already open serves when it covers the plan (it does unless the object's segment size is not the
+  // one the request assumed).
+  const usable = (q: ArchiveProbe) => q.stream !== undefined && q.offset === plan.archiveStart && q.end !== undefined && q.end >= plan.archiveEnd;
   const chosen = new Set(candidates.slice(0, k));
   dropStreams(probes, new Set([...chosen].filter(usable)));
   // Archives to fall back on: other archives of the version that answered, then devices not asked yet.

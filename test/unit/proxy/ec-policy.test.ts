@@ -71,3 +71,33 @@ test(
     t.is(await p.post(f.target('k'), f.ts(), { x: 1 }), undefined);
   }),
 );
+
+test(
+  'ec-8+4 and ec-10+4 round-trip beside each other, whole and by range, with m nodes down',
+  withPolicies(
+    {
+      nodes: 14,
+      policies: [
+        { index: 0, name: 'replica-3' },
+        { index: 1, name: 'ec-8+4' },
+        { index: 2, name: 'ec-10+4' },
+      ],
+      ecSegmentSize: segment,
+    },
+    async (t, f) => {
+      const body = randomBytes(7 * segment + 999);
+      for (const name of ['ec-8+4', 'ec-10+4']) {
+        const p = f.policy(name);
+        await p.put(f.target(name), bodyInput(f.ts(), body, { chunk: 3000 }));
+        t.true((await readAll((await p.get(f.target(name)))!.body)).equals(body), name);
+      }
+      for (let i = 0; i < 4; i++) await f.cluster.stopNode(i);
+      for (const name of ['ec-8+4', 'ec-10+4']) {
+        const p = f.policy(name);
+        t.true((await readAll((await p.get(f.target(name)))!.body)).equals(body), `${name} with 4 nodes down`);
+        const r = await p.get(f.target(name), { start: segment - 1, end: 5 * segment });
+        t.true((await readAll(r!.body)).equals(body.subarray(segment - 1, 5 * segment + 1)), `${name} range`);
+      }
+    },
+  ),
+);
