@@ -31,10 +31,11 @@ export function descriptorProblem(text: string): string | undefined {
 }
 
 export const parseVmdk: FormatParser = (cap) => {
+  const start = cap.need(0, Math.min(32, Math.max(cap.seen, 1)));
+  if (start !== 'wait' && start !== 'lost' && isVmdkDescriptorText(start)) return { unsafe: 'a vmdk descriptor file names its data in other files' };
   const header = cap.need(0, 512);
   if (header === 'wait') return undefined;
   if (header === 'lost') return lost('vmdk header');
-  if (isVmdkDescriptorText(header)) return { unsafe: 'a vmdk descriptor file names its data in other files' };
   if (!header.subarray(0, 4).equals(VMDK_MAGIC)) return { invalid: 'not a vmdk image' };
   const capacity = header.readBigUInt64LE(12);
   const virtualSize = Number(capacity) * SECTOR;
