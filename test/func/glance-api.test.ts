@@ -112,3 +112,24 @@ test(
     t.is(json404.json.title, 'Not Found');
   }),
 );
+
+test(
+  'with an ec-4+2 policy configured the image data is erasure-coded by default, and ranges still work',
+  withGlance({ nodes: 6, policies: [{ index: 0, name: 'replica-3' }, { index: 1, name: 'ec-4+2' }] }, async (t, c) => {
+    const stores = (await api(c, 'GET', '/v2/info/stores')).json.stores as { id: string; default?: boolean }[];
+    t.deepEqual(stores[0], { id: 'ec-4+2', description: 'Arca storage policy ec-4+2', default: true });
+    const id = (await api(c, 'POST', '/v2/images', { name: 'ec', disk_format: 'raw', container_format: 'bare' })).json.id as string;
+    const data = randomBytes(5 * 1024 * 1024 + 123);
+    t.is((await api(c, 'PUT', `/v2/images/${id}/file`, data, { 'content-type': 'application/octet-stream' })).status, 204);
+    const image = (await api(c, 'GET', `/v2/images/${id}`)).json;
+    t.is(image.stores, 'ec-4+2');
+    t.is(image.checksum, md5(data));
+    const r = await api(c, 'GET', `/v2/images/${id}/file`, undefined, { range: 'bytes=1048000-3407295' });
+    t.is(r.status, 206);
+    t.true(r.body.equals(data.subarray(1048000, 3407296)));
+    const whole = await api(c, 'GET', `/v2/images/${id}/file`);
+    t.true(whole.body.equals(data));
+    const obj = await c.s3().send(new HeadObjectCommand({ Bucket: 'arca-images', Key: id }));
+    t.is(obj.ETag, `"${md5(data)}"`);
+  }),
+);
