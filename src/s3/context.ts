@@ -97,6 +97,10 @@ const objectWrites = new Set<S3OperationName>(['PutObject', 'CopyObject', 'Creat
 export async function accessBucket(req: S3Request, deps: S3Deps, name: string, action?: IamAction, key?: string): Promise<BucketInfo> {
   const bucket = name.startsWith('.') ? undefined : await deps.store.getBucket(name);
   if (!bucket || bucket.account.startsWith('.')) throw new S3Error('NoSuchBucket', { extra: { BucketName: name } });
+  // x-amz-expected-bucket-owner (x-amz-source-expected-bucket-owner for a copy source) guards against
+  // writing to or reading from a bucket someone else owns.
+  const expectedOwner = req.headers[action === undefined ? 'x-amz-expected-bucket-owner' : 'x-amz-source-expected-bucket-owner'];
+  if (expectedOwner !== undefined && expectedOwner !== bucket.account) throw new S3Error('AccessDenied');
   const wanted = action ?? operationActions[req.op];
   if (!wanted) {
     // Operations without an IAM action (unknown ones) are for the owner only.

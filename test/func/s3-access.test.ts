@@ -97,6 +97,14 @@ test('users of one account share its buckets', async (t) => {
   t.true((await ops.s3.send(new ListBucketsCommand({}))).Buckets?.some((b) => b.Name === 'alice-shared'));
 });
 
+test('x-amz-expected-bucket-owner refuses a bucket someone else owns', async (t) => {
+  await alice.s3.send(new CreateBucketCommand({ Bucket: 'alice-expected' }));
+  await alice.s3.send(new PutObjectCommand({ Bucket: 'alice-expected', Key: 'k', Body: 'v', ExpectedBucketOwner: 'alice' }));
+  t.is(await errorCode(t, alice.s3.send(new PutObjectCommand({ Bucket: 'alice-expected', Key: 'k2', Body: 'v', ExpectedBucketOwner: 'bob' }))), 'AccessDenied');
+  t.is(await errorCode(t, root.send(new GetObjectCommand({ Bucket: 'alice-expected', Key: 'k', ExpectedBucketOwner: 'root' }))), 'AccessDenied');
+  t.is(await text(root, 'alice-expected', 'k'), 'v');
+});
+
 test('the identity bucket is invisible to S3, even to root', async (t) => {
   const r = await rawRequest(cluster, 'GET', '/.identity');
   t.is(r.status, 404);
