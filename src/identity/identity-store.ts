@@ -211,7 +211,11 @@ export class IdentityStore implements IdentityProvider {
   /** Every stored user (root is not stored, but listed first). */
   async listUsers(): Promise<UserRecord[]> {
     const names = (await this.list('users/')).map((k) => k.slice('users/'.length));
-    const records = await Promise.all(names.map((n) => this.read<UserRecord>(`users/${n}`)));
+    const records: Array<UserRecord | undefined> = [];
+    // A few reads at a time: a cluster may have many users.
+    for (let i = 0; i < names.length; i += 32) {
+      records.push(...(await Promise.all(names.slice(i, i + 32).map((n) => this.read<UserRecord>(`users/${n}`)))));
+    }
     return [(await this.getUser(rootUser))!, ...records.filter((r): r is UserRecord => r !== undefined)];
   }
 
