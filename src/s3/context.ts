@@ -86,8 +86,8 @@ const objectWrites = new Set<S3OperationName>(['PutObject', 'CopyObject', 'Creat
  * by default the action of the request's own operation, see access/actions.ts) on `key` (default the
  * request's key). For an object action without a key (DeleteObjects, PostObject before its form is read)
  * this only checks that the caller may do it to some key: the handler MUST then check every key with
- * `accessBucket(req, deps, bucket.name, action, key)` or {@link authorizeObject}. CopyObject checks its source this way:
- * `accessBucket(req, deps, sourceBucket, 's3:GetObject', sourceKey)`.
+ * `accessBucket(req, deps, bucket.name, action, key)` or {@link authorizeObject}. CopyObject checks its
+ * source this way: `accessBucket(req, deps, sourceBucket, 's3:GetObject', sourceKey)`.
  *
  * For the request's own operation, an object write's ACL headers are checked here too (grantees exist,
  * BucketOwnerEnforced, BlockPublicAcls), so no write stores an ACL that could not be set.
