@@ -1,11 +1,15 @@
 /**
  * The metadata a new object takes from the request that writes it (PutObject, CreateMultipartUpload,
  * CopyObject with REPLACE, PostObject): Content-Type, the stored content headers, `x-amz-meta-*`, the tag set
- * of `x-amz-tagging`, and the ACL request headers.
+ * of `x-amz-tagging`, and who may access it.
  *
- * ACL headers (`x-amz-acl`, `x-amz-grant-*`) are kept verbatim as `meta.aclHeaders`: the access-control
- * layer reads them from there, so every way of writing an object hands them over the same way.
+ * ACL headers (`x-amz-acl`, `x-amz-grant-*`) are kept verbatim as `meta.aclHeaders`, and the writer's
+ * account as `meta.owner` when it is not the bucket owner's: the access-control layer
+ * (access/object-acl.ts) works the object's ACL out from them, so every way of writing an object hands them
+ * over the same way.
  */
+import type { BucketInfo } from '../proxy/object-store.js';
+import { ownerMeta } from './access/object-acl.js';
 import type { S3Request } from './context.js';
 import { taggingHeader } from './tagging.js';
 import { uploadHeaders } from './upload.js';
@@ -22,12 +26,16 @@ export function aclHeaders(headers: Record<string, string | string[] | undefined
   return out;
 }
 
-/** Content-Type and the object metadata a write request sets. */
-export function newObjectMeta(req: S3Request): { contentType: string; meta: Record<string, unknown> } {
+/** The access metadata of an object `account` writes into `bucket` with ACL headers `headers`. */
+export function accessMeta(headers: Record<string, string | string[] | undefined>, account: string | undefined, bucket: BucketInfo): Record<string, unknown> {
+  const acl = aclHeaders(headers);
+  return { ...(acl ? { aclHeaders: acl } : {}), ...ownerMeta(account, bucket) };
+}
+
+/** Content-Type and the object metadata a write request into `bucket` sets. */
+export function newObjectMeta(req: S3Request, bucket: BucketInfo): { contentType: string; meta: Record<string, unknown> } {
   const { contentType, meta } = uploadHeaders(req);
   const tags = taggingHeader(req.headers['x-amz-tagging']);
   if (tags?.length) meta.tags = tags;
-  const acl = aclHeaders(req.headers);
-  if (acl) meta.aclHeaders = acl;
-  return { contentType, meta };
+  return { contentType, meta: { ...meta, ...accessMeta(req.headers, req.principal?.account, bucket) } };
 }

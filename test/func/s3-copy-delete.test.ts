@@ -193,3 +193,20 @@ test('DeleteObjects bad input: 1,001 keys, no digest, wrong digest, malformed XM
   t.is(r.status, 200, r.body);
   t.regex(r.body, /<Deleted><Key>keep<\/Key><\/Deleted>/);
 });
+
+test('ACL headers of CreateMultipartUpload and CopyObject reach the new object; the copy never inherits the source ACL', async (t) => {
+  const { CreateMultipartUploadCommand: Create, UploadPartCommand, GetObjectAclCommand } = await import('@aws-sdk/client-s3');
+  const { UploadId } = await s3.send(new Create({ Bucket, Key: 'acl/mp', ACL: 'public-read' }));
+  const p = await s3.send(new UploadPartCommand({ Bucket, Key: 'acl/mp', UploadId, PartNumber: 1, Body: 'public' }));
+  await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'acl/mp', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p.ETag }] } }));
+  const grants = async (Key: string) => (await s3.send(new GetObjectAclCommand({ Bucket, Key }))).Grants?.map((g) => `${g.Grantee?.URI ?? g.Grantee?.ID}:${g.Permission}`);
+  t.true((await grants('acl/mp'))?.includes('http://acs.amazonaws.com/groups/global/AllUsers:READ'));
+  const anonymous = await fetch(`${cluster.endpoint}/${Bucket}/acl/mp`);
+  t.is(anonymous.status, 200);
+  t.is(await anonymous.text(), 'public');
+  await s3.send(new CopyObjectCommand({ Bucket, Key: 'acl/copy', CopySource: `${Bucket}/acl/mp` }));
+  t.false((await grants('acl/copy'))?.some((g) => g.includes('AllUsers')));
+  t.is((await fetch(`${cluster.endpoint}/${Bucket}/acl/copy`)).status, 403);
+  await s3.send(new CopyObjectCommand({ Bucket, Key: 'acl/copy-public', CopySource: `${Bucket}/acl/mp`, ACL: 'public-read' }));
+  t.is((await fetch(`${cluster.endpoint}/${Bucket}/acl/copy-public`)).status, 200);
+});

@@ -165,3 +165,14 @@ test('form errors: no key, no file, not multipart, malformed multipart, anonymou
   // The server is still serving.
   t.is((await s3.send(new HeadObjectCommand({ Bucket, Key: 'uploads/v2.bin' }))).ContentLength, 1000);
 });
+
+test('the acl field sets the new object’s ACL', async (t) => {
+  const res = await post({ key: 'uploads/public', acl: 'public-read', ...signedV4([...basic, { acl: 'public-read' }]) }, { data: 'for everyone' });
+  t.is(res.status, 204, await res.text());
+  const anonymous = await fetch(`${cluster.endpoint}/${Bucket}/uploads/public`);
+  t.is(anonymous.status, 200);
+  t.is(await anonymous.text(), 'for everyone');
+  const bad = await post({ key: 'uploads/bad-acl', acl: 'no-such-canned-acl', ...signedV4([...basic, { acl: 'no-such-canned-acl' }]) }, { data: 'x' });
+  t.is(bad.status, 400, await bad.text());
+  await absent(t, 'uploads/bad-acl');
+});

@@ -4,7 +4,7 @@ import { timestampMillis } from '../../common/timestamp.js';
 import { copyStream, openCopySource, parseCopySource } from '../copy-source.js';
 import { type Handler, ownBucket, xmlResponse } from '../context.js';
 import { S3Error } from '../errors.js';
-import { aclHeaders, newObjectMeta } from '../object-meta.js';
+import { accessMeta, newObjectMeta } from '../object-meta.js';
 import { customerKey, encryptUpload, refuseManagedEncryption, sealFor, sseHeaders, type StoredSse } from '../sse-c.js';
 import { taggingHeader } from '../tagging.js';
 import { S3_XMLNS, xmlElement } from '../xml.js';
@@ -49,15 +49,15 @@ export const copyObject: Handler = async (req, deps) => {
     let contentType: string;
     let meta: Record<string, unknown>;
     if (metadata === 'REPLACE') {
-      ({ contentType, meta } = newObjectMeta(req));
+      ({ contentType, meta } = newObjectMeta(req, bucket));
       delete meta.tags;
     } else {
       contentType = src.contentType;
       meta = {};
       if (src.meta.headers) meta.headers = src.meta.headers;
       if (src.meta.userMeta) meta.userMeta = src.meta.userMeta;
-      const acl = aclHeaders(req.headers);
-      if (acl) meta.aclHeaders = acl;
+      // The copy is a new object: its ACL comes from this request, never from the source.
+      Object.assign(meta, accessMeta(req.headers, req.principal?.account, bucket));
     }
     const tags = replaceTags ?? (src.meta.tags as unknown[] | undefined);
     if (tags?.length) meta.tags = tags;

@@ -11,7 +11,7 @@ export const createMultipartUpload: Handler = async (req, deps) => {
   const key = req.key!;
   checkKey(key);
   refuseManagedEncryption(req.headers);
-  const { contentType, meta } = newObjectMeta(req);
+  const { contentType, meta } = newObjectMeta(req, bucket);
   const ck = customerKey(req.headers);
   if (ck) meta.sse = sealFor(ck);
   const checksum = requestedUploadChecksum(req);

@@ -1,5 +1,5 @@
 /** DeleteObjects — https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html */
-import { accessBucket, type Handler, ownBucket, xmlResponse } from '../context.js';
+import { authorizeObject, type Handler, ownBucket, xmlResponse } from '../context.js';
 import { S3Error, toS3Error } from '../errors.js';
 import { mapLimit } from '../multipart.js';
 import { readSmallBody, requireBodyDigest } from '../request-body.js';
@@ -36,7 +36,7 @@ export const deleteObjects: Handler = async (req, deps) => {
   const outcomes = await mapLimit(targets, 16, async (t): Promise<S3Error | undefined> => {
     try {
       if (Buffer.byteLength(t.key) > 1024) throw new S3Error('KeyTooLongError');
-      await accessBucket(req, deps, bucket.name, 's3:DeleteObject', t.key);
+      await authorizeObject(req, deps, bucket, 's3:DeleteObject', t.key);
       // As DeleteObject: deleting what is not there succeeds.
       await deps.store.deleteObject(bucket, t.key);
       return undefined;

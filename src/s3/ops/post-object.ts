@@ -5,6 +5,8 @@ import type { PutFinish } from '../../proxy/object-store.js';
 import { accessBucket, type Handler, type S3Response, xmlResponse } from '../context.js';
 import { S3Error } from '../errors.js';
 import { boundaryOf, readForm } from '../form-data.js';
+import { checkRequestAcl } from '../access/request-acl.js';
+import { accessMeta } from '../object-meta.js';
 import { storedHeaderNames } from '../object-response.js';
 import { authenticateForm, checkPolicy, type FormFields, lengthRange, parsePolicy } from '../post-policy.js';
 import { customerKey, encryptUpload, sealFor, sseHeaders } from '../sse-c.js';
@@ -25,8 +27,6 @@ function formMeta(fields: FormFields, fileType: string | undefined): { contentTy
   const userMeta: Record<string, string> = {};
   for (const [name, value] of fields) if (name.startsWith('x-amz-meta-')) userMeta[name.slice('x-amz-meta-'.length)] = value;
   if (Object.keys(userMeta).length) meta.userMeta = userMeta;
-  const acl = fields.get('acl');
-  if (acl) meta.aclHeaders = { 'x-amz-acl': acl };
   const tagging = fields.get('tagging');
   if (tagging) {
     const tags = parseTaggingXml(tagging, 'object');
@@ -86,7 +86,11 @@ export const postObject: Handler = async (req, deps) => {
     if (key === '') throw new S3Error('InvalidArgument', { message: 'User key must have a length greater than 0.', extra: { ArgumentName: 'key', ArgumentValue: '' } });
     checkKey(key);
     const bucket = await accessBucket({ ...req, principal, key }, deps, req.bucketName!, 's3:PutObject', key);
-    const { contentType, meta } = formMeta(fields, file.contentType);
+    const { contentType, meta: fieldMeta } = formMeta(fields, file.contentType);
+    const aclFields = fields.has('acl') ? { 'x-amz-acl': fields.get('acl') } : {};
+    // The form's ACL is checked as PutObject's headers are (grantees, BucketOwnerEnforced, BlockPublicAcls).
+    await checkRequestAcl(aclFields, bucket, principal?.account ?? bucket.account, deps.identity);
+    const meta = { ...fieldMeta, ...accessMeta(aclFields, principal?.account, bucket) };
     const ck = customerKey(Object.fromEntries(fields));
     const range = policy && lengthRange(policy);
     const max = Math.min(range?.max ?? maxSinglePutBytes, maxSinglePutBytes);

@@ -4,7 +4,7 @@ import type { PutFinish } from '../../proxy/object-store.js';
 import { checkWriteConditions, writeConditions } from '../conditional-write.js';
 import { emptyResponse, type Handler, ownBucket } from '../context.js';
 import { S3Error } from '../errors.js';
-import { aclHeaders } from '../object-meta.js';
+import { accessMeta } from '../object-meta.js';
 import { customerKey, encryptUpload, refuseManagedEncryption, sealFor, sseHeaders } from '../sse-c.js';
 import { taggingHeader } from '../tagging.js';
 import { maxSinglePutBytes, prepareUpload } from '../upload.js';
@@ -27,10 +27,8 @@ export const putObject: Handler = async (req, deps) => {
   // A doomed conditional write fails before its body is read; it is checked again before it commits.
   await checkWriteConditions(deps.store, bucket, key, conditions);
   const upload = prepareUpload(req, maxSinglePutBytes);
-  const meta = upload.meta;
+  const meta = { ...upload.meta, ...accessMeta(req.headers, req.principal?.account, bucket) };
   if (tags?.length) meta.tags = tags;
-  const acl = aclHeaders(req.headers);
-  if (acl) meta.aclHeaders = acl;
   let write: { body: typeof upload.body | ReturnType<typeof encryptUpload>['body']; finish(i: { size: number }): PutFinish } = upload;
   if (ck) {
     const sealed = encryptUpload(upload.body, ck, sealFor(ck));
