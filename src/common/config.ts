@@ -121,6 +121,8 @@ export interface ImagesConfig {
   maxTokenTtlSec: number;
   /** Milliseconds a proxy reuses image records and token checks on the data path (default 2000). */
   cacheMs: number;
+  /** Bytes of hot image blocks (image heads, small reads such as qcow2 tables) a proxy keeps (default 64 MiB; 0: none). */
+  blockCacheBytes: number;
 }
 
 export const defaultPolicies: PolicyConfig[] = [{ index: 0, name: 'replica-3' }];
@@ -317,6 +319,7 @@ function parseImagesConfig(f: Fields, policies: PolicyConfig[], defaultPolicy: s
     webDownloadPorts: f.ints('webDownloadPorts', [80, 443], 1, 65535),
     maxTokenTtlSec: f.int('maxTokenTtlSec', 7 * 24 * 3600, 1),
     cacheMs: f.int('cacheMs', 2_000),
+    blockCacheBytes: f.int('blockCacheBytes', 64 * 1024 * 1024),
   };
 }
 

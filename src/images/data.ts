@@ -7,11 +7,12 @@
  * and moves it to `active` — all before the 204. A failed or interrupted upload moves it back to `queued`;
  * the store committed nothing.
  */
-import type { Readable } from 'node:stream';
-import { isArcaError } from '../common/errors.js';
+import { Readable } from 'node:stream';
+import { ArcaError, isArcaError } from '../common/errors.js';
 import type { Principal } from '../common/identity.js';
-import type { ObjectInfo, RangeSpec } from '../proxy/object-store.js';
+import type { RangeSpec } from '../proxy/object-store.js';
 import { assertOwner, isAdmin } from './access.js';
+import type { BlockCache } from './block-cache.js';
 import { GlanceError } from './errors.js';
 import { FormatInspector, formatProblem } from './formats/inspector.js';
 import { type IngestResult, ingest } from './ingest.js';
@@ -33,8 +34,17 @@ export function recordData(r: ImageRecord, got: Pick<IngestResult, 'size' | 'che
   r.locations = [loc];
 }
 
+/** Resolves a range against a known size (end clamped to the last byte); undefined when unsatisfiable. */
+export function resolveRange(range: RangeSpec, size: number): { start: number; end: number } | undefined {
+  if ('suffix' in range) return range.suffix === 0 || size === 0 ? undefined : { start: Math.max(0, size - range.suffix), end: size - 1 };
+  return range.start >= size ? undefined : { start: range.start, end: Math.min(range.end ?? size - 1, size - 1) };
+}
+
 export class ImageData {
-  constructor(private readonly images: ImageService) {}
+  constructor(
+    private readonly images: ImageService,
+    private readonly cache: BlockCache,
+  ) {}
 
   private needFormats(r: ImageRecord): void {
     if (!r.disk_format || !r.container_format) throw new GlanceError('BadRequest', 'Properties disk_format, container_format must be set prior to saving data.');
@@ -111,13 +121,15 @@ export class ImageData {
    * has none (204). Reads the first location that answers; a location whose object changed since it was
    * recorded is not served.
    */
-  async open(p: Principal, id: string, opts: { range?: RangeSpec; head?: boolean }): Promise<{ record: ImageRecord; info?: ObjectInfo; body?: Readable; range?: { start: number; end: number } }> {
+  async open(p: Principal, id: string, opts: { range?: RangeSpec; head?: boolean }): Promise<{ record: ImageRecord; size?: number; body?: Readable; range?: { start: number; end: number } }> {
     const { images } = this;
     const record = await images.visible(p, id, true);
     if (record.status === 'deactivated' && !isAdmin(p)) {
       throw new GlanceError('Forbidden', 'The requested image has been deactivated. Image data download is forbidden.');
     }
     if (record.status !== 'active' && record.status !== 'deactivated') return { record };
+    const cached = opts.range && !opts.head ? await this.fromCache(record, opts.range) : undefined;
+    if (cached) return cached;
     let lastError: unknown;
     for (const loc of record.locations) {
       try {
@@ -130,7 +142,7 @@ export class ImageData {
             lastError = info ? changed : missing;
             continue;
           }
-          return { record, info };
+          return { record, size: info.size };
         }
         const data = bucket && (await images.store.getObject(bucket, loc.key, { range: opts.range }));
         if (!data || data.info.etag !== loc.etag) {
@@ -138,7 +150,7 @@ export class ImageData {
           lastError = data ? changed : missing;
           continue;
         }
-        return { record, info: data.info, body: data.body, range: data.range };
+        return { record, size: data.info.size, body: data.body, range: data.range };
       } catch (err) {
         if (isArcaError(err, 'RangeNotSatisfiable')) throw err;
         lastError = err;
@@ -146,6 +158,30 @@ export class ImageData {
     }
     if (lastError) throw lastError;
     return { record };
+  }
+
+  /** A range read served from hot blocks (block-cache.ts), or undefined when the cache does not serve it. */
+  private async fromCache(record: ImageRecord, range: RangeSpec): Promise<{ record: ImageRecord; size: number; body: Readable; range: { start: number; end: number } } | undefined> {
+    const size = record.size;
+    const loc = record.locations[0];
+    if (size === null || !loc) return undefined;
+    const resolved = resolveRange(range, size);
+    if (!resolved) throw new ArcaError('RangeNotSatisfiable', 'range not satisfiable', { size });
+    const { start, end } = resolved;
+    if (!this.cache.serves(start, end)) return undefined;
+    const { images } = this;
+    const bytes = await this.cache.read(`${loc.bucket}/${loc.key}@${loc.etag}`, size, start, end, async (s, e) => {
+      const bucket = await images.store.getBucket(loc.bucket);
+      const got = bucket && (await images.store.getObject(bucket, loc.key, { range: { start: s, end: e } }));
+      if (!got || got.info.etag !== loc.etag) {
+        got?.body.destroy();
+        throw new GlanceError('Conflict', `The data of image ${record.id} in store ${loc.store} is missing or changed after it was registered.`);
+      }
+      const chunks: Buffer[] = [];
+      for await (const c of got.body as AsyncIterable<Buffer>) chunks.push(c);
+      return Buffer.concat(chunks);
+    });
+    return { record, size, body: Readable.from([bytes]), range: resolved };
   }
 
   /**

@@ -8,6 +8,7 @@ import type { ImagesConfig } from '../common/config.js';
 import type { IdentityProvider } from '../common/identity.js';
 import type { ObjectStore } from '../proxy/object-store.js';
 import { createGlanceApp } from './app.js';
+import { BlockCache } from './block-cache.js';
 import { ImageData } from './data.js';
 import { ImageImports } from './imports.js';
 import { ImageRepo } from './repo.js';
@@ -41,7 +42,7 @@ export function createImageApi(o: ImageApiOptions): ImageApi {
   const repo = new ImageRepo(o.store, imagesSystemBucket, o.recordsPolicy);
   const stores = new ImageStores(o.store, { bucket: o.config.bucket, defaultPolicy: o.config.policy, policies: o.policies });
   const service = new ImageService(o.store, repo, stores, { sizeCap: o.config.sizeCap, webDownloadPorts: o.config.webDownloadPorts, recordCacheMs: o.config.cacheMs }, o.log);
-  const data = new ImageData(service);
+  const data = new ImageData(service, new BlockCache({ maxBytes: o.config.blockCacheBytes, headBytes: 4 * 1024 * 1024, smallReadBytes: 256 * 1024 }));
   const imports = new ImageImports(service, data);
   const tokens = new TokenService(repo, o.identity, { maxTtlSec: o.config.maxTokenTtlSec, cacheTtlMs: o.config.cacheMs });
   const app = createGlanceApp({ images: service, data, imports, tokens, identity: o.identity, log: o.log });

@@ -40,16 +40,16 @@ export const stageData: Handler<'stageData'> = async (req, { data }) => {
 export const downloadData: Handler<'downloadData'> = async (req, { data }) => {
   const head = req.method === 'HEAD';
   const got = await data.open(caller(req), req.op.id, { head, range: head ? undefined : parseRange(req.headers.range) });
-  if (!got.info) return empty(204);
-  const { record, info, body, range } = got;
+  if (got.size === undefined) return empty(204);
+  const { record, size, body, range } = got;
   const headers: Record<string, string | number> = { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' };
   if (range) {
-    headers['content-range'] = `bytes ${range.start}-${range.end}/${info.size}`;
+    headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
     headers['content-length'] = range.end - range.start + 1;
     return { status: 206, headers, body };
   }
   if (record.checksum) headers['content-md5'] = record.checksum;
-  headers['content-length'] = info.size;
+  headers['content-length'] = size;
   return { status: 200, headers, body };
 };
 
