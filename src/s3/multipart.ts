@@ -147,7 +147,9 @@ export async function createUpload(store: ObjectStore, bucket: BucketInfo, recor
 /** The upload `uploadId` of `key`, or undefined when there is none (never was, aborted or completed). */
 export async function findUpload(store: ObjectStore, bucket: BucketInfo, key: string, uploadId: string): Promise<FoundUpload | undefined> {
   if (!isUploadId(uploadId)) return undefined;
-  const uploads = await store.internalBucket(bucket, 'uploads');
+  // A bucket that never had an upload has no companion yet: a read does not create one.
+  const uploads = await store.findInternalBucket(bucket, 'uploads');
+  if (!uploads) return undefined;
   const info = await store.headObject(uploads, recordName(key, uploadId));
   const record = info?.meta.upload as UploadRecord | undefined;
   if (!info || !record || record.key !== key || record.uploadId !== uploadId) return undefined;

@@ -312,3 +312,14 @@ test('segments go when a multipart object is overwritten (plain or multipart) or
   t.is(await segmentsOf('gc/again'), 2, 'only the new upload’s parts remain');
   t.is((await getBody('gc/again')).body.length, 5 * MiB + 3);
 });
+
+test('a bucket that never had an upload: empty listing, NoSuchUpload, and no companion created by reading', async (t) => {
+  await s3.send(new CreateBucketCommand({ Bucket: 'mpu-fresh' }));
+  const listed = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'mpu-fresh' }));
+  t.is(listed.Uploads, undefined);
+  t.false(listed.IsTruncated);
+  const err = await errorOf(t, s3.send(new ListPartsCommand({ Bucket: 'mpu-fresh', Key: 'k', UploadId: '0123456789abcdef0123456789abcdef' })));
+  t.is(err.name, 'NoSuchUpload');
+  const store = cluster.proxy.store;
+  t.is(await store.findInternalBucket((await store.getBucket('mpu-fresh'))!, 'uploads'), undefined);
+});

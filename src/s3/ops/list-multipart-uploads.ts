@@ -14,13 +14,13 @@ export const listMultipartUploads: Handler = async (req, deps) => {
   const maxUploads = Math.min(1000, intParam(req.query, 'max-uploads', 1000));
   const keyMarker = req.query.get('key-marker') ?? '';
   const uploadIdMarker = keyMarker ? (req.query.get('upload-id-marker') ?? '') : '';
-  const uploads = await deps.store.internalBucket(bucket, 'uploads');
+  const uploads = await deps.store.findInternalBucket(bucket, 'uploads');
   // Records are `${key}\0${uploadId}`: after a key marker alone come the next key's records.
   let marker = keyMarker ? (uploadIdMarker ? recordName(keyMarker, uploadIdMarker) : `${keyMarker}\0\uffff`) : undefined;
   const entries: Entry[] = [];
   let truncated = false;
   // The delimiter applies to keys, not to record names, so common prefixes are rolled up here.
-  scan: while (maxUploads > 0) {
+  scan: while (uploads && maxUploads > 0) {
     const page = await deps.store.listObjects(uploads, { prefix: prefix || undefined, marker, limit: 1000 });
     for (const row of page.entries) {
       if (!('key' in row)) continue;
