@@ -183,6 +183,9 @@ test('PutBucketAcl with an AccessControlPolicy granting another account', async 
   await bob.s3.send(new PutObjectCommand({ Bucket: 'alice-acl-xml', Key: 'from-bob', Body: 'hello alice' }));
   t.deepEqual((await bob.s3.send(new ListObjectsV2Command({ Bucket: 'alice-acl-xml' }))).Contents?.map((c) => c.Key), ['from-bob']);
   t.is(await text(alice.s3, 'alice-acl-xml', 'from-bob'), 'hello alice');
+  // Bob wrote it, so bob owns it (ObjectWriter): he reads it back and sees himself as its owner.
+  t.is(await text(bob.s3, 'alice-acl-xml', 'from-bob'), 'hello alice');
+  t.is((await bob.s3.send(new GetObjectAclCommand({ Bucket: 'alice-acl-xml', Key: 'from-bob' }))).Owner?.ID, 'bob');
   t.is(await errorCode(t, bob.s3.send(new PutBucketAclCommand({ Bucket: 'alice-acl-xml', ACL: 'public-read' }))), 'AccessDenied');
   const acl = await alice.s3.send(new GetBucketAclCommand({ Bucket: 'alice-acl-xml' }));
   t.deepEqual(acl.Grants?.map((g) => `${g.Grantee?.ID}:${g.Permission}`), ['alice:FULL_CONTROL', 'bob:WRITE', 'bob:READ']);
