@@ -73,10 +73,11 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 32, scheduling: 'lifo' });
   const listingClient = new ListingUpdateClient(agent, config.nodeTimeoutMs);
+  const inlineListingClient = new ListingUpdateClient(agent, config.listingUpdateTimeoutMs);
   const queue = new AsyncPendingQueue({ devicesDir: config.devicesDir, fsync: config.fsync });
   const objectServer = new ObjectServer({
     files,
-    sendRows: (target, account, bucket, rows) => listingClient.sendRows(target, account, bucket, rows),
+    sendRows: (target, account, bucket, rows) => inlineListingClient.sendRows(target, account, bucket, rows),
     queueUpdate: (device, record) => queue.add(device, record),
     policies: new Set(config.policies.map((p) => p.index)),
     ecPolicies: ecPoliciesOf(config.policies),

@@ -51,8 +51,14 @@ export interface NodeConfig {
   ringDir: string;
   /** Storage policies (their indexes pick the on-disk directories). */
   policies: PolicyConfig[];
-  /** Milliseconds to wait for another node (listing updates, replication). */
+  /** Milliseconds to wait for another node (queued listing updates, replication). */
   nodeTimeoutMs: number;
+  /**
+   * Milliseconds an object write waits for each listing replica to take its row before queueing it (async
+   * pending) and answering anyway; short, so one slow listing replica does not hold every write (Swift's
+   * container_update_timeout).
+   */
+  listingUpdateTimeoutMs: number;
   /** Seconds tombstones and deleted listing rows are kept before being reclaimed. */
   reclaimAgeSec: number;
   /** fsync data files and directories (turn off only for throwaway test clusters). */
@@ -262,6 +268,7 @@ export function parseNodeConfig(obj: Record<string, unknown>, where = 'node conf
     ringDir: f.string('ringDir'),
     policies: f.policies('policies'),
     nodeTimeoutMs: f.int('nodeTimeoutMs', 10_000, 1),
+    listingUpdateTimeoutMs: f.int('listingUpdateTimeoutMs', 1_000, 1),
     reclaimAgeSec: f.int('reclaimAgeSec', 7 * 24 * 3600),
     fsync: f.bool('fsync', true),
     workers: {

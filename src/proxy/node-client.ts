@@ -52,6 +52,11 @@ export class NodeClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' });
   }
 
+  /** How long a node may stay silent during a request before it counts as failed. */
+  get nodeTimeoutMs(): number {
+    return this.opts.nodeTimeoutMs;
+  }
+
   /** Closes idle connections (process shutdown, tests). */
   close(): void {
     this.agent.destroy();
@@ -89,6 +94,29 @@ export class NodeClient {
     });
   }
 
+  /** Resolves on the node's `100 Continue` (or an early answer); rejects after the connect timeout. */
+  private continued(req: http.ClientRequest, node: NodeAddress): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        req.off('continue', ok);
+        req.off('response', ok);
+        req.off('error', done);
+        if (err) reject(err);
+        else resolve();
+      };
+      const ok = () => done();
+      const timer = setTimeout(() => {
+        const err = new ArcaError('Timeout', `node ${node.ip}:${node.port} did not answer 100 Continue in ${this.opts.connTimeoutMs} ms`);
+        req.destroy(err);
+        done(err);
+      }, this.opts.connTimeoutMs);
+      req.once('continue', ok);
+      req.once('response', ok);
+      req.once('error', done);
+    });
+  }
+
   /** Sends a small request and buffers the whole reply. */
   async request(node: NodeAddress, r: NodeRequest): Promise<NodeReply> {
     const headers = { ...r.headers };
@@ -122,9 +150,19 @@ export class NodeClient {
     });
   }
 
-  /** Opens a chunked upload with trailers; resolves once the node's connection is up. */
-  async upload(node: NodeAddress, path: string, headers: Record<string, string>): Promise<NodeUpload> {
-    const req = this.open(node, 'PUT', path, { ...headers, 'transfer-encoding': 'chunked', trailer: 'x-backend-footer' });
+  /**
+   * Opens a chunked upload with trailers; resolves once the node's connection is up — and, with
+   * `expectContinue`, once the node answered `100 Continue` within the connect timeout (so a node that
+   * accepts connections but does not serve them is found before the body starts, when a handoff can still
+   * take its place).
+   */
+  async upload(node: NodeAddress, path: string, headers: Record<string, string>, opts: { expectContinue?: boolean } = {}): Promise<NodeUpload> {
+    const req = this.open(node, 'PUT', path, {
+      ...headers,
+      'transfer-encoding': 'chunked',
+      trailer: 'x-backend-footer',
+      ...(opts.expectContinue ? { expect: '100-continue' } : {}),
+    });
     let failed: Error | undefined;
     let early: IncomingMessage | undefined;
     const reply = new Promise<NodeReply>((resolve, reject) => {
@@ -143,6 +181,7 @@ export class NodeClient {
     reply.catch(() => {}); // observed through finish() or `failed`
     await this.connected(req, node);
     req.flushHeaders();
+    if (opts.expectContinue) await this.continued(req, node);
     return {
       node,
       write: (chunk) => {

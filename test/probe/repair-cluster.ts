@@ -86,6 +86,7 @@ export class RepairCluster {
       ringDir: this.ringDir,
       policies: [{ index: 0, name: `replica-${this.opts.replicas}` }],
       nodeTimeoutMs: 2000,
+      listingUpdateTimeoutMs: 1000,
       reclaimAgeSec: this.opts.reclaimAgeSec,
       fsync: false,
       workers: { ...defaultWorkerConfig, replicatorIntervalSec: 0, listingReplicatorIntervalSec: 0, updaterIntervalSec: 0, auditorIntervalSec: 0, replicatorTranquility: 0 },

@@ -93,41 +93,75 @@ async function probe(ctx: EcContext, p: Placement, t: ObjectTarget, dev: RingDev
 }
 
 /**
+ * How long a round of probes may keep the next one waiting (Swift's concurrency_timeout): a node that
+ * accepted the connection but does not answer (hung, overloaded) costs this, not the node timeout.
+ */
+const straggleMs = 500;
+
+/**
  * Asks devices in rounds until a version can be decided: the data primaries; then, unless they agreed on one
  * version with k archives, the parity primaries; then, while the newest version is short of archives,
- * handoffs (any fragment index, that version only).
+ * handoffs (any fragment index, that version only). A round does not wait for stragglers longer than
+ * `straggleMs` once the answers in hand decide the read; a straggler's late answer is dropped.
  */
-async function collect(ctx: EcContext, t: ObjectTarget, r: ProbeRequest): Promise<{ p: Placement; probes: ArchiveProbe[]; decision: Decision; failures: number }> {
+async function collect(ctx: EcContext, t: ObjectTarget, r: ProbeRequest): Promise<{ p: Placement; probes: ArchiveProbe[]; decision: Decision; failures: number; asked: Set<number> }> {
   const { k } = ctx;
   const p = place(ctx, t);
   const probes: ArchiveProbe[] = [];
+  const asked = new Set<number>();
+  const pending = new Set<Promise<void>>();
   let failures = 0;
-  const ask = async (devs: Array<[RingDevice, ProbeRequest]>) => {
-    for (const got of await Promise.all(devs.map(([dev, req]) => probe(ctx, p, t, dev, req)))) {
-      if (got) probes.push(got);
+  let closed = false;
+  const launch = (dev: RingDevice, req: ProbeRequest) => {
+    asked.add(dev.id);
+    const done: Promise<void> = probe(ctx, p, t, dev, req).then((got) => {
+      pending.delete(done);
+      if (closed) got?.stream?.destroy();
+      else if (got) probes.push(got);
       else failures++;
+    });
+    pending.add(done);
+  };
+  /** Waits until every probe in flight answered, or `ms` passed. */
+  const settle = async (ms: number): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all([...pending]), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+  };
+  /** Waits for the round: all answers, or enough of them to decide once stragglers had `straggleMs`. */
+  const round = async (): Promise<Decision> => {
+    const started = Date.now();
+    for (;;) {
+      await settle(straggleMs);
+      const decision = decide(probes, k);
+      if (pending.size === 0) return decision;
+      if (decision.kind === 'data' && Date.now() - started >= straggleMs) return decision;
+      // Nothing decided yet: wait for the slow ones (each ends at the node timeout at the latest).
+      if (decision.kind !== 'data') await settle(ctx.client.nodeTimeoutMs);
     }
   };
   const byIndex = (i: number): [RingDevice, ProbeRequest] => [p.primaries[i], { ...r, frag: r.method === 'GET' ? i : undefined }];
-  await ask(Array.from({ length: k }, (_, i) => byIndex(i)));
+  for (let i = 0; i < k; i++) launch(...byIndex(i));
+  await settle(straggleMs);
   let decision = decide(probes, k);
   const agreed = decision.kind === 'data' ? decision.ts : undefined;
-  const unanimous = agreed !== undefined && probes.length === k && probes.every((q) => q.ts === agreed && q.meta);
+  const unanimous = pending.size === 0 && agreed !== undefined && probes.length === k && probes.every((q) => q.ts === agreed && q.meta);
   if (!unanimous) {
-    await ask(Array.from({ length: ctx.m }, (_, i) => byIndex(k + i)));
-    decision = decide(probes, k);
+    for (let i = k; i < k + ctx.m; i++) launch(...byIndex(i));
+    decision = await round();
   }
   if (decision.kind === 'short') {
     const ts = decision.ts;
-    const handoffs: Array<[RingDevice, ProbeRequest]> = [];
+    let n = 0;
     for (const dev of handoffsOf(p)) {
-      if (handoffs.length >= ctx.k + ctx.m) break;
-      handoffs.push([dev, { ...r, frag: undefined, ifTs: ts }]);
+      if (n++ >= ctx.k + ctx.m) break;
+      launch(dev, { ...r, frag: undefined, ifTs: ts });
     }
-    await ask(handoffs);
-    decision = decide(probes, k);
+    decision = await round();
   }
-  return { p, probes, decision, failures };
+  closed = true;
+  failures += pending.size;
+  return { p, probes, decision, failures, asked };
 }
 
 /** The newest live version's metadata, read from enough archives. */
@@ -157,7 +191,7 @@ function resolveRange(range: RangeSpec, size: number): { start: number; end: num
 /** Reads an object (or a range of it); see the module comment. */
 export async function readErasureCoded(ctx: EcContext, t: ObjectTarget, range?: RangeSpec): Promise<PolicyReadResult | undefined> {
   const { k } = ctx;
-  const { p, probes, decision, failures } = await collect(ctx, t, { method: 'GET', range: archiveRangeHeader(range, k, ctx.segmentSize) });
+  const { p, probes, decision, failures, asked } = await collect(ctx, t, { method: 'GET', range: archiveRangeHeader(range, k, ctx.segmentSize) });
   if (decision.kind !== 'data') {
     dropStreams(probes);
     if (decision.kind === 'short' || failures > ctx.m) throw new ArcaError('InsufficientReplicas', `fewer than ${k} fragment archives of the object answered`);
@@ -184,8 +218,10 @@ export async function readErasureCoded(ctx: EcContext, t: ObjectTarget, range?: 
   dropStreams(probes, new Set([...chosen].filter(usable)));
   // Archives to fall back on: other archives of the version that answered, then devices not asked yet.
   const spare: Array<{ dev: RingDevice; frag?: number }> = candidates.slice(k).map((q) => ({ dev: q.dev, frag: q.frag }));
-  const asked = new Set(probes.map((q) => q.dev.id));
+  const answered = new Set(probes.map((q) => q.dev.id));
   for (const [i, dev] of p.primaries.entries()) if (!asked.has(dev.id) && !decision.frags.has(i)) spare.push({ dev, frag: i });
+  // Devices that did not answer in time come last.
+  for (const [i, dev] of p.primaries.entries()) if (asked.has(dev.id) && !answered.has(dev.id)) spare.push({ dev, frag: i });
   const sources = new Map<number, ExactReader>();
   const reopen = async (q: { dev: RingDevice; frag?: number }, from: number): Promise<(ExactReader & { frag: number }) | undefined> => {
     const again = await probe(ctx, p, t, q.dev, { method: 'GET', frag: q.frag, ifTs: ts, range: `bytes=${from}-${plan.archiveEnd}` });

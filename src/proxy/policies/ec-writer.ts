@@ -50,7 +50,8 @@ export async function writeErasureCoded(ctx: EcContext, t: ObjectTarget, input: 
     let dev = primary;
     for (;;) {
       try {
-        const upload = await ctx.client.upload(dev, archivePath(dev, p.part, t), headers);
+        // 100-continue: a node that takes connections but serves nothing is passed over before the body starts.
+        const upload = await ctx.client.upload(dev, archivePath(dev, p.part, t), headers, { expectContinue: true });
         return { frag, dev, upload, hash: createXxh64() };
       } catch {
         const next = spares.next();

@@ -105,6 +105,7 @@ export async function startTestNode(opts: { port?: number; dir?: string; updater
       { index: 2, name: 'ec-4+2' },
     ],
     nodeTimeoutMs: 2000,
+    listingUpdateTimeoutMs: 1000,
     reclaimAgeSec: 3600,
     fsync: false,
     workers: { ...defaultWorkerConfig, updaterIntervalSec: opts.updaterIntervalSec ?? 0 },

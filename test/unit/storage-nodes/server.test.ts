@@ -16,6 +16,7 @@ async function config(dir: string, extra: Partial<NodeConfig> = {}): Promise<Nod
     ringDir: join(dir, 'rings'),
     policies: [{ index: 0, name: 'replica-3' }],
     nodeTimeoutMs: 1000,
+    listingUpdateTimeoutMs: 1000,
     reclaimAgeSec: 60,
     fsync: false,
     workers: { ...defaultWorkerConfig, updaterIntervalSec: 0 },
