@@ -18,7 +18,7 @@ test.before(async () => {
 });
 test.after.always(async () => cluster?.close());
 
-const script = String.raw`
+const script = `
 import json, sys, boto3, urllib3
 from botocore.config import Config
 args = json.loads(sys.argv[1])
