@@ -323,3 +323,21 @@ test('a bucket that never had an upload: empty listing, NoSuchUpload, and no com
   const store = cluster.proxy.store;
   t.is(await store.findInternalBucket((await store.getBucket('mpu-fresh'))!, 'uploads'), undefined);
 });
+
+test('UploadPart with a stream body arrives aws-chunked with a CRC32 trailer, verified and kept for Complete', async (t) => {
+  const { Readable } = await import('node:stream');
+  const Key = 'chunked-part';
+  const UploadId = await create(Key, { ChecksumAlgorithm: 'CRC32' });
+  const data = randomBytes(300_000);
+  const r = await s3.send(
+    new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: Readable.from([data.subarray(0, 100_000), data.subarray(100_000)]), ContentLength: data.length, ChecksumAlgorithm: 'CRC32' }),
+  );
+  t.is(r.ETag, `"${md5(data)}"`);
+  t.is(r.ChecksumCRC32, computeChecksum('CRC32', data));
+  const bad = await errorOf(t, s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, Body: 'abc', ContentMD5: '1B2M2Y8AsgTpgAmY7PhCfg==' })));
+  t.is(bad.name, 'BadDigest');
+  t.deepEqual((await s3.send(new ListPartsCommand({ Bucket, Key, UploadId }))).Parts?.map((p) => p.PartNumber), [1], 'the bad part was not stored');
+  const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: r.ETag, ChecksumCRC32: r.ChecksumCRC32 }] } }));
+  t.is(done.ChecksumCRC32, compositeChecksum('CRC32', [computeChecksum('CRC32', data)]));
+  t.true((await getBody(Key)).body.equals(data));
+});
