@@ -35,9 +35,33 @@
  *         the merged `x-backend-meta`; 404 when there is no live data; 409 when the data, a tombstone or a
  *         `.meta` at or after `ts` is there. No listing update (listing rows do not carry patched fields).
  *         Replication carries the newest `.meta` with its data.
+ *         `ec` cannot be patched either (400). A sync POST (`x-backend-replication: 1`) carries a `.meta`'s
+ *         whole merged patch at its timestamp.
  *  Replaced versions: a 201 to PUT and a 204 to DELETE carry `x-backend-replaced-meta` (the merged ObjectMeta
  *         of the live version they replaced, when there was one), so the proxy can clean up what an old
- *         version referenced (segments of a manifest) without reading it first.
+ *         version referenced (segments of a manifest) without reading it first; and, when a `.meta` was
+ *         applied to it, `x-backend-replaced-meta-timestamp` (the proxy keeps the newest report). For EC the
+ *         replaced version is reported by the commit (202), when the new archive becomes the version.
+ *
+ * Fragment archives (policies `ec-K+M`; docs/erasure.md): every write names its archive with
+ * `x-backend-fragment-index` (0..k+m-1; required for EC policies, refused for replicated ones).
+ *  PUT    as above, but phase 1 of a two-phase commit: the meta header carries `ec: {scheme, k, m, segmentSize}`
+ *         (enough to cut the body in fragments), the footer `ec: FragmentArchiveInfo` (with the object's
+ *         `size`) and `objectSize`; the node hashes every fragment as it arrives (checksums kept with the
+ *         file, never on the wire), checks the archive size against `ec`, and stores `<ts>#<frag>.data`,
+ *         pending: not served, no listing update, no container-updates header needed. 201; 409 when a newer
+ *         version, a tombstone at `ts`, or this very archive is there; 422 when the archive does not fit
+ *         its `ec`. `x-backend-durable: 1` on a sync PUT stores it durable at once (rebuilt, reverted).
+ *  POST ?commit  phase 2. headers: timestamp, fragment index, container-updates. Renames the pending archive
+ *         to `<ts>#<frag>#d.data` (durable: it becomes the version and what it replaces goes), updates the
+ *         listing replicas; 202 (also when it was durable already); 404 when no such archive is here; 409
+ *         when a newer version (or a tombstone at `ts`) is.
+ *  GET/HEAD  with `x-backend-fragment-index`: that archive of the version (404 when this device holds the
+ *         version but not that index); without: any archive of it. The answer names its
+ *         `x-backend-fragment-index`. Pending archives are never served. Ranges are archive byte ranges; the
+ *         node reads the whole fragments covering them, checks each against its checksum, and cuts the
+ *         response short at the first that does not match (a short body: the reader takes another archive).
+ *  DELETE, POST  as for replicated objects: tombstones and `.meta` files hold for every archive of the hash dir.
  *
  * Listing server:
  *  PUT    body `ListingCreate`: creates the listing, or revives a deleted one older than `ts`, merging `meta`
@@ -63,7 +87,10 @@
  *         suffix → hash of the partition's suffix dirs, from the cache, recomputing the suffixes named in
  *         `recalculate` and any written since the last call; `{}` for a partition the device does not hold.
  *  GET    `/o/{device}/{partition}?suffixes=abc,def` → 200 JSON `SuffixContents`: per suffix, per hash dir,
- *         the file name of its newest version (`<ts>.data` or `<ts>.ts`).
+ *         its state: the newest version (`<ts>.data` or `<ts>.ts`; for EC `<ts>.data` stands for the durable
+ *         archives at `<ts>` whatever their indexes, so primaries in sync hash alike) and ` <ts>.meta` when a
+ *         `.meta` applies. With `&names`: `SuffixInventory`, each state with the object's name (the EC
+ *         reconstructor fetches what it lacks by name). Suffix hashes cover the same states.
  *  PUT/DELETE of an object with `x-backend-replication: 1`: a sync write of exactly that version. PUT carries
  *         the whole stored ObjectMeta in `x-backend-meta` (its `ts` = the timestamp header) and the footer
  *         `{size, xxh64}` of the stored body, which the node verifies as for any PUT. Neither sends listing

@@ -112,7 +112,7 @@ async function collect(ctx: EcContext, t: ObjectTarget, r: ProbeRequest): Promis
   const pending = new Set<Promise<void>>();
   let failures = 0;
   let closed = false;
-  const launch = (dev: RingDevice, req: ProbeRequest) => {
+  const launch = (dev: RingDevice, req: ProbeRequest): Promise<void> => {
     asked.add(dev.id);
     const done: Promise<void> = probe(ctx, p, t, dev, req).then((got) => {
       pending.delete(done);
@@ -121,43 +121,40 @@ async function collect(ctx: EcContext, t: ObjectTarget, r: ProbeRequest): Promis
       else failures++;
     });
     pending.add(done);
+    return done;
   };
-  /** Waits until every probe in flight answered, or `ms` passed. */
-  const settle = async (ms: number): Promise<void> => {
+  /** Waits until the probes `of` answered, or `ms` passed. */
+  const settle = async (of: Iterable<Promise<void>>, ms: number): Promise<void> => {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all([...pending]), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    await Promise.race([Promise.all([...of]), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
     clearTimeout(timer);
   };
-  /** Waits for the round: all answers, or enough of them to decide once stragglers had `straggleMs`. */
-  const round = async (): Promise<Decision> => {
-    const started = Date.now();
+  /**
+   * Waits for a round: its own probes get `straggleMs`; once the answers decide the read, earlier stragglers
+   * (which had their time) are not waited for; otherwise every probe in flight is, up to the node timeout.
+   */
+  const round = async (launched: Promise<void>[]): Promise<Decision> => {
+    await settle(launched, straggleMs);
     for (;;) {
-      await settle(straggleMs);
       const decision = decide(probes, k);
-      if (pending.size === 0) return decision;
-      if (decision.kind === 'data' && Date.now() - started >= straggleMs) return decision;
-      // Nothing decided yet: wait for the slow ones (each ends at the node timeout at the latest).
-      if (decision.kind !== 'data') await settle(ctx.client.nodeTimeoutMs);
+      if (pending.size === 0 || decision.kind === 'data') return decision;
+      await settle(pending, ctx.client.nodeTimeoutMs);
     }
   };
   const byIndex = (i: number): [RingDevice, ProbeRequest] => [p.primaries[i], { ...r, frag: r.method === 'GET' ? i : undefined }];
-  for (let i = 0; i < k; i++) launch(...byIndex(i));
-  await settle(straggleMs);
+  await settle(Array.from({ length: k }, (_, i) => launch(...byIndex(i))), straggleMs);
   let decision = decide(probes, k);
   const agreed = decision.kind === 'data' ? decision.ts : undefined;
   const unanimous = pending.size === 0 && agreed !== undefined && probes.length === k && probes.every((q) => q.ts === agreed && q.meta);
-  if (!unanimous) {
-    for (let i = k; i < k + ctx.m; i++) launch(...byIndex(i));
-    decision = await round();
-  }
+  if (!unanimous) decision = await round(Array.from({ length: ctx.m }, (_, i) => launch(...byIndex(k + i))));
   if (decision.kind === 'short') {
     const ts = decision.ts;
-    let n = 0;
+    const launched: Promise<void>[] = [];
     for (const dev of handoffsOf(p)) {
-      if (n++ >= ctx.k + ctx.m) break;
-      launch(dev, { ...r, frag: undefined, ifTs: ts });
+      if (launched.length >= ctx.k + ctx.m) break;
+      launched.push(launch(dev, { ...r, frag: undefined, ifTs: ts }));
     }
-    decision = await round();
+    decision = await round(launched);
   }
   closed = true;
   failures += pending.size;
