@@ -187,7 +187,33 @@ export class ClusterStore implements ObjectStore {
     await listings.write(systemAccount, registryBucket, { method: 'POST', query: { rows: '' }, body: tombstone });
     await listings.write(bucket.account, undefined, { method: 'POST', query: { rows: '' }, body: tombstone });
     this.cache.delete(bucket.name);
+    await this.emptyCompanions(bucket);
     return 'deleted';
+  }
+
+  /**
+   * Deletes what a deleted bucket's internal companions hold (parts, upload records), as AWS drops a
+   * bucket's incomplete multipart uploads with it. The companion listings themselves stay (empty): other
+   * proxies may remember them as existing, and a bucket created again under the name reuses them. Best
+   * effort: what a failure leaves, the dialect ignores as older than the new bucket.
+   */
+  private async emptyCompanions(bucket: BucketInfo): Promise<void> {
+    for (const purpose of ['uploads', 'segments'] as const) {
+      try {
+        const companion = await this.findInternalBucket(bucket, purpose);
+        if (!companion) continue;
+        let marker: string | undefined;
+        for (;;) {
+          const page = await this.listObjects(companion, { marker, limit: 1000 });
+          const names = page.entries.flatMap((e) => ('key' in e ? [e.key] : []));
+          for (let i = 0; i < names.length; i += 16) await Promise.all(names.slice(i, i + 16).map((n) => this.deleteObject(companion, n)));
+          if (!page.truncated || names.length === 0) break;
+          marker = names[names.length - 1];
+        }
+      } catch {
+        // left behind; see above
+      }
+    }
   }
 
   async listBuckets(account: string): Promise<BucketSummary[]> {

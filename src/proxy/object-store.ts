@@ -142,7 +142,10 @@ export interface ObjectStore {
   getBucket(name: string): Promise<BucketInfo | undefined>;
   /** Sets (or with `null`, removes) bucket settings. */
   updateBucketMeta(bucket: BucketInfo, meta: Record<string, unknown>): Promise<void>;
-  /** Deletes an empty bucket; `'not-empty'` when objects remain. */
+  /**
+   * Deletes an empty bucket; `'not-empty'` when objects remain. What its internal companions hold (parts of
+   * incomplete multipart uploads, upload records) goes with it.
+   */
   deleteBucket(bucket: BucketInfo): Promise<'deleted' | 'not-empty'>;
   listBuckets(account: string): Promise<BucketSummary[]>;
   /** Object and byte counts of a bucket (as its listing knows them). */

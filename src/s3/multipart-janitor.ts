@@ -73,11 +73,10 @@ export class MultipartJanitor {
   }
 
   private async abortExpired(bucket: BucketInfo): Promise<number> {
-    if (this.opts.abortAfterMs <= 0) return 0;
     const { store } = this.opts;
     const uploads = await store.findInternalBucket(bucket, 'uploads');
     if (!uploads) return 0;
-    const cutoff = this.now() - this.opts.abortAfterMs;
+    const cutoff = this.opts.abortAfterMs > 0 ? this.now() - this.opts.abortAfterMs : Number.NEGATIVE_INFINITY;
     let aborted = 0;
     let marker: string | undefined;
     for (;;) {
@@ -86,7 +85,8 @@ export class MultipartJanitor {
         if (!('key' in e)) continue;
         marker = e.key;
         const parsed = parseRecordName(e.key);
-        if (!parsed || timestampMillis(e.ts) > cutoff) continue;
+        // Records older than the bucket are leftovers of a deleted bucket of the same name: abort them too.
+        if (!parsed || (timestampMillis(e.ts) > cutoff && e.ts >= bucket.createdTs)) continue;
         await deleteRecord(store, bucket, parsed.key, parsed.uploadId);
         await deleteParts(store, bucket, parsed.key, parsed.uploadId);
         aborted++;

@@ -153,6 +153,8 @@ export async function findUpload(store: ObjectStore, bucket: BucketInfo, key: st
   const info = await store.headObject(uploads, recordName(key, uploadId));
   const record = info?.meta.upload as UploadRecord | undefined;
   if (!info || !record || record.key !== key || record.uploadId !== uploadId) return undefined;
+  // A record older than the bucket belongs to a deleted bucket of the same name: its uploads went with it.
+  if (info.ts < bucket.createdTs) return undefined;
   return { record, info };
 }
 

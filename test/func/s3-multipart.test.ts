@@ -341,3 +341,21 @@ test('UploadPart with a stream body arrives aws-chunked with a CRC32 trailer, ve
   t.is(done.ChecksumCRC32, compositeChecksum('CRC32', [computeChecksum('CRC32', data)]));
   t.true((await getBody(Key)).body.equals(data));
 });
+
+test('deleting a bucket drops its incomplete uploads; a bucket made again under the name starts with none', async (t) => {
+  const { DeleteBucketCommand } = await import('@aws-sdk/client-s3');
+  await s3.send(new CreateBucketCommand({ Bucket: 'mpu-gone' }));
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'mpu-gone', Key: 'k' }));
+  await s3.send(new UploadPartCommand({ Bucket: 'mpu-gone', Key: 'k', UploadId, PartNumber: 1, Body: 'part' }));
+  const store = cluster.proxy.store;
+  const old = (await store.getBucket('mpu-gone'))!;
+  await s3.send(new DeleteBucketCommand({ Bucket: 'mpu-gone' }));
+  for (const purpose of ['uploads', 'segments'] as const) {
+    const companion = (await store.findInternalBucket(old, purpose))!;
+    t.is((await store.listObjects(companion, { limit: 10 })).entries.length, 0, purpose);
+  }
+  await s3.send(new CreateBucketCommand({ Bucket: 'mpu-gone' }));
+  t.is((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'mpu-gone' }))).Uploads, undefined);
+  const err = await errorOf(t, s3.send(new UploadPartCommand({ Bucket: 'mpu-gone', Key: 'k', UploadId, PartNumber: 2, Body: 'late' })));
+  t.is(err.name, 'NoSuchUpload');
+});

@@ -26,7 +26,8 @@ export const listMultipartUploads: Handler = async (req, deps) => {
       if (!('key' in row)) continue;
       marker = row.key;
       const parsed = parseRecordName(row.key);
-      if (!parsed) continue;
+      // Records older than the bucket are leftovers of a deleted bucket of the same name.
+      if (!parsed || row.ts < bucket.createdTs) continue;
       let entry: Entry = { ...parsed, row };
       if (delimiter) {
         const at = parsed.key.indexOf(delimiter, prefix.length);

@@ -9,6 +9,7 @@ import { openCopySource, parseCopySource } from '../../../src/s3/copy-source.js'
 import type { S3Deps, S3Request } from '../../../src/s3/context.js';
 import type { S3Error } from '../../../src/s3/errors.js';
 import {
+  findUpload,
   isUploadId,
   maxObjectBytes,
   maxPartBytes,
@@ -95,4 +96,17 @@ test('copy sources over 5 GiB are refused as AWS words it; the header parses in 
   const opened = await openCopySource(req, exact);
   t.is(opened.length, 5 * 1024 ** 3);
   opened.read.body.destroy();
+});
+
+test('an upload record older than its bucket belongs to a deleted bucket of the same name: not found', async (t) => {
+  const uploadId = newUploadId();
+  const record: UploadRecord = { key: 'k', uploadId, contentType: 'x', objectMeta: {}, initiator: { account: 'a', user: 'u' } };
+  const store = (ts: string) =>
+    ({
+      findInternalBucket: async (b: BucketInfo) => ({ ...b, name: `${b.name}+uploads` }),
+      headObject: async () => ({ ...info(recordName('k', uploadId), 0), ts, meta: { upload: record } }),
+    }) as unknown as ObjectStore;
+  const recreated = { ...bucket, createdTs: '0000000005.000000' };
+  t.truthy(await findUpload(store('0000000006.000000'), recreated, 'k', uploadId));
+  t.is(await findUpload(store('0000000004.000000'), recreated, 'k', uploadId), undefined);
 });
