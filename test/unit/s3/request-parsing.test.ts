@@ -1,7 +1,7 @@
 /** Parsing before dispatch: addressing, operation names, list parameters, ranges and conditions. */
 import test from 'ava';
 import { address, isValidBucketName } from '../../../src/s3/addressing.js';
-import { S3Error } from '../../../src/s3/errors.js';
+import type { S3Error } from '../../../src/s3/errors.js';
 import { encodeName, listParams } from '../../../src/s3/listing.js';
 import { checkConditions, parseRange, resolveRange } from '../../../src/s3/object-response.js';
 import { operationOf } from '../../../src/s3/operations.js';
