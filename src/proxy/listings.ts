@@ -6,7 +6,7 @@
 import { ArcaError } from '../common/errors.js';
 import { type ContainerUpdateTarget, listingPath } from '../common/wire.js';
 import type { NodeClient, NodeReply } from './node-client.js';
-import { candidates, type ClusterRings, type PlacementRing, type RingDevice, ringPath } from './placement.js';
+import { candidates, type ClusterRings, type PlacementRing, type RingDevice, ringPath, withStandIns } from './placement.js';
 
 export interface ListingCall {
   method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
@@ -60,22 +60,11 @@ export class ListingClient {
    */
   async write(account: string, bucket: string | undefined, call: ListingCall): Promise<NodeReply[]> {
     const { ring, part } = this.place(account, bucket);
-    const spares = ring.handoffs(part)[Symbol.iterator]();
-    const one = async (dev: RingDevice): Promise<NodeReply | undefined> => {
-      for (let tries = 0; tries <= ring.replicaCount; tries++) {
-        try {
-          const reply = await this.send(dev, part, account, bucket, call);
-          if (reply.status < 500) return reply;
-        } catch {
-          // try a handoff
-        }
-        const next = spares.next();
-        if (next.done) return undefined;
-        dev = next.value;
-      }
-      return undefined;
-    };
-    const replies = (await Promise.all(ring.primaries(part).map(one))).filter((r): r is NodeReply => r !== undefined);
+    const attempts = await withStandIns(ring.primaries(part), ring.handoffs(part)[Symbol.iterator](), async (dev) => {
+      const reply = await this.send(dev, part, account, bucket, call);
+      return reply.status < 500 ? reply : undefined;
+    });
+    const replies = attempts.filter((r): r is NodeReply => r !== undefined);
     const quorum = Math.floor(ring.replicaCount / 2) + 1;
     if (replies.length < quorum) {
       throw new ArcaError('InsufficientReplicas', `${replies.length} of ${ring.replicaCount} listing replicas answered`);

@@ -2,15 +2,10 @@
  * What the policies need to know of the rings, as structural types so the proxy depends on the ring's
  * behaviour rather than its classes: a device's address and the partition → devices mapping.
  */
-export interface RingDevice {
-  id: number;
-  region: number;
-  zone: number;
-  ip: string;
-  port: number;
-  device: string;
-  weight: number;
-}
+import type { Device } from '../../ring/index.js';
+
+/** A ring device: where a storage node serves one disk. */
+export type RingDevice = Device;
 
 export interface PlacementRing {
   readonly replicaCount: number;
@@ -44,4 +39,32 @@ export function* candidates(ring: PlacementRing, part: number, maxHandoffs: numb
     if (n++ >= maxHandoffs) return;
     yield dev;
   }
+}
+
+/**
+ * Runs `attempt` for every primary in parallel; when one fails (throws, or resolves undefined) the next
+ * unused device of `spares` takes that primary's place, until the spares run out. Resolves, per primary, with
+ * the first success or undefined. The spares are shared, so no device is tried twice.
+ */
+export function withStandIns<T>(
+  primaries: readonly RingDevice[],
+  spares: Iterator<RingDevice>,
+  attempt: (dev: RingDevice, i: number) => Promise<T | undefined>,
+): Promise<Array<T | undefined>> {
+  return Promise.all(
+    primaries.map(async (primary, i) => {
+      let dev = primary;
+      for (;;) {
+        try {
+          const done = await attempt(dev, i);
+          if (done !== undefined) return done;
+        } catch {
+          // a stand-in takes over below
+        }
+        const next = spares.next();
+        if (next.done) return undefined;
+        dev = next.value;
+      }
+    }),
+  );
 }

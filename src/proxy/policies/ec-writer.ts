@@ -15,7 +15,7 @@ import { createXxh64, type Xxh64Stream } from '../../common/xxh64.js';
 import { allocSegment, fragmentArchiveSize, fragmentSize } from '../../erasure/index.js';
 import type { NodeReply, NodeUpload } from '../node-client.js';
 import { ringPath } from '../placement.js';
-import type { RingDevice } from '../placement.js';
+import { type RingDevice, withStandIns } from '../placement.js';
 import { archivePath, type EcContext, handoffsOf, place } from './ec-common.js';
 import { newestReplaced, type ObjectTarget, type PolicyPutInput, type Replaced } from './policy.js';
 
@@ -38,29 +38,19 @@ export async function writeErasureCoded(ctx: EcContext, t: ObjectTarget, input: 
   const { k, m, segmentSize } = ctx;
   const quorum = k + 1;
   const p = place(ctx, t);
-  const spares = handoffsOf(p);
   const layout = { scheme: ctx.codec.scheme, k, m, segmentSize };
-  const open = async (primary: RingDevice, frag: number): Promise<ArchiveUpload | undefined> => {
+  const open = async (dev: RingDevice, frag: number): Promise<ArchiveUpload> => {
     const headers = {
       [BackendHeader.timestamp]: input.ts,
       [BackendHeader.policyIndex]: String(ctx.index),
       [BackendHeader.fragmentIndex]: String(frag),
       [BackendHeader.meta]: encodeHeaderJson({ ...input.meta, ec: { ...layout, frag } }),
     };
-    let dev = primary;
-    for (;;) {
-      try {
-        // 100-continue: a node that takes connections but serves nothing is passed over before the body starts.
-        const upload = await ctx.client.upload(dev, archivePath(dev, p.part, t), headers, { expectContinue: true });
-        return { frag, dev, upload, hash: createXxh64() };
-      } catch {
-        const next = spares.next();
-        if (next.done) return undefined;
-        dev = next.value;
-      }
-    }
+    // 100-continue: a node that takes connections but serves nothing is passed over before the body starts.
+    const upload = await ctx.client.upload(dev, archivePath(dev, p.part, t), headers, { expectContinue: true });
+    return { frag, dev, upload, hash: createXxh64() };
   };
-  const opened = (await Promise.all(p.primaries.map(open))).filter((u): u is ArchiveUpload => u !== undefined);
+  const opened = (await withStandIns(p.primaries, handoffsOf(p), open)).filter((u): u is ArchiveUpload => u !== undefined);
   let live = opened;
   const checkQuorum = () => {
     live = live.filter((u) => !u.upload.failed);

@@ -12,7 +12,7 @@ import { ArcaError } from '../../common/errors.js';
 import { createCodec, type ErasureCodec } from '../../erasure/index.js';
 import type { NodeClient, NodeReply } from '../node-client.js';
 import type { RangeSpec } from '../object-store.js';
-import type { ClusterRings, RingDevice } from '../placement.js';
+import { type ClusterRings, withStandIns } from '../placement.js';
 import { archivePath, type EcContext, handoffsOf, place } from './ec-common.js';
 import { headErasureCoded, readErasureCoded } from './ec-reader.js';
 import { writeErasureCoded } from './ec-writer.js';
@@ -81,22 +81,10 @@ export class ErasureCodedPolicy implements StoragePolicy, EcContext {
   /** One small request to each of the k+m primaries in parallel, a handoff standing in for a failed one. */
   async #toAll(t: ObjectTarget, request: (frag: number) => { method: string; headers: Record<string, string> }): Promise<Array<NodeReply | undefined>> {
     const p = place(this, t);
-    const spares = handoffsOf(p);
-    const send = async (primary: RingDevice, frag: number): Promise<NodeReply | undefined> => {
-      let dev = primary;
-      for (;;) {
-        try {
-          const r = request(frag);
-          const reply = await this.client.request(dev, { method: r.method, path: archivePath(dev, p.part, t), headers: r.headers });
-          if (reply.status < 500) return reply;
-        } catch {
-          // fall through to a handoff
-        }
-        const next = spares.next();
-        if (next.done) return undefined;
-        dev = next.value;
-      }
-    };
-    return Promise.all(p.primaries.map(send));
+    return withStandIns(p.primaries, handoffsOf(p), async (dev, frag) => {
+      const r = request(frag);
+      const reply = await this.client.request(dev, { method: r.method, path: archivePath(dev, p.part, t), headers: r.headers });
+      return reply.status < 500 ? reply : undefined;
+    });
   }
 }

@@ -10,7 +10,7 @@ import { BackendHeader, decodeHeaderJson, encodeHeaderJson, type ObjectMeta, obj
 import { createXxh64 } from '../../common/xxh64.js';
 import type { NodeClient, NodeReply, NodeUpload } from '../node-client.js';
 import type { RangeSpec } from '../object-store.js';
-import { candidates, type ClusterRings, type PlacementRing, type RingDevice, ringPath } from '../placement.js';
+import { candidates, type ClusterRings, withStandIns, type PlacementRing, type RingDevice, ringPath } from '../placement.js';
 import { newestReplaced, type ObjectTarget, type PolicyPutInput, type PolicyReadResult, rangeHeader, type Replaced, type StoragePolicy } from './policy.js';
 
 /** What one device said about an object. */
@@ -82,27 +82,15 @@ export class ReplicatedPolicy implements StoragePolicy {
 
   async put(t: ObjectTarget, input: PolicyPutInput): Promise<{ meta: ObjectMeta } & Replaced> {
     const { ring, part } = this.place(t);
-    const spares = ring.handoffs(part)[Symbol.iterator]();
     const meta = encodeHeaderJson(input.meta);
-    const open = async (dev: RingDevice, i: number): Promise<NodeUpload | undefined> => {
-      const headers = {
+    const open = (dev: RingDevice, i: number): Promise<NodeUpload> =>
+      this.client.upload(dev, this.path(dev, part, t), {
         [BackendHeader.timestamp]: input.ts,
         [BackendHeader.policyIndex]: String(this.index),
         [BackendHeader.meta]: meta,
         [BackendHeader.containerUpdates]: JSON.stringify([t.containerUpdates[i % t.containerUpdates.length]]),
-      };
-      for (let tries = 0; tries <= ring.replicaCount; tries++) {
-        try {
-          return await this.client.upload(dev, this.path(dev, part, t), headers);
-        } catch {
-          const next = spares.next();
-          if (next.done) return undefined;
-          dev = next.value;
-        }
-      }
-      return undefined;
-    };
-    const uploads = (await Promise.all(ring.primaries(part).map(open))).filter((u): u is NodeUpload => u !== undefined);
+      });
+    const uploads = (await withStandIns(ring.primaries(part), ring.handoffs(part)[Symbol.iterator](), open)).filter((u): u is NodeUpload => u !== undefined);
     let live = uploads;
     const checkQuorum = () => {
       live = live.filter((u) => !u.failed);
@@ -273,23 +261,11 @@ export class ReplicatedPolicy implements StoragePolicy {
    */
   private async toAll(t: ObjectTarget, request: (dev: RingDevice, i: number) => { method: string; headers: Record<string, string> }): Promise<Array<NodeReply | undefined>> {
     const { ring, part } = this.place(t);
-    const spares = ring.handoffs(part)[Symbol.iterator]();
-    const send = async (dev: RingDevice, i: number): Promise<NodeReply | undefined> => {
-      for (let tries = 0; tries <= ring.replicaCount; tries++) {
-        try {
-          const r = request(dev, i);
-          const reply = await this.client.request(dev, { method: r.method, path: this.path(dev, part, t), headers: r.headers });
-          if (reply.status < 500) return reply;
-        } catch {
-          // fall through to a handoff
-        }
-        const next = spares.next();
-        if (next.done) return undefined;
-        dev = next.value;
-      }
-      return undefined;
-    };
-    return Promise.all(ring.primaries(part).map(send));
+    return withStandIns(ring.primaries(part), ring.handoffs(part)[Symbol.iterator](), async (dev, i) => {
+      const r = request(dev, i);
+      const reply = await this.client.request(dev, { method: r.method, path: this.path(dev, part, t), headers: r.headers });
+      return reply.status < 500 ? reply : undefined;
+    });
   }
 
   async delete(t: ObjectTarget, ts: Timestamp): Promise<{ existed: boolean } & Replaced> {
