@@ -6,6 +6,7 @@
  *   <partition: 8 hex> NUL <account> NUL <bucket or empty> NUL 'd' <name>   → deleted row, until reclaimed
  *   <partition: 8 hex> NUL <account> NUL <bucket or empty> NUL 's' <seq: 16 hex> → name of the row that change wrote
  *   <partition: 8 hex> NUL <account> NUL <bucket or empty> NUL 'p' <replica id>  → how far that replica's changes are merged
+ *   <partition: 8 hex> NUL <account> NUL <bucket or empty> NUL 'e' <seq: 16 hex> → change log entry (change-log.ts)
  *
  * The partition leads so a replicator walks one partition's listings as one key range; live rows sit apart
  * from deleted ones so a page never steps over tombstones; names follow raw, so key order is the UTF-8 byte
@@ -14,7 +15,8 @@
 import { join } from 'node:path';
 import { Level } from 'level';
 import type { Timestamp } from '../src/common/timestamp.js';
-import type { ListingCreate, ListingInfo, ListingMetaUpdate, ListingPage, ListingReplicateBatch, ListingRow } from '../src/common/wire.js';
+import type { ChangeLogEntry, ChangeLogPage, ChangeRowState, ListingCreate, ListingInfo, ListingMetaUpdate, ListingPage, ListingReplicateBatch, ListingRow } from '../src/common/wire.js';
+import { changeEntryOf, logsChanges, maxTrimPerCall } from './change-log.js';
 import { DeviceUnavailableError, isSafeDeviceName } from './disk-file.js';
 import { KeyedMutex } from './fs-util.js';
 import { GroupCommitDb, type WriteOp } from './group-commit.js';
@@ -52,7 +54,7 @@ export interface LevelListingStoreOptions {
   fsync: boolean;
 }
 
-const tag = { info: 0x69, live: 0x72, dead: 0x64, seq: 0x73, point: 0x70 } as const; // 'i', 'r', 'd', 's', 'p'
+const tag = { info: 0x69, live: 0x72, dead: 0x64, seq: 0x73, point: 0x70, change: 0x65 } as const; // 'i', 'r', 'd', 's', 'p', 'e'
 
 /** The key prefix shared by everything of one listing. */
 export function listingKeyPrefix(ref: ListingRef): Buffer {
@@ -77,6 +79,11 @@ function keyOf(prefix: Buffer, kind: number, name?: string): Buffer {
 /** The key of change `seq` in the listing's change index. */
 function seqKey(prefix: Buffer, seq: number): Buffer {
   return keyOf(prefix, tag.seq, seq.toString(16).padStart(16, '0'));
+}
+
+/** The key of change log entry `seq`. */
+function changeKey(prefix: Buffer, seq: number): Buffer {
+  return keyOf(prefix, tag.change, seq.toString(16).padStart(16, '0'));
 }
 
 /** The first key after every key starting with `prefix`. */
@@ -336,6 +343,54 @@ export class LevelListingStore implements ListingStore {
     });
   }
 
+  async readChanges(ref: ListingRef, after: number, limit: number): Promise<ChangeLogPage | undefined> {
+    const state = await this.syncState(ref);
+    if (!state) return undefined;
+    const { db } = this.#db(ref.device);
+    const prefix = listingKeyPrefix(ref);
+    const entries: ChangeLogEntry[] = [];
+    let more = false;
+    try {
+      for await (const value of db.values({ gt: changeKey(prefix, after), lt: keyOf(prefix, tag.change + 1), limit: limit + 1 })) {
+        if (entries.length === limit) {
+          more = true;
+          break;
+        }
+        entries.push(JSON.parse(value) as ChangeLogEntry);
+      }
+    } catch (err) {
+      throw wrapError(ref.device, ref.device, err);
+    }
+    return { id: state.id, head: Math.max(state.seq, entries.at(-1)?.seq ?? 0), entries, more };
+  }
+
+  async changeRows(ref: ListingRef, names: readonly string[]): Promise<Array<ChangeRowState | null> | undefined> {
+    const group = this.#db(ref.device);
+    const prefix = listingKeyPrefix(ref);
+    if ((await readInfo(group, prefix)) === undefined) return undefined;
+    const stored = await group.getMany(names.flatMap((n) => [keyOf(prefix, tag.live, n), keyOf(prefix, tag.dead, n)]));
+    return names.map((_, i) => {
+      const live = stored[2 * i];
+      const dead = stored[2 * i + 1];
+      const raw = live ?? dead;
+      if (raw === undefined) return null;
+      const row = JSON.parse(raw) as StoredRow;
+      return { ts: row.ts, seq: row.seq ?? 0, ...(live === undefined ? { deleted: true } : {}) };
+    });
+  }
+
+  async trimChanges(ref: ListingRef, beforeMs: number): Promise<number> {
+    return this.#update(ref, async (db, prefix) => {
+      // Committed entries only: what is queued is newer than anything worth trimming.
+      const ops: WriteOp[] = [];
+      for await (const [key, value] of db.db.iterator({ gte: keyOf(prefix, tag.change), lt: keyOf(prefix, tag.change + 1), limit: maxTrimPerCall })) {
+        if ((JSON.parse(value) as ChangeLogEntry).at >= beforeMs) break;
+        ops.push({ type: 'del', key });
+      }
+      return { result: ops.length, ops };
+    });
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.dbs.values()].map((d) => d.close()));
   }
@@ -394,6 +449,7 @@ async function applyRows(
     for (const old of [s.live?.seq, s.dead?.seq]) if (old !== undefined) ops.push({ type: 'del', key: seqKey(prefix, old) });
     d.row.seq = nextChange(info);
     ops.push({ type: 'put', key: seqKey(prefix, d.row.seq), value: incoming.name });
+    if (logsChanges(info)) ops.push({ type: 'put', key: changeKey(prefix, d.row.seq), value: JSON.stringify(changeEntryOf(incoming, d.row.seq, Date.now())) });
     const liveKey = keyOf(prefix, tag.live, incoming.name);
     const deadKey = keyOf(prefix, tag.dead, incoming.name);
     const value = JSON.stringify(d.row);

@@ -14,6 +14,7 @@ import {
   type ListingRow,
   type ParsedBackendPath,
 } from '../src/common/wire.js';
+import { maxChangeRowsLookup, maxChangesPage } from './change-log.js';
 import { BadRequestError, header, readJsonBody, send, sendJson } from './http-util.js';
 import {
   checkListingRef,
@@ -51,12 +52,13 @@ export class ListingServer {
       case 'PUT':
         return this.#create(req, res, ref);
       case 'POST':
+        if (query.has('changes')) return this.#changesPost(req, res, ref);
         if (query.has('replicate')) return this.#replicate(req, res, ref);
         return query.has('rows') ? this.#mergeRows(req, res, ref) : this.#updateMeta(req, res, ref);
       case 'HEAD':
         return this.#head(res, ref);
       case 'GET':
-        return this.#list(res, ref, query);
+        return query.has('changes') ? this.#changes(res, ref, query) : this.#list(res, ref, query);
       case 'DELETE':
         return this.#delete(req, res, ref);
       default:
@@ -106,6 +108,33 @@ export class ListingServer {
     const reclaimBefore = reclaimAgeSec === undefined ? undefined : formatTimestamp(BigInt(Math.max(0, now() - reclaimAgeSec * 1000)) * 1000n);
     await this.store.mergeReplica(ref, { id: body.id, upTo: body.upTo, info: body.info, rows }, { reclaimBefore });
     send(res, 204);
+  }
+
+  /** A page of the change log (change-log.ts). */
+  async #changes(res: ServerResponse, ref: ListingRef, params: URLSearchParams): Promise<void> {
+    const after = Number(params.get('after') ?? 0);
+    const limitText = params.get('limit');
+    const limit = limitText === null || limitText === '' ? maxChangesPage : Number(limitText);
+    if (!Number.isSafeInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1) throw new BadRequestError('bad after or limit');
+    const page = await this.store.readChanges(ref, after, Math.min(limit, maxChangesPage));
+    if (!page) return this.#notFound(res, ref);
+    sendJson(res, 200, page);
+  }
+
+  /** Row states by name (`{names}`) or a trim of old entries (`{trimBefore}`). */
+  async #changesPost(req: IncomingMessage, res: ServerResponse, ref: ListingRef): Promise<void> {
+    const body = await readJsonBody(req);
+    if (isObject(body) && Array.isArray(body.names)) {
+      const names = body.names as unknown[];
+      if (names.length > maxChangeRowsLookup || names.some((n) => typeof n !== 'string' || n === '')) throw new BadRequestError(`names must be at most ${maxChangeRowsLookup} non-empty strings`);
+      const rows = await this.store.changeRows(ref, names as string[]);
+      if (!rows) return this.#notFound(res, ref);
+      return sendJson(res, 200, { rows });
+    }
+    if (isObject(body) && Number.isSafeInteger(body.trimBefore)) {
+      return sendJson(res, 200, { trimmed: await this.store.trimChanges(ref, body.trimBefore as number) });
+    }
+    throw new BadRequestError('body must be {names} or {trimBefore}');
   }
 
   async #head(res: ServerResponse, ref: ListingRef): Promise<void> {

@@ -6,6 +6,8 @@
  */
 import { isTimestamp, type Timestamp } from '../src/common/timestamp.js';
 import type {
+  ChangeLogPage,
+  ChangeRowState,
   ListingCreate,
   ListingInfo,
   ListingMetaUpdate,
@@ -108,6 +110,15 @@ export interface ListingStore {
   mergeReplica(ref: ListingRef, batch: ListingReplicateBatch, opts?: { reclaimBefore?: Timestamp }): Promise<void>;
   /** Removes the whole listing if its latest change is still `ifSeq` (a handoff gave it back); true when removed. */
   removeListing(ref: ListingRef, ifSeq: number): Promise<boolean>;
+
+  // The change log (change-log.ts): kept while the listing's `changeLog` metadata is set.
+
+  /** Up to `limit` change log entries after change `after`, in change order; undefined when there is no listing. */
+  readChanges(ref: ListingRef, after: number, limit: number): Promise<ChangeLogPage | undefined>;
+  /** The newest row of each name with its change number (null: none); undefined when there is no listing. */
+  changeRows(ref: ListingRef, names: readonly string[]): Promise<Array<ChangeRowState | null> | undefined>;
+  /** Drops up to `maxTrimPerCall` of the oldest entries that arrived before `beforeMs`; returns how many. */
+  trimChanges(ref: ListingRef, beforeMs: number): Promise<number>;
 }
 
 /** Largest page a listing GET returns (Swift's container listing limit). */

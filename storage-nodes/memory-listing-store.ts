@@ -3,7 +3,8 @@
  * name index rebuilt on demand), for fast tests of everything above the listing databases.
  */
 import type { Timestamp } from '../src/common/timestamp.js';
-import type { ListingCreate, ListingInfo, ListingMetaUpdate, ListingPage, ListingReplicateBatch, ListingRow } from '../src/common/wire.js';
+import type { ChangeLogEntry, ChangeLogPage, ChangeRowState, ListingCreate, ListingInfo, ListingMetaUpdate, ListingPage, ListingReplicateBatch, ListingRow } from '../src/common/wire.js';
+import { changeEntryOf, logsChanges, maxTrimPerCall } from './change-log.js';
 import { DeviceUnavailableError } from './disk-file.js';
 import {
   applyCreate,
@@ -39,6 +40,8 @@ interface MemoryListing {
   dead: Map<string, StoredRow>;
   /** Replica id → how far its changes are merged. */
   points: Map<string, number>;
+  /** The change log, in change order. */
+  changes: ChangeLogEntry[];
   /** Live names with their UTF-8 bytes, sorted bytewise; dropped on every change. */
   sorted?: Array<{ bytes: Buffer; name: string }>;
 }
@@ -187,6 +190,34 @@ export class MemoryListingStore implements ListingStore {
     return true;
   }
 
+  async readChanges(ref: ListingRef, after: number, limit: number): Promise<ChangeLogPage | undefined> {
+    const state = await this.syncState(ref);
+    const l = this.#listings.get(this.#key(ref));
+    if (!state || !l) return undefined;
+    const later = l.changes.filter((e) => e.seq > after);
+    const entries = structuredClone(later.slice(0, limit));
+    return { id: state.id, head: state.seq, entries, more: later.length > limit };
+  }
+
+  async changeRows(ref: ListingRef, names: readonly string[]): Promise<Array<ChangeRowState | null> | undefined> {
+    const l = this.#listings.get(this.#key(ref));
+    if (!l) return undefined;
+    return names.map((n) => {
+      const live = l.live.get(n);
+      const row = live ?? l.dead.get(n);
+      return row ? { ts: row.ts, seq: row.seq ?? 0, ...(live ? {} : { deleted: true }) } : null;
+    });
+  }
+
+  async trimChanges(ref: ListingRef, beforeMs: number): Promise<number> {
+    const l = this.#listings.get(this.#key(ref));
+    if (!l) return 0;
+    let n = 0;
+    while (n < l.changes.length && n < maxTrimPerCall && l.changes[n].at < beforeMs) n++;
+    l.changes.splice(0, n);
+    return n;
+  }
+
   #live(ref: ListingRef): MemoryListing | undefined {
     const l = this.#listings.get(this.#key(ref));
     return l && l.info.deletedTs === undefined ? l : undefined;
@@ -203,7 +234,7 @@ export class MemoryListingStore implements ListingStore {
 }
 
 function newListing(ref: ListingRef, info: StoredInfo): MemoryListing {
-  return { ref: { device: ref.device, partition: ref.partition, account: ref.account, bucket: ref.bucket }, info, live: new Map(), dead: new Map(), points: new Map() };
+  return { ref: { device: ref.device, partition: ref.partition, account: ref.account, bucket: ref.bucket }, info, live: new Map(), dead: new Map(), points: new Map(), changes: [] };
 }
 
 /** Merges rows into a listing (whatever its deleted state), numbering each change; returns the conflicts. */
@@ -215,6 +246,7 @@ function applyRows(l: MemoryListing, rows: readonly IncomingRow[], reclaimBefore
     if (d.kind === 'conflict') conflicts.push(d.existing);
     if (d.kind !== 'apply') continue;
     d.row.seq = nextChange(l.info);
+    if (logsChanges(l.info)) l.changes.push(changeEntryOf(incoming, d.row.seq, Date.now()));
     if (d.deleted && (l.info.oldestDeadTs === undefined || d.row.ts < l.info.oldestDeadTs)) l.info.oldestDeadTs = d.row.ts;
     (d.deleted ? l.live : l.dead).delete(incoming.name);
     (d.deleted ? l.dead : l.live).set(incoming.name, d.row);

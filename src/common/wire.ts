@@ -81,6 +81,15 @@
  *  DELETE header timestamp: 204 when the listing was empty and is now deleted; 409 when it still has live
  *         rows or was created at or after that timestamp; 404 when there is none.
  *  Account and bucket names must be NUL-free; row names are any well-formed Unicode (400 otherwise).
+ *  Change log (docs/hooks.md): a container listing whose metadata has `changeLog` set (truthy) records every
+ *  row change it applies — from an object server's update, the updater or the listing replicator — as a
+ *  `ChangeLogEntry`, numbered with the change number of the row (`seq`), in the same batch as the row.
+ *  GET    `?changes&after=SEQ&limit=N` → 200 `ChangeLogPage` (entries after `after`, in change order; `limit`
+ *         defaults to and is capped at 1000); 404 when there is no listing.
+ *  POST   `?changes` body `{names: string[]}` (at most 1000) → 200 `{rows: Array<ChangeRowState | null>}`: the
+ *         newest row of each name on this replica with its change number (null: no row).
+ *  POST   `?changes` body `{trimBefore: ms}` → 200 `{trimmed: n}`: drops entries that arrived before then
+ *         (at most 10,000 per call).
  *
  * Replication (storage node ↔ storage node; docs/repair.md):
  *  GET    `/o/{device}/{partition}?hashes[&recalculate=abc,def]` (policy header) → 200 JSON `SuffixHashes`:
@@ -231,6 +240,55 @@ export interface ListingPage {
   entries: ListingEntry[];
   /** True when `limit` cut the page short (more entries follow the last one). */
   truncated: boolean;
+}
+
+/** Listing metadata key: a container listing with this key set (to anything but null) keeps a change log. */
+export const changeLogMetaKey = 'changeLog';
+
+/**
+ * Row value fields (`ListingRow.value`, from `ObjectMeta.listing`) a change log entry takes from a row: the
+ * event the writer names (`ObjectCreated:Put`, …; a deleted row is `ObjectRemoved:Delete`) and the chain of
+ * compute hooks that wrote the object (a hook never runs on its own output).
+ */
+export const changeEventField = 'event';
+export const changeOriginField = 'origin';
+
+/** One applied row change in a listing's change log. */
+export interface ChangeLogEntry {
+  /** The change number (this replica's; every replica numbers its own changes). */
+  seq: number;
+  /** The row's name (the object key). */
+  key: string;
+  /** The version's timestamp (a later version of a key has a larger one). */
+  ts: Timestamp;
+  deleted?: boolean;
+  size?: number;
+  etag?: string;
+  contentType?: string;
+  /** What the writer called the change (row value `event`); absent for a plain write. */
+  event?: string;
+  /** Hooks that produced the object (row value `origin`). */
+  origin?: string[];
+  /** When this replica applied it (milliseconds since the epoch, the node's clock). */
+  at: number;
+}
+
+/** Answer to `GET …?changes`. */
+export interface ChangeLogPage {
+  /** The replica id (ListingSyncState.id): change numbers are this replica's. */
+  id: string;
+  /** The replica's latest change number. */
+  head: number;
+  entries: ChangeLogEntry[];
+  /** True when more entries follow the last one. */
+  more: boolean;
+}
+
+/** A row's state on one replica, for the change feed's cross-replica checks. */
+export interface ChangeRowState {
+  ts: Timestamp;
+  seq: number;
+  deleted?: boolean;
 }
 
 /** Suffix → hash of a partition's suffix dirs (the replicator compares these with its peers). */

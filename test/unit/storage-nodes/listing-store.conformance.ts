@@ -358,4 +358,61 @@ export function listingStoreConformance(title: string, factory: () => Promise<Li
       t.true((await store.list(ref('b', 3), { limit: 10 }))!.entries.length === 1, 'neighbours untouched');
     });
   });
+
+  test(`${title}: with changeLog set, every applied row change is a log entry in change order; trimmed by age`, async (t) => {
+    await withStore(async (store, ref) => {
+      await store.create(ref('b'), { ts: ts(1) });
+      await store.mergeRows(ref('b'), [{ name: 'before', ts: ts(2) }]);
+      t.deepEqual((await store.readChanges(ref('b'), 0, 10))?.entries, [], 'nothing logged without changeLog');
+      await store.updateMeta(ref('b'), { ts: ts(3), meta: { changeLog: true } });
+      await store.mergeRows(ref('b'), [
+        { name: 'k', ts: ts(4), size: 3, etag: 'e1', contentType: 'text/plain', value: { event: 'ObjectCreated:Copy', origin: ['h'] } },
+        { name: 'k', ts: ts(4) },
+        { name: 'old', ts: ts(1) },
+      ]);
+      await store.mergeRows(ref('b'), [{ name: 'k', ts: ts(5), deleted: true }, { name: 'k', ts: ts(3) }]);
+      const page = (await store.readChanges(ref('b'), 0, 10))!;
+      t.deepEqual(
+        page.entries.map(({ at: _, ...e }) => e),
+        [
+          { seq: page.entries[0].seq, key: 'k', ts: ts(4), size: 3, etag: 'e1', contentType: 'text/plain', event: 'ObjectCreated:Copy', origin: ['h'] },
+          { seq: page.entries[1].seq, key: 'old', ts: ts(1) },
+          { seq: page.entries[2].seq, key: 'k', ts: ts(5), deleted: true },
+        ],
+        'a duplicate or older row changes nothing and logs nothing',
+      );
+      t.true(page.entries[0].seq < page.entries[1].seq && page.entries[1].seq < page.entries[2].seq);
+      t.is(page.head, (await store.syncState(ref('b')))!.seq);
+      t.is(page.id, (await store.syncState(ref('b')))!.id);
+      const later = (await store.readChanges(ref('b'), page.entries[0].seq, 1))!;
+      t.deepEqual(later.entries.map((e) => e.key), ['old']);
+      t.true(later.more);
+      t.deepEqual(await store.changeRows(ref('b'), ['k', 'old', 'none']), [
+        { ts: ts(5), seq: page.entries[2].seq, deleted: true },
+        { ts: ts(1), seq: page.entries[1].seq },
+        null,
+      ]);
+      t.is(await store.changeRows(ref('nope'), ['k']), undefined);
+      t.is(await store.readChanges(ref('nope'), 0, 10), undefined);
+      t.is(await store.trimChanges(ref('b'), page.entries[0].at), 0, 'nothing older than the oldest');
+      t.is(await store.trimChanges(ref('b'), Date.now() + 1), 3);
+      t.deepEqual((await store.readChanges(ref('b'), 0, 10))?.entries, []);
+      await store.updateMeta(ref('b'), { ts: ts(6), meta: { changeLog: null } });
+      await store.mergeRows(ref('b'), [{ name: 'after', ts: ts(7) }]);
+      t.deepEqual((await store.readChanges(ref('b'), 0, 10))?.entries, [], 'off again');
+    });
+  });
+
+  test(`${title}: rows merged from another replica are logged too`, async (t) => {
+    await withStore(async (store, ref) => {
+      await store.create(ref('b'), { ts: ts(1), meta: { changeLog: true } });
+      await store.mergeReplica(ref('b'), {
+        id: '00000000-0000-0000-0000-000000000001',
+        upTo: 2,
+        info: { createdTs: ts(1), meta: { changeLog: [true, ts(1)] } },
+        rows: [{ name: 'r', ts: ts(2), size: 1, etag: 'x' }],
+      });
+      t.deepEqual((await store.readChanges(ref('b'), 0, 10))?.entries.map((e) => e.key), ['r']);
+    });
+  });
 }
