@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { readBounded } from '../common/read-stream.js';
 import { type Credentials, type IdentityProvider, rootAccount, rootUser, type UserRef } from '../common/identity.js';
 import type { BucketInfo, ObjectStore } from '../proxy/object-store.js';
 import { IdentityError } from './errors.js';
@@ -88,11 +89,6 @@ class TtlCache<T> {
   }
 }
 
-async function readAll(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks);
-}
 
 /** The identity store: admin operations plus the IdentityProvider the S3 layer authenticates with. */
 export class IdentityStore implements IdentityProvider {
@@ -136,7 +132,7 @@ export class IdentityStore implements IdentityProvider {
     if (!bucket) return undefined;
     const got = await this.opts.store.getObject(bucket, key);
     if (!got) return undefined;
-    const text = (await readAll(got.body)).toString('utf8');
+    const text = (await readBounded(got.body, 1024 * 1024)).toString('utf8');
     try {
       return JSON.parse(text) as T;
     } catch {

@@ -10,7 +10,7 @@
 import { Readable } from 'node:stream';
 import { ArcaError, isArcaError } from '../common/errors.js';
 import type { Principal } from '../common/identity.js';
-import type { RangeSpec } from '../proxy/object-store.js';
+import { type RangeSpec, resolveRange } from '../common/byte-range.js';
 import { assertOwner, isAdmin } from './access.js';
 import type { BlockCache } from './block-cache.js';
 import { GlanceError } from './errors.js';
@@ -34,11 +34,6 @@ export function recordData(r: ImageRecord, got: Pick<IngestResult, 'size' | 'che
   r.locations = [loc];
 }
 
-/** Resolves a range against a known size (end clamped to the last byte); undefined when unsatisfiable. */
-export function resolveRange(range: RangeSpec, size: number): { start: number; end: number } | undefined {
-  if ('suffix' in range) return range.suffix === 0 || size === 0 ? undefined : { start: Math.max(0, size - range.suffix), end: size - 1 };
-  return range.start >= size ? undefined : { start: range.start, end: Math.min(range.end ?? size - 1, size - 1) };
-}
 
 export class ImageData {
   constructor(

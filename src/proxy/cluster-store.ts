@@ -3,7 +3,9 @@
  * in the system account, one container listing per bucket, one account listing per owner), objects go
  * through the bucket's storage policy.
  */
+import { resolveRange } from '../common/byte-range.js';
 import { ArcaError, isArcaError } from '../common/errors.js';
+import { readBounded } from '../common/read-stream.js';
 import type { Timestamp, TimestampSource } from '../common/timestamp.js';
 import { BackendHeader, decodeHeaderJson, type ListingInfo, type ListingPage, type ListingRow, type ObjectMeta } from '../common/wire.js';
 import type { ListingClient } from './listings.js';
@@ -41,7 +43,7 @@ export interface ClusterStoreOptions {
 }
 
 /** Fields of ObjectMeta that are the store's own, not the dialect's. */
-const internalFields = new Set(['name', 'ts', 'size', 'xxh64', 'etag', 'contentType', 'objectSize', 'listing', 'manifest']);
+const internalFields = new Set(['name', 'ts', 'size', 'xxh64', 'etag', 'contentType', 'objectSize', 'listing', 'manifest', 'ec']);
 
 function toObjectInfo(bucket: string, key: string, m: ObjectMeta): ObjectInfo {
   const meta: Record<string, unknown> = {};
@@ -73,25 +75,7 @@ function internalName(bucket: string, purpose: InternalPurpose): string {
   return `${bucket}+${purpose}`;
 }
 
-/** Resolves a range against a known size; undefined when unsatisfiable. */
-function resolveRange(range: RangeSpec, size: number): { start: number; end: number } | undefined {
-  if ('suffix' in range) return range.suffix === 0 || size === 0 ? undefined : { start: Math.max(0, size - range.suffix), end: size - 1 };
-  return range.start >= size ? undefined : { start: range.start, end: Math.min(range.end ?? size - 1, size - 1) };
-}
 
-async function readAll(body: Readable, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of body as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > max) {
-      body.destroy();
-      throw new ArcaError('Internal', 'manifest too large');
-    }
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks);
-}
 
 export class ClusterStore implements ObjectStore {
   private readonly cache = new Map<string, { info: BucketInfo; expires: number }>();
@@ -276,7 +260,7 @@ export class ClusterStore implements ObjectStore {
       whole?.body.destroy();
       throw new ArcaError('Conflict', `object ${bucket.name}/${key} changed while it was read`);
     }
-    const parsed = JSON.parse((await readAll(whole.body, maxManifestBytes)).toString()) as ManifestBody;
+    const parsed = JSON.parse((await readBounded(whole.body, maxManifestBytes)).toString()) as ManifestBody;
     if (parsed.format !== 'arca-manifest-1' || !Array.isArray(parsed.segments)) throw new ArcaError('Internal', 'unreadable manifest');
     return parsed;
   }

@@ -108,7 +108,8 @@ export interface PutObjectInput {
 }
 
 /** A byte range as a client asks for it, before the object size is known. */
-export type RangeSpec = { start: number; end?: number } | { suffix: number };
+export type { RangeSpec } from '../common/byte-range.js';
+import type { RangeSpec } from '../common/byte-range.js';
 
 export interface GetObjectResult {
   info: ObjectInfo;

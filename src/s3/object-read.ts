@@ -7,10 +7,11 @@
  * InvalidPartNumber.
  */
 import { Readable } from 'node:stream';
+import { parseRange, resolveRange } from '../common/byte-range.js';
 import { isArcaError } from '../common/errors.js';
 import type { BucketInfo, ObjectInfo, ObjectStore, SegmentRef } from '../proxy/object-store.js';
 import { S3Error } from './errors.js';
-import { invalidRange, parseRange, resolveRange } from './object-response.js';
+import { invalidRange } from './object-response.js';
 import { type CustomerKey, type EncryptedSegment, requireKey, SegmentDecipher, type StoredSse } from './sse-c.js';
 
 export interface ReadOptions {

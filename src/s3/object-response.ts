@@ -9,7 +9,7 @@
  *   `multipart`  `{ uploadId }` of an object a CompleteMultipartUpload made
  */
 import { timestampMillis } from '../common/timestamp.js';
-import type { ObjectInfo, RangeSpec } from '../proxy/object-store.js';
+import type { ObjectInfo } from '../proxy/object-store.js';
 import { S3Error } from './errors.js';
 import { checksumHeaderName, type ChecksumAlgorithm } from '../common/checksums.js';
 
@@ -79,30 +79,7 @@ export function checkConditions(headers: Record<string, string | string[] | unde
   }
 }
 
-/**
- * Parses a Range header. Only one `bytes=` range is served; anything else (multiple ranges, other units,
- * bad syntax) is ignored and the whole object is sent, as S3 does.
- */
-export function parseRange(header: string | undefined): RangeSpec | undefined {
-  if (!header) return undefined;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return undefined;
-  if (m[1] === '') return { suffix: Number(m[2]) };
-  const start = Number(m[1]);
-  if (m[2] === '') return { start };
-  const end = Number(m[2]);
-  return end < start ? undefined : { start, end };
-}
 
-/** Resolves a range against a known size: the inclusive bytes to send, or undefined when unsatisfiable. */
-export function resolveRange(range: RangeSpec, size: number): { start: number; end: number } | undefined {
-  if ('suffix' in range) {
-    if (range.suffix === 0 || size === 0) return undefined;
-    return { start: Math.max(0, size - range.suffix), end: size - 1 };
-  }
-  if (range.start >= size) return undefined;
-  return { start: range.start, end: Math.min(range.end ?? size - 1, size - 1) };
-}
 
 /** InvalidRange (416) as S3 words it. */
 export function invalidRange(header: string | undefined, size: number): S3Error {

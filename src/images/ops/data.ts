@@ -7,20 +7,9 @@
  * server without it). A range past the end is clamped to the last byte (nbdkit asks for one byte too many).
  */
 import { caller, declaredLength, empty, type Handler, json, readJson, requireOctetStream } from '../context.js';
-import type { RangeSpec } from '../../proxy/object-store.js';
+import { parseRange } from '../../common/byte-range.js';
 import { imageView } from '../record.js';
 
-/** A single `bytes=` range; anything else (several ranges, other units, bad syntax) means the whole image. */
-export function parseRange(header: string | undefined): RangeSpec | undefined {
-  if (!header) return undefined;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return undefined;
-  if (m[1] === '') return { suffix: Number(m[2]) };
-  const start = Number(m[1]);
-  if (m[2] === '') return { start };
-  const end = Number(m[2]);
-  return end < start ? undefined : { start, end };
-}
 
 /** PUT /v2/images/{id}/file → 204 once the image is active. */
 export const uploadData: Handler<'uploadData'> = async (req, { data }) => {

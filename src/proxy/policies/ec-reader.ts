@@ -14,7 +14,7 @@ import { ExactReader } from '../../common/exact-reader.js';
 import type { Timestamp } from '../../common/timestamp.js';
 import { BackendHeader, type FragmentArchiveInfo, type ObjectMeta } from '../../common/wire.js';
 import { fragmentSize, mapRange, segments } from '../../erasure/index.js';
-import type { RangeSpec } from '../object-store.js';
+import { type RangeSpec, resolveRange } from '../../common/byte-range.js';
 import type { RingDevice } from '../placement.js';
 import { type ArchiveProbe, archivePath, dropStreams, type EcContext, handoffsOf, type Placement, place, probeOf } from './ec-common.js';
 import type { ObjectTarget, PolicyReadResult } from './policy.js';
@@ -178,12 +178,6 @@ function archiveRangeHeader(range: RangeSpec | undefined, k: number, segmentSize
   return `bytes=${start}-${(Math.floor(range.end / segmentSize) + 1) * full - 1}`;
 }
 
-/** Resolves a client range against the object size; undefined when it is not satisfiable. */
-function resolveRange(range: RangeSpec, size: number): { start: number; end: number } | undefined {
-  if ('suffix' in range) return range.suffix === 0 || size === 0 ? undefined : { start: Math.max(0, size - range.suffix), end: size - 1 };
-  if (range.start >= size) return undefined;
-  return { start: range.start, end: Math.min(range.end ?? size - 1, size - 1) };
-}
 
 /** Reads an object (or a range of it); see the module comment. */
 export async function readErasureCoded(ctx: EcContext, t: ObjectTarget, range?: RangeSpec): Promise<PolicyReadResult | undefined> {

@@ -72,7 +72,3 @@ export function newestReplaced(replies: Iterable<{ headers: Record<string, strin
   return best?.meta;
 }
 
-/** Formats a RangeSpec as an HTTP Range header value. */
-export function rangeHeader(range: RangeSpec): string {
-  return 'suffix' in range ? `bytes=-${range.suffix}` : `bytes=${range.start}-${range.end ?? ''}`;
-}

@@ -4,6 +4,7 @@
  * R = N − W + 1 devices, so R + W > N and a read always meets at least one device of the last write.
  */
 import type { IncomingMessage } from 'node:http';
+import { rangeHeader } from '../../common/byte-range.js';
 import { ArcaError, isArcaError } from '../../common/errors.js';
 import { compareTimestamps, type Timestamp } from '../../common/timestamp.js';
 import { BackendHeader, decodeHeaderJson, encodeHeaderJson, type ObjectMeta, objectPath } from '../../common/wire.js';
@@ -11,7 +12,7 @@ import { createXxh64 } from '../../common/xxh64.js';
 import type { NodeClient, NodeReply, NodeUpload } from '../node-client.js';
 import type { RangeSpec } from '../object-store.js';
 import { candidates, type ClusterRings, withStandIns, type PlacementRing, type RingDevice, ringPath } from '../placement.js';
-import { newestReplaced, type ObjectTarget, type PolicyPutInput, type PolicyReadResult, rangeHeader, type Replaced, type StoragePolicy } from './policy.js';
+import { newestReplaced, type ObjectTarget, type PolicyPutInput, type PolicyReadResult, type Replaced, type StoragePolicy } from './policy.js';
 
 /** What one device said about an object. */
 interface Probe {

@@ -3,7 +3,8 @@ import test from 'ava';
 import { address, isValidBucketName } from '../../../src/s3/addressing.js';
 import type { S3Error } from '../../../src/s3/errors.js';
 import { encodeName, listParams } from '../../../src/s3/listing.js';
-import { checkConditions, parseRange, resolveRange } from '../../../src/s3/object-response.js';
+import { checkConditions } from '../../../src/s3/object-response.js';
+import { parseRange, resolveRange } from '../../../src/common/byte-range.js';
 import { operationOf } from '../../../src/s3/operations.js';
 import type { ObjectInfo } from '../../../src/proxy/object-store.js';
 
