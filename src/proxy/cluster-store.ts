@@ -7,12 +7,26 @@ import { resolveRange } from '../common/byte-range.js';
 import { ArcaError, isArcaError } from '../common/errors.js';
 import { readBounded } from '../common/read-stream.js';
 import type { Timestamp, TimestampSource } from '../common/timestamp.js';
-import { BackendHeader, decodeHeaderJson, type ListingInfo, type ListingPage, type ListingRow, type ObjectMeta } from '../common/wire.js';
-import type { ListingClient } from './listings.js';
+import {
+  BackendHeader,
+  type ChangeLogEntry,
+  type ChangeLogPage,
+  type ChangeRowState,
+  changeEventField,
+  changeOriginField,
+  decodeHeaderJson,
+  type ListingInfo,
+  type ListingPage,
+  type ListingRow,
+  type ObjectMeta,
+} from '../common/wire.js';
+import type { ListingCall, ListingClient } from './listings.js';
 import { Readable } from 'node:stream';
 import type {
   BucketInfo,
   BucketSummary,
+  ChangeFeed,
+  ChangeRecord,
   CreateBucketOutcome,
   GetObjectResult,
   InternalPurpose,
@@ -65,6 +79,21 @@ interface ManifestMark {
 interface ManifestBody {
   format: 'arca-manifest-1';
   segments: SegmentRef[];
+}
+
+/** A listing row value with the change feed's fields (wire.ts: `event`, `origin`) added when given. */
+function withChangeFields(listing: Record<string, unknown> | undefined, event?: string, origin?: string[]): Record<string, unknown> | undefined {
+  if (!event && !origin?.length) return listing;
+  return { ...listing, ...(event ? { [changeEventField]: event } : {}), ...(origin?.length ? { [changeOriginField]: origin } : {}) };
+}
+
+function toChangeRecord(e: ChangeLogEntry): ChangeRecord {
+  const out: ChangeRecord = { seq: e.seq, key: e.key, ts: e.ts, deleted: e.deleted === true, event: e.deleted ? 'ObjectRemoved:Delete' : (e.event ?? 'ObjectCreated:Put'), at: e.at };
+  if (e.size !== undefined) out.size = e.size;
+  if (e.etag !== undefined) out.etag = e.etag;
+  if (e.contentType !== undefined) out.contentType = e.contentType;
+  if (e.origin) out.origin = e.origin;
+  return out;
 }
 
 /** Largest manifest body read (10,000 segments of long keys fit). */
@@ -214,13 +243,14 @@ export class ClusterStore implements ObjectStore {
   }
 
   async putObject(bucket: BucketInfo, key: string, input: PutObjectInput): Promise<ObjectInfo> {
+    const first = withChangeFields(input.listing, input.event, input.origin);
     const { meta, replaced } = await this.policyOf(bucket).put(this.target(bucket, key), {
       ts: this.opts.timestamps.next(),
       body: input.body,
-      meta: { ...input.meta, contentType: input.contentType, ...(input.listing ? { listing: input.listing } : {}) },
+      meta: { ...input.meta, contentType: input.contentType, ...(first ? { listing: first } : {}) },
       finish: async (info) => {
         const f = await input.finish(info);
-        const listing = input.listing || f.listing ? { ...input.listing, ...f.listing } : undefined;
+        const listing = first || f.listing ? { ...first, ...f.listing } : undefined;
         return { ...f.meta, etag: f.etag, ...(listing ? { listing } : {}) };
       },
     });
@@ -307,10 +337,11 @@ export class ClusterStore implements ObjectStore {
     const body: ManifestBody = { format: 'arca-manifest-1', segments: input.segments };
     const objectSize = input.segments.reduce((n, s) => n + s.size, 0);
     const mark: ManifestMark = { parts: input.segments.length, ...(input.segmentPrefix ? { segmentPrefix: input.segmentPrefix } : {}) };
+    const listing = withChangeFields(input.listing, input.event);
     const { meta, replaced } = await this.policyOf(bucket).put(this.target(bucket, key), {
       ts: this.opts.timestamps.next(),
       body: Readable.from([Buffer.from(JSON.stringify(body))]),
-      meta: { ...input.meta, contentType: input.contentType, manifest: mark, objectSize, ...(input.listing ? { listing: input.listing } : {}) },
+      meta: { ...input.meta, contentType: input.contentType, manifest: mark, objectSize, ...(listing ? { listing } : {}) },
       finish: async () => ({ etag: input.etag }),
     });
     await this.dropSegmentsOf(bucket, replaced, new Set(input.segments.map((seg) => seg.key)));
@@ -376,6 +407,31 @@ export class ClusterStore implements ObjectStore {
     } catch {
       // left to the janitor
     }
+  }
+
+  changeFeed(bucket: BucketInfo): ChangeFeed {
+    const { listings } = this.opts;
+    const call = (replica: number, c: ListingCall) => listings.callReplica(bucket.account, bucket.name, replica, c);
+    return {
+      replicas: listings.replicaCount(bucket.account, bucket.name),
+      read: async (replica, after, limit) => {
+        const reply = await call(replica, { method: 'GET', query: { changes: '', after, limit } });
+        if (reply?.status !== 200) return undefined;
+        const page = JSON.parse(reply.body.toString()) as ChangeLogPage;
+        return { replica: page.id, head: page.head, more: page.more, changes: page.entries.map(toChangeRecord) };
+      },
+      rowStates: async (replica, keys) => {
+        const reply = await call(replica, { method: 'POST', query: { changes: '' }, body: { names: keys } });
+        if (reply?.status !== 200) return undefined;
+        const { rows } = JSON.parse(reply.body.toString()) as { rows: Array<ChangeRowState | null> };
+        return rows.map((r) => (r ? { ts: r.ts, seq: r.seq, deleted: r.deleted === true } : undefined));
+      },
+      trim: async (replica, beforeMs) => {
+        const reply = await call(replica, { method: 'POST', query: { changes: '' }, body: { trimBefore: Math.floor(beforeMs) } });
+        if (reply?.status !== 200) return undefined;
+        return (JSON.parse(reply.body.toString()) as { trimmed: number }).trimmed;
+      },
+    };
   }
 
   async listObjects(bucket: BucketInfo, opts: ListObjectsOptions): Promise<ListObjectsPage> {

@@ -72,6 +72,27 @@ export class ListingClient {
     return replies;
   }
 
+  /** How many replicas (primaries) a listing has. */
+  replicaCount(account: string, bucket: string | undefined): number {
+    return this.place(account, bucket).ring.replicaCount;
+  }
+
+  /**
+   * Sends a call to replica `index` (the index-th primary) of a listing, and to no other: for state that is
+   * each replica's own (change logs). Undefined when it could not be reached or answered 5xx.
+   */
+  async callReplica(account: string, bucket: string | undefined, index: number, call: ListingCall): Promise<NodeReply | undefined> {
+    const { ring, part } = this.place(account, bucket);
+    const dev = ring.primaries(part)[index];
+    if (!dev) return undefined;
+    try {
+      const reply = await this.send(dev, part, account, bucket, call);
+      return reply.status < 500 ? reply : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
    * Reads from the replicas in turn until one answers 2xx; resolves with that reply, or with a 404 when every
    * replica that answered said 404. Throws InsufficientReplicas when none answered.

@@ -68,6 +68,8 @@ export interface PutManifestInput {
   segmentPrefix?: string;
   meta?: Record<string, unknown>;
   listing?: Record<string, unknown>;
+  /** As {@link PutObjectInput.event}. */
+  event?: string;
 }
 
 /** What internal buckets hold: parts of multipart objects, or in-progress upload records. */
@@ -100,6 +102,10 @@ export interface PutObjectInput {
   meta?: Record<string, unknown>;
   /** Extra fields for the object's listing row. */
   listing?: Record<string, unknown>;
+  /** What the bucket's change feed calls this write (`ObjectCreated:Put` when not given): see {@link ChangeFeed}. */
+  event?: string;
+  /** Compute hooks that produced this object (the change feed carries it, so a hook never runs on its own output). */
+  origin?: string[];
   /**
    * Called once the body has ended and before anything is committed, with the byte count; returns what is
    * known only then (the ETag above all). Throwing aborts the write: nothing becomes visible.
@@ -133,6 +139,52 @@ export interface ListObjectsPage {
   entries: Array<ObjectSummary | { prefix: string }>;
   /** True when more entries follow the last one. */
   truncated: boolean;
+}
+
+/** One change of a bucket as its change feed reports it: an object version written or deleted. */
+export interface ChangeRecord {
+  /** The change number on the replica that reported it. */
+  seq: number;
+  key: string;
+  /** The version's timestamp (larger for a later version of the key). */
+  ts: Timestamp;
+  deleted: boolean;
+  /** `ObjectCreated:Put|Post|Copy|CompleteMultipartUpload` or `ObjectRemoved:Delete`. */
+  event: string;
+  size?: number;
+  etag?: string;
+  contentType?: string;
+  /** Compute hooks that produced the object. */
+  origin?: string[];
+  /** When the replica recorded it (ms since the epoch, the storage node's clock). */
+  at: number;
+}
+
+/** A page of one replica's change log. */
+export interface ChangePage {
+  /** The replica's id: change numbers are its own, and another replica (or this one re-created) numbers differently. */
+  replica: string;
+  /** The replica's latest change number. */
+  head: number;
+  changes: ChangeRecord[];
+  more: boolean;
+}
+
+/**
+ * A bucket's change feed: while the bucket's `changeLog` setting is on (`updateBucketMeta({changeLog: true})`),
+ * each of its listing replicas records every object write and delete with the listing update of the write
+ * itself, so a change is recorded exactly when the write is. Each replica numbers its own changes;
+ * `rowStates` tells how far a replica has seen a key, so a reader can relate one replica's log to another's.
+ */
+export interface ChangeFeed {
+  /** How many replicas keep the log (the listing replicas, by index). */
+  readonly replicas: number;
+  /** Changes of replica `replica` after change `after`; undefined when that replica cannot be reached. */
+  read(replica: number, after: number, limit: number): Promise<ChangePage | undefined>;
+  /** The newest version of each key on a replica with its change number (undefined: no row; whole result undefined: unreachable). */
+  rowStates(replica: number, keys: readonly string[]): Promise<Array<{ ts: Timestamp; seq: number; deleted: boolean } | undefined> | undefined>;
+  /** Drops a replica's entries recorded before `beforeMs`; the count, or undefined when unreachable. */
+  trim(replica: number, beforeMs: number): Promise<number | undefined>;
 }
 
 export type CreateBucketOutcome = 'created' | 'already-owned' | 'taken';
@@ -184,4 +236,6 @@ export interface ObjectStore {
    * background workers that sweep every bucket.
    */
   listAllBuckets(opts: { marker?: string; limit: number }): Promise<{ names: string[]; truncated: boolean }>;
+  /** The bucket's change feed (empty while its `changeLog` setting is off). */
+  changeFeed(bucket: BucketInfo): ChangeFeed;
 }

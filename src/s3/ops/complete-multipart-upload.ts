@@ -54,6 +54,7 @@ export const completeMultipartUpload: Handler = async (req, deps) => {
     contentType: record.contentType,
     etag: assembly.etag,
     meta,
+    event: 'ObjectCreated:CompleteMultipartUpload',
   });
   await deleteRecord(deps.store, bucket, key, uploadId);
   // Parts uploaded but not named in the list are dropped now; anything missed, the janitor collects.

@@ -68,7 +68,7 @@ export const copyObject: Handler = async (req, deps) => {
       const sealed = encryptUpload(copied.body, destKey, sealFor(destKey));
       write = { body: sealed.body, finish: (i) => sealed.finish(copied.finish(i)) };
     }
-    const info = await deps.store.putObject(bucket, key, { body: write.body, contentType, meta, finish: write.finish });
+    const info = await deps.store.putObject(bucket, key, { body: write.body, contentType, meta, finish: write.finish, event: 'ObjectCreated:Copy' });
     let checksums = '';
     for (const [algo, value] of Object.entries((info.meta.checksums as Record<string, string> | undefined) ?? {})) {
       checksums += xmlElement(checksumXmlName(algo as ChecksumAlgorithm), value);

@@ -123,7 +123,7 @@ export const postObject: Handler = async (req, deps) => {
       const sealed = encryptUpload(counted, ck, sealFor(ck));
       write = { body: sealed.body, finish: () => sealed.finish(finish()) };
     }
-    const info = await deps.store.putObject(bucket, key, { body: write.body, contentType, meta, finish: write.finish });
+    const info = await deps.store.putObject(bucket, key, { body: write.body, contentType, meta, finish: write.finish, event: 'ObjectCreated:Post' });
     const path = `/${bucket.name}/${key}`.split('/').map(encodeURIComponent).join('/');
     const location = `http://${String(req.headers.host ?? '')}${path}`;
     const headers: Record<string, string> = { etag: `"${info.etag}"`, location, ...sseHeaders(ck) };
