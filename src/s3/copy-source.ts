@@ -10,6 +10,7 @@ import { timestampMillis } from '../common/timestamp.js';
 import type { BucketInfo, ObjectInfo, PutFinish } from '../proxy/object-store.js';
 import { accessBucket, type S3Deps, type S3Request } from './context.js';
 import { S3Error } from './errors.js';
+import { relay } from './relay.js';
 import { type ObjectRead, readObject } from './object-read.js';
 import { customerKey } from './sse-c.js';
 
@@ -155,8 +156,7 @@ export function copyStream(source: ObjectRead['body'], length: number, algo?: Ch
       cb(null, chunk);
     },
   });
-  source.on('error', (err) => body.destroy(err));
-  source.pipe(body);
+  relay(source, body);
   return {
     body,
     finish: ({ size }) => {

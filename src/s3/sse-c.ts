@@ -16,6 +16,7 @@ import { type Cipher, createCipheriv, createHash, createHmac, randomBytes, timin
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import type { PutFinish } from '../proxy/object-store.js';
 import { S3Error } from './errors.js';
+import { relay } from './relay.js';
 
 const headerPrefix = 'x-amz-server-side-encryption-customer-';
 const copyHeaderPrefix = 'x-amz-copy-source-server-side-encryption-customer-';
@@ -158,8 +159,7 @@ function ctrAt(key: Buffer, iv: Buffer, offset: number): Cipher {
 export function encryptUpload(body: Readable, ck: CustomerKey, seal: StoredSse): { body: Readable; finish(f: PutFinish): PutFinish } {
   const iv = randomBytes(16);
   const cipher = createCipheriv('aes-256-ctr', ck.key, iv);
-  body.on('error', (err) => cipher.destroy(err));
-  body.pipe(cipher);
+  relay(body, cipher);
   return {
     body: cipher,
     finish: (f) => ({ ...f, etag: sseEtag(ck.key, f.etag), meta: { ...f.meta, sse: { ...seal, iv: iv.toString('base64') } } }),

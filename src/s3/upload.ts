@@ -17,6 +17,7 @@ import { assertPayloadSha256, needsPayloadSha256 } from './auth/index.js';
 import type { S3Request } from './context.js';
 import { S3Error } from './errors.js';
 import { storedHeaderNames } from './object-response.js';
+import { relay } from './relay.js';
 import type { DecodedBody } from './request-body.js';
 
 /** Largest object a single PUT may carry (5 GiB). */
@@ -134,8 +135,7 @@ export function prepareUpload(req: S3Request, maxBytes: number, opts: PrepareUpl
       cb(null, chunk);
     },
   });
-  source.on('error', (err) => body.destroy(err));
-  source.pipe(body);
+  relay(source, body);
   return {
     ...headers,
     body,

@@ -10,6 +10,7 @@ import { accessMeta } from '../object-meta.js';
 import { storedHeaderNames } from '../object-response.js';
 import { authenticateForm, checkPolicy, type FormFields, lengthRange, parsePolicy } from '../post-policy.js';
 import { customerKey, encryptUpload, sealFor, sseHeaders } from '../sse-c.js';
+import { relay } from '../relay.js';
 import { parseTaggingXml } from '../tagging.js';
 import { maxSinglePutBytes } from '../upload.js';
 import { escapeXml, S3_XMLNS } from '../xml.js';
@@ -107,8 +108,7 @@ export const postObject: Handler = async (req, deps) => {
         cb(null, chunk);
       },
     });
-    file.body.on('error', (err) => counted.destroy(err));
-    file.body.pipe(counted);
+    relay(file.body, counted);
     const finish = (): PutFinish => {
       if (range && size < range.min) {
         throw new S3Error('EntityTooSmall', {
