@@ -27,8 +27,16 @@ export function signedOptions(cluster: TestCluster, method: string, path: string
 
 /** Sends a signed request with a whole body and reads the whole reply. */
 export function rawRequest(cluster: TestCluster, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<RawResponse> {
+  return sendRequest(signedOptions(cluster, method, path, headers), body);
+}
+
+/**
+ * Sends a prepared request (e.g. with `agent` set to a keep-alive agent, to see that the connection is
+ * released after an error) with a whole body, or none, and reads the whole reply.
+ */
+export function sendRequest(options: http.RequestOptions, body?: Buffer | string): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request(signedOptions(cluster, method, path, headers), (res) => {
+    const req = http.request(options, (res) => {
       let text = '';
       res.on('data', (c) => (text += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
