@@ -78,7 +78,8 @@ export interface DiskFileWriter {
   put(meta: ObjectMeta): void;
   /**
    * Makes the version visible, then removes older versions. Throws ArcaError `Conflict` (detail
-   * `existingTs`) when the hash dir already holds this or a newer timestamp; nothing is left behind then.
+   * `existingTs`) when the hash dir already holds this or a newer timestamp, `Locked` when the version it
+   * would replace is under an object lock; nothing is left behind then.
    * A non-durable fragment archive is installed but not visible until `markDurable`.
    */
   commit(): Promise<CommitOutcome>;
@@ -105,6 +106,15 @@ export interface DeleteOutcome {
 /** What a metadata update found: the merged metadata it made, or no live data. */
 export type PostOutcome = { kind: 'posted'; meta: ObjectMeta } | { kind: 'absent' };
 
+/**
+ * How a removal treats object locks (src/common/object-lock.ts): a version under a legal hold or a compliance
+ * retention is never replaced nor deleted (ArcaError `Locked`); a governance retention yields to a tombstone
+ * or a metadata update only with `bypassGovernance`.
+ */
+export interface RemoveOptions {
+  bypassGovernance?: boolean;
+}
+
 /** Which fragment archive a writer writes (EC policies); absent for replicated objects. */
 export interface ArchiveRef {
   frag: number;
@@ -129,15 +139,17 @@ export interface DiskFiles {
   newest(location: ObjectLocation): Promise<NewestFile | undefined>;
   /**
    * Writes a tombstone at `ts` (durably, like a data file) and removes older versions. Throws ArcaError
-   * `Conflict` (detail `existingTs`) when this or a newer timestamp is already there.
+   * `Conflict` (detail `existingTs`) when this or a newer timestamp is already there, `Locked` when the
+   * data version is under an object lock (see RemoveOptions).
    */
-  delete(location: ObjectLocation, ts: Timestamp): Promise<DeleteOutcome>;
+  delete(location: ObjectLocation, ts: Timestamp, opts?: RemoveOptions): Promise<DeleteOutcome>;
   /**
    * Writes `<ts>.meta` holding `patch` merged over the current `.meta` (a key set to null is removed from the
    * data's metadata when read); `absent` when there is no live data. Throws ArcaError `Conflict` (detail
-   * `existingTs`) when the data, a tombstone or a `.meta` at or after `ts` is there.
+   * `existingTs`) when the data, a tombstone or a `.meta` at or after `ts` is there; `Locked` when the patch
+   * would weaken a retention in force (see RemoveOptions).
    */
-  post(location: ObjectLocation, ts: Timestamp, patch: Record<string, unknown>): Promise<PostOutcome>;
+  post(location: ObjectLocation, ts: Timestamp, patch: Record<string, unknown>, opts?: RemoveOptions): Promise<PostOutcome>;
   /**
    * Phase 2 of an EC write: marks fragment archive `frag` at `ts` durable, which makes it the version (and
    * removes what it replaced). Undefined when no archive of that fragment index and timestamp is here.

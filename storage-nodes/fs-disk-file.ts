@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ArcaError } from '../src/common/errors.js';
+import { assertLockPatch, assertRemovable } from '../src/common/object-lock.js';
 import type { Timestamp } from '../src/common/timestamp.js';
 import type { ObjectMeta } from '../src/common/wire.js';
 import { encodeFooter, parseTrailer, trailerLength } from './data-file-format.js';
@@ -28,6 +29,7 @@ import {
   objectsDirName,
   type OpenedObject,
   type PostOutcome,
+  type RemoveOptions,
   suffixOfHash,
 } from './disk-file.js';
 import { readStoredMeta } from './stored-meta.js';
@@ -74,6 +76,8 @@ export interface FsDiskFilesOptions {
   tailReadBytes?: number;
   /** Body bytes a writer buffers before writing them out (fewer, larger writes). */
   writeBufferBytes?: number;
+  /** The clock object locks are judged by (ms since the epoch; tests). */
+  now?: () => number;
 }
 
 /** File-system errors that mean the device, not the request, is at fault. */
@@ -87,6 +91,7 @@ export class FsDiskFiles implements DiskFiles {
   readonly #smallFileBytes: number;
   readonly #tailReadBytes: number;
   readonly #writeBufferBytes: number;
+  readonly #now: () => number;
   /** Commits and deletes of one hash dir run one at a time, so "newest wins" is decided race-free. */
   readonly #hashDirLocks = new KeyedMutex();
   /** The partitions' suffix-hash caches, invalidated by every commit and delete. */
@@ -99,6 +104,7 @@ export class FsDiskFiles implements DiskFiles {
     this.#smallFileBytes = opts.smallFileBytes ?? 64 * 1024;
     this.#tailReadBytes = opts.tailReadBytes ?? 4096;
     this.#writeBufferBytes = opts.writeBufferBytes ?? 1024 * 1024;
+    this.#now = opts.now ?? Date.now;
   }
 
   /** Directory of a device (whether or not it is served). */
@@ -237,7 +243,7 @@ export class FsDiskFiles implements DiskFiles {
     }
   }
 
-  async post(location: ObjectLocation, ts: Timestamp, patch: Record<string, unknown>): Promise<PostOutcome> {
+  async post(location: ObjectLocation, ts: Timestamp, patch: Record<string, unknown>, opts: RemoveOptions = {}): Promise<PostOutcome> {
     const dir = this.hashDir(location);
     const tmpDir = join(this.#checkedDevicePath(location.device), 'tmp');
     return this.#hashDirLocks.run(dir, async () => {
@@ -250,6 +256,7 @@ export class FsDiskFiles implements DiskFiles {
         const data = versionDataFile(state);
         if (!data) return { kind: 'absent' };
         const previous = state.meta ? await readMetaFile(join(dir, state.meta.file)) : undefined;
+        if ('retention' in patch) assertLockPatch(applyPatch(await this.#readFooterMeta(join(dir, data.file)), previous?.meta), patch, this.#now(), opts.bypassGovernance);
         const content: MetaFileContent = { name: location.name, ts, meta: mergePatches(previous?.meta, patch) };
         tmpPath = join(tmpDir, tmpName());
         await this.#writeSmallFile(tmpPath, Buffer.from(JSON.stringify(content)));
@@ -283,6 +290,7 @@ export class FsDiskFiles implements DiskFiles {
         if (names.includes(durableName)) return {};
         if (!names.includes(pendingName)) return undefined;
         const replaced = v?.kind === 'data' && v.ts < ts ? await this.#replaced(dir, state) : {};
+        assertRemovable(replaced.replaced, this.#now());
         await fs.promises.rename(join(dir, pendingName), join(dir, durableName));
         await Promise.all([this.#sync ? fsyncCreated(dir, []) : undefined, this.#invalidateSuffix(location, dir)]);
         const after = hashDirState(names.map((n) => (n === pendingName ? durableName : n)));
@@ -334,7 +342,7 @@ export class FsDiskFiles implements DiskFiles {
     }
   }
 
-  async delete(location: ObjectLocation, ts: Timestamp): Promise<DeleteOutcome> {
+  async delete(location: ObjectLocation, ts: Timestamp, opts: RemoveOptions = {}): Promise<DeleteOutcome> {
     const tmpPath = join(this.#checkedDevicePath(location.device), 'tmp', tmpName());
     try {
       const fd = await openFd(tmpPath, 'wx');
@@ -348,7 +356,7 @@ export class FsDiskFiles implements DiskFiles {
       await unlinkIfExists(tmpPath).catch(() => {});
       throw this.#deviceError(location.device, err, true);
     }
-    return this.install(location, tmpPath, { file: tombstoneFileName(ts), ts, kind: 'tombstone' });
+    return this.install(location, tmpPath, { file: tombstoneFileName(ts), ts, kind: 'tombstone' }, opts);
   }
 
   async invalidatedSuffixes(device: string, policyIndex: number, partition: number): Promise<string[]> {
@@ -367,7 +375,7 @@ export class FsDiskFiles implements DiskFiles {
    * tombstone), unless what is there refuses it (then the tmp file is removed and ArcaError `Conflict`
    * thrown); then removes what became obsolete. Used by writers.
    */
-  async install(location: ObjectLocation, tmpPath: string, incoming: ParsedFile): Promise<DeleteOutcome> {
+  async install(location: ObjectLocation, tmpPath: string, incoming: ParsedFile, opts: RemoveOptions = {}): Promise<DeleteOutcome> {
     const dir = this.hashDir(location);
     return this.#hashDirLocks.run(dir, async () => {
       try {
@@ -381,6 +389,13 @@ export class FsDiskFiles implements DiskFiles {
         const after = hashDirState([...(names ?? []), incoming.file]);
         const replacesVersion = after.version !== undefined && (state.version === undefined || after.version.ts > state.version.ts);
         const replaced = replacesVersion && state.version?.kind === 'data' ? await this.#replaced(dir, state) : {};
+        try {
+          // A locked version is never replaced: only a tombstone may pass a governance retention, with bypass.
+          assertRemovable(replaced.replaced, this.#now(), incoming.kind === 'tombstone' && opts.bypassGovernance === true);
+        } catch (err) {
+          await unlinkIfExists(tmpPath);
+          throw err;
+        }
         const created = names === undefined ? await mkdirTracked(dir) : [];
         await fs.promises.rename(tmpPath, join(dir, incoming.file));
         // The new name must be durable before the old versions go, or a crash could leave neither.

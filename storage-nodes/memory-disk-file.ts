@@ -5,6 +5,7 @@
  * the same rules (hash-dir.ts) as the real one.
  */
 import { ArcaError } from '../src/common/errors.js';
+import { assertLockPatch, assertRemovable } from '../src/common/object-lock.js';
 import type { Timestamp } from '../src/common/timestamp.js';
 import type { ObjectMeta } from '../src/common/wire.js';
 import {
@@ -21,6 +22,7 @@ import {
   type ObjectLocation,
   type OpenedObject,
   type PostOutcome,
+  type RemoveOptions,
   suffixOfHash,
 } from './disk-file.js';
 import {
@@ -46,7 +48,10 @@ export class MemoryDiskFiles implements DiskFiles {
   readonly #invalid = new Map<string, Set<string>>();
   readonly #devices: Map<string, boolean>;
 
-  constructor(devices: readonly string[]) {
+  constructor(
+    devices: readonly string[],
+    private readonly now: () => number = Date.now,
+  ) {
     this.#devices = new Map(devices.map((d) => [d, true]));
   }
 
@@ -94,18 +99,19 @@ export class MemoryDiskFiles implements DiskFiles {
     return v && { kind: v.kind, ts: v.ts };
   }
 
-  async delete(location: ObjectLocation, ts: Timestamp): Promise<DeleteOutcome> {
+  async delete(location: ObjectLocation, ts: Timestamp, opts: RemoveOptions = {}): Promise<DeleteOutcome> {
     this.#check(location.device);
-    return this.#install(location, { file: tombstoneFileName(ts), ts, kind: 'tombstone' }, { kind: 'tombstone' });
+    return this.#install(location, { file: tombstoneFileName(ts), ts, kind: 'tombstone' }, { kind: 'tombstone' }, opts.bypassGovernance === true);
   }
 
-  async post(location: ObjectLocation, ts: Timestamp, patch: Record<string, unknown>): Promise<PostOutcome> {
+  async post(location: ObjectLocation, ts: Timestamp, patch: Record<string, unknown>, opts: RemoveOptions = {}): Promise<PostOutcome> {
     this.#check(location.device);
     const dir = this.#dir(location);
     const state = hashDirState([...dir.keys()]);
     const existingTs = conflictOf(state, { file: metaFileName(ts), ts, kind: 'meta' });
     if (existingTs !== undefined) throw new ArcaError('Conflict', `${location.name}: a version at ${existingTs} exists`, { existingTs });
     if (!versionDataFile(state)) return { kind: 'absent' };
+    if ('retention' in patch) assertLockPatch(this.#mergedMeta(dir, state), patch, this.now(), opts.bypassGovernance);
     const previous = state.meta && dir.get(state.meta.file);
     const merged = mergePatches(previous?.kind === 'meta' ? previous.patch : undefined, patch);
     dir.set(metaFileName(ts), { kind: 'meta', patch: merged });
@@ -125,6 +131,7 @@ export class MemoryDiskFiles implements DiskFiles {
     const pending = dir.get(dataFileName(ts, frag, false));
     if (!pending) return undefined;
     const replaced = v?.kind === 'data' && v.ts < ts ? this.#replaced(dir, state) : {};
+    assertRemovable(replaced.replaced, this.now());
     dir.delete(dataFileName(ts, frag, false));
     dir.set(dataFileName(ts, frag, true), pending);
     this.#settle(location, dir);
@@ -136,7 +143,7 @@ export class MemoryDiskFiles implements DiskFiles {
     return [...(this.#invalid.get(`${device}/${policyIndex}/${partition}`) ?? [])].sort();
   }
 
-  #install(location: ObjectLocation, incoming: ParsedFile, content: FileContent): DeleteOutcome {
+  #install(location: ObjectLocation, incoming: ParsedFile, content: FileContent, bypassGovernance = false): DeleteOutcome {
     this.#check(location.device);
     const dir = this.#dir(location);
     const state = hashDirState([...dir.keys()]);
@@ -144,10 +151,12 @@ export class MemoryDiskFiles implements DiskFiles {
     if (existingTs !== undefined) throw new ArcaError('Conflict', `${location.name}: a version at ${existingTs} exists`, { existingTs });
     const before = state.version;
     const replaced = before?.kind === 'data' ? this.#replaced(dir, state) : {};
+    const afterState = hashDirState([...dir.keys(), incoming.file]).version;
+    const replacesVersion = afterState !== undefined && (before === undefined || afterState.ts > before.ts);
+    if (replacesVersion) assertRemovable(replaced.replaced, this.now(), incoming.kind === 'tombstone' && bypassGovernance);
     dir.set(incoming.file, content);
     const after = hashDirState([...dir.keys()]).version;
     this.#settle(location, dir);
-    const replacesVersion = after !== undefined && (before === undefined || after.ts > before.ts);
     return replacesVersion ? { previous: before?.kind, ...replaced } : { previous: undefined };
   }
 

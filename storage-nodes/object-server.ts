@@ -149,6 +149,7 @@ export class ObjectServer {
         send(res, 409, { [BackendHeader.timestamp]: err.detail.existingTs as string });
         return;
       }
+      if (isArcaError(err, 'Locked')) return sendLocked(res, err);
       throw err;
     }
     await this.#updateListings(location.device, path, updates, listingRow(path, meta));
@@ -170,6 +171,7 @@ export class ObjectServer {
         send(res, 409, { [BackendHeader.timestamp]: err.detail.existingTs as string });
         return;
       }
+      if (isArcaError(err, 'Locked')) return sendLocked(res, err);
       throw err;
     }
     if (!outcome) {
@@ -196,12 +198,14 @@ export class ObjectServer {
     if (fixed.length > 0) throw new BadRequestError(`${fixed.join(', ')} cannot be patched`);
     let outcome: Awaited<ReturnType<DiskFiles['post']>>;
     try {
-      outcome = await this.deps.files.post(location, ts, patch);
+      // A sync POST carries a `.meta` another replica took: it may pass a governance retention, never compliance.
+      outcome = await this.deps.files.post(location, ts, patch, { bypassGovernance: bypassesGovernance(req) || isReplication(req) });
     } catch (err) {
       if (isArcaError(err, 'Conflict')) {
         send(res, 409, { [BackendHeader.timestamp]: err.detail.existingTs as string });
         return;
       }
+      if (isArcaError(err, 'Locked')) return sendLocked(res, err);
       throw err;
     }
     if (outcome.kind === 'absent') {
@@ -324,12 +328,13 @@ export class ObjectServer {
     const updates = isReplication(req) ? [] : requireUpdates(req);
     let outcome: DeleteOutcome;
     try {
-      outcome = await this.deps.files.delete(location, ts);
+      outcome = await this.deps.files.delete(location, ts, { bypassGovernance: bypassesGovernance(req) });
     } catch (err) {
       if (isArcaError(err, 'Conflict')) {
         send(res, 409, { [BackendHeader.timestamp]: err.detail.existingTs as string });
         return;
       }
+      if (isArcaError(err, 'Locked')) return sendLocked(res, err);
       throw err;
     }
     await this.#updateListings(location.device, path, updates, { name: path.key, ts, deleted: true });
@@ -403,6 +408,15 @@ function checkArchive(meta: ObjectMeta, frag: number, fragmentBytes: number, siz
   if (size !== want) return `an archive of an object of ${ec.size} bytes is ${want} bytes, got ${size}`;
   if (checksums.length !== segmentCount(ec.size, ec.segmentSize)) return `got ${checksums.length} fragments for ${segmentCount(ec.size, ec.segmentSize)} segments`;
   return { meta: { ...meta, ec: { ...ec, frag } }, checksums };
+}
+
+/** 423: an object lock refuses the change (`x-backend-locked` names it); nothing was changed. */
+function sendLocked(res: ServerResponse, err: ArcaError): void {
+  send(res, 423, { [BackendHeader.locked]: String(err.detail.lock ?? 'locked') });
+}
+
+function bypassesGovernance(req: IncomingMessage): boolean {
+  return header(req, BackendHeader.bypassGovernance) === '1';
 }
 
 function hasQueryFlag(req: IncomingMessage, flag: string): boolean {

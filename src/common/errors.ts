@@ -5,6 +5,7 @@
 export type ArcaErrorCode =
   | 'NotFound'
   | 'Conflict'
+  | 'Locked' // an object lock (retention, legal hold) refuses the change; detail.lock names it
   | 'PreconditionFailed'
   | 'RangeNotSatisfiable' // detail.size holds the object size
   | 'InsufficientReplicas' // a write or read could not reach its quorum

@@ -37,6 +37,13 @@
  *         Replication carries the newest `.meta` with its data.
  *         `ec` cannot be patched either (400). A sync POST (`x-backend-replication: 1`) carries a `.meta`'s
  *         whole merged patch at its timestamp.
+ *  Object lock (src/common/object-lock.ts): a version whose stored meta holds `legalHold: true` or a
+ *         `retention` {mode, retainUntil} in force is never replaced nor deleted: PUT (and an EC commit) over it,
+ *         DELETE of it, and a POST weakening its retention answer 423 with `x-backend-locked`; nothing changes.
+ *         `x-backend-bypass-governance: 1` lets a DELETE or POST pass a GOVERNANCE retention (never a legal
+ *         hold or COMPLIANCE); sync writes are checked the same way (a sync POST passes governance).
+ *  Expiry: a version whose meta holds `deleteAt` (ms since the epoch) is answered 404 by GET/HEAD from then
+ *         on; the node's expirer writes its tombstone at that time (docs/versioning.md).
  *  Replaced versions: a 201 to PUT and a 204 to DELETE carry `x-backend-replaced-meta` (the merged ObjectMeta
  *         of the live version they replaced, when there was one), so the proxy can clean up what an old
  *         version referenced (segments of a manifest) without reading it first; and, when a `.meta` was
@@ -132,6 +139,10 @@ export const BackendHeader = {
   replication: 'x-backend-replication',
   /** `1` on a sync PUT of a fragment archive that is durable at its source: it is installed durable at once. */
   durable: 'x-backend-durable',
+  /** `1` on a DELETE or POST allowed to pass a governance retention (S3's x-amz-bypass-governance-retention). */
+  bypassGovernance: 'x-backend-bypass-governance',
+  /** On a 423: what lock refused the change (`legal-hold`, `compliance`, `governance`). */
+  locked: 'x-backend-locked',
 } as const;
 
 /** Where a storage node should send the listing update for an object it wrote. */
@@ -161,6 +172,12 @@ export interface ObjectMeta {
   objectSize?: number;
   /** Extra fields the listing row of this object carries (`ListingRow.value`). */
   listing?: Record<string, unknown>;
+  /** Object lock: retention of this version (src/common/object-lock.ts); enforced by the nodes. */
+  retention?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; retainUntil: number };
+  /** Object lock: a legal hold on this version; enforced by the nodes. */
+  legalHold?: boolean;
+  /** Expiry time (ms since the epoch; Swift's X-Delete-At): not served from then on, removed by the expirer. */
+  deleteAt?: number;
   /** Anything else the proxy keeps with the object (user metadata, checksums, content headers, …). */
   [field: string]: unknown;
 }

@@ -16,7 +16,7 @@ import { type ClusterRings, withStandIns } from '../placement.js';
 import { archivePath, type EcContext, handoffsOf, place } from './ec-common.js';
 import { headErasureCoded, readErasureCoded } from './ec-reader.js';
 import { writeErasureCoded } from './ec-writer.js';
-import { newestReplaced, type ObjectTarget, type PolicyPutInput, type PolicyReadResult, type Replaced, type StoragePolicy } from './policy.js';
+import { newestReplaced, type LockOptions, lockHeaders, type ObjectTarget, type PolicyPutInput, type PolicyReadResult, type Replaced, type StoragePolicy, throwIfLocked } from './policy.js';
 import { postOutcome } from './replicated.js';
 
 export class ErasureCodedPolicy implements StoragePolicy, EcContext {
@@ -54,15 +54,17 @@ export class ErasureCodedPolicy implements StoragePolicy, EcContext {
     return readErasureCoded(this, t, range);
   }
 
-  async delete(t: ObjectTarget, ts: Timestamp): Promise<{ existed: boolean } & Replaced> {
+  async delete(t: ObjectTarget, ts: Timestamp, opts?: LockOptions): Promise<{ existed: boolean } & Replaced> {
     const replies = await this.#toAll(t, (i) => ({
       method: 'DELETE',
       headers: {
         [BackendHeader.timestamp]: ts,
         [BackendHeader.policyIndex]: String(this.index),
         [BackendHeader.containerUpdates]: JSON.stringify([t.containerUpdates[i % t.containerUpdates.length]]),
+        ...lockHeaders(opts),
       },
     }));
+    throwIfLocked(replies);
     const acks = replies.filter((r) => r?.status === 204 || r?.status === 404 || r?.status === 409).length;
     if (acks < this.updateQuorum) throw new ArcaError('InsufficientReplicas', `${acks} of ${this.k + this.m} devices took the delete`);
     const replaced = newestReplaced(replies.map((r) => (r?.status === 204 ? r : undefined)));
@@ -70,11 +72,12 @@ export class ErasureCodedPolicy implements StoragePolicy, EcContext {
     return replaced ? { existed, replaced } : { existed };
   }
 
-  async post(t: ObjectTarget, ts: Timestamp, patch: Record<string, unknown>): Promise<ObjectMeta | undefined> {
+  async post(t: ObjectTarget, ts: Timestamp, patch: Record<string, unknown>, opts?: LockOptions): Promise<ObjectMeta | undefined> {
     const replies = await this.#toAll(t, () => ({
       method: 'POST',
-      headers: { [BackendHeader.timestamp]: ts, [BackendHeader.policyIndex]: String(this.index), [BackendHeader.meta]: encodeHeaderJson(patch) },
+      headers: { [BackendHeader.timestamp]: ts, [BackendHeader.policyIndex]: String(this.index), [BackendHeader.meta]: encodeHeaderJson(patch), ...lockHeaders(opts) },
     }));
+    throwIfLocked(replies);
     return postOutcome(replies, this.updateQuorum, this.k + this.m);
   }
 

@@ -3,6 +3,7 @@
  * its quorums. The registry builds one per configured policy; the store picks the bucket's.
  */
 import type { Readable } from 'node:stream';
+import { ArcaError } from '../../common/errors.js';
 import { BackendHeader, type ContainerUpdateTarget, decodeHeaderJson, type ObjectMeta } from '../../common/wire.js';
 import type { Timestamp } from '../../common/timestamp.js';
 import type { RangeSpec } from '../object-store.js';
@@ -52,9 +53,29 @@ export interface StoragePolicy {
    * removes one; `name`, `ts`, `size`, `xxh64` cannot be patched): resolves with the merged metadata once
    * the write quorum took it, undefined when a quorum found no live version.
    */
-  post(target: ObjectTarget, ts: Timestamp, patch: Record<string, unknown>): Promise<ObjectMeta | undefined>;
+  post(target: ObjectTarget, ts: Timestamp, patch: Record<string, unknown>, opts?: LockOptions): Promise<ObjectMeta | undefined>;
   /** Writes a tombstone at `ts`; `existed` when some replica held a live version, `replaced` its metadata. */
-  delete(target: ObjectTarget, ts: Timestamp): Promise<{ existed: boolean } & Replaced>;
+  delete(target: ObjectTarget, ts: Timestamp, opts?: LockOptions): Promise<{ existed: boolean } & Replaced>;
+}
+
+/**
+ * How a delete or metadata update meets an object lock: the nodes refuse (423) to remove a locked version or
+ * weaken its retention; `bypassGovernance` lets a governance retention pass (x-backend-bypass-governance).
+ */
+export interface LockOptions {
+  bypassGovernance?: boolean;
+}
+
+/** The headers of LockOptions. */
+export function lockHeaders(opts: LockOptions | undefined): Record<string, string> {
+  return opts?.bypassGovernance ? { [BackendHeader.bypassGovernance]: '1' } : {};
+}
+
+/** Throws ArcaError `Locked` when a node refused a change because of an object lock (423). */
+export function throwIfLocked(replies: Iterable<{ status: number; headers: Record<string, string | string[] | undefined> } | undefined>): void {
+  for (const r of replies) {
+    if (r?.status === 423) throw new ArcaError('Locked', 'the version is protected by an object lock', { lock: String(r.headers[BackendHeader.locked] ?? 'locked') });
+  }
 }
 
 /**

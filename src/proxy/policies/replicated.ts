@@ -12,7 +12,7 @@ import { createXxh64 } from '../../common/xxh64.js';
 import type { NodeClient, NodeReply, NodeUpload } from '../node-client.js';
 import type { RangeSpec } from '../object-store.js';
 import { candidates, type ClusterRings, withStandIns, type PlacementRing, type RingDevice, ringPath } from '../placement.js';
-import { newestReplaced, type ObjectTarget, type PolicyPutInput, type PolicyReadResult, type Replaced, type StoragePolicy } from './policy.js';
+import { newestReplaced, type LockOptions, lockHeaders, type ObjectTarget, type PolicyPutInput, type PolicyReadResult, type Replaced, type StoragePolicy, throwIfLocked } from './policy.js';
 
 /** What one device said about an object. */
 interface Probe {
@@ -122,6 +122,7 @@ export class ReplicatedPolicy implements StoragePolicy {
       const replies = await Promise.allSettled(live.map((u) => u.finish(trailers)));
       const acks = replies.filter((r) => r.status === 'fulfilled' && r.value.status === 201).length;
       if (acks < this.writeQuorum) {
+        throwIfLocked(replies.map((r) => (r.status === 'fulfilled' ? r.value : undefined)));
         const conflict = replies.some((r) => r.status === 'fulfilled' && r.value.status === 409);
         throw new ArcaError(conflict ? 'Conflict' : 'InsufficientReplicas', `${acks} of ${this.replicas} devices committed the write`);
       }
@@ -269,15 +270,17 @@ export class ReplicatedPolicy implements StoragePolicy {
     });
   }
 
-  async delete(t: ObjectTarget, ts: Timestamp): Promise<{ existed: boolean } & Replaced> {
+  async delete(t: ObjectTarget, ts: Timestamp, opts?: LockOptions): Promise<{ existed: boolean } & Replaced> {
     const replies = await this.toAll(t, (_dev, i) => ({
       method: 'DELETE',
       headers: {
         [BackendHeader.timestamp]: ts,
         [BackendHeader.policyIndex]: String(this.index),
         [BackendHeader.containerUpdates]: JSON.stringify([t.containerUpdates[i % t.containerUpdates.length]]),
+        ...lockHeaders(opts),
       },
     }));
+    throwIfLocked(replies);
     const acks = replies.filter((r) => r?.status === 204 || r?.status === 404 || r?.status === 409).length;
     if (acks < this.writeQuorum) {
       throw new ArcaError('InsufficientReplicas', `${acks} of ${this.replicas} devices took the delete`);
@@ -287,11 +290,12 @@ export class ReplicatedPolicy implements StoragePolicy {
     return replaced ? { existed, replaced } : { existed };
   }
 
-  async post(t: ObjectTarget, ts: Timestamp, patch: Record<string, unknown>): Promise<ObjectMeta | undefined> {
+  async post(t: ObjectTarget, ts: Timestamp, patch: Record<string, unknown>, opts?: LockOptions): Promise<ObjectMeta | undefined> {
     const replies = await this.toAll(t, () => ({
       method: 'POST',
-      headers: { [BackendHeader.timestamp]: ts, [BackendHeader.policyIndex]: String(this.index), [BackendHeader.meta]: encodeHeaderJson(patch) },
+      headers: { [BackendHeader.timestamp]: ts, [BackendHeader.policyIndex]: String(this.index), [BackendHeader.meta]: encodeHeaderJson(patch), ...lockHeaders(opts) },
     }));
+    throwIfLocked(replies);
     return postOutcome(replies, this.writeQuorum, this.replicas);
   }
 }
