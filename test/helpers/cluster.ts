@@ -23,6 +23,8 @@ export interface ClusterOptions {
   partPower?: number;
   /** Serve the image API (Glance v2) on a free port too, with these image settings over the defaults. */
   glance?: Partial<ImagesConfig>;
+  /** Domains under which `bucket.<domain>` addresses a bucket (virtual-host-style); none by default. */
+  virtualHostDomains?: string[];
 }
 
 export interface TestCluster {
@@ -67,6 +69,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const log = () => {};
   const nodes: Array<RunningNode | undefined> = await Promise.all(nodeConfigs.map((c) => startStorageNode(c, { log })));
   const proxyConfig = loadProxyConfig(layout.proxyConfigFile);
+  if (opts.virtualHostDomains) proxyConfig.virtualHostDomains = opts.virtualHostDomains;
   if (opts.glance) {
     proxyConfig.glancePort = 0;
     proxyConfig.images = { ...proxyConfig.images, ...opts.glance };
