@@ -98,29 +98,32 @@ export class LevelListingStore implements ListingStore {
   /** Read-modify-write of one listing runs alone, so stats never race. */
   readonly #locks = new KeyedMutex();
 
-  private constructor(private readonly dbs: ReadonlyMap<string, GroupCommitDb>) {}
+  private constructor(
+    private readonly dbs: Map<string, GroupCommitDb>,
+    private readonly opts: LevelListingStoreOptions,
+  ) {}
 
   /** Opens (creating if needed) the listing database of every device; errors name the device path. */
   static async open(opts: LevelListingStoreOptions): Promise<LevelListingStore> {
     const dbs = new Map<string, GroupCommitDb>();
     try {
-      for (const device of opts.devices) {
-        const path = join(opts.devicesDir, device, 'listings');
-        if (!isSafeDeviceName(device)) throw new DeviceUnavailableError(device, path, 'bad device name');
-        const db = new Level<Buffer, string>(path, { keyEncoding: 'buffer', valueEncoding: 'utf8' });
-        try {
-          await db.open();
-        } catch (err) {
-          const cause = (err as { cause?: Error }).cause;
-          throw new DeviceUnavailableError(device, path, `cannot open listing database: ${cause?.message ?? (err as Error).message}`);
-        }
-        dbs.set(device, new GroupCommitDb(db, opts.fsync, (e) => wrapError(device, path, e)));
-      }
+      for (const device of opts.devices) dbs.set(device, await openDevice(opts, device));
     } catch (err) {
       await Promise.all([...dbs.values()].map((d) => d.close().catch(() => {})));
       throw err;
     }
-    return new LevelListingStore(dbs);
+    return new LevelListingStore(dbs, opts);
+  }
+
+  /**
+   * Closes a device's database and opens it again (a new, empty one when the device was wiped: the device
+   * monitor). Requests meanwhile fail as an unavailable device (507).
+   */
+  async reopen(device: string): Promise<void> {
+    const old = this.#db(device);
+    // Level allows one open handle per path in a process: the old one goes first.
+    await old.close().catch(() => {});
+    this.dbs.set(device, await openDevice(this.opts, device));
   }
 
   /** Group commits written so far on a device (tests check that concurrent merges share batches). */
@@ -480,6 +483,19 @@ async function readInfo(db: GroupCommitDb, prefix: Buffer): Promise<StoredInfo |
 
 function putInfo(prefix: Buffer, info: StoredInfo): WriteOp {
   return { type: 'put', key: keyOf(prefix, tag.info), value: JSON.stringify(info) };
+}
+
+async function openDevice(opts: LevelListingStoreOptions, device: string): Promise<GroupCommitDb> {
+  const path = join(opts.devicesDir, device, 'listings');
+  if (!isSafeDeviceName(device)) throw new DeviceUnavailableError(device, path, 'bad device name');
+  const db = new Level<Buffer, string>(path, { keyEncoding: 'buffer', valueEncoding: 'utf8' });
+  try {
+    await db.open();
+  } catch (err) {
+    const cause = (err as { cause?: Error }).cause;
+    throw new DeviceUnavailableError(device, path, `cannot open listing database: ${cause?.message ?? (err as Error).message}`);
+  }
+  return new GroupCommitDb(db, opts.fsync, (e) => wrapError(device, path, e));
 }
 
 function wrapError(device: string, path: string, err: unknown): Error {

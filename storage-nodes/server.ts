@@ -10,6 +10,7 @@ import { ArcaError } from '../src/common/errors.js';
 import { parseBackendPath } from '../src/common/wire.js';
 import { AsyncPendingQueue } from './async-pending.js';
 import { ObjectAuditor } from './auditor.js';
+import { DeviceMonitor } from './device-monitor.js';
 import { DeviceUnavailableError } from './disk-file.js';
 import { FsDiskFiles } from './fs-disk-file.js';
 import { FsPartitions } from './fs-partitions.js';
@@ -21,6 +22,8 @@ import { ListingReplicator } from './listing-replicator.js';
 import { ListingUpdateClient } from './listing-updates.js';
 import { LocalDevices, type NodeRings } from './node-rings.js';
 import { ObjectServer } from './object-server.js';
+import { PassRecorder } from './pass-recorder.js';
+import { ReconServer } from './recon.js';
 import { ReplicationClient } from './replication-client.js';
 import { ReplicationServer } from './replication-server.js';
 import { ObjectReconstructor } from './reconstructor.js';
@@ -36,7 +39,16 @@ export interface StorageNode {
   /** Stops the workers and the server, closes connections and the listing databases. */
   close(): Promise<void>;
   /** The background workers, for tests (and the proxy's test harness) to run a pass directly. */
-  workers: { updater: ObjectUpdater; replicator: ObjectReplicator; reconstructor: ObjectReconstructor; listingReplicator: ListingReplicator; auditor: ObjectAuditor };
+  workers: {
+    updater: ObjectUpdater;
+    replicator: ObjectReplicator;
+    reconstructor: ObjectReconstructor;
+    listingReplicator: ListingReplicator;
+    auditor: ObjectAuditor;
+    deviceMonitor: DeviceMonitor;
+  };
+  /** The node's recon report (what `GET /recon/status` answers). */
+  recon: ReconServer;
   /** The listing databases (tests and tools inspect them directly). */
   listings: ListingStore;
   /** The object files. */
@@ -58,6 +70,7 @@ export interface StorageNodeOptions {
  */
 export async function startStorageNode(config: NodeConfig, opts: StorageNodeOptions = {}): Promise<StorageNode> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const startedAt = new Date();
   const files = new FsDiskFiles({ devicesDir: config.devicesDir, devices: config.devices, fsync: config.fsync });
   try {
     for (const device of config.devices) await files.prepareDevice(device);
@@ -89,6 +102,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   const replicationServer = new ReplicationServer({ partitions, listings, policies });
   const updater = new ObjectUpdater({ devices: config.devices, queue, client: listingClient, log });
 
+  let recon: ReconServer | undefined;
   const server = http.createServer({ keepAlive: true, requestTimeout: 0, maxHeaderSize: 64 * 1024 }, (req, res) => {
     void route(req, res);
   });
@@ -119,6 +133,10 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
           break;
         case 'healthcheck':
           send(res, 200, { 'content-type': 'text/plain' }, 'OK');
+          break;
+        case 'recon':
+          if (!recon) send(res, 503, { 'content-type': 'text/plain' }, 'starting\n');
+          else await recon.handle(req, res, path.what, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)));
           break;
         case undefined:
           send(res, 404, { 'content-type': 'text/plain' }, 'not a backend path\n');
@@ -181,25 +199,52 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   });
   const listingReplicator = new ListingReplicator({ devices: config.devices, listings, rings, self, client: replicationClient, reclaimAgeSec: config.reclaimAgeSec, ...pacing, log });
   const auditor = new ObjectAuditor({ devices: config.devices, partitions, bytesPerSec: w.auditorBytesPerSec, log });
+  const deviceMonitor = new DeviceMonitor({ devices: config.devices, files, listings, log });
+  // Every pass is recorded for recon (and each worker's passes run one at a time, loop or /recon/run).
+  const recorder = new PassRecorder({ devicesDir: config.devicesDir, devices: config.devices, log });
   const loops = [
-    new WorkerLoop('updater', updater, w.updaterIntervalSec * 1000, log),
-    new WorkerLoop('replicator', replicator, w.replicatorIntervalSec * 1000, log),
-    new WorkerLoop('reconstructor', reconstructor, w.reconstructorIntervalSec * 1000, log),
-    new WorkerLoop('listing replicator', listingReplicator, w.listingReplicatorIntervalSec * 1000, log),
-    new WorkerLoop('auditor', auditor, w.auditorIntervalSec * 1000, log),
+    new WorkerLoop('updater', recorder.wrap('updater', updater, w.updaterIntervalSec), w.updaterIntervalSec * 1000, log),
+    new WorkerLoop('replicator', recorder.wrap('replicator', replicator, w.replicatorIntervalSec), w.replicatorIntervalSec * 1000, log),
+    new WorkerLoop('reconstructor', recorder.wrap('reconstructor', reconstructor, w.reconstructorIntervalSec), w.reconstructorIntervalSec * 1000, log),
+    new WorkerLoop(
+      'listing replicator',
+      recorder.wrap('listingReplicator', listingReplicator, w.listingReplicatorIntervalSec),
+      w.listingReplicatorIntervalSec * 1000,
+      log,
+    ),
+    new WorkerLoop('auditor', recorder.wrap('auditor', auditor, w.auditorIntervalSec), w.auditorIntervalSec * 1000, log),
+    new WorkerLoop('device monitor', recorder.wrap('deviceMonitor', deviceMonitor, w.deviceCheckIntervalSec), w.deviceCheckIntervalSec * 1000, log),
   ];
+  await recorder.load();
+  recon = new ReconServer({
+    ip: config.bindIp,
+    port,
+    devices: config.devices,
+    policies: config.policies,
+    files,
+    partitions,
+    listings,
+    rings,
+    self,
+    recorder,
+    runEnabled: config.reconRun === true,
+    startedAt,
+    log,
+  });
   for (const loop of loops) loop.start();
 
   let closing: Promise<void> | undefined;
   return {
     port,
-    workers: { updater, replicator, reconstructor, listingReplicator, auditor },
+    workers: { updater, replicator, reconstructor, listingReplicator, auditor, deviceMonitor },
+    recon,
     listings,
     files,
     partitions,
     close: () =>
       (closing ??= (async () => {
         await Promise.all(loops.map((loop) => loop.stop()));
+        await recorder.flush();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

@@ -36,6 +36,8 @@ export interface WorkerConfig {
   auditorBytesPerSec: number;
   /** Seconds between expirer passes. */
   expirerIntervalSec: number;
+  /** Seconds between device checks (a wiped device is made usable again and refilled; docs/repair.md). */
+  deviceCheckIntervalSec: number;
 }
 
 export interface NodeConfig {
@@ -64,6 +66,8 @@ export interface NodeConfig {
   /** fsync data files and directories (turn off only for throwaway test clusters). */
   fsync: boolean;
   workers: WorkerConfig;
+  /** Serve `POST /recon/run?worker=NAME`, which runs a worker's pass on demand (tests; default off). */
+  reconRun?: boolean;
 }
 
 export interface ProxyConfig {
@@ -143,6 +147,7 @@ export const defaultWorkerConfig: WorkerConfig = {
   auditorIntervalSec: 300,
   auditorBytesPerSec: 10 * 1024 * 1024,
   expirerIntervalSec: 60,
+  deviceCheckIntervalSec: 10,
 };
 
 /** Reads a field of a parsed JSON object with a type check; errors name the file and field. */
@@ -281,7 +286,9 @@ export function parseNodeConfig(obj: Record<string, unknown>, where = 'node conf
       auditorIntervalSec: w.int('auditorIntervalSec', d.auditorIntervalSec),
       auditorBytesPerSec: w.int('auditorBytesPerSec', d.auditorBytesPerSec, 1),
       expirerIntervalSec: w.int('expirerIntervalSec', d.expirerIntervalSec),
+      deviceCheckIntervalSec: w.int('deviceCheckIntervalSec', d.deviceCheckIntervalSec),
     },
+    reconRun: f.bool('reconRun', false),
   };
 }
 

@@ -6,6 +6,7 @@
  * Listing server `/l/{device}/{partition}/{account}`                    account listing (its buckets)
  *                `/l/{device}/{partition}/{account}/{bucket}`           container listing (its objects)
  * Health         `GET /healthcheck` → 200 `OK`
+ * Recon          `GET /recon/status` → 200 JSON `ReconStatus`; `POST /recon/run?worker=NAME` (docs/status.md)
  *
  * Object server (policy index in `x-backend-storage-policy-index`, default 0):
  *  PUT    headers: timestamp, meta (everything known before the body), container-updates; body chunked;
@@ -117,6 +118,13 @@
  *  POST   `/l/{device}/{partition}/{account}[/{bucket}]?replicate` body `ListingReplicateBatch` → 204: merges
  *         info, metadata, deleted state and rows (also into a deleted listing; creates a missing one), then
  *         records that changes of replica `id` up to `upTo` are merged.
+ *
+ * Recon (Swift's recon middleware; read by the proxy's admin API, docs/status.md):
+ *  GET    `/recon/status` → 200 JSON `ReconStatus`: the node's devices (df, partitions held and out of place,
+ *         async pendings, quarantined files) and the last pass of each worker.
+ *  POST   `/recon/run?worker=NAME` (NAME a `ReconWorkerName`) → 200 JSON `ReconPass`: runs one pass of that
+ *         worker now (after any pass in progress) and answers it; 404 unless the node's config sets
+ *         `reconRun` (tests, one-off passes); 400 for an unknown worker.
  */
 import type { Timestamp } from './timestamp.js';
 
@@ -348,6 +356,79 @@ export interface ListingReplicateBatch {
   rows: ListingRow[];
 }
 
+/** The background workers of a storage node, as recon names them. */
+export const reconWorkerNames = ['updater', 'replicator', 'reconstructor', 'listingReplicator', 'auditor', 'deviceMonitor'] as const;
+export type ReconWorkerName = (typeof reconWorkerNames)[number];
+
+/** One pass of a worker: when it started (ISO 8601), how long it took, and what the worker reported. */
+export interface ReconPass {
+  start: string;
+  durationMs: number;
+  /** The stats the worker's `runOnce()` returned (absent when the pass failed). */
+  stats?: Record<string, number>;
+  /** Why the pass failed. */
+  error?: string;
+}
+
+/** A worker of a node: its loop interval, the pass running now (if any) and the last one finished. */
+export interface ReconWorker {
+  name: ReconWorkerName;
+  /** Seconds between passes; 0 when the loop is off (passes run only through `/recon/run`). */
+  intervalSec: number;
+  /** Start of the pass in progress (ISO 8601). */
+  running?: string;
+  last?: ReconPass;
+}
+
+/** Partitions of one ring on a device: `object-N` (policy N), or `listings` (account and container rings). */
+export interface ReconPartitions {
+  ring: string;
+  held: number;
+  /** Held partitions the device is not a primary of under the current ring (handoffs, leftovers of a rebalance). */
+  outOfPlace: number;
+}
+
+/** One device of a node. */
+export interface ReconDevice {
+  device: string;
+  /** False when the device dir or its `tmp/` is missing (unmounted, or wiped and not yet recreated). */
+  mounted: boolean;
+  /** File system of the device dir (statfs), bytes. */
+  size?: number;
+  used?: number;
+  avail?: number;
+  partitions: ReconPartitions[];
+  /** Queued listing updates (files in `async_pending/`). */
+  asyncPending: number;
+  /** Files under `quarantined/`. */
+  quarantined: number;
+  /** Why something could not be read (the rest of the record is what could be). */
+  error?: string;
+}
+
+/**
+ * Objects (and listing rows) the last pass of the repair workers found out of sync and pushed, rebuilt, made
+ * durable or handed back, and the requests of those passes that failed (what a failed request would have
+ * repaired is still waiting). Zero everywhere once the cluster is in sync.
+ */
+export interface ReconAwaiting {
+  objects: number;
+  listingRows: number;
+  failedRequests: number;
+}
+
+/** Answer of `GET /recon/status`. */
+export interface ReconStatus {
+  ip: string;
+  port: number;
+  /** When the node process started and the time of this answer (ISO 8601). */
+  startedAt: string;
+  time: string;
+  devices: ReconDevice[];
+  workers: ReconWorker[];
+  awaiting: ReconAwaiting;
+}
+
 /** Path of an object on the object server. */
 export function objectPath(device: string, partition: number, account: string, bucket: string, key: string): string {
   return `/o/${encodeURIComponent(device)}/${partition}/${encodeURIComponent(account)}/${encodeURIComponent(bucket)}/${encodeURIComponent(key)}`;
@@ -368,11 +449,14 @@ export type ParsedBackendPath =
   | { kind: 'object'; device: string; partition: number; account: string; bucket: string; key: string }
   | { kind: 'partition'; server: 'object' | 'listing'; device: string; partition: number }
   | { kind: 'listing'; device: string; partition: number; account: string; bucket?: string }
-  | { kind: 'healthcheck' };
+  | { kind: 'healthcheck' }
+  | { kind: 'recon'; what: 'status' | 'run' };
 
 /** Parses a backend request path (without query); undefined when it is not one of ours. */
 export function parseBackendPath(path: string): ParsedBackendPath | undefined {
   if (path === '/healthcheck') return { kind: 'healthcheck' };
+  if (path === '/recon/status') return { kind: 'recon', what: 'status' };
+  if (path === '/recon/run') return { kind: 'recon', what: 'run' };
   const parts = path.split('/');
   // ['', 'o'|'l', device, partition, account?, bucket?, key?]
   if (parts[0] !== '' || parts.length < 4) return undefined;
