@@ -115,6 +115,57 @@ export interface ProxyConfig {
   multipartAbortAfterSec: number;
   /** Seconds between multipart janitor passes over all buckets (default 3600; 0 runs none). */
   multipartJanitorIntervalSec: number;
+  /** Event notifications: targets and delivery (docs/hooks.md). */
+  events: EventsConfig;
+  /** The WebAssembly hook sandbox (docs/hooks.md). */
+  hooks: HooksConfig;
+}
+
+/** An HTTP webhook target of event notifications; its ARN is `arn:arca:sqs::<name>:webhook`. */
+export interface WebhookConfig {
+  url: string;
+  /** Value of the `Authorization` header sent with each delivery, if any. */
+  authHeader?: string;
+  /** Key of the `x-arca-signature: sha256=<hex HMAC-SHA256 of the body>` header, if any. */
+  secret?: string;
+}
+
+export interface EventsConfig {
+  /** Webhook targets by name. */
+  webhooks: Record<string, WebhookConfig>;
+  /** Whether this proxy delivers events (a bucket is delivered by one proxy at a time, by lease). Default true. */
+  deliver: boolean;
+  /** Seconds a bucket's change log keeps entries, delivered or not (default 86400). */
+  retentionSec: number;
+  /** Milliseconds between polls of an event-enabled bucket's change log (default 100). */
+  pollIntervalMs: number;
+  /** Most event records in one webhook request (default 100; 1 sends one per request, as AWS does). */
+  maxRecordsPerRequest: number;
+  /** Milliseconds a webhook may take to answer (default 5000). */
+  requestTimeoutMs: number;
+  /** First retry delay after a failed delivery (ms, default 500), doubling up to `retryMaxMs` (default 30000). */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Milliseconds a proxy's delivery lease on a bucket lasts without renewal (default 15000). */
+  leaseMs: number;
+  /** Times an event hook is tried on one event before the event is skipped for it (default 3). */
+  hookAttempts: number;
+}
+
+export interface HooksConfig {
+  /** Most worker threads running hooks at once (default 8); each call holds one for its duration. */
+  maxWorkers: number;
+  /** Worker threads kept started while idle (default 1). */
+  idleWorkers: number;
+  /** Largest linear memory a hook may have, MiB (default 64; a manifest may ask for less). */
+  maxMemoryMiB: number;
+  /** Longest a hook may compute on one chunk, ms (default 2000); past it the worker is killed. */
+  stepTimeoutMs: number;
+  /** CPU time a call may use in all, ms: this much plus `cpuMsPerMiB` per MiB of input (defaults 5000, 500). */
+  callCpuMs: number;
+  cpuMsPerMiB: number;
+  /** Milliseconds a request waits for a free worker before it is refused with SlowDown (default 10000). */
+  queueTimeoutMs: number;
 }
 
 /** The image service (Glance v2) of a proxy. */
@@ -202,6 +253,11 @@ class Fields {
     if (v === undefined) return dflt;
     if (!Array.isArray(v) || v.some((n) => typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max)) this.fail(field, `a list of integers from ${min} to ${max}`);
     return v as number[];
+  }
+
+  /** The field names of this object. */
+  keys(): string[] {
+    return Object.keys(this.obj);
   }
 
   object(field: string): Fields {
@@ -320,6 +376,44 @@ export function parseProxyConfig(obj: Record<string, unknown>, where = 'proxy co
     identityKey: f.optionalString('identityKey'),
     multipartAbortAfterSec: f.int('multipartAbortAfterSec', 7 * 24 * 3600, 0),
     multipartJanitorIntervalSec: f.int('multipartJanitorIntervalSec', 3600, 0),
+    events: parseEventsConfig(f.object('events')),
+    hooks: parseHooksConfig(f.object('hooks')),
+  };
+}
+
+function parseEventsConfig(f: Fields): EventsConfig {
+  const webhooks: Record<string, WebhookConfig> = {};
+  const raw = f.object('webhooks');
+  for (const name of raw.keys()) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) raw.fail(name, 'named with 1-64 letters, digits, _ . -');
+    const w = raw.object(name);
+    const url = w.string('url');
+    if (!/^https?:\/\//.test(url)) w.fail('url', 'an http:// or https:// URL');
+    webhooks[name] = { url, authHeader: w.optionalString('authHeader'), secret: w.optionalString('secret') };
+  }
+  return {
+    webhooks,
+    deliver: f.bool('deliver', true),
+    retentionSec: f.int('retentionSec', 86_400, 1),
+    pollIntervalMs: f.int('pollIntervalMs', 100, 1),
+    maxRecordsPerRequest: f.int('maxRecordsPerRequest', 100, 1, 10_000),
+    requestTimeoutMs: f.int('requestTimeoutMs', 5_000, 1),
+    retryBaseMs: f.int('retryBaseMs', 500, 1),
+    retryMaxMs: f.int('retryMaxMs', 30_000, 1),
+    leaseMs: f.int('leaseMs', 15_000, 100),
+    hookAttempts: f.int('hookAttempts', 3, 1),
+  };
+}
+
+function parseHooksConfig(f: Fields): HooksConfig {
+  return {
+    maxWorkers: f.int('maxWorkers', 8, 1, 1024),
+    idleWorkers: f.int('idleWorkers', 1, 0, 1024),
+    maxMemoryMiB: f.int('maxMemoryMiB', 64, 1, 4096),
+    stepTimeoutMs: f.int('stepTimeoutMs', 2_000, 1),
+    callCpuMs: f.int('callCpuMs', 5_000, 1),
+    cpuMsPerMiB: f.int('cpuMsPerMiB', 500, 0),
+    queueTimeoutMs: f.int('queueTimeoutMs', 10_000, 1),
   };
 }
 

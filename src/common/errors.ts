@@ -15,6 +15,9 @@ export type ArcaErrorCode =
   | 'Timeout'
   | 'InvalidConfig'
   | 'InvalidRing'
+  | 'HookRejected' // a compute hook refused the request; the message is the hook's (detail.hook)
+  | 'HookFailed' // a compute hook trapped, overran its CPU time or memory, or broke the ABI (detail.hook, detail.reason)
+  | 'Busy' // no capacity right now (every hook worker busy); retryable
   | 'Internal';
 
 /** An error with a stable code; `detail` carries machine-readable context for the edge to use. */

@@ -11,6 +11,7 @@ import { actions, type IamAction, operationActions } from './access/actions.js';
 import { isAllowed } from './access/authorize.js';
 import type { ConditionKeys } from './access/conditions.js';
 import { checkRequestAcl } from './access/request-acl.js';
+import type { S3Compute } from './compute.js';
 import { S3Error } from './errors.js';
 import type { S3OperationName } from './operations.js';
 import { XML_PROLOG } from './xml.js';
@@ -25,6 +26,8 @@ export interface S3Deps {
   region: string;
   virtualHostDomains: readonly string[];
   log: (line: string) => void;
+  /** Event notifications and compute hooks (compute.ts); without it, notifications are NotImplemented and no hooks run. */
+  compute?: S3Compute;
 }
 
 export interface S3Request {

@@ -60,6 +60,8 @@ export const S3_ERRORS = {
   EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed object size.' },
   EntityTooSmall: { status: 400, message: 'Your proposed upload is smaller than the minimum allowed object size.' },
   ExpiredToken: { status: 400, message: 'The provided token has expired.' },
+  HookFailed: { status: 500, message: 'A compute hook failed while processing the request.' },
+  HookRejected: { status: 400, message: 'A compute hook rejected the request.' },
   IllegalLocationConstraintException: {
     status: 400,
     message:
@@ -257,7 +259,8 @@ export function renderErrorXml(err: S3Error, ctx: ErrorRenderContext): string {
  *   `InsufficientReplicas` → ServiceUnavailable (503, clients retry), `ClientAborted` → IncompleteBody (the
  *   body ended early), `Timeout` → RequestTimeout when `detail.side === 'client'` (the client stopped sending,
  *   AWS's meaning of RequestTimeout) and ServiceUnavailable otherwise (a backend was too slow: retryable),
- *   `Conflict` → OperationAborted;
+ *   `Conflict` → OperationAborted, `HookRejected`/`HookFailed` → HookRejected (400)/HookFailed (500) with the
+ *   hook's message, `Busy` → SlowDown;
  * - everything else, including `NotFound` (handlers decide between NoSuchKey, NoSuchBucket, NoSuchUpload…),
  *   becomes InternalError with the default message: internal messages never reach clients. The original
  *   error stays available as `cause` for logging.
@@ -278,6 +281,13 @@ export function toS3Error(err: unknown): S3Error {
         return new S3Error(err.detail.side === 'client' ? 'RequestTimeout' : 'ServiceUnavailable', { cause: err });
       case 'Conflict':
         return new S3Error('OperationAborted', { cause: err });
+      // Hook messages are written for clients (compute/sandbox): the hook's own words or the limit it broke.
+      case 'HookRejected':
+        return new S3Error('HookRejected', { message: err.message, cause: err });
+      case 'HookFailed':
+        return new S3Error('HookFailed', { message: err.message, cause: err });
+      case 'Busy':
+        return new S3Error('SlowDown', { cause: err });
       default:
         return new S3Error('InternalError', { cause: err });
     }

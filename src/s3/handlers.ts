@@ -19,6 +19,8 @@ import { deleteBucketPolicy } from './ops/delete-bucket-policy.js';
 import { deletePublicAccessBlock } from './ops/delete-public-access-block.js';
 import { getBucketAcl } from './ops/get-bucket-acl.js';
 import { getBucketCors } from './ops/get-bucket-cors.js';
+import { getBucketNotificationConfiguration } from './ops/get-bucket-notification-configuration.js';
+import { putBucketNotificationConfiguration } from './ops/put-bucket-notification-configuration.js';
 import { getBucketOwnershipControls } from './ops/get-bucket-ownership-controls.js';
 import { getBucketPolicy } from './ops/get-bucket-policy.js';
 import { getBucketPolicyStatus } from './ops/get-bucket-policy-status.js';
@@ -99,8 +101,8 @@ export const handlers: Record<S3OperationName, Handler> = {
   DeleteBucketLifecycle: notYet,
   GetObjectLockConfiguration: notYet,
   PutObjectLockConfiguration: notYet,
-  GetBucketNotificationConfiguration: notYet,
-  PutBucketNotificationConfiguration: notYet,
+  GetBucketNotificationConfiguration: getBucketNotificationConfiguration,
+  PutBucketNotificationConfiguration: putBucketNotificationConfiguration,
   GetPublicAccessBlock: getPublicAccessBlock,
   PutPublicAccessBlock: putPublicAccessBlock,
   DeletePublicAccessBlock: deletePublicAccessBlock,

@@ -1,6 +1,7 @@
 /** GetObject — https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html */
 import { type Handler, ownBucket } from '../context.js';
 import { S3Error } from '../errors.js';
+import { hookedGetObject } from '../hook-read.js';
 import { parsePartNumber } from '../multipart.js';
 import { applyOverrides, checkConditions, objectHeaders } from '../object-response.js';
 import { lengthHeaders, readObject } from '../object-read.js';
@@ -8,6 +9,8 @@ import { customerKey, sseHeaders } from '../sse-c.js';
 
 export const getObject: Handler = async (req, deps) => {
   const bucket = await ownBucket(req, deps);
+  const hooked = req.query.has('partNumber') ? undefined : await hookedGetObject(req, deps, bucket);
+  if (hooked) return hooked;
   const partNumber = req.query.has('partNumber') ? parsePartNumber(req.query.get('partNumber')) : undefined;
   const ck = customerKey(req.headers);
   const read = await readObject(deps.store, bucket, req.key!, { rangeHeader: req.headers.range, partNumber, customerKey: ck });

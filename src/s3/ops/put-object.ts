@@ -8,6 +8,8 @@ import { accessMeta } from '../object-meta.js';
 import { customerKey, encryptUpload, refuseManagedEncryption, sealFor, sseHeaders } from '../sse-c.js';
 import { taggingHeader } from '../tagging.js';
 import { maxSinglePutBytes, prepareUpload } from '../upload.js';
+import { declaredSize, hookedFinish } from '../hook-write.js';
+import type { Readable } from 'node:stream';
 
 /** S3 keys are at most 1,024 bytes of UTF-8. */
 export function checkKey(key: string): void {
@@ -29,10 +31,14 @@ export const putObject: Handler = async (req, deps) => {
   const upload = prepareUpload(req, maxSinglePutBytes);
   const meta = { ...upload.meta, ...accessMeta(req.headers, req.principal?.account, bucket) };
   if (tags?.length) meta.tags = tags;
-  let write: { body: typeof upload.body | ReturnType<typeof encryptUpload>['body']; finish(i: { size: number }): PutFinish } = upload;
+  let write: { body: Readable; finish(i: { size: number }): PutFinish } = upload;
+  const userMeta = (upload.meta.userMeta ?? {}) as Record<string, string>;
+  const hooked = await deps.compute?.putHook(bucket, key, { body: upload.body, contentType: upload.contentType, size: declaredSize(req), userMeta });
+  if (hooked) write = { body: hooked.body, finish: () => hookedFinish(upload, hooked) };
   if (ck) {
-    const sealed = encryptUpload(upload.body, ck, sealFor(ck));
-    write = { body: sealed.body, finish: (i) => sealed.finish(upload.finish(i)) };
+    const inner = write;
+    const sealed = encryptUpload(inner.body, ck, sealFor(ck));
+    write = { body: sealed.body, finish: (i) => sealed.finish(inner.finish(i)) };
   }
   const info = await deps.store.putObject(bucket, key, {
     body: write.body,
