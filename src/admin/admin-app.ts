@@ -18,6 +18,7 @@ import Koa from 'koa';
 import { ArcaError } from '../common/errors.js';
 import { IdentityError, type IdentityErrorCode } from '../identity/errors.js';
 import type { IdentityStore } from '../identity/identity-store.js';
+import { type AdminCompute, computeRoute, isDeployPath, maxDeployBodyBytes } from './compute-routes.js';
 import { assertPayloadSha256, authenticate, SigningKeyCache } from '../s3/auth/index.js';
 import { S3Error } from '../s3/errors.js';
 
@@ -28,6 +29,8 @@ const maxBodyBytes = 64 * 1024;
 
 export interface AdminDeps {
   identity: IdentityStore;
+  /** Hooks and event delivery (compute-routes.ts); their routes answer 404 without it. */
+  compute?: AdminCompute;
   region: string;
   log: (line: string) => void;
 }
@@ -56,7 +59,10 @@ function toAdminError(err: unknown): AdminError {
   if (err instanceof AdminError) return err;
   if (err instanceof IdentityError) return new AdminError(identityStatus[err.code], err.code, err.message);
   if (err instanceof S3Error && err.code !== 'InternalError') return new AdminError(err.status, err.code, err.message);
-  if (err instanceof ArcaError && (err.code === 'InsufficientReplicas' || err.code === 'Timeout')) {
+  if (err instanceof ArcaError && (err.code === 'BadRequest' || err.code === 'NotFound' || err.code === 'HookRejected')) {
+    return new AdminError(err.code === 'NotFound' ? 404 : 400, err.code === 'HookRejected' ? 'BadRequest' : err.code, err.message);
+  }
+  if (err instanceof ArcaError && (err.code === 'InsufficientReplicas' || err.code === 'Timeout' || err.code === 'Busy')) {
     return new AdminError(503, 'ServiceUnavailable', 'the cluster could not complete the request; retry');
   }
   return new AdminError(500, 'InternalError', 'internal error; see the proxy log');
@@ -69,12 +75,12 @@ export function isAdminRequest(rawUrl: string, host: string | undefined, virtual
   return !virtualHostDomains.some((d) => hostname.endsWith(`.${d}`));
 }
 
-async function readBody(req: Koa.Request['req']): Promise<Buffer> {
+async function readBody(req: Koa.Request['req'], max = maxBodyBytes): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
     size += c.length;
-    if (size > maxBodyBytes) throw new AdminError(413, 'RequestTooLarge', `request bodies are limited to ${maxBodyBytes} bytes`);
+    if (size > max) throw new AdminError(413, 'RequestTooLarge', `request bodies are limited to ${max} bytes`);
     chunks.push(c);
   }
   return Buffer.concat(chunks);
@@ -100,6 +106,17 @@ function optionalString(body: Record<string, unknown>, field: string): string | 
 }
 
 type Reply = { status: number; body?: unknown };
+
+/** A path's parts, percent-decoded. */
+function pathParts(path: string): string[] {
+  return path.split('/').map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      throw new AdminError(400, 'InvalidURI', 'the path is not valid percent-encoding');
+    }
+  });
+}
 
 /** Dispatches one authenticated root request. */
 async function route(method: string, path: string, body: Record<string, unknown>, identity: IdentityStore): Promise<Reply> {
@@ -168,11 +185,14 @@ export function createAdminApp(deps: AdminDeps): Koa {
       if (auth.kind === 'signed' && auth.payload.kind !== 'sha256' && auth.payload.kind !== 'unsigned') {
         throw new AdminError(400, 'InvalidRequest', 'the admin API takes plain (not aws-chunked) bodies');
       }
-      const raw = await readBody(ctx.req);
+      const apiPath = rawUrl.split('?')[0].slice(apiPrefix.length);
+      const raw = await readBody(ctx.req, deps.compute && isDeployPath(ctx.method, apiPath) ? maxDeployBodyBytes : maxBodyBytes);
       if (auth.kind === 'signed') assertPayloadSha256(auth.payload, createHash('sha256').update(raw).digest('hex'));
       const path = rawUrl.split('?')[0];
       if (!path.startsWith(apiPrefix)) throw new AdminError(404, 'NotFound', `no admin resource at ${path}; the API lives under ${apiPrefix}`);
-      const reply = await route(ctx.method, path.slice(apiPrefix.length).replace(/\/$/, ''), parseJsonObject(raw), deps.identity);
+      const body = parseJsonObject(raw);
+      const compute = deps.compute && (await computeRoute(ctx.method, pathParts(apiPath.replace(/\/$/, '')), body, deps.compute, (s, c, m) => new AdminError(s, c, m)));
+      const reply = compute ?? (await route(ctx.method, path.slice(apiPrefix.length).replace(/\/$/, ''), body, deps.identity));
       ctx.status = reply.status;
       if (reply.body !== undefined) ctx.body = reply.body;
     } catch (err) {

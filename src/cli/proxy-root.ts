@@ -15,6 +15,7 @@ import type { ObjectStore } from '../proxy/object-store.js';
 import { PolicyRegistry } from '../proxy/policies/registry.js';
 import { createAdminApp, isAdminRequest } from '../admin/admin-app.js';
 import { IdentityStore } from '../identity/identity-store.js';
+import { ComputeService } from '../compute/service.js';
 import { createS3App } from '../s3/app.js';
 import { defaultOrphanGraceMs, MultipartJanitor } from '../s3/multipart-janitor.js';
 import { createImageApi, type ImageApi } from '../images/index.js';
@@ -24,6 +25,8 @@ export interface RunningProxy {
   store: ObjectStore;
   /** Users and access keys (on the ring), as the S3 and admin APIs see them. */
   identity: IdentityStore;
+  /** Hooks and event delivery (tests run `compute.dispatcher.runOnce()` directly). */
+  compute: ComputeService;
   /** The image API (Glance v2) and its port, when `glancePort` is configured. */
   glance?: { port: number; api: ImageApi };
   close(): Promise<void>;
@@ -57,8 +60,9 @@ export async function startProxy(config: ProxyConfig, opts: { log?: (line: strin
     keyMaterial: config.identityKey ?? config.rootSecretKey,
     cacheTtlMs: config.identityCacheTtlMs,
   });
-  const s3 = createS3App({ store, identity, region: config.region, virtualHostDomains: config.virtualHostDomains, log }).callback();
-  const admin = createAdminApp({ identity, region: config.region, log }).callback();
+  const compute = new ComputeService({ store, events: config.events, hooks: config.hooks, region: config.region, log });
+  const s3 = createS3App({ store, identity, region: config.region, virtualHostDomains: config.virtualHostDomains, log, compute }).callback();
+  const admin = createAdminApp({ identity, compute, region: config.region, log }).callback();
   // The admin API shares the S3 port: its paths (`/_arca/…`) can never be an S3 bucket's.
   const server = http.createServer((req, res) =>
     isAdminRequest(req.url ?? '/', req.headers.host, config.virtualHostDomains) ? admin(req, res) : s3(req, res),
@@ -100,12 +104,15 @@ export async function startProxy(config: ProxyConfig, opts: { log?: (line: strin
     }
   }, 5_000);
   ringTimer.unref();
+  compute.start();
   return {
     port,
     store,
     identity,
+    compute,
     glance,
     close: async () => {
+      await compute.close();
       clearInterval(ringTimer);
       closed = true;
       clearTimeout(janitorTimer);
