@@ -32,6 +32,11 @@ import type {
   InternalPurpose,
   ListObjectsOptions,
   ListObjectsPage,
+  DeleteResult,
+  ListVersionsOptions,
+  ListVersionsPage,
+  RemoveOptions,
+  VersionOptions,
   ObjectInfo,
   ObjectStore,
   PutManifestInput,
@@ -41,6 +46,7 @@ import type {
 } from './object-store.js';
 import type { ObjectTarget, StoragePolicy } from './policies/policy.js';
 import type { PolicyRegistry } from './policies/registry.js';
+import { VersionedObjects, versionFields, versioningOf } from './versioning.js';
 
 /** The account that holds Arca's own data (the bucket registry, users, …). */
 export const systemAccount = '.arca';
@@ -57,7 +63,7 @@ export interface ClusterStoreOptions {
 }
 
 /** Fields of ObjectMeta that are the store's own, not the dialect's. */
-const internalFields = new Set(['name', 'ts', 'size', 'xxh64', 'etag', 'contentType', 'objectSize', 'listing', 'manifest', 'ec']);
+const internalFields = new Set(['name', 'ts', 'size', 'xxh64', 'etag', 'contentType', 'objectSize', 'listing', 'manifest', 'ec', ...versionFields]);
 
 function toObjectInfo(bucket: string, key: string, m: ObjectMeta): ObjectInfo {
   const meta: Record<string, unknown> = {};
@@ -112,7 +118,23 @@ export class ClusterStore implements ObjectStore {
   /** Internal listings known to exist (created once per process). */
   private readonly internalReady = new Set<string>();
 
-  constructor(private readonly opts: ClusterStoreOptions) {}
+  /** Versions of objects in buckets with versioning configured (versioning.ts). */
+  private readonly versions: VersionedObjects;
+
+  constructor(private readonly opts: ClusterStoreOptions) {
+    this.versions = new VersionedObjects({
+      policyOf: (b) => this.policyOf(b),
+      target: (b, k) => this.target(b, k),
+      timestamps: opts.timestamps,
+      internalBucket: (b, p) => this.internalBucket(b, p),
+      findInternalBucket: (b, p) => this.findInternalBucket(b, p),
+      listObjects: (b, o) => this.listObjects(b, o),
+      readManifestObject: (w, n, m, r, owner) => this.readManifestObject(w, n, m, r, owner),
+      readManifestSegments: async (w, n, ts) => (await this.readManifestBody(w, n, ts)).segments,
+      dropSegmentsOf: (owner, replaced) => this.dropSegmentsOf(owner, replaced),
+      toObjectInfo,
+    });
+  }
 
   private policyOf(bucket: BucketInfo): StoragePolicy {
     const policy = this.opts.policies.get(bucket.policy);
@@ -192,6 +214,9 @@ export class ClusterStore implements ObjectStore {
   async deleteBucket(bucket: BucketInfo): Promise<'deleted' | 'not-empty'> {
     const { listings, timestamps } = this.opts;
     if ((await this.bucketStats(bucket)).objectCount > 0) return 'not-empty';
+    // Versions and delete markers count too (AWS: a versioned bucket must be empty of every version).
+    const versions = await this.findInternalBucket(bucket, 'versions');
+    if (versions && (await this.bucketStats(versions)).objectCount > 0) return 'not-empty';
     const ts = timestamps.next();
     const replies = await listings.write(bucket.account, bucket.name, { method: 'DELETE', headers: { [BackendHeader.timestamp]: ts } });
     this.cache.delete(bucket.name);
@@ -244,6 +269,20 @@ export class ClusterStore implements ObjectStore {
 
   async putObject(bucket: BucketInfo, key: string, input: PutObjectInput): Promise<ObjectInfo> {
     const first = withChangeFields(input.listing, input.event, input.origin);
+    if (versioningOf(bucket)) {
+      return this.versions.put(bucket, key, (where, name, ts) =>
+        this.policyOf(where).put(this.target(where, name), {
+          ts,
+          body: input.body,
+          meta: { ...input.meta, contentType: input.contentType, ...(first ? { listing: first } : {}) },
+          finish: async (info) => {
+            const f = await input.finish(info);
+            const listing = first || f.listing ? { ...first, ...f.listing } : undefined;
+            return { ...f.meta, etag: f.etag, ...(listing ? { listing } : {}) };
+          },
+        }),
+      );
+    }
     const { meta, replaced } = await this.policyOf(bucket).put(this.target(bucket, key), {
       ts: this.opts.timestamps.next(),
       body: input.body,
@@ -258,12 +297,18 @@ export class ClusterStore implements ObjectStore {
     return toObjectInfo(bucket.name, key, meta);
   }
 
-  async headObject(bucket: BucketInfo, key: string): Promise<ObjectInfo | undefined> {
+  async headObject(bucket: BucketInfo, key: string, opts: VersionOptions = {}): Promise<ObjectInfo | undefined> {
+    if (versioningOf(bucket) || opts.versionId !== undefined) return this.versions.head(bucket, key, opts.versionId);
     const meta = await this.policyOf(bucket).head(this.target(bucket, key));
+    // A pointer to a version, seen through a bucket cache that does not know versioning is on yet.
+    if (meta?.ref) return this.versions.head({ ...bucket, meta: { ...bucket.meta, versioning: 'Enabled' } }, key);
     return meta && toObjectInfo(bucket.name, key, meta);
   }
 
-  async getObject(bucket: BucketInfo, key: string, opts: { range?: RangeSpec } = {}): Promise<GetObjectResult | undefined> {
+  async getObject(bucket: BucketInfo, key: string, opts: { range?: RangeSpec } & VersionOptions = {}): Promise<GetObjectResult | undefined> {
+    if (versioningOf(bucket) || opts.versionId !== undefined) return this.versions.get(bucket, key, opts);
+    // A pointer to a version, seen through a bucket cache that does not know versioning is on yet.
+    const versioned = () => this.versions.get({ ...bucket, meta: { ...bucket.meta, versioning: 'Enabled' } }, key, opts);
     const policy = this.policyOf(bucket);
     const target = this.target(bucket, key);
     let read: Awaited<ReturnType<StoragePolicy['get']>>;
@@ -273,10 +318,15 @@ export class ClusterStore implements ObjectStore {
       // The range was checked against the manifest's own bytes; a manifest object is judged by its total size.
       if (!isArcaError(err, 'RangeNotSatisfiable')) throw err;
       const meta = await policy.head(target);
+      if (meta?.ref) return versioned();
       if (!meta?.manifest) throw err;
       return this.readManifestObject(bucket, key, meta, opts.range);
     }
     if (!read) return undefined;
+    if (read.meta.ref) {
+      read.body.destroy();
+      return versioned();
+    }
     if (read.meta.manifest) {
       read.body.destroy();
       return this.readManifestObject(bucket, key, read.meta, opts.range);
@@ -295,13 +345,13 @@ export class ClusterStore implements ObjectStore {
     return parsed;
   }
 
-  /** Streams the segments of a manifest object covering `range` (or all of them), in order. */
-  private async readManifestObject(bucket: BucketInfo, key: string, meta: ObjectMeta, range?: RangeSpec): Promise<GetObjectResult> {
+  /** Streams the segments of a manifest object covering `range` (or all of them), in order; `owner` holds the segments. */
+  private async readManifestObject(bucket: BucketInfo, key: string, meta: ObjectMeta, range?: RangeSpec, owner: BucketInfo = bucket): Promise<GetObjectResult> {
     const info = toObjectInfo(bucket.name, key, meta);
     const resolved = range ? resolveRange(range, info.size) : undefined;
     if (range && !resolved) throw new ArcaError('RangeNotSatisfiable', 'range not satisfiable', { size: info.size });
     const { segments } = await this.readManifestBody(bucket, key, meta.ts);
-    const segBucket = await this.internalBucket(bucket, 'segments');
+    const segBucket = await this.internalBucket(owner, 'segments');
     const policy = this.policyOf(segBucket);
     const start = resolved?.start ?? 0;
     const end = resolved?.end ?? info.size - 1;
@@ -326,7 +376,8 @@ export class ClusterStore implements ObjectStore {
     return { info, body: Readable.from(stream(), { objectMode: false }), range: resolved };
   }
 
-  async getManifest(bucket: BucketInfo, key: string): Promise<{ info: ObjectInfo; segments: SegmentRef[] } | undefined> {
+  async getManifest(bucket: BucketInfo, key: string, opts: VersionOptions = {}): Promise<{ info: ObjectInfo; segments: SegmentRef[] } | undefined> {
+    if (versioningOf(bucket) || opts.versionId !== undefined) return this.versions.getManifest(bucket, key, opts.versionId);
     const meta = await this.policyOf(bucket).head(this.target(bucket, key));
     if (!meta?.manifest) return undefined;
     const { segments } = await this.readManifestBody(bucket, key, meta.ts);
@@ -338,6 +389,16 @@ export class ClusterStore implements ObjectStore {
     const objectSize = input.segments.reduce((n, s) => n + s.size, 0);
     const mark: ManifestMark = { parts: input.segments.length, ...(input.segmentPrefix ? { segmentPrefix: input.segmentPrefix } : {}) };
     const listing = withChangeFields(input.listing, input.event);
+    if (versioningOf(bucket)) {
+      const write = (where: BucketInfo, name: string, ts: Timestamp) =>
+        this.policyOf(where).put(this.target(where, name), {
+          ts,
+          body: Readable.from([Buffer.from(JSON.stringify(body))]),
+          meta: { ...input.meta, contentType: input.contentType, manifest: mark, objectSize, ...(listing ? { listing } : {}) },
+          finish: async () => ({ etag: input.etag }),
+        });
+      return this.versions.put(bucket, key, write, input.segments);
+    }
     const { meta, replaced } = await this.policyOf(bucket).put(this.target(bucket, key), {
       ts: this.opts.timestamps.next(),
       body: Readable.from([Buffer.from(JSON.stringify(body))]),
@@ -374,15 +435,21 @@ export class ClusterStore implements ObjectStore {
     return { name, account: bucket.account, policy: bucket.policy, createdTs: bucket.createdTs, meta: {} };
   }
 
-  async updateObjectMeta(bucket: BucketInfo, key: string, patch: Record<string, unknown>): Promise<ObjectInfo | undefined> {
-    const meta = await this.policyOf(bucket).post(this.target(bucket, key), this.opts.timestamps.next(), patch);
+  async updateObjectMeta(bucket: BucketInfo, key: string, patch: Record<string, unknown>, opts: RemoveOptions = {}): Promise<ObjectInfo | undefined> {
+    if (versioningOf(bucket) || opts.versionId !== undefined) return this.versions.updateMeta(bucket, key, patch, opts);
+    const meta = await this.policyOf(bucket).post(this.target(bucket, key), this.opts.timestamps.next(), patch, opts);
     return meta && toObjectInfo(bucket.name, key, meta);
   }
 
-  async deleteObject(bucket: BucketInfo, key: string): Promise<{ existed: boolean }> {
-    const { existed, replaced } = await this.policyOf(bucket).delete(this.target(bucket, key), this.opts.timestamps.next());
+  async deleteObject(bucket: BucketInfo, key: string, opts: RemoveOptions = {}): Promise<DeleteResult> {
+    if (versioningOf(bucket) || opts.versionId !== undefined) return this.versions.delete(bucket, key, opts);
+    const { existed, replaced } = await this.policyOf(bucket).delete(this.target(bucket, key), this.opts.timestamps.next(), opts);
     await this.dropSegmentsOf(bucket, replaced);
     return { existed };
+  }
+
+  listObjectVersions(bucket: BucketInfo, opts: ListVersionsOptions): Promise<ListVersionsPage> {
+    return this.versions.list(bucket, opts);
   }
 
   /**
@@ -446,7 +513,8 @@ export class ClusterStore implements ObjectStore {
       entries: page.entries.map((e) =>
         'subdir' in e
           ? { prefix: e.subdir }
-          : { key: e.name, ts: e.ts, size: e.size ?? 0, etag: e.etag ?? '', contentType: e.contentType ?? '', listing: e.value },
+          : // A version pointer made after its version (versioning.ts) keeps the version's time in `vts`.
+            { key: e.name, ts: (e.value?.vts as string | undefined) ?? e.ts, size: e.size ?? 0, etag: e.etag ?? '', contentType: e.contentType ?? '', listing: e.value },
       ),
     };
   }

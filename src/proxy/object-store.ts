@@ -39,6 +39,61 @@ export interface ObjectInfo {
   meta: Record<string, unknown>;
   /** For an object made of segments (multipart): how many. */
   parts?: number;
+  /** In a bucket with versioning configured: the version's id (`null` for the null version). */
+  versionId?: string;
+  /** The version is a delete marker (versioned buckets; only when asked for by versionId). */
+  deleteMarker?: boolean;
+}
+
+/**
+ * Bucket setting (`BucketInfo.meta.versioning`) that turns versioning on: `Enabled` keeps every write as a
+ * version of its own, `Suspended` writes the `null` version again (docs/versioning.md).
+ */
+export type VersioningState = 'Enabled' | 'Suspended';
+
+/** Which version of an object: the current one when `versionId` is absent. */
+export interface VersionOptions {
+  /** A version id as listed (`null` for the null version); an id that is not well-formed reads as absent. */
+  versionId?: string;
+}
+
+/** A removal (delete, metadata update) and the object lock: see src/common/object-lock.ts. */
+export interface RemoveOptions extends VersionOptions {
+  /** Pass a GOVERNANCE retention (the caller was allowed s3:BypassGovernanceRetention). */
+  bypassGovernance?: boolean;
+}
+
+/** What a delete did. */
+export interface DeleteResult {
+  /** A live version was found (and removed, or hidden by a delete marker). */
+  existed: boolean;
+  /** The version removed, or the delete marker made (versioned buckets). */
+  versionId?: string;
+  /** The version removed was a delete marker, or a delete marker was made. */
+  deleteMarker?: boolean;
+}
+
+/** One version in ListObjectVersions order: by key, newest first. */
+export interface ObjectVersionSummary extends ObjectSummary {
+  versionId: string;
+  isLatest: boolean;
+  deleteMarker: boolean;
+}
+
+export interface ListVersionsOptions {
+  prefix?: string;
+  delimiter?: string;
+  /** Versions after this key (all of its versions), or after `versionIdMarker` of it. */
+  keyMarker?: string;
+  versionIdMarker?: string;
+  limit: number;
+}
+
+export interface ListVersionsPage {
+  entries: Array<ObjectVersionSummary | { prefix: string }>;
+  truncated: boolean;
+  /** Where the next page starts (the last entry's key and the marker id to pass back), when truncated. */
+  next?: { keyMarker: string; versionIdMarker?: string };
 }
 
 /** One segment of a manifest object: an object in the bucket's `segments` internal bucket. */
@@ -73,7 +128,7 @@ export interface PutManifestInput {
 }
 
 /** What internal buckets hold: parts of multipart objects, or in-progress upload records. */
-export type InternalPurpose = 'segments' | 'uploads';
+export type InternalPurpose = 'segments' | 'uploads' | 'versions';
 
 /** An object in a listing page. */
 export interface ObjectSummary {
@@ -205,25 +260,34 @@ export interface ObjectStore {
   bucketStats(bucket: BucketInfo): Promise<{ objectCount: number; bytesUsed: number }>;
 
   putObject(bucket: BucketInfo, key: string, input: PutObjectInput): Promise<ObjectInfo>;
-  headObject(bucket: BucketInfo, key: string): Promise<ObjectInfo | undefined>;
-  /** Reads an object; a range that cannot be satisfied throws ArcaError `RangeNotSatisfiable` with `detail.size`. */
-  getObject(bucket: BucketInfo, key: string, opts?: { range?: RangeSpec }): Promise<GetObjectResult | undefined>;
-  /** Deletes an object (a tombstone); `existed` tells whether a live version was found. */
-  deleteObject(bucket: BucketInfo, key: string): Promise<{ existed: boolean }>;
+  /** The current version, or the version asked for (a delete marker has `deleteMarker` set); undefined when absent. */
+  headObject(bucket: BucketInfo, key: string, opts?: VersionOptions): Promise<ObjectInfo | undefined>;
+  /**
+   * Reads an object (or one of its versions; a delete marker reads as an empty body with `deleteMarker`); a
+   * range that cannot be satisfied throws ArcaError `RangeNotSatisfiable` with `detail.size`.
+   */
+  getObject(bucket: BucketInfo, key: string, opts?: { range?: RangeSpec } & VersionOptions): Promise<GetObjectResult | undefined>;
+  /**
+   * Deletes an object (a tombstone), or in a versioned bucket makes a delete marker; with `versionId`,
+   * removes that version for good. A version under an object lock throws ArcaError `Locked`.
+   */
+  deleteObject(bucket: BucketInfo, key: string, opts?: RemoveOptions): Promise<DeleteResult>;
   listObjects(bucket: BucketInfo, opts: ListObjectsOptions): Promise<ListObjectsPage>;
+  /** Every version and delete marker (and the null version of objects older than versioning), by key, newest first. */
+  listObjectVersions(bucket: BucketInfo, opts: ListVersionsOptions): Promise<ListVersionsPage>;
 
   /**
    * Changes an object's metadata without rewriting its bytes (tags, ACL): keys of `patch` are set, `null`
    * removes one. The version (timestamp, Last-Modified, ETag) stays. Undefined when there is no object.
    */
-  updateObjectMeta(bucket: BucketInfo, key: string, patch: Record<string, unknown>): Promise<ObjectInfo | undefined>;
+  updateObjectMeta(bucket: BucketInfo, key: string, patch: Record<string, unknown>, opts?: RemoveOptions): Promise<ObjectInfo | undefined>;
   /**
    * Writes an object whose bytes are the concatenation of segments already stored in the bucket's
    * `segments` internal bucket; reads stream them in order, without copying.
    */
   putManifest(bucket: BucketInfo, key: string, input: PutManifestInput): Promise<ObjectInfo>;
   /** The manifest of an object made of segments, or undefined for a plain object (or none). */
-  getManifest(bucket: BucketInfo, key: string): Promise<{ info: ObjectInfo; segments: SegmentRef[] } | undefined>;
+  getManifest(bucket: BucketInfo, key: string, opts?: VersionOptions): Promise<{ info: ObjectInfo; segments: SegmentRef[] } | undefined>;
   /**
    * A bucket's internal companion, stored like it (same owner and policy) but invisible to clients:
    * `segments` for parts of multipart objects, `uploads` for in-progress upload records.

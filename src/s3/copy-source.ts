@@ -13,6 +13,8 @@ import { S3Error } from './errors.js';
 import { relay } from './relay.js';
 import { type ObjectRead, readObject } from './object-read.js';
 import { customerKey } from './sse-c.js';
+import { isValidVersionId } from '../proxy/versioning.js';
+import { missing } from './versions.js';
 
 /** Largest source a copy (or a copied part's range) may have: 5 GiB. */
 export const maxCopySourceBytes = 5 * 1024 ** 3;
@@ -20,7 +22,7 @@ export const maxCopySourceBytes = 5 * 1024 ** 3;
 export interface CopySource {
   bucket: string;
   key: string;
-  /** `?versionId=` as given; ignored until versioning (every object has only its current version). */
+  /** `?versionId=`: the version to copy (the current one when absent). */
   versionId?: string;
 }
 
@@ -121,11 +123,20 @@ export interface OpenedSource {
 export async function openCopySource(req: S3Request, deps: S3Deps, range?: { start: number; end: number }): Promise<OpenedSource> {
   const source = parseCopySource(req.headers['x-amz-copy-source']);
   const bucket = await accessBucket(req, deps, source.bucket, 's3:GetObject', source.key);
+  if (source.versionId !== undefined && !isValidVersionId(source.versionId)) {
+    throw new S3Error('InvalidArgument', { message: 'Invalid version id specified', extra: { ArgumentName: 'x-amz-copy-source', ArgumentValue: source.versionId } });
+  }
   const read = await readObject(deps.store, bucket, source.key, {
     rangeHeader: range ? `bytes=${range.start}-${range.end}` : undefined,
     customerKey: customerKey(req.headers, true),
+    versionId: source.versionId,
   });
-  if (!read) throw new S3Error('NoSuchKey', { extra: { Key: source.key } });
+  if (!read) throw missing(source.key, source.versionId);
+  if (read.info.deleteMarker) {
+    read.body.destroy();
+    // AWS: a delete marker is not a valid copy source.
+    throw new S3Error('InvalidRequest', { message: 'The source of a copy request may not specifically refer to a delete marker by version id.' });
+  }
   try {
     checkCopyConditions(req.headers, read.info);
     const size = read.info.size;

@@ -53,6 +53,14 @@ import { postObject } from './ops/post-object.js';
 import { putObject } from './ops/put-object.js';
 import { putBucketTagging } from './ops/put-bucket-tagging.js';
 import { putObjectTagging } from './ops/put-object-tagging.js';
+import { getObjectLegalHold } from './ops/get-object-legal-hold.js';
+import { getObjectLockConfiguration } from './ops/get-object-lock-configuration.js';
+import { getObjectRetention } from './ops/get-object-retention.js';
+import { listObjectVersions } from './ops/list-object-versions.js';
+import { putBucketVersioning } from './ops/put-bucket-versioning.js';
+import { putObjectLegalHold } from './ops/put-object-legal-hold.js';
+import { putObjectLockConfiguration } from './ops/put-object-lock-configuration.js';
+import { putObjectRetention } from './ops/put-object-retention.js';
 
 const notYet: Handler = () => notImplemented();
 
@@ -94,13 +102,13 @@ export const handlers: Record<S3OperationName, Handler> = {
   GetBucketTagging: getBucketTagging,
   PutBucketTagging: putBucketTagging,
   DeleteBucketTagging: deleteBucketTagging,
-  PutBucketVersioning: notYet,
-  ListObjectVersions: notYet,
+  PutBucketVersioning: putBucketVersioning,
+  ListObjectVersions: listObjectVersions,
   GetBucketLifecycleConfiguration: notYet,
   PutBucketLifecycleConfiguration: notYet,
   DeleteBucketLifecycle: notYet,
-  GetObjectLockConfiguration: notYet,
-  PutObjectLockConfiguration: notYet,
+  GetObjectLockConfiguration: getObjectLockConfiguration,
+  PutObjectLockConfiguration: putObjectLockConfiguration,
   GetBucketNotificationConfiguration: getBucketNotificationConfiguration,
   PutBucketNotificationConfiguration: putBucketNotificationConfiguration,
   GetPublicAccessBlock: getPublicAccessBlock,
@@ -141,10 +149,10 @@ export const handlers: Record<S3OperationName, Handler> = {
   GetObjectTagging: getObjectTagging,
   PutObjectTagging: putObjectTagging,
   DeleteObjectTagging: deleteObjectTagging,
-  GetObjectRetention: notYet,
-  PutObjectRetention: notYet,
-  GetObjectLegalHold: notYet,
-  PutObjectLegalHold: notYet,
+  GetObjectRetention: getObjectRetention,
+  PutObjectRetention: putObjectRetention,
+  GetObjectLegalHold: getObjectLegalHold,
+  PutObjectLegalHold: putObjectLegalHold,
   GetObjectAttributes: notYet,
   GetObjectTorrent: notYet,
   RestoreObject: notYet,

@@ -21,6 +21,8 @@ export interface ReadOptions {
   partNumber?: number;
   /** The SSE-C key the request brought. */
   customerKey?: CustomerKey;
+  /** The version to read (`versionId`), already checked to be well-formed; the current one when absent. */
+  versionId?: string;
 }
 
 /** What a read serves, short of the bytes. */
@@ -46,8 +48,8 @@ function bothRangeAndPart(): S3Error {
 }
 
 /** Where part `partNumber` lies: from the manifest of a multipart object, or the whole of a plain one. */
-async function partStat(store: ObjectStore, bucket: BucketInfo, key: string, partNumber: number): Promise<(ObjectStat & { segments?: SegmentRef[] }) | undefined> {
-  const manifest = await store.getManifest(bucket, key);
+async function partStat(store: ObjectStore, bucket: BucketInfo, key: string, partNumber: number, versionId?: string): Promise<(ObjectStat & { segments?: SegmentRef[] }) | undefined> {
+  const manifest = await store.getManifest(bucket, key, { versionId });
   if (manifest) {
     const { info, segments } = manifest;
     if (partNumber > segments.length) throw invalidPartNumber(partNumber, segments.length);
@@ -56,7 +58,7 @@ async function partStat(store: ObjectStore, bucket: BucketInfo, key: string, par
     const size = segments[partNumber - 1].size;
     return { info, segments, partsCount: segments.length, range: size > 0 ? { start, end: start + size - 1 } : undefined };
   }
-  const info = await store.headObject(bucket, key);
+  const info = await store.headObject(bucket, key, { versionId });
   if (!info) return undefined;
   if (partNumber !== 1) throw invalidPartNumber(partNumber, 1);
   return { info, partsCount: 1, range: info.size > 0 ? { start: 0, end: info.size - 1 } : undefined };
@@ -66,12 +68,13 @@ async function partStat(store: ObjectStore, bucket: BucketInfo, key: string, par
 export async function statObject(store: ObjectStore, bucket: BucketInfo, key: string, opts: ReadOptions): Promise<ObjectStat | undefined> {
   if (opts.partNumber !== undefined) {
     if (opts.rangeHeader !== undefined) throw bothRangeAndPart();
-    const stat = await partStat(store, bucket, key, opts.partNumber);
+    const stat = await partStat(store, bucket, key, opts.partNumber, opts.versionId);
     if (stat) requireKey(stat.info.meta.sse as StoredSse | undefined, opts.customerKey);
     return stat && { info: stat.info, range: stat.range, partsCount: stat.partsCount };
   }
-  const info = await store.headObject(bucket, key);
+  const info = await store.headObject(bucket, key, { versionId: opts.versionId });
   if (!info) return undefined;
+  if (info.deleteMarker) return { info };
   requireKey(info.meta.sse as StoredSse | undefined, opts.customerKey);
   const range = parseRange(opts.rangeHeader);
   if (!range) return { info };
@@ -81,12 +84,12 @@ export async function statObject(store: ObjectStore, bucket: BucketInfo, key: st
 }
 
 /** The encrypted stretches of an SSE-C object: itself, or each segment of a multipart object. */
-async function encryptedSegments(store: ObjectStore, bucket: BucketInfo, key: string, info: ObjectInfo, known?: SegmentRef[]): Promise<EncryptedSegment[]> {
+async function encryptedSegments(store: ObjectStore, bucket: BucketInfo, key: string, info: ObjectInfo, known?: SegmentRef[], versionId?: string): Promise<EncryptedSegment[]> {
   const sse = info.meta.sse as StoredSse;
   if (info.parts === undefined) return [{ size: info.size, iv: Buffer.from(sse.iv ?? '', 'base64') }];
   let segments = known;
   if (!segments) {
-    const manifest = await store.getManifest(bucket, key);
+    const manifest = await store.getManifest(bucket, key, { versionId });
     if (!manifest || manifest.info.ts !== info.ts) throw new S3Error('ServiceUnavailable', { message: 'The object changed while it was read; please retry.' });
     segments = manifest.segments;
   }
@@ -102,19 +105,19 @@ export async function readObject(store: ObjectStore, bucket: BucketInfo, key: st
   let result: Awaited<ReturnType<ObjectStore['getObject']>>;
   if (opts.partNumber !== undefined) {
     if (opts.rangeHeader !== undefined) throw bothRangeAndPart();
-    stat = await partStat(store, bucket, key, opts.partNumber);
+    stat = await partStat(store, bucket, key, opts.partNumber, opts.versionId);
     if (!stat) return undefined;
     requireKey(stat.info.meta.sse as StoredSse | undefined, opts.customerKey);
     // An empty part (or empty object) has no byte range to ask for.
     if (!stat.range) return { info: stat.info, body: Readable.from([]), partsCount: stat.partsCount };
-    result = await store.getObject(bucket, key, { range: stat.range });
+    result = await store.getObject(bucket, key, { range: stat.range, versionId: opts.versionId });
     if (!result || result.info.ts !== stat.info.ts) {
       result?.body.destroy();
       throw new S3Error('ServiceUnavailable', { message: 'The object changed while it was read; please retry.' });
     }
   } else {
     try {
-      result = await store.getObject(bucket, key, { range: parseRange(opts.rangeHeader) });
+      result = await store.getObject(bucket, key, { range: parseRange(opts.rangeHeader), versionId: opts.versionId });
     } catch (err) {
       if (isArcaError(err, 'RangeNotSatisfiable')) throw invalidRange(opts.rangeHeader, Number(err.detail.size));
       throw err;
@@ -122,12 +125,13 @@ export async function readObject(store: ObjectStore, bucket: BucketInfo, key: st
     if (!result) return undefined;
   }
   const { info } = result;
+  if (info.deleteMarker) return { info, body: result.body };
   const sse = info.meta.sse as StoredSse | undefined;
   try {
     requireKey(sse, opts.customerKey);
     let body = result.body;
     if (sse && opts.customerKey) {
-      const segments = await encryptedSegments(store, bucket, key, info, stat?.segments);
+      const segments = await encryptedSegments(store, bucket, key, info, stat?.segments, opts.versionId);
       const decipher = new SegmentDecipher(opts.customerKey.key, segments, result.range?.start ?? 0);
       body.on('error', (err) => decipher.destroy(err));
       body = body.pipe(decipher);

@@ -8,6 +8,8 @@
  *   `sse`        the SSE-C seal of an encrypted object (sse-c.ts)
  *   `multipart`  `{ uploadId }` of an object a CompleteMultipartUpload made
  */
+import { lockHeaders } from './object-lock.js';
+import { versionHeaders } from './versions.js';
 import { timestampMillis } from '../common/timestamp.js';
 import type { ObjectInfo } from '../proxy/object-store.js';
 import { S3Error } from './errors.js';
@@ -34,6 +36,7 @@ export function objectHeaders(info: ObjectInfo, opts: { checksumMode: boolean })
   if (userMeta) for (const [k, v] of Object.entries(userMeta)) h[`x-amz-meta-${k}`] = v;
   const tags = info.meta.tags as unknown[] | undefined;
   if (tags?.length) h['x-amz-tagging-count'] = tags.length;
+  Object.assign(h, versionHeaders(info), lockHeaders(info));
   const checksums = info.meta.checksums as Partial<Record<ChecksumAlgorithm, string>> | undefined;
   if (opts.checksumMode && checksums) {
     for (const [algo, value] of Object.entries(checksums)) h[checksumHeaderName(algo as ChecksumAlgorithm)] = value;

@@ -97,6 +97,9 @@ export const actions = {
   's3:PutObjectRetention': { scope: 'object' },
   's3:GetObjectLegalHold': { scope: 'object' },
   's3:PutObjectLegalHold': { scope: 'object' },
+  's3:BypassGovernanceRetention': { scope: 'object' },
+  's3:GetObjectVersion': { scope: 'object', acl: { on: 'object', permission: 'READ' } },
+  's3:DeleteObjectVersion': { scope: 'object', acl: bucketWrite },
   's3:RestoreObject': { scope: 'object' },
 } as const satisfies Record<string, ActionInfo>;
 

@@ -3,6 +3,8 @@ import { checksumXmlName } from '../../common/checksums.js';
 import type { ObjectInfo } from '../../proxy/object-store.js';
 import { checkWriteConditions, writeConditions } from '../conditional-write.js';
 import { type Handler, ownBucket, type S3Request, xmlResponse } from '../context.js';
+import { writeLock } from '../object-lock.js';
+import { versionHeaders } from '../versions.js';
 import { deleteParts, deleteRecord, findUpload, noSuchUpload, partPrefix } from '../multipart.js';
 import { assembleParts, parseCompleteXml } from '../multipart-complete.js';
 import { readSmallBody } from '../request-body.js';
@@ -41,7 +43,8 @@ export const completeMultipartUpload: Handler = async (req, deps) => {
   const assembly = await assembleParts(deps.store, bucket, record, parseCompleteXml(body), req.headers);
   const conditions = writeConditions(req.headers);
   await checkWriteConditions(deps.store, bucket, key, conditions);
-  const meta: Record<string, unknown> = { ...record.objectMeta, multipart: { uploadId } };
+  // The bucket's default retention counts from completion when the upload named none.
+  const meta: Record<string, unknown> = { ...writeLock({}, bucket), ...record.objectMeta, multipart: { uploadId } };
   if (assembly.checksum) {
     meta.checksums = { [assembly.checksum.algorithm]: assembly.checksum.value };
     meta.checksumType = assembly.checksum.type;
@@ -63,5 +66,5 @@ export const completeMultipartUpload: Handler = async (req, deps) => {
   } catch (err) {
     deps.log(`${req.requestId} dropping unused parts of ${uploadId}: ${(err as Error).message}`);
   }
-  return xmlResponse(resultXml(req, info));
+  return xmlResponse(resultXml(req, info), 200, versionHeaders(info));
 };

@@ -7,6 +7,8 @@ import { S3Error } from '../errors.js';
 import { accessMeta, newObjectMeta } from '../object-meta.js';
 import { customerKey, encryptUpload, refuseManagedEncryption, sealFor, sseHeaders, type StoredSse } from '../sse-c.js';
 import { taggingHeader } from '../tagging.js';
+import { writeLock } from '../object-lock.js';
+import { versionHeaders } from '../versions.js';
 import { S3_XMLNS, xmlElement } from '../xml.js';
 import { checkKey } from './put-object.js';
 
@@ -40,7 +42,7 @@ export const copyObject: Handler = async (req, deps) => {
     const src = read.info;
     const sourceSse = src.meta.sse as StoredSse | undefined;
     // Copying onto itself must change something: metadata (REPLACE) or the encryption.
-    if (target.bucket === bucket.name && target.key === key && metadata !== 'REPLACE' && !destKey && !sourceSse) {
+    if (target.bucket === bucket.name && target.key === key && target.versionId === undefined && metadata !== 'REPLACE' && !destKey && !sourceSse) {
       throw new S3Error('InvalidRequest', {
         message:
           "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -59,6 +61,8 @@ export const copyObject: Handler = async (req, deps) => {
       // The copy is a new object: its ACL comes from this request, never from the source.
       Object.assign(meta, accessMeta(req.headers, req.principal?.account, bucket));
     }
+    // A copy is a new version: its lock comes from this request (or the bucket's default), never from the source.
+    Object.assign(meta, writeLock(req.headers, bucket));
     const tags = replaceTags ?? (src.meta.tags as unknown[] | undefined);
     if (tags?.length) meta.tags = tags;
     const sourceAlgo = Object.keys((src.meta.checksums as Record<string, string> | undefined) ?? {})[0] as ChecksumAlgorithm | undefined;
@@ -77,7 +81,7 @@ export const copyObject: Handler = async (req, deps) => {
       `<CopyObjectResult xmlns="${S3_XMLNS}"><LastModified>${new Date(timestampMillis(info.ts)).toISOString()}</LastModified>` +
         `<ETag>&quot;${info.etag}&quot;</ETag>${checksums}</CopyObjectResult>`,
       200,
-      { ...sseHeaders(destKey), ...(target.versionId ? { 'x-amz-copy-source-version-id': target.versionId } : {}) },
+      { ...sseHeaders(destKey), ...versionHeaders(info), ...(src.versionId !== undefined ? { 'x-amz-copy-source-version-id': src.versionId } : {}) },
     );
   } catch (err) {
     read.body.destroy();

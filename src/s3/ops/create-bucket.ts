@@ -38,7 +38,9 @@ export const createBucket: Handler = async (req, deps) => {
   const policy = req.headers[storagePolicyHeader] as string | undefined;
   let outcome: Awaited<ReturnType<typeof deps.store.createBucket>>;
   try {
-    outcome = await deps.store.createBucket(owner, name, { policy, meta: { location, ...(acl ? { acl } : {}), ...(ownership ? { ownership } : {}) } });
+    // Object lock is chosen at creation only, and turns versioning on for good (docs/versioning.md).
+    const lock = String(req.headers['x-amz-bucket-object-lock-enabled'] ?? '').toLowerCase() === 'true' ? { objectLock: { enabled: true }, versioning: 'Enabled' } : {};
+    outcome = await deps.store.createBucket(owner, name, { policy, meta: { location, ...(acl ? { acl } : {}), ...(ownership ? { ownership } : {}), ...lock } });
   } catch (err) {
     if ((err as { code?: string }).code === 'BadRequest') {
       throw new S3Error('InvalidArgument', { message: `Unknown storage policy: ${policy}`, extra: { ArgumentName: storagePolicyHeader, ArgumentValue: String(policy) } });

@@ -2,6 +2,7 @@
 import { type Handler, ownBucket, xmlResponse } from '../context.js';
 import { createUpload, newUploadId, requestedUploadChecksum, type UploadRecord } from '../multipart.js';
 import { newObjectMeta } from '../object-meta.js';
+import { writeLock } from '../object-lock.js';
 import { customerKey, refuseManagedEncryption, sealFor, sseHeaders } from '../sse-c.js';
 import { escapeXml, S3_XMLNS } from '../xml.js';
 import { checkKey } from './put-object.js';
@@ -12,6 +13,7 @@ export const createMultipartUpload: Handler = async (req, deps) => {
   checkKey(key);
   refuseManagedEncryption(req.headers);
   const { contentType, meta } = newObjectMeta(req, bucket);
+  Object.assign(meta, writeLock(req.headers, bucket));
   const ck = customerKey(req.headers);
   if (ck) meta.sse = sealFor(ck);
   const checksum = requestedUploadChecksum(req);

@@ -1,6 +1,10 @@
 /** DeleteObjects — https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html */
 import { authorizeObject, type Handler, ownBucket, xmlResponse } from '../context.js';
+import { isArcaError } from '../../common/errors.js';
+import type { DeleteResult } from '../../proxy/object-store.js';
+import { isValidVersionId } from '../../proxy/versioning.js';
 import { S3Error, toS3Error } from '../errors.js';
+import { bypassGovernance } from '../object-lock.js';
 import { mapLimit } from '../multipart.js';
 import { readSmallBody, requireBodyDigest } from '../request-body.js';
 import { escapeXml, parseXml, S3_XMLNS, xmlElement } from '../xml.js';
@@ -33,15 +37,18 @@ export const deleteObjects: Handler = async (req, deps) => {
   const bucket = await ownBucket(req, deps);
   requireBodyDigest(req);
   const { quiet, targets } = parseDelete(await readSmallBody(req, maxBodyBytes));
+  const results: Array<DeleteResult | undefined> = targets.map(() => undefined);
   const outcomes = await mapLimit(targets, 16, async (t): Promise<S3Error | undefined> => {
     try {
       if (Buffer.byteLength(t.key) > 1024) throw new S3Error('KeyTooLongError');
       await authorizeObject(req, deps, bucket, 's3:DeleteObject', t.key);
+      if (t.versionId !== undefined && !isValidVersionId(t.versionId)) throw new S3Error('NoSuchVersion', { message: 'The specified version does not exist.' });
+      const bypass = t.versionId !== undefined && (await bypassGovernance(req, deps, bucket, t.key));
       // As DeleteObject: deleting what is not there succeeds.
-      await deps.store.deleteObject(bucket, t.key);
+      results[targets.indexOf(t)] = await deps.store.deleteObject(bucket, t.key, { versionId: t.versionId, bypassGovernance: bypass });
       return undefined;
     } catch (err) {
-      const e = toS3Error(err);
+      const e = isArcaError(err, 'Locked') ? new S3Error('AccessDenied', { message: 'Access Denied because object protected by object lock.' }) : toS3Error(err);
       if (e.code === 'NoSuchBucket') throw e;
       if (e.code === 'InternalError') deps.log(`${req.requestId} DeleteObjects ${bucket.name}/${t.key}: ${(err as Error)?.stack ?? err}`);
       return e;
@@ -53,7 +60,9 @@ export const deleteObjects: Handler = async (req, deps) => {
     if (e) {
       body += `<Error><Key>${escapeXml(t.key)}</Key>${xmlElement('VersionId', t.versionId)}<Code>${e.code}</Code><Message>${escapeXml(e.message)}</Message></Error>`;
     } else if (!quiet) {
-      body += `<Deleted><Key>${escapeXml(t.key)}</Key>${xmlElement('VersionId', t.versionId)}</Deleted>`;
+      const r = results[i];
+      const marker = r?.deleteMarker ? `<DeleteMarker>true</DeleteMarker>${t.versionId === undefined ? xmlElement('DeleteMarkerVersionId', r.versionId) : ''}` : '';
+      body += `<Deleted><Key>${escapeXml(t.key)}</Key>${xmlElement('VersionId', t.versionId)}${marker}</Deleted>`;
     }
   });
   return xmlResponse(`<DeleteResult xmlns="${S3_XMLNS}">${body}</DeleteResult>`);

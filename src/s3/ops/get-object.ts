@@ -1,11 +1,11 @@
 /** GetObject — https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html */
 import { type Handler, ownBucket } from '../context.js';
-import { S3Error } from '../errors.js';
 import { hookedGetObject } from '../hook-read.js';
 import { parsePartNumber } from '../multipart.js';
 import { applyOverrides, checkConditions, objectHeaders } from '../object-response.js';
 import { lengthHeaders, readObject } from '../object-read.js';
 import { customerKey, sseHeaders } from '../sse-c.js';
+import { deleteMarkerRead, missing, versionIdParam } from '../versions.js';
 
 export const getObject: Handler = async (req, deps) => {
   const bucket = await ownBucket(req, deps);
@@ -13,8 +13,13 @@ export const getObject: Handler = async (req, deps) => {
   if (hooked) return hooked;
   const partNumber = req.query.has('partNumber') ? parsePartNumber(req.query.get('partNumber')) : undefined;
   const ck = customerKey(req.headers);
-  const read = await readObject(deps.store, bucket, req.key!, { rangeHeader: req.headers.range, partNumber, customerKey: ck });
-  if (!read) throw new S3Error('NoSuchKey', { extra: { Key: req.key! } });
+  const versionId = versionIdParam(req.query);
+  const read = await readObject(deps.store, bucket, req.key!, { rangeHeader: req.headers.range, partNumber, customerKey: ck, versionId });
+  if (!read) throw missing(req.key!, versionId);
+  if (read.info.deleteMarker) {
+    read.body.destroy();
+    throw deleteMarkerRead(read.info);
+  }
   try {
     checkConditions(req.headers, read.info);
     // A checksum describes the whole object: never send one with a partial body.

@@ -1,17 +1,19 @@
 /** HeadObject — https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html */
 import { emptyResponse, type Handler, ownBucket } from '../context.js';
-import { S3Error } from '../errors.js';
 import { parsePartNumber } from '../multipart.js';
 import { checkConditions, objectHeaders } from '../object-response.js';
 import { lengthHeaders, statObject } from '../object-read.js';
 import { customerKey, sseHeaders } from '../sse-c.js';
+import { deleteMarkerRead, missing, versionIdParam } from '../versions.js';
 
 export const headObject: Handler = async (req, deps) => {
   const bucket = await ownBucket(req, deps);
   const partNumber = req.query.has('partNumber') ? parsePartNumber(req.query.get('partNumber')) : undefined;
   const ck = customerKey(req.headers);
-  const stat = await statObject(deps.store, bucket, req.key!, { rangeHeader: req.headers.range, partNumber, customerKey: ck });
-  if (!stat) throw new S3Error('NoSuchKey', { extra: { Key: req.key! } });
+  const versionId = versionIdParam(req.query);
+  const stat = await statObject(deps.store, bucket, req.key!, { rangeHeader: req.headers.range, partNumber, customerKey: ck, versionId });
+  if (!stat) throw missing(req.key!, versionId);
+  if (stat.info.deleteMarker) throw deleteMarkerRead(stat.info);
   checkConditions(req.headers, stat.info);
   const checksumMode = !stat.range && partNumber === undefined && req.headers['x-amz-checksum-mode'] === 'ENABLED';
   const headers = { ...objectHeaders(stat.info, { checksumMode }), ...sseHeaders(ck), ...lengthHeaders(stat) };

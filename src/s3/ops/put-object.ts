@@ -7,6 +7,9 @@ import { S3Error } from '../errors.js';
 import { accessMeta } from '../object-meta.js';
 import { customerKey, encryptUpload, refuseManagedEncryption, sealFor, sseHeaders } from '../sse-c.js';
 import { taggingHeader } from '../tagging.js';
+import { deleteAt } from '../expiry.js';
+import { writeLock } from '../object-lock.js';
+import { versionHeaders } from '../versions.js';
 import { maxSinglePutBytes, prepareUpload } from '../upload.js';
 import { declaredSize, hookedFinish } from '../hook-write.js';
 import type { Readable } from 'node:stream';
@@ -29,7 +32,7 @@ export const putObject: Handler = async (req, deps) => {
   // A doomed conditional write fails before its body is read; it is checked again before it commits.
   await checkWriteConditions(deps.store, bucket, key, conditions);
   const upload = prepareUpload(req, maxSinglePutBytes);
-  const meta = { ...upload.meta, ...accessMeta(req.headers, req.principal?.account, bucket) };
+  const meta: Record<string, unknown> = { ...upload.meta, ...accessMeta(req.headers, req.principal?.account, bucket), ...writeLock(req.headers, bucket), ...deleteAt(req.headers, bucket) };
   if (tags?.length) meta.tags = tags;
   let write: { body: Readable; finish(i: { size: number }): PutFinish } = upload;
   const userMeta = (upload.meta.userMeta ?? {}) as Record<string, string>;
@@ -50,7 +53,7 @@ export const putObject: Handler = async (req, deps) => {
       return f;
     },
   });
-  const headers: Record<string, string> = { etag: `"${info.etag}"`, ...sseHeaders(ck) };
+  const headers: Record<string, string> = { etag: `"${info.etag}"`, ...sseHeaders(ck), ...versionHeaders(info) };
   const checksums = info.meta.checksums as Record<string, string> | undefined;
   if (upload.checksum && checksums?.[upload.checksum]) headers[checksumHeaderName(upload.checksum)] = checksums[upload.checksum];
   return emptyResponse(200, headers);
