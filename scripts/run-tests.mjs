@@ -7,6 +7,12 @@ if (tsc.status !== 0) {
   process.stdout.write('\nbuild failed\n0 passed, 1 failed\n');
   process.exit(1);
 }
+// The example and test hooks (AssemblyScript → dist/hooks), when missing or older than their sources.
+const hooks = spawnSync(process.execPath, ['scripts/build-hooks.mjs', '--if-missing'], { stdio: 'inherit' });
+if (hooks.status !== 0) {
+  process.stdout.write('\nhook build failed\n0 passed, 1 failed\n');
+  process.exit(1);
+}
 const child = spawn('npx', ['ava', '--tap', ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'] });
 let pass = 0;
 let fail = 0;
