@@ -83,6 +83,7 @@ export class ReconServer {
     };
     if (out.mounted) {
       await attempt('statfs', async () => {
+        out.filesystem = (await fs.promises.stat(path)).dev;
         const st = await fs.promises.statfs(path);
         out.size = st.blocks * st.bsize;
         out.avail = st.bavail * st.bsize;

@@ -10,6 +10,7 @@
  *   GET    /_arca/admin/v1/users/NAME/keys            → 200 { keys: [Key] }
  *   POST   /_arca/admin/v1/users/NAME/keys            { accessKeyId?, secretAccessKey? } → 201 { key: NewKey }
  *   DELETE /_arca/admin/v1/keys/ACCESS_KEY_ID         → 204
+ *   GET    /_arca/admin/v1/status                     → 200 ClusterStatus (cluster-status.ts; docs/status.md)
  *
  * Errors are `{ "error": { "code", "message" }, "requestId" }` with the status of the code (see docs/identity.md).
  */
@@ -19,6 +20,7 @@ import { ArcaError } from '../common/errors.js';
 import { IdentityError, type IdentityErrorCode } from '../identity/errors.js';
 import type { IdentityStore } from '../identity/identity-store.js';
 import { type AdminCompute, computeRoute, isDeployPath, maxDeployBodyBytes } from './compute-routes.js';
+import type { ClusterStatus } from './cluster-status.js';
 import { assertPayloadSha256, authenticate, SigningKeyCache } from '../s3/auth/index.js';
 import { S3Error } from '../s3/errors.js';
 
@@ -31,6 +33,8 @@ export interface AdminDeps {
   identity: IdentityStore;
   /** Hooks and event delivery (compute-routes.ts); their routes answer 404 without it. */
   compute?: AdminCompute;
+  /** The cluster's status (nodes' recon reports and the proxy's view); `/status` answers 404 without it. */
+  status?: { read(): Promise<ClusterStatus> };
   region: string;
   log: (line: string) => void;
 }
@@ -119,7 +123,8 @@ function pathParts(path: string): string[] {
 }
 
 /** Dispatches one authenticated root request. */
-async function route(method: string, path: string, body: Record<string, unknown>, identity: IdentityStore): Promise<Reply> {
+async function route(method: string, path: string, body: Record<string, unknown>, deps: AdminDeps): Promise<Reply> {
+  const { identity } = deps;
   const parts = path.split('/').map((p) => {
     try {
       return decodeURIComponent(p);
@@ -155,6 +160,10 @@ async function route(method: string, path: string, body: Record<string, unknown>
     if (method !== 'POST') throw notAllowed();
     const key = await identity.createKey(parts[1], { accessKeyId: optionalString(body, 'accessKeyId'), secretKey: optionalString(body, 'secretAccessKey') });
     return { status: 201, body: { key } };
+  }
+  if (parts.length === 1 && parts[0] === 'status' && deps.status) {
+    if (method !== 'GET') throw notAllowed();
+    return { status: 200, body: await deps.status.read() };
   }
   if (parts.length === 2 && parts[0] === 'keys') {
     if (method !== 'DELETE') throw notAllowed();
@@ -192,7 +201,7 @@ export function createAdminApp(deps: AdminDeps): Koa {
       if (!path.startsWith(apiPrefix)) throw new AdminError(404, 'NotFound', `no admin resource at ${path}; the API lives under ${apiPrefix}`);
       const body = parseJsonObject(raw);
       const compute = deps.compute && (await computeRoute(ctx.method, pathParts(apiPath.replace(/\/$/, '')), body, deps.compute, (s, c, m) => new AdminError(s, c, m)));
-      const reply = compute ?? (await route(ctx.method, path.slice(apiPrefix.length).replace(/\/$/, ''), body, deps.identity));
+      const reply = compute ?? (await route(ctx.method, path.slice(apiPrefix.length).replace(/\/$/, ''), body, deps));
       ctx.status = reply.status;
       if (reply.body !== undefined) ctx.body = reply.body;
     } catch (err) {

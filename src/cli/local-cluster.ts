@@ -44,6 +44,19 @@ function readJson<T>(file: string): T {
   }
 }
 
+/**
+ * Worker intervals of a local cluster's nodes (unless the caller gives its own): repair runs often enough
+ * that a device wiped while the cluster runs is noticed within 5 s and refilled by the next passes of its
+ * peers and its own reconstructor, well within two minutes (test/probe/wiped-device.test.ts).
+ */
+export const localClusterWorkers = {
+  replicatorIntervalSec: 15,
+  listingReplicatorIntervalSec: 15,
+  reconstructorIntervalSec: 15,
+  updaterIntervalSec: 5,
+  deviceCheckIntervalSec: 5,
+};
+
 /** Generates an access key pair in AWS's shapes (20 upper-case characters, 40 base64 characters). */
 export function generateCredentials(): { accessKey: string; secretKey: string } {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -130,7 +143,7 @@ export function prepareLocalCluster(
       ringDir,
       policies: spec.policies,
       ...(opts.fsync === false ? { fsync: false } : {}),
-      ...(opts.workers ? { workers: opts.workers } : {}),
+      workers: opts.workers ?? localClusterWorkers,
     });
     return file;
   });

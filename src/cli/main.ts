@@ -11,6 +11,7 @@ const commands: Record<string, Command> = {
   proxy: { summary: 'run a proxy (--config FILE)', load: () => import('./proxy.js') },
   node: { summary: 'run a storage node (--config FILE)', load: () => import('./node.js') },
   ring: { summary: 'build and inspect rings (create|add|remove|set-weight|rebalance|show)', load: () => import('./ring.js') },
+  status: { summary: "a cluster's nodes, devices, repair and workers (--json, --watch)", load: () => import('./status.js') },
   user: { summary: "manage a cluster's users (create|list|show|delete)", load: () => import('./user.js') },
   key: { summary: "manage users' access keys (create|list|delete)", load: () => import('./key.js') },
   token: { summary: 'get a token for the image API (create)', load: () => import('./token.js') },

@@ -14,6 +14,7 @@ import { NodeClient } from '../proxy/node-client.js';
 import type { ObjectStore } from '../proxy/object-store.js';
 import { PolicyRegistry } from '../proxy/policies/registry.js';
 import { createAdminApp, isAdminRequest } from '../admin/admin-app.js';
+import { ClusterStatusReader, ringSetRings } from '../admin/cluster-status.js';
 import { IdentityStore } from '../identity/identity-store.js';
 import { ComputeService } from '../compute/service.js';
 import { createS3App } from '../s3/app.js';
@@ -42,6 +43,16 @@ export function listen(server: http.Server, port: number, host: string): Promise
   });
 }
 
+/** Event delivery summed over buckets: events not yet delivered, and the age of the oldest. */
+function eventLag(buckets: Array<{ consumers: Array<{ pending?: number; oldestPendingAgeMs?: number }> }>): { buckets: number; pending: number; oldestPendingAgeMs: number } {
+  const consumers = buckets.flatMap((b) => b.consumers);
+  return {
+    buckets: buckets.length,
+    pending: consumers.reduce((n, c) => n + (c.pending ?? 0), 0),
+    oldestPendingAgeMs: consumers.reduce((n, c) => Math.max(n, c.oldestPendingAgeMs ?? 0), 0),
+  };
+}
+
 export async function startProxy(config: ProxyConfig, opts: { log?: (line: string) => void } = {}): Promise<RunningProxy> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const rings = new RingSet(config.ringDir, config.policies.map((p) => p.index));
@@ -62,7 +73,14 @@ export async function startProxy(config: ProxyConfig, opts: { log?: (line: strin
   });
   const compute = new ComputeService({ store, events: config.events, hooks: config.hooks, region: config.region, log });
   const s3 = createS3App({ store, identity, region: config.region, virtualHostDomains: config.virtualHostDomains, log, compute }).callback();
-  const admin = createAdminApp({ identity, compute, region: config.region, log }).callback();
+  const status = new ClusterStatusReader({
+    rings: ringSetRings(rings, config.policies.map((p) => p.index)),
+    timeoutMs: config.connTimeoutMs * 2,
+    startedAt: new Date(),
+    // How far event delivery (hooks, webhooks) lags behind the buckets' change logs, as this proxy sees it.
+    reports: { events: async () => eventLag((await compute.status()).events) },
+  });
+  const admin = createAdminApp({ identity, status, compute, region: config.region, log }).callback();
   // The admin API shares the S3 port: its paths (`/_arca/…`) can never be an S3 bucket's.
   const server = http.createServer((req, res) =>
     isAdminRequest(req.url ?? '/', req.headers.host, config.virtualHostDomains) ? admin(req, res) : s3(req, res),
@@ -127,6 +145,7 @@ export async function startProxy(config: ProxyConfig, opts: { log?: (line: strin
         ),
       );
       client.close();
+      status.close();
     },
   };
 }

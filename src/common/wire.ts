@@ -393,6 +393,8 @@ export interface ReconDevice {
   device: string;
   /** False when the device dir or its `tmp/` is missing (unmounted, or wiped and not yet recreated). */
   mounted: boolean;
+  /** The device dir's file system (`st_dev`): devices of one host with the same value share their space. */
+  filesystem?: number;
   /** File system of the device dir (statfs), bytes. */
   size?: number;
   used?: number;

@@ -1,0 +1,136 @@
+/**
+ * `arca cluster` as real processes, with the worker intervals it runs by default: a device directory wiped
+ * while the cluster runs (its contents removed, the directory kept — a replaced, empty disk) is noticed by its
+ * node, made usable again, and refilled by the repair workers within two minutes: every object it is a
+ * primary of back on it byte for byte (the same version file), its listings back too. `arca status` sees the
+ * cluster, the device and the repair.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import test from 'ava';
+import type { ClusterStatus } from '../../src/admin/cluster-status.js';
+import { RingSet } from '../../src/common/ring-files.js';
+import { runCommand } from '../helpers/clients.js';
+import { freePorts } from '../helpers/cluster.js';
+import { arcaMain, eventually } from './process-cluster.js';
+
+async function consecutiveFreePorts(n: number): Promise<number> {
+  for (;;) {
+    const [base] = await freePorts(1);
+    if (base + n > 65535) continue;
+    const ok = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        new Promise<boolean>((resolve) => {
+          const s = createServer();
+          s.once('error', () => resolve(false));
+          s.listen(base + i, '127.0.0.1', () => s.close(() => resolve(true)));
+        }),
+      ),
+    );
+    if (ok.every(Boolean)) return base;
+  }
+}
+
+function startArcaCluster(dataDir: string, port: number): { child: ChildProcess; ready: Promise<void>; output: () => string } {
+  const child = spawn(process.execPath, [arcaMain, 'cluster', '--data', dataDir, '--port', String(port), '--nodes', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/^ready: /m.test(out)) resolve();
+    });
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) => reject(new Error(`arca cluster exited ${code}: ${out}`)));
+  });
+  return { child, ready, output: () => out };
+}
+
+function hashDirFiles(dataDir: string, device: string, part: number, name: string): string[] {
+  const hash = createHash('md5').update(name).digest('hex');
+  const dir = join(dataDir, 'devices', device, 'objects', String(part), hash.slice(-3), hash);
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+test('a device wiped under a running arca cluster is refilled within two minutes; arca status shows it', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'arca-wipe-'));
+  const port = await consecutiveFreePorts(5);
+  const cluster = startArcaCluster(dataDir, port);
+  const status = async (...args: string[]) => runCommand(process.execPath, [arcaMain, 'status', '--data', dataDir, ...args], {});
+  try {
+    await cluster.ready;
+    const creds = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8'));
+    const s3 = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: creds.accessKey, secretAccessKey: creds.secretKey } });
+    await s3.send(new CreateBucketCommand({ Bucket: 'wipe' }));
+    const keys: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      keys.push(`k${i}`);
+      await s3.send(new PutObjectCommand({ Bucket: 'wipe', Key: `k${i}`, Body: randomBytes((i * 7919) % 200_000) }));
+    }
+    const before = JSON.parse((await status('--json')).stdout) as ClusterStatus;
+    t.like(before.totals, { nodes: 4, nodesUp: 4, devices: 4, devicesMounted: 4, partitionsOutOfPlace: 0, quarantined: 0 });
+
+    const rings = new RingSet(join(dataDir, 'rings'), [0]);
+    const victim = 'd2';
+    const ring = rings.object(0);
+    const mine = keys
+      .map((k) => `/root/wipe/${k}`)
+      .filter((name) => ring.primaries(ring.partition(name)).some((d) => d.device === victim))
+      .map((name) => {
+        const part = ring.partition(name);
+        const other = ring.primaries(part).find((d) => d.device !== victim)!.device;
+        return { name, part, want: hashDirFiles(dataDir, other, part, name) };
+      });
+    t.true(mine.length > 20, `${mine.length} objects on ${victim}`);
+    for (const m of mine) t.deepEqual(hashDirFiles(dataDir, victim, m.part, m.name), m.want);
+    const listingPart = rings.container.partition('/root/wipe');
+    const listingOnVictim = rings.container.primaries(listingPart).some((d) => d.device === victim);
+
+    const devicePath = join(dataDir, 'devices', victim);
+    for (const entry of readdirSync(devicePath)) rmSync(join(devicePath, entry), { recursive: true, force: true });
+    const wipedAt = Date.now();
+    t.deepEqual(readdirSync(devicePath), []);
+
+    const victimPort = JSON.parse(readFileSync(join(dataDir, 'etc', 'node2.json'), 'utf8')).port as number;
+    const listingRows = async (): Promise<string[]> => {
+      const res = await fetch(`http://127.0.0.1:${victimPort}/l/${victim}/${listingPart}/root/wipe`);
+      return res.status === 200 ? ((await res.json()) as { entries: Array<{ name: string }> }).entries.map((e) => e.name) : [];
+    };
+    let sawAwaiting = false;
+    const back = await eventually(async () => {
+      const s = JSON.parse((await status('--json')).stdout) as ClusterStatus;
+      if (s.totals.awaiting.objects > 0) sawAwaiting = true;
+      if (mine.some((m) => hashDirFiles(dataDir, victim, m.part, m.name).join() !== m.want.join())) return false;
+      return !listingOnVictim || (await listingRows()).length === keys.length;
+    }, 120_000, 2000);
+    const took = Date.now() - wipedAt;
+    t.true(back, `refilled within two minutes (${took} ms)`);
+    t.log(`${mine.length} objects${listingOnVictim ? ' and the bucket listing' : ''} back on ${victim} after ${took} ms`);
+    for (const m of mine) t.deepEqual(hashDirFiles(dataDir, victim, m.part, m.name), m.want, m.name);
+    if (listingOnVictim) t.deepEqual((await listingRows()).sort(), [...keys].sort());
+    t.true(sawAwaiting, 'the status showed the objects the repair pushed');
+
+    const text = await status();
+    t.is(text.code, 0, text.stderr);
+    t.regex(text.stdout, /4 of 4 nodes up, 4 of 4 devices mounted/);
+    t.regex(text.stdout, /127\.0\.0\.1:\d+ +d2 +yes/);
+    t.regex(text.stdout, /replicator/);
+    const watched = await status('--watch', '--interval', '0.2', '--count', '2');
+    t.is(watched.code, 0, watched.stderr);
+    t.is(watched.stdout.match(/^Arca cluster at /gm)?.length, 2);
+  } catch (err) {
+    t.log(cluster.output().slice(-5000));
+    throw err;
+  } finally {
+    await new Promise<void>((resolve) => {
+      if (cluster.child.exitCode !== null) return resolve();
+      cluster.child.once('exit', () => resolve());
+      cluster.child.kill('SIGTERM');
+    });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
