@@ -121,8 +121,19 @@ export class EventDispatcher {
     this.#scannedAt = 0;
   }
 
-  /** One pass over every watched bucket; resolves to the number of events delivered. */
-  async runOnce(signal?: AbortSignal): Promise<number> {
+  /** One pass over every watched bucket; resolves to the number of events delivered. Passes never overlap. */
+  runOnce(signal?: AbortSignal): Promise<number> {
+    const run = this.#pass.then(() => this.#runPass(signal));
+    this.#pass = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  #pass: Promise<void> = Promise.resolve();
+
+  async #runPass(signal?: AbortSignal): Promise<number> {
     const now = this.#now();
     if (now - this.#scannedAt > 2000) {
       this.#watched = await this.deps.system.keys(watchPrefix);

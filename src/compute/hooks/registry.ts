@@ -46,7 +46,7 @@ export class HookRegistry {
     if (bytes.length === 0 || bytes.length > maxModuleBytes) throw new ArcaError('BadRequest', `a module must be 1 byte to ${maxModuleBytes} bytes`);
     const limits = await this.#compile(bytes, manifest).then((c) => c.limits);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const info = await this.system.put(prefix + name, bytes, { manifest, limits, sha256 }, 'application/wasm');
+    const info = await this.system.put(prefix + name, bytes, { hookManifest: manifest, limits, sha256 }, 'application/wasm');
     this.#cache.delete(name);
     return { name, manifest, size: bytes.length, sha256, deployedAt: new Date(Number(info.ts.split('.')[0]) * 1000).toISOString() };
   }
@@ -87,7 +87,7 @@ export class HookRegistry {
       this.#cache.delete(name);
       return undefined;
     }
-    const manifest = parseManifest(read.info.meta.manifest);
+    const manifest = parseManifest(read.info.meta.hookManifest);
     const { module, limits } = await this.#compile(read.body, manifest);
     const pages = memoryPages(limits, manifest.memoryMiB, this.config);
     const hook: LoadedHook = {
@@ -117,5 +117,5 @@ export class HookRegistry {
 }
 
 function summaryOf(name: string, meta: Record<string, unknown>, size: number, ts: string): HookSummary {
-  return { name, manifest: meta.manifest as HookManifest, size, sha256: String(meta.sha256 ?? ''), deployedAt: new Date(Number(ts.split('.')[0]) * 1000).toISOString() };
+  return { name, manifest: meta.hookManifest as HookManifest, size, sha256: String(meta.sha256 ?? ''), deployedAt: new Date(Number(ts.split('.')[0]) * 1000).toISOString() };
 }

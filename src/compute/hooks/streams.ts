@@ -39,6 +39,9 @@ export class HookStage extends Transform {
     super();
     this.#skip = opts.skip ?? 0;
     this.#left = opts.length ?? Number.POSITIVE_INFINITY;
+    // The input flows in as soon as it is piped, before the consumer reads: a hook failing then must not be an
+    // unhandled 'error' event. The consumer still gets the error (the stream is destroyed with it).
+    this.on('error', () => {});
   }
 
   /** Available once the stream has ended. */

@@ -40,6 +40,8 @@ export interface PoolStats {
 
 interface PooledWorker {
   worker: Worker;
+  /** Resolves once the thread runs (a step's timer must not count its start-up). */
+  online: Promise<void>;
   /** The pending step's settle function. */
   pending?: (reply: WorkerReply | { died: string }) => void;
   dead: boolean;
@@ -65,6 +67,7 @@ export class SandboxPool {
   /** Starts a call of `hook` with its JSON context; the worker is the call's until `end()` or `abort()`. */
   async open(hook: RunnableHook, context: unknown): Promise<HookCall> {
     const worker = await this.#lease();
+    await worker.online;
     this.#stats.calls++;
     const call = new HookCall(this, worker, hook, this.config);
     await call.begin(Buffer.from(JSON.stringify(context)));
@@ -88,6 +91,11 @@ export class SandboxPool {
         this.#kill(w);
         resolve({ ok: false, reason: 'timeout', message: `exceeded its CPU time limit (${timeoutMs} ms on one step)`, cpuMs: timeoutMs });
       }, timeoutMs);
+      if (w.dead) {
+        clearTimeout(timer);
+        resolve({ ok: false, reason: 'trap', message: 'its worker died', cpuMs: 0 });
+        return;
+      }
       w.pending = (reply) => {
         clearTimeout(timer);
         w.pending = undefined;
@@ -140,7 +148,12 @@ export class SandboxPool {
   #spawn(): PooledWorker {
     // The JS heap of a worker only holds the glue; Wasm memory is capped by the memory import.
     const worker = new Worker(workerUrl, { resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8, stackSizeMb: 4 } });
-    const w: PooledWorker = { worker, dead: false };
+    // Online, or dead before it got there (its first step then fails at once).
+    const online = new Promise<void>((resolve) => {
+      worker.once('online', () => resolve());
+      worker.once('exit', () => resolve());
+    });
+    const w: PooledWorker = { worker, dead: false, online };
     this.#count++;
     worker.unref();
     worker.on('message', (reply: WorkerReply) => w.pending?.(reply));

@@ -22,6 +22,11 @@ class HookAbort extends Error {}
 const decoder = new TextDecoder('utf-8');
 let current: Instance | undefined;
 
+/** A trap with the memory this close to its cap is taken for running out of it (grow failed, then the hook gave up). */
+function nearLimit(inst: Instance): boolean {
+  return inst.maxBytes - inst.memory.buffer.byteLength < Math.max(inst.maxBytes / 8, 2 * pageBytes);
+}
+
 function view(inst: Instance, ptr: number, len: number): Uint8Array {
   if (!Number.isInteger(ptr) || !Number.isInteger(len) || ptr < 0 || len < 0 || ptr + len > inst.memory.buffer.byteLength) {
     throw new AbiError(`pointer ${ptr}+${len} is outside the hook's memory`);
@@ -112,7 +117,7 @@ parentPort!.on('message', (req: WorkerRequest) => {
     const message = (err as Error)?.message ?? String(err);
     if (err instanceof AbiError) reply = { ok: false, reason: 'abi', message, cpuMs };
     else if (err instanceof RangeError && /call stack/i.test(message)) reply = { ok: false, reason: 'trap', message: 'stack overflow', cpuMs };
-    else if (inst && inst.memory.buffer.byteLength + pageBytes > inst.maxBytes && (err instanceof WebAssembly.RuntimeError || err instanceof HookAbort)) {
+    else if (inst && nearLimit(inst) && (err instanceof WebAssembly.RuntimeError || err instanceof HookAbort)) {
       reply = { ok: false, reason: 'memory', message: `out of memory at its limit of ${inst.maxBytes / 1024 / 1024} MiB (${message})`, cpuMs };
     } else if (err instanceof WebAssembly.RuntimeError || err instanceof HookAbort) reply = { ok: false, reason: 'trap', message, cpuMs };
     else if (err instanceof WebAssembly.LinkError || err instanceof WebAssembly.CompileError) reply = { ok: false, reason: 'abi', message, cpuMs };
