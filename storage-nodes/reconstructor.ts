@@ -188,7 +188,9 @@ export class ObjectReconstructor {
     // object has k+1 durable archives, so at most m-1 of the other primaries can lack it.
     let emptyPeers = Object.keys(local).length === 0 ? 0 : Number.NEGATIVE_INFINITY;
     for (const [index, dev] of primaries.entries()) {
-      if (mine.has(index) || this.deps.self.isLocal(dev)) continue;
+      // Other devices of this node are peers like any other (asked through this node's own server): with
+      // several devices per node, skipping them would leave fewer than k sources after two losses.
+      if (mine.has(index)) continue;
       stats.requests++;
       const { hashes } = await this.deps.client.hashes(dev, ref.policyIndex, ref.partition);
       if (!hashes) stats.failures++;
@@ -426,8 +428,9 @@ export class ObjectReconstructor {
     for (const file of [...(entry.files ?? []), ...(entry.pending ?? [])]) {
       const f = parseFileName(file);
       if (f?.kind !== 'data' || f.frag === undefined || mine.has(f.frag)) continue;
+      // The primary may be another device of this node: it takes the archive through this node's server.
       const target = primaries[f.frag];
-      if (!target || this.deps.self.isLocal(target)) continue;
+      if (!target || this.deps.self.is(target, ref.device)) continue;
       let opened: Awaited<ReturnType<FsPartitions['openVersion']>>;
       try {
         opened = await this.deps.partitions.openVersion(ref, file);
