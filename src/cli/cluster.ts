@@ -5,17 +5,40 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ArcaError } from '../common/errors.js';
 import { prepareLocalCluster } from './local-cluster.js';
 
 const usage = `usage: arca cluster [--data DIR] [--port 8080] [--nodes 4] [--policy replica-3] [--glance-port 9292]
+                    [--webhook NAME=URL]...
 
 Runs a local cluster: 1 proxy on --port and N storage nodes on the ports after it.
 Credentials come from ARCA_ACCESS_KEY/ARCA_SECRET_KEY when set, otherwise they are generated once and kept
-in the data directory (default ./.arca-data).`;
+in the data directory (default ./.arca-data). Each --webhook defines an event notification target whose ARN is
+arn:arca:sqs::NAME:webhook; deliveries carry x-arca-signature: sha256=HMAC(secret, body) with a secret kept in
+DIR/webhooks.json and printed at start.`;
+
+/** Webhooks from `--webhook NAME=URL`, each with a signing secret kept in the data directory. */
+function webhooksOf(specs: string[], dataDir: string): Record<string, { url: string; secret: string }> {
+  const file = join(dataDir, 'webhooks.json');
+  const secrets: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const out: Record<string, { url: string; secret: string }> = {};
+  for (const spec of specs) {
+    const m = /^([A-Za-z0-9_.-]{1,64})=(https?:\/\/.+)$/.exec(spec);
+    if (!m) throw new ArcaError('InvalidConfig', `--webhook ${spec}: want NAME=http://host:port/path`);
+    secrets[m[1]] ??= randomBytes(24).toString('base64url');
+    out[m[1]] = { url: m[2], secret: secrets[m[1]] };
+  }
+  if (specs.length) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  }
+  return out;
+}
 
 /** Fails with a one-line error naming the port when something already listens on it. */
 function ensurePortFree(port: number): Promise<void> {
@@ -62,6 +85,7 @@ export async function run(args: string[]): Promise<number> {
       nodes: { type: 'string', default: '4' },
       policy: { type: 'string', default: 'replica-3' },
       'glance-port': { type: 'string' },
+      webhook: { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -76,6 +100,8 @@ export async function run(args: string[]): Promise<number> {
   const glancePort = values['glance-port'] === undefined ? undefined : Number(values['glance-port']);
 
   const dataDir = resolve(values.data);
+  const hooks = webhooksOf(values.webhook as string[], dataDir);
+  const webhooks = Object.keys(hooks).length ? hooks : undefined;
   const layout = prepareLocalCluster(
     dataDir,
     {
@@ -87,7 +113,7 @@ export async function run(args: string[]): Promise<number> {
       partPower: 10,
       seed: Math.floor(Math.random() * 2 ** 32),
     },
-    { accessKey: process.env.ARCA_ACCESS_KEY, secretKey: process.env.ARCA_SECRET_KEY },
+    { accessKey: process.env.ARCA_ACCESS_KEY, secretKey: process.env.ARCA_SECRET_KEY, ...(webhooks ? { events: { webhooks } } : {}) },
   );
   const ports = [port, ...(layout.spec.nodePorts ?? []), ...(glancePort ? [glancePort] : [])];
   for (const p of ports) await ensurePortFree(p);
@@ -138,6 +164,7 @@ export async function run(args: string[]): Promise<number> {
       `Arca cluster: 1 proxy, ${nodes} storage nodes, policy ${layout.spec.defaultPolicy}, data in ${dataDir}`,
       `  S3 endpoint:   ${endpoint}`,
       ...(glancePort ? [`  Image API:     http://127.0.0.1:${glancePort}/v2`] : []),
+      ...Object.entries(webhooks ?? {}).map(([name, w]) => `  webhook:       arn:arca:sqs::${name}:webhook → ${w.url} (HMAC secret ${w.secret})`),
       `  access key:    ${layout.accessKey}`,
       `  secret key:    ${layout.secretKey}`,
       '',

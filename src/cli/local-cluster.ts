@@ -86,7 +86,7 @@ export function nodeDevices(spec: Pick<LocalClusterSpec, 'nodes' | 'policies'>):
 export function prepareLocalCluster(
   dataDir: string,
   wanted: LocalClusterSpec,
-  opts: { accessKey?: string; secretKey?: string; fsync?: boolean; workers?: Record<string, number> } = {},
+  opts: { accessKey?: string; secretKey?: string; fsync?: boolean; workers?: Record<string, number>; events?: Record<string, unknown> } = {},
 ): LocalClusterLayout {
   mkdirSync(dataDir, { recursive: true });
   const specFile = join(dataDir, 'cluster.json');
@@ -158,6 +158,7 @@ export function prepareLocalCluster(
     defaultPolicy: spec.defaultPolicy,
     rootAccessKey: creds.accessKey,
     rootSecretKey: creds.secretKey,
+    ...(opts.events ? { events: opts.events } : {}),
   });
   return { dataDir, spec: { ...spec, port: wanted.port, glancePort: wanted.glancePort, nodePorts }, ...creds, proxyConfigFile, nodeConfigFiles, ringDir };
 }
