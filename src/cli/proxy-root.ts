@@ -19,6 +19,7 @@ import { IdentityStore } from '../identity/identity-store.js';
 import { ComputeService } from '../compute/service.js';
 import { createS3App } from '../s3/app.js';
 import { defaultOrphanGraceMs, MultipartJanitor } from '../s3/multipart-janitor.js';
+import { LifecycleWorker } from '../s3/lifecycle-worker.js';
 import { createImageApi, type ImageApi } from '../images/index.js';
 
 export interface RunningProxy {
@@ -113,6 +114,18 @@ export async function startProxy(config: ProxyConfig, opts: { log?: (line: strin
     if (!closed) janitorTimer = setTimeout(sweep, config.multipartJanitorIntervalSec * 1000).unref();
   };
   if (config.multipartJanitorIntervalSec > 0) janitorTimer = setTimeout(sweep, config.multipartJanitorIntervalSec * 1000).unref();
+  // Lifecycle rules (expiration, noncurrent versions, aborted uploads, transitions), paced, in the background.
+  const lifecycle = new LifecycleWorker({ store, opsPerSec: config.lifecycleOpsPerSec, log });
+  let lifecycleTimer: NodeJS.Timeout | undefined;
+  const lifecyclePass = async () => {
+    try {
+      await lifecycle.runOnce();
+    } catch (err) {
+      log(`lifecycle pass failed: ${(err as Error).message}`);
+    }
+    if (!closed) lifecycleTimer = setTimeout(lifecyclePass, config.lifecycleIntervalSec * 1000).unref();
+  };
+  if (config.lifecycleIntervalSec > 0) lifecycleTimer = setTimeout(lifecyclePass, config.lifecycleIntervalSec * 1000).unref();
   // Pick up ring changes without a restart.
   const ringTimer = setInterval(() => {
     try {
@@ -134,6 +147,7 @@ export async function startProxy(config: ProxyConfig, opts: { log?: (line: strin
       clearInterval(ringTimer);
       closed = true;
       clearTimeout(janitorTimer);
+      clearTimeout(lifecycleTimer);
       await Promise.all(
         [server, glanceServer].map(
           (s) =>

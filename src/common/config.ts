@@ -115,6 +115,10 @@ export interface ProxyConfig {
   multipartAbortAfterSec: number;
   /** Seconds between multipart janitor passes over all buckets (default 3600; 0 runs none). */
   multipartJanitorIntervalSec: number;
+  /** Seconds between lifecycle passes over all buckets with lifecycle rules (default 3600; 0 runs none). */
+  lifecycleIntervalSec: number;
+  /** Most changes a lifecycle pass makes per second (deletes, delete markers, transitions, aborts; default 50; 0 = no limit). */
+  lifecycleOpsPerSec: number;
   /** Event notifications: targets and delivery (docs/hooks.md). */
   events: EventsConfig;
   /** The WebAssembly hook sandbox (docs/hooks.md). */
@@ -376,6 +380,8 @@ export function parseProxyConfig(obj: Record<string, unknown>, where = 'proxy co
     identityKey: f.optionalString('identityKey'),
     multipartAbortAfterSec: f.int('multipartAbortAfterSec', 7 * 24 * 3600, 0),
     multipartJanitorIntervalSec: f.int('multipartJanitorIntervalSec', 3600, 0),
+    lifecycleIntervalSec: f.int('lifecycleIntervalSec', 3600, 0),
+    lifecycleOpsPerSec: f.int('lifecycleOpsPerSec', 50, 0),
     events: parseEventsConfig(f.object('events')),
     hooks: parseHooksConfig(f.object('hooks')),
   };

@@ -44,9 +44,11 @@ import type {
   RangeSpec,
   SegmentRef,
 } from './object-store.js';
+import { versioningOf } from './object-store.js';
 import type { ObjectTarget, StoragePolicy } from './policies/policy.js';
 import type { PolicyRegistry } from './policies/registry.js';
-import { VersionedObjects, versionFields, versioningOf } from './versioning.js';
+import { dropMoved, movedOf, movedWhere, moveObject } from './transition.js';
+import { VersionedObjects, versionFields } from './versioning.js';
 
 /** The account that holds Arca's own data (the bucket registry, users, …). */
 export const systemAccount = '.arca';
@@ -302,7 +304,8 @@ export class ClusterStore implements ObjectStore {
     const meta = await this.policyOf(bucket).head(this.target(bucket, key));
     // A pointer to a version, seen through a bucket cache that does not know versioning is on yet.
     if (meta?.ref) return this.versions.head({ ...bucket, meta: { ...bucket.meta, versioning: 'Enabled' } }, key);
-    return meta && toObjectInfo(bucket.name, key, meta);
+    const stored = await this.followMoved(bucket, key, meta);
+    return stored && toObjectInfo(bucket.name, key, stored);
   }
 
   async getObject(bucket: BucketInfo, key: string, opts: { range?: RangeSpec } & VersionOptions = {}): Promise<GetObjectResult | undefined> {
@@ -319,6 +322,8 @@ export class ClusterStore implements ObjectStore {
       if (!isArcaError(err, 'RangeNotSatisfiable')) throw err;
       const meta = await policy.head(target);
       if (meta?.ref) return versioned();
+      const mark = movedOf(meta);
+      if (mark) return this.getObject(movedWhere(bucket, mark), key, opts);
       if (!meta?.manifest) throw err;
       return this.readManifestObject(bucket, key, meta, opts.range);
     }
@@ -326,6 +331,11 @@ export class ClusterStore implements ObjectStore {
     if (read.meta.ref) {
       read.body.destroy();
       return versioned();
+    }
+    const mark = movedOf(read.meta);
+    if (mark) {
+      read.body.destroy();
+      return this.getObject(movedWhere(bucket, mark), key, opts);
     }
     if (read.meta.manifest) {
       read.body.destroy();
@@ -438,7 +448,12 @@ export class ClusterStore implements ObjectStore {
   async updateObjectMeta(bucket: BucketInfo, key: string, patch: Record<string, unknown>, opts: RemoveOptions = {}): Promise<ObjectInfo | undefined> {
     if (versioningOf(bucket) || opts.versionId !== undefined) return this.versions.updateMeta(bucket, key, patch, opts);
     const meta = await this.policyOf(bucket).post(this.target(bucket, key), this.opts.timestamps.next(), patch, opts);
-    return meta && toObjectInfo(bucket.name, key, meta);
+    // A moved object's metadata is read from its bytes' copy: patch that too.
+    const mark = movedOf(meta);
+    if (!mark) return meta && toObjectInfo(bucket.name, key, meta);
+    const where = movedWhere(bucket, mark);
+    const moved = await this.policyOf(where).post(this.target(where, key), this.opts.timestamps.next(), patch, opts);
+    return moved && toObjectInfo(bucket.name, key, moved);
   }
 
   async deleteObject(bucket: BucketInfo, key: string, opts: RemoveOptions = {}): Promise<DeleteResult> {
@@ -446,6 +461,30 @@ export class ClusterStore implements ObjectStore {
     const { existed, replaced } = await this.policyOf(bucket).delete(this.target(bucket, key), this.opts.timestamps.next(), opts);
     await this.dropSegmentsOf(bucket, replaced);
     return { existed };
+  }
+
+  async transitionObject(bucket: BucketInfo, key: string, policy: string, opts: VersionOptions = {}): Promise<'moved' | 'skipped'> {
+    if (!this.opts.policies.get(policy)) throw new ArcaError('BadRequest', `unknown storage policy "${policy}"`, { policy });
+    if (versioningOf(bucket) || opts.versionId !== undefined) return this.versions.transition(bucket, key, policy, opts.versionId);
+    const home = await this.policyOf(bucket).head(this.target(bucket, key));
+    if (!home) return 'skipped';
+    return moveObject(this.transitionDeps(), bucket, key, home, policy);
+  }
+
+  private transitionDeps() {
+    return { policyOf: (b: BucketInfo) => this.policyOf(b), target: (b: BucketInfo, k: string) => this.target(b, k), timestamps: this.opts.timestamps };
+  }
+
+  /** The bytes of an object whose home holds a moved mark (transition.ts), else `meta` as it is. */
+  private async followMoved(bucket: BucketInfo, key: string, meta: ObjectMeta | undefined): Promise<ObjectMeta | undefined> {
+    const mark = movedOf(meta);
+    if (!mark) return meta;
+    const where = movedWhere(bucket, mark);
+    return this.policyOf(where).head(this.target(where, key));
+  }
+
+  storagePolicies(): string[] {
+    return this.opts.policies.names();
   }
 
   listObjectVersions(bucket: BucketInfo, opts: ListVersionsOptions): Promise<ListVersionsPage> {
@@ -458,6 +497,11 @@ export class ClusterStore implements ObjectStore {
    * failure leaves behind are orphans for the dialect's janitor to collect.
    */
   private async dropSegmentsOf(bucket: BucketInfo, replaced: ObjectMeta | undefined, keep: ReadonlySet<string> = new Set()): Promise<void> {
+    if (replaced && movedOf(replaced)) {
+      // The copy under another policy goes with its mark; the mark's name says where (/account/bucket/key).
+      const [, account, where, ...rest] = replaced.name.split('/');
+      await dropMoved(this.transitionDeps(), { ...bucket, account, name: where }, rest.join('/'), replaced);
+    }
     const prefix = (replaced?.manifest as ManifestMark | undefined)?.segmentPrefix;
     if (!prefix) return;
     try {

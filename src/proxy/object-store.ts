@@ -51,6 +51,17 @@ export interface ObjectInfo {
  */
 export type VersioningState = 'Enabled' | 'Suspended';
 
+/** The versioning state of a bucket, if versioning was ever configured. */
+export function versioningOf(bucket: BucketInfo): VersioningState | undefined {
+  const v = bucket.meta.versioning;
+  return v === 'Enabled' || v === 'Suspended' ? v : undefined;
+}
+
+/** True for a version id the store could have made (`null` included): 20 hex digits (docs/versioning.md). */
+export function isValidVersionId(id: string): boolean {
+  return id === 'null' || /^[0-9a-f]{20}$/.test(id);
+}
+
 /** Which version of an object: the current one when `versionId` is absent. */
 export interface VersionOptions {
   /** A version id as listed (`null` for the null version); an id that is not well-formed reads as absent. */
@@ -273,6 +284,14 @@ export interface ObjectStore {
    */
   deleteObject(bucket: BucketInfo, key: string, opts?: RemoveOptions): Promise<DeleteResult>;
   listObjects(bucket: BucketInfo, opts: ListObjectsOptions): Promise<ListObjectsPage>;
+  /**
+   * Moves an object's (or a version's) bytes to storage policy `policy` in place: same version, ETag and
+   * Last-Modified; reads follow (src/proxy/transition.ts). 'skipped' when there is nothing to move: no such
+   * object, a locked version, a delete marker, a multipart object, or already there.
+   */
+  transitionObject(bucket: BucketInfo, key: string, policy: string, opts?: VersionOptions): Promise<'moved' | 'skipped'>;
+  /** Names of the cluster's storage policies (what a bucket, or a lifecycle transition, may name). */
+  storagePolicies(): string[];
   /** Every version and delete marker (and the null version of objects older than versioning), by key, newest first. */
   listObjectVersions(bucket: BucketInfo, opts: ListVersionsOptions): Promise<ListVersionsPage>;
 

@@ -34,9 +34,10 @@ import type {
   RangeSpec,
   RemoveOptions,
   SegmentRef,
-  VersioningState,
 } from './object-store.js';
+import { isValidVersionId, versioningOf } from './object-store.js';
 import type { ObjectTarget, StoragePolicy } from './policies/policy.js';
+import { movedOf, movedWhere, moveObject } from './transition.js';
 
 /** What the cluster store lends the versioning code. */
 export interface VersionDeps {
@@ -67,18 +68,6 @@ const rowVersionTs = 'vts';
 const rowDeleteMarker = 'vdm';
 const rowNull = 'vnull';
 
-/** The versioning state of a bucket, if versioning was ever configured. */
-export function versioningOf(bucket: BucketInfo): VersioningState | undefined {
-  const v = bucket.meta.versioning;
-  return v === 'Enabled' || v === 'Suspended' ? v : undefined;
-}
-
-const idPattern = /^[0-9a-f]{20}$/;
-
-/** True for a version id this store could have made (`null` included). */
-export function isValidVersionId(id: string): boolean {
-  return id === 'null' || idPattern.test(id);
-}
 
 /** A new version id for a version written at `ts`: newer versions get smaller ids, so they list first. */
 export function newVersionId(ts: Timestamp): string {
@@ -133,15 +122,27 @@ export class VersionedObjects {
     return meta && { where: versions, name, meta, versionId: this.idOf(meta, ref.id) };
   }
 
-  /** The version `versionId` of `key` (the current one when undefined). */
-  async resolve(bucket: BucketInfo, key: string, versionId?: string): Promise<Resolved | undefined> {
+  /**
+   * The version `versionId` of `key` (the current one when undefined). A version whose bytes moved to
+   * another policy (transition.ts) resolves to where they are, unless `home` asks for its mark.
+   */
+  async resolve(bucket: BucketInfo, key: string, versionId?: string, home = false): Promise<Resolved | undefined> {
+    const r = await this.locate(bucket, key, versionId);
+    const mark = home ? undefined : movedOf(r?.meta);
+    if (!r || !mark) return r;
+    const where = movedWhere(r.where, mark);
+    const meta = await this.d.policyOf(where).head(this.d.target(where, r.name));
+    return meta && { ...r, where, meta };
+  }
+
+  private async locate(bucket: BucketInfo, key: string, versionId?: string): Promise<Resolved | undefined> {
     if (versionId !== undefined && !isValidVersionId(versionId)) return undefined;
     if (versionId === undefined || versionId === 'null') {
       const meta = await this.d.policyOf(bucket).head(this.d.target(bucket, key));
       if (meta && !meta.ref) return { where: bucket, name: key, meta, versionId: versioningOf(bucket) ? 'null' : undefined };
       if (versionId === undefined) return meta && this.follow(bucket, key, meta);
       const row = await this.findNullRow(bucket, key);
-      return row && this.resolve(bucket, key, row.id);
+      return row && this.locate(bucket, key, row.id);
     }
     const versions = await this.d.findInternalBucket(bucket, 'versions');
     if (!versions) return undefined;
@@ -314,7 +315,8 @@ export class VersionedObjects {
   }
 
   private async deleteVersion(bucket: BucketInfo, key: string, versionId: string, opts: RemoveOptions): Promise<DeleteResult> {
-    const r = await this.resolve(bucket, key, versionId);
+    // Where the version is kept (its moved mark, if its bytes moved: deleting the mark drops them too).
+    const r = await this.resolve(bucket, key, versionId, true);
     if (!r) return { existed: false, versionId };
     // The nodes refuse a locked version anyway; checking first keeps any node without it from taking a tombstone.
     assertRemovable(r.meta, Date.now(), opts.bypassGovernance === true);
@@ -348,6 +350,13 @@ export class VersionedObjects {
     const id = next.key.slice(key.length + 1);
     const meta = await this.d.policyOf(versions).head(this.d.target(versions, next.key));
     if (meta) await this.point(bucket, key, id, meta, this.d.timestamps.next());
+  }
+
+  /** Moves a version's bytes to `policy` (transition.ts). */
+  async transition(bucket: BucketInfo, key: string, policy: string, versionId?: string): Promise<'moved' | 'skipped'> {
+    const r = await this.resolve(bucket, key, versionId, true);
+    if (!r) return 'skipped';
+    return moveObject(this.d, r.where, r.name, r.meta, policy);
   }
 
   /** Patches a version's metadata (the current one without a version id); lock fields reach a manifest's segments too. */
@@ -464,4 +473,4 @@ function entryName(e: ObjectSummary | { prefix: string }): string {
 }
 
 /** Fields of a stored version that are the store's own (hidden from ObjectInfo.meta). */
-export const versionFields = ['ref', 'nullVersion', 'deleteMarker'];
+export const versionFields = ['ref', 'nullVersion', 'deleteMarker', 'moved', 'vts'];

@@ -13,7 +13,7 @@ import { S3Error } from './errors.js';
 import { relay } from './relay.js';
 import { type ObjectRead, readObject } from './object-read.js';
 import { customerKey } from './sse-c.js';
-import { isValidVersionId } from '../proxy/versioning.js';
+import { isValidVersionId } from '../proxy/object-store.js';
 import { missing } from './versions.js';
 
 /** Largest source a copy (or a copied part's range) may have: 5 GiB. */

@@ -54,6 +54,9 @@ import { putObject } from './ops/put-object.js';
 import { putBucketTagging } from './ops/put-bucket-tagging.js';
 import { putObjectTagging } from './ops/put-object-tagging.js';
 import { getObjectLegalHold } from './ops/get-object-legal-hold.js';
+import { deleteBucketLifecycle } from './ops/delete-bucket-lifecycle.js';
+import { getBucketLifecycleConfiguration } from './ops/get-bucket-lifecycle-configuration.js';
+import { putBucketLifecycleConfiguration } from './ops/put-bucket-lifecycle-configuration.js';
 import { getObjectLockConfiguration } from './ops/get-object-lock-configuration.js';
 import { getObjectRetention } from './ops/get-object-retention.js';
 import { listObjectVersions } from './ops/list-object-versions.js';
@@ -104,9 +107,9 @@ export const handlers: Record<S3OperationName, Handler> = {
   DeleteBucketTagging: deleteBucketTagging,
   PutBucketVersioning: putBucketVersioning,
   ListObjectVersions: listObjectVersions,
-  GetBucketLifecycleConfiguration: notYet,
-  PutBucketLifecycleConfiguration: notYet,
-  DeleteBucketLifecycle: notYet,
+  GetBucketLifecycleConfiguration: getBucketLifecycleConfiguration,
+  PutBucketLifecycleConfiguration: putBucketLifecycleConfiguration,
+  DeleteBucketLifecycle: deleteBucketLifecycle,
   GetObjectLockConfiguration: getObjectLockConfiguration,
   PutObjectLockConfiguration: putObjectLockConfiguration,
   GetBucketNotificationConfiguration: getBucketNotificationConfiguration,

@@ -16,6 +16,7 @@
  */
 import { timestampMillis } from '../common/timestamp.js';
 import type { BucketInfo, ObjectStore, ObjectSummary } from '../proxy/object-store.js';
+import { versioningOf } from '../proxy/object-store.js';
 import { deleteParts, deleteRecord, findUpload, mapLimit, parsePartName, parseRecordName } from './multipart.js';
 
 export interface MultipartJanitorOptions {
@@ -125,6 +126,20 @@ export class MultipartJanitor {
     return deleted;
   }
 
+  /** Versions of `key` to look at: the current one (undefined), and in a versioned bucket every version. */
+  private async candidateVersions(bucket: BucketInfo, key: string): Promise<Array<string | undefined>> {
+    if (!versioningOf(bucket)) return [undefined];
+    const out: Array<string | undefined> = [];
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    for (;;) {
+      const page = await this.opts.store.listObjectVersions(bucket, { prefix: key, keyMarker, versionIdMarker, limit: 1000 });
+      for (const e of page.entries) if ('key' in e && e.key === key && !e.deleteMarker) out.push(e.versionId);
+      if (!page.truncated || !page.next) return out;
+      ({ keyMarker, versionIdMarker } = page.next);
+    }
+  }
+
   /** Decides about the stored parts of one upload; returns how many were deleted. */
   private async settleGroup(bucket: BucketInfo, segments: BucketInfo, key: string, uploadId: string, parts: ObjectSummary[]): Promise<number> {
     const { store } = this.opts;
@@ -132,11 +147,15 @@ export class MultipartJanitor {
     if (parts.some((p) => timestampMillis(p.ts) > graceEnd)) return 0;
     if (await findUpload(store, bucket, key, uploadId)) return 0;
     let keep = new Set<string>();
-    const object = await store.headObject(bucket, key);
-    if ((object?.meta.multipart as { uploadId?: string } | undefined)?.uploadId === uploadId) {
-      const manifest = await store.getManifest(bucket, key);
+    // The current version, and in a versioned bucket every version of the key, may be the object that
+    // completed this upload (and a locked one could not lose its parts anyway: the nodes refuse).
+    for (const versionId of await this.candidateVersions(bucket, key)) {
+      const object = await store.headObject(bucket, key, { versionId });
+      if ((object?.meta.multipart as { uploadId?: string } | undefined)?.uploadId !== uploadId) continue;
+      const manifest = await store.getManifest(bucket, key, { versionId });
       if (!manifest) return 0; // replaced between the two reads: decide next pass
       keep = new Set(manifest.segments.map((s) => s.key));
+      break;
     }
     const doomed = parts.filter((p) => !keep.has(p.key));
     await mapLimit(doomed, 16, (p) => store.deleteObject(segments, p.key));

@@ -3,8 +3,7 @@
  * (`x-amz-version-id`, `x-amz-delete-marker`), and the errors AWS answers for versions. How versions are
  * kept is the store's (src/proxy/versioning.ts, docs/versioning.md).
  */
-import type { BucketInfo, ObjectInfo } from '../proxy/object-store.js';
-import { isValidVersionId, versioningOf } from '../proxy/versioning.js';
+import { type BucketInfo, isValidVersionId, type ObjectInfo, versioningOf } from '../proxy/object-store.js';
 import { S3Error } from './errors.js';
 
 /** The request's `versionId` (or `undefined`); a malformed one is InvalidArgument, as AWS answers it. */

@@ -2,7 +2,7 @@
 import { authorizeObject, type Handler, ownBucket, xmlResponse } from '../context.js';
 import { isArcaError } from '../../common/errors.js';
 import type { DeleteResult } from '../../proxy/object-store.js';
-import { isValidVersionId } from '../../proxy/versioning.js';
+import { isValidVersionId } from '../../proxy/object-store.js';
 import { S3Error, toS3Error } from '../errors.js';
 import { bypassGovernance } from '../object-lock.js';
 import { mapLimit } from '../multipart.js';
