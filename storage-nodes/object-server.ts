@@ -28,6 +28,7 @@ import { unpatchableFields } from './hash-dir.js';
 import { BadRequestError, header, send } from './http-util.js';
 import { parseContainerUpdates } from './listing-updates.js';
 import { decideRange } from './range.js';
+import { type ExpiryRecord, expiryTimestamp } from './expirer.js';
 import { withFragmentChecksums } from './stored-meta.js';
 
 export type ObjectPath = Extract<ParsedBackendPath, { kind: 'object' }>;
@@ -38,6 +39,10 @@ export interface ObjectServerDeps {
   sendRows(target: ContainerUpdateTarget, account: string, bucket: string, rows: ListingRow[]): Promise<number>;
   /** Queues a listing update durably on `device` for the updater. */
   queueUpdate(device: string, record: AsyncPendingRecord): Promise<void>;
+  /** Queues a version with `deleteAt` for the expirer (expirer.ts); none: nothing expires on its own. */
+  queueExpiry?(device: string, record: ExpiryRecord): Promise<void>;
+  /** The clock expiry is judged by (ms; tests). */
+  now?: () => number;
   /** Policy indexes configured on this node. */
   policies: ReadonlySet<number>;
   /** The erasure-coded ones among them, with their k and m (their objects are fragment archives). */
@@ -153,6 +158,7 @@ export class ObjectServer {
       throw err;
     }
     await this.#updateListings(location.device, path, updates, listingRow(path, meta));
+    if (!archive) await this.#queueExpiry(location, path, meta, updates);
     send(res, 201, { [BackendHeader.timestamp]: ts, etag: String(meta.etag ?? ''), ...replacedHeader(replaced) });
   }
 
@@ -182,7 +188,10 @@ export class ObjectServer {
       const opened = await this.deps.files.open(location, { frag: archive.frag }).catch(() => undefined);
       if (opened?.kind === 'data') {
         await opened.close();
-        if (opened.meta.ts === ts) await this.#updateListings(location.device, path, updates, listingRow(path, opened.meta));
+        if (opened.meta.ts === ts) {
+          await this.#updateListings(location.device, path, updates, listingRow(path, opened.meta));
+          await this.#queueExpiry(location, path, opened.meta, updates);
+        }
       }
     }
     send(res, 202, { [BackendHeader.timestamp]: ts, ...replacedHeader(outcome) });
@@ -238,6 +247,13 @@ export class ObjectServer {
     }
     if (opened.kind === 'tombstone') {
       send(res, 404, { [BackendHeader.timestamp]: opened.ts, [BackendHeader.deleted]: '1' });
+      return;
+    }
+    // Past its X-Delete-At the version is gone for readers, whether or not the expirer ran yet.
+    const deleteAt = opened.meta.deleteAt;
+    if (typeof deleteAt === 'number' && deleteAt <= (this.deps.now ?? Date.now)()) {
+      await opened.close();
+      send(res, 404, { [BackendHeader.timestamp]: expiryTimestamp(deleteAt), [BackendHeader.deleted]: '1' });
       return;
     }
     const ifTs = header(req, BackendHeader.ifTimestamp);
@@ -339,6 +355,17 @@ export class ObjectServer {
     }
     await this.#updateListings(location.device, path, updates, { name: path.key, ts, deleted: true });
     send(res, outcome.previous === 'data' ? 204 : 404, { [BackendHeader.timestamp]: ts, ...replacedHeader(outcome) });
+  }
+
+  /** Queues a version with `deleteAt` for the expirer (a sync write's version was queued where it was written). */
+  async #queueExpiry(location: ObjectLocation, path: ObjectPath, meta: ObjectMeta, targets: ContainerUpdateTarget[]): Promise<void> {
+    if (typeof meta.deleteAt !== 'number' || !this.deps.queueExpiry) return;
+    const record: ExpiryRecord = { location, account: path.account, bucket: path.bucket, key: path.key, ts: meta.ts, deleteAt: meta.deleteAt, targets };
+    try {
+      await this.deps.queueExpiry(location.device, record);
+    } catch (err) {
+      this.deps.log(`object server: cannot queue the expiry of ${location.name}: ${(err as Error).message}`);
+    }
   }
 
   /** Sends the row to every listing replica named; whatever is not taken goes to async pending. */

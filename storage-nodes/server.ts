@@ -31,6 +31,7 @@ import { ObjectReplicator } from './replicator.js';
 import { RingDirectory } from './ring-files.js';
 import { ObjectUpdater } from './updater.js';
 import { WorkerLoop } from './worker-loop.js';
+import { ExpiryQueue, ObjectExpirer } from './expirer.js';
 
 /** A running storage node. */
 export interface StorageNode {
@@ -46,6 +47,7 @@ export interface StorageNode {
     listingReplicator: ListingReplicator;
     auditor: ObjectAuditor;
     deviceMonitor: DeviceMonitor;
+    expirer: ObjectExpirer;
   };
   /** The node's recon report (what `GET /recon/status` answers). */
   recon: ReconServer;
@@ -88,10 +90,12 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   const listingClient = new ListingUpdateClient(agent, config.nodeTimeoutMs);
   const inlineListingClient = new ListingUpdateClient(agent, config.listingUpdateTimeoutMs);
   const queue = new AsyncPendingQueue({ devicesDir: config.devicesDir, fsync: config.fsync });
+  const expiring = new ExpiryQueue({ devicesDir: config.devicesDir, fsync: config.fsync });
   const objectServer = new ObjectServer({
     files,
     sendRows: (target, account, bucket, rows) => inlineListingClient.sendRows(target, account, bucket, rows),
     queueUpdate: (device, record) => queue.add(device, record),
+    queueExpiry: (device, record) => expiring.add(device, record),
     policies: new Set(config.policies.map((p) => p.index)),
     ecPolicies: ecPoliciesOf(config.policies),
     log,
@@ -200,6 +204,14 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   const listingReplicator = new ListingReplicator({ devices: config.devices, listings, rings, self, client: replicationClient, reclaimAgeSec: config.reclaimAgeSec, ...pacing, log });
   const auditor = new ObjectAuditor({ devices: config.devices, partitions, bytesPerSec: w.auditorBytesPerSec, log });
   const deviceMonitor = new DeviceMonitor({ devices: config.devices, files, listings, log });
+  const expirer = new ObjectExpirer({
+    devices: config.devices,
+    files,
+    queue: expiring,
+    sendRows: (target, account, bucket, rows) => listingClient.sendRows(target, account, bucket, rows),
+    queueUpdate: (device, record) => queue.add(device, record),
+    log,
+  });
   // Every pass is recorded for recon (and each worker's passes run one at a time, loop or /recon/run).
   const recorder = new PassRecorder({ devicesDir: config.devicesDir, devices: config.devices, log });
   const loops = [
@@ -214,6 +226,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     ),
     new WorkerLoop('auditor', recorder.wrap('auditor', auditor, w.auditorIntervalSec), w.auditorIntervalSec * 1000, log),
     new WorkerLoop('device monitor', recorder.wrap('deviceMonitor', deviceMonitor, w.deviceCheckIntervalSec), w.deviceCheckIntervalSec * 1000, log),
+    new WorkerLoop('expirer', recorder.wrap('expirer', expirer, w.expirerIntervalSec), w.expirerIntervalSec * 1000, log),
   ];
   await recorder.load();
   recon = new ReconServer({
@@ -236,7 +249,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   let closing: Promise<void> | undefined;
   return {
     port,
-    workers: { updater, replicator, reconstructor, listingReplicator, auditor, deviceMonitor },
+    workers: { updater, replicator, reconstructor, listingReplicator, auditor, deviceMonitor, expirer },
     recon,
     listings,
     files,

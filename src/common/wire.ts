@@ -357,7 +357,7 @@ export interface ListingReplicateBatch {
 }
 
 /** The background workers of a storage node, as recon names them. */
-export const reconWorkerNames = ['updater', 'replicator', 'reconstructor', 'listingReplicator', 'auditor', 'deviceMonitor'] as const;
+export const reconWorkerNames = ['updater', 'replicator', 'reconstructor', 'listingReplicator', 'auditor', 'deviceMonitor', 'expirer'] as const;
 export type ReconWorkerName = (typeof reconWorkerNames)[number];
 
 /** One pass of a worker: when it started (ISO 8601), how long it took, and what the worker reported. */
