@@ -1,0 +1,394 @@
+/**
+ * `npm run bench:compare`: Arca (`arca cluster`, replica-3 on 4 nodes) and OpenStack Swift 2.30 (the shared
+ * peer's start.sh) on the same machine, driven by the same load generator in alternation, step by step and
+ * round after round; each figure is the median over the rounds, printed for both with their ratio, beside the
+ * machine's limits measured in the same run, and the issue-7 targets evaluated. docs/benchmarks.md has it all.
+ *
+ *   npm run bench:compare -- [--quick] [--write] [--rounds N] [--keys N] [--data DIR] [--swift-peer DIR]
+ *                            [--no-swift] [--no-install] [--fresh] [--budget-min M] [--render FILE]
+ *
+ * Prints the tables, then one JSON line (the Report) on stdout; progress goes to stderr.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type ArcaCluster, startArcaCluster } from '../lib/arca-cluster.js';
+import { bestLimits, type MachineLimits, measureLimits } from '../lib/limits.js';
+import { commitInfo, machineInfo } from '../lib/machine.js';
+import { ServerMeter } from '../lib/proc.js';
+import { round } from '../lib/stats.js';
+import { ensureSwiftInstalled, type SwiftPeer, startSwiftPeer } from '../lib/swift-peer.js';
+import { type LoadOptions, type LoadResult, runLoad } from '../load/run.js';
+import { makePlan, type Plan } from './plan.js';
+import { type PopulateResult, populateArca, populateSwift, type S3Target } from './populate.js';
+import { type MemorySide, type Report, renderCharts, renderResultsMd, renderText } from './report.js';
+import { RoundBook, type Row, type SideName } from './summary.js';
+import { evaluateTargets } from './targets.js';
+
+const usage = `usage: npm run bench:compare -- [options]
+  --quick              smaller counts, 2 rounds, 100,000 keys in the LIST bucket, 16 concurrent uploads (~5 min)
+  --write              write bench/RESULTS.md and bench/charts/*.svg
+  --rounds N           rounds of alternation (default 5; quick 2)
+  --keys N             keys in the big LIST bucket (default 1,000,000; quick 100,000)
+  --data DIR           kept data dirs (arca/, swift/, limits/) [ARCA_BENCH_DATA] (default ~/.cache/arca-bench)
+  --swift-peer DIR     directory of the Swift peer's start.sh/stop.sh [ARCA_BENCH_SWIFT_PEER]
+                       (default ../shared/peers/swift next to the checkout)
+  --no-swift           measure Arca alone
+  --no-install         do not apt-get install Swift when it is missing
+  --fresh              delete the kept data dirs first (the big LIST bucket is filled again)
+  --budget-min M       no new round starts after M minutes (default 120; quick 20)
+  --render FILE        run nothing: write bench/RESULTS.md and the charts from the JSON line saved in FILE`;
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    write: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    keys: { type: 'string' },
+    data: { type: 'string' },
+    'swift-peer': { type: 'string' },
+    'no-swift': { type: 'boolean', default: false },
+    'no-install': { type: 'boolean', default: false },
+    fresh: { type: 'boolean', default: false },
+    render: { type: 'string' },
+    'budget-min': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (flags.help) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+
+/** Writes bench/RESULTS.md and bench/charts/*.svg. */
+function writeResults(report: Report): number {
+  const chartsDir = join(root, 'bench', 'charts');
+  mkdirSync(chartsDir, { recursive: true });
+  const charts = renderCharts(report);
+  for (const c of charts) writeFileSync(join(chartsDir, c.file), c.svg);
+  writeFileSync(join(root, 'bench', 'RESULTS.md'), renderResultsMd(report, charts.map((c) => `charts/${c.file}`)));
+  return charts.length;
+}
+
+if (flags.render !== undefined) {
+  const line = readFileSync(flags.render, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{"bench":"compare"'))
+    .pop();
+  if (!line) {
+    process.stderr.write(`${flags.render}: no JSON line of bench:compare in it\n`);
+    process.exit(2);
+  }
+  const saved = JSON.parse(line) as Report;
+  process.stdout.write(renderText(saved));
+  process.stderr.write(`wrote bench/RESULTS.md and ${writeResults(saved)} charts in bench/charts/\n`);
+  process.exit(0);
+}
+
+const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+const plan: Plan = makePlan({ quick: flags.quick!, keys: num(flags.keys), rounds: num(flags.rounds), budgetMin: num(flags['budget-min']) });
+const dataRoot = resolve(flags.data ?? process.env.ARCA_BENCH_DATA ?? join(homedir(), '.cache', 'arca-bench'));
+const peerScripts = resolve(flags['swift-peer'] ?? process.env.ARCA_BENCH_SWIFT_PEER ?? join(root, '..', 'shared', 'peers', 'swift'));
+const REPLICAS = 3;
+/** Fixed ports: a kept data dir keeps its node ports (Arca's cluster.json, Swift's rings). */
+const ARCA_PORT = 27180;
+const SWIFT = { port: 18280, basePort: 16200, memcachedPort: 11611 };
+
+const t0 = performance.now();
+const elapsed = () => (performance.now() - t0) / 1000;
+const log = (line: string) => process.stderr.write(`[compare ${elapsed().toFixed(0).padStart(5)} s] ${line}\n`);
+
+interface Side {
+  name: SideName;
+  target: S3Target;
+  /** Root pids of this side's server processes (descendants are measured too). */
+  pids: () => number[];
+}
+
+let arca: ArcaCluster | undefined;
+let swift: SwiftPeer | undefined;
+let stopping = false;
+async function stopAll(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all([arca?.stop(), swift?.stop()]);
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping the servers`);
+    void stopAll().then(() => process.exit(130));
+  });
+}
+// A hard ceiling above the round budget: setup, memory test and teardown get 45 minutes more.
+const watchdog = setTimeout(
+  () => {
+    log('overall time limit reached: stopping');
+    void stopAll().then(() => process.exit(1));
+  },
+  (plan.budgetSec + 45 * 60) * 1000,
+);
+watchdog.unref();
+
+async function startArca(): Promise<ArcaCluster> {
+  const dir = join(dataRoot, 'arca');
+  try {
+    return await startArcaCluster({ nodes: 4, policy: 'replica-3', dataDir: dir, basePort: ARCA_PORT });
+  } catch (err) {
+    log(`Arca did not start on the kept data dir ${dir} (${(err as Error).message.split('\n')[0]}); starting it fresh`);
+    rmSync(dir, { recursive: true, force: true });
+    return startArcaCluster({ nodes: 4, policy: 'replica-3', dataDir: dir, basePort: ARCA_PORT });
+  }
+}
+
+async function startSwift(): Promise<{ peer?: SwiftPeer; skipped?: string; version?: string }> {
+  if (flags['no-swift']) return { skipped: '--no-swift' };
+  const python = process.env.SWIFT_PEER_PYTHON ?? '/usr/bin/python3';
+  const missing = flags['no-install'] ? undefined : ensureSwiftInstalled(python, log);
+  if (missing) return { skipped: `Swift is not installed and could not be: ${missing}` };
+  const dir = join(dataRoot, 'swift');
+  try {
+    const peer = await startSwiftPeer({ scriptsDir: peerScripts, dataDir: dir, ...SWIFT, python });
+    // `swift\t2.30.1-0+deb12u3`
+    const v = spawnSync('dpkg-query', ['-W', 'swift'], { encoding: 'utf8' });
+    return { peer, version: v.status === 0 ? `Swift ${v.stdout.trim().split('\t')[1] ?? ''}`.trim() : 'Swift' };
+  } catch (err) {
+    return { skipped: `the Swift peer did not start: ${(err as Error).message}` };
+  }
+}
+
+/** CPU the servers use while nobody talks to them, % of one core. */
+async function idleCpu(side: Side, seconds: number): Promise<number> {
+  const meter = new ServerMeter(side.pids(), { sampleMs: 500, rescanMs: 60_000 });
+  meter.start();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  return round(meter.stop().cpuMs / (seconds * 10), 1);
+}
+
+function load(side: Side, o: Omit<LoadOptions, 'endpoint' | 'accessKey' | 'secretKey' | 'serverPids' | 'timeoutMs'>, measure = true): Promise<LoadResult> {
+  return runLoad({ ...side.target, ...(measure ? { serverPids: side.pids() } : {}), timeoutMs: plan.timeoutMs, ...o });
+}
+
+const issuedOf = (r: LoadResult) => r.ops + Object.values(r.errors).reduce((s, n) => s + n, 0);
+const brief = (r: LoadResult) =>
+  `${r.ops} ops${issuedOf(r) > r.ops ? ` (+${issuedOf(r) - r.ops} failed: ${r.firstError})` : ''}, ${r.opsPerSec} ops/s, ${r.mibPerSec} MiB/s, p99 ${r.latencyMs.p99} ms, ${r.serverCpuMsPerOp ?? '–'} CPU-ms/op`;
+
+/** Deletes `count` objects (`obj-0` …) without measuring; what is gone already answers 404, which is fine. */
+async function cleanup(side: Side, bucket: string, count: number, concurrency: number): Promise<void> {
+  if (count > 0) await load(side, { bucket, workload: 'delete', size: 0, concurrency, count, durationSec: 600 }, false);
+}
+
+/** Peak RSS meters, one per process, over a long window: rare rescans (these processes fork nothing new). */
+function processMeters(pids: number[], sampleMs: number): ServerMeter[] {
+  return pids.map((pid) => {
+    const m = new ServerMeter([pid], { sampleMs, rescanMs: 3_600_000 });
+    m.start();
+    return m;
+  });
+}
+
+async function main(): Promise<number> {
+  const machine = machineInfo();
+  const commit = commitInfo(root);
+  log(`${plan.quick ? 'quick' : 'full'} run: ${plan.rounds} rounds, ${plan.bigList.keys} keys, data in ${dataRoot}, Swift peer scripts in ${peerScripts}`);
+  if (flags.fresh) {
+    log('--fresh: deleting the kept data dirs');
+    spawnSync(join(peerScripts, 'stop.sh'), [join(dataRoot, 'swift')], { stdio: 'ignore' });
+    rmSync(join(dataRoot, 'arca'), { recursive: true, force: true });
+    rmSync(join(dataRoot, 'swift'), { recursive: true, force: true });
+  }
+  mkdirSync(dataRoot, { recursive: true });
+
+  arca = await startArca();
+  log(`Arca: ${arca.endpoint}, proxy pid ${arca.proxyPid}, node pids ${arca.nodePids.join(',')}`);
+  const swiftStart = await startSwift();
+  swift = swiftStart.peer;
+  if (swift) log(`Swift: ${swift.endpoint} (${swiftStart.version})`);
+  else log(`SKIPPING SWIFT: ${swiftStart.skipped}. Arca is measured alone; ratios and ratio targets are n/a.`);
+
+  const cluster = arca;
+  const sides: Side[] = [{ name: 'arca', target: { endpoint: cluster.endpoint, accessKey: cluster.accessKey, secretKey: cluster.secretKey }, pids: () => [cluster.pid] }];
+  const peer = swift;
+  if (peer) sides.push({ name: 'swift', target: { endpoint: peer.endpoint, accessKey: peer.accessKey, secretKey: peer.secretKey }, pids: () => peer.pids() });
+
+  log('measuring the machine limits');
+  const limitsBefore: MachineLimits = await measureLimits(join(dataRoot, 'limits'), plan.limits);
+  log(`limits: ${JSON.stringify(limitsBefore)}`);
+
+  const idleCpuPct: Partial<Record<SideName, number>> = {};
+  for (const side of sides) idleCpuPct[side.name] = await idleCpu(side, plan.quick ? 2 : 5);
+  log(`idle CPU (% of a core): ${JSON.stringify(idleCpuPct)}`);
+
+  // Setup, not measured: the mixed workload's objects and the big LIST bucket (kept between runs).
+  const populate: Partial<Record<SideName, PopulateResult>> = {};
+  for (const side of sides) {
+    const m = plan.mixed;
+    const r = await load(side, { bucket: m.bucket, createBucket: true, workload: 'put', size: m.size, concurrency: m.concurrency, count: m.keys, durationSec: 300 }, false);
+    if (r.ops < m.keys) log(`${side.name}: mixed setup wrote ${r.ops} of ${m.keys} objects (${r.firstError ?? 'time cap'})`);
+    log(`${side.name}: filling ${plan.bigList.bucket} up to ${plan.bigList.keys} rows (kept in ${dataRoot}; once per data dir)`);
+    populate[side.name] =
+      side.name === 'arca'
+        ? await populateArca(side.target, cluster.dataDir, plan.bigList.bucket, plan.bigList.keys)
+        : await populateSwift(side.target, peer!.dataDir, peer!.account, plan.bigList.bucket, plan.bigList.keys, peer!.python);
+    log(`${side.name}: ${JSON.stringify(populate[side.name])}`);
+  }
+
+  const runMeters = {
+    arca: processMeters([cluster.proxyPid, ...cluster.nodePids], 250),
+    swift: peer ? processMeters(['proxy-server', 'object-server-1', 'object-server-2', 'object-server-3', 'object-server-4'].map((r) => peer.pidsByRole().get(r)!).filter(Boolean), 250) : [],
+  };
+
+  const book = new RoundBook();
+  let roundsDone = 0;
+  let lastRoundSec = 0;
+  for (let round = 1; round <= plan.rounds; round++) {
+    if (elapsed() + lastRoundSec > plan.budgetSec) {
+      log(`budget of ${plan.budgetSec / 60} min would be exceeded: stopping after ${roundsDone} rounds`);
+      break;
+    }
+    const roundStart = elapsed();
+    const order = round % 2 === 1 ? sides : [...sides].reverse();
+    log(`round ${round}/${plan.rounds}: ${order.map((s) => s.name).join(', ')} first`);
+    const each = async (meta: Omit<Row, 'rounds' | 'arca' | 'swift' | 'firstError'>, opts: (side: Side) => Parameters<typeof load>[1]) => {
+      const out = new Map<SideName, LoadResult>();
+      for (const side of order) {
+        const r = await load(side, opts(side));
+        book.add(meta, side.name, r);
+        out.set(side.name, r);
+        log(`  ${side.name.padEnd(5)} ${meta.workload} ${meta.op}: ${brief(r)}`);
+      }
+      return out;
+    };
+    for (const g of plan.groups) {
+      const meta = (op: string) => ({ id: `${g.id}:${op}`, workload: g.label, op, size: g.size, concurrency: g.concurrency });
+      const common = { bucket: g.bucket, size: g.size, concurrency: g.concurrency };
+      const puts = await each(meta('put'), () => ({ ...common, createBucket: true, workload: 'put', ...g.put }));
+      const written = (s: Side) => Math.max(1, issuedOf(puts.get(s.name)!));
+      await each(meta('get'), (s) => ({ ...common, workload: 'get', ...g.get, keys: written(s) }));
+      await each(meta('head'), (s) => ({ ...common, workload: 'head', ...g.head, keys: written(s) }));
+      await each(meta('list'), () => ({ ...common, workload: 'list', ...g.list }));
+      const deletes = await each(meta('delete'), (s) => ({ ...common, workload: 'delete', count: written(s), durationSec: g.deleteSec }));
+      for (const side of order) {
+        if (issuedOf(deletes.get(side.name)!) < written(side)) await cleanup(side, g.bucket, written(side), g.concurrency);
+      }
+    }
+    const m = plan.mixed;
+    await each({ id: 'mixed', workload: `mixed 70/30 GET/PUT ${m.size / 1024}KiB ×${m.concurrency}`, op: 'mixed', size: m.size, concurrency: m.concurrency }, () => ({
+      bucket: m.bucket,
+      workload: 'mixed',
+      size: m.size,
+      concurrency: m.concurrency,
+      keys: m.keys,
+      count: m.count,
+      durationSec: m.durationSec,
+      mix: { get: 70, put: 30 },
+      seed: round,
+    }));
+    const bl = plan.bigList;
+    await each(
+      { id: `list-${bl.keys}`, workload: `LIST 1,000 of ${bl.keys.toLocaleString('en-US')} keys ×${bl.concurrency}`, op: 'list', size: 0, concurrency: bl.concurrency },
+      () => ({ bucket: bl.bucket, workload: 'list', size: 0, concurrency: bl.concurrency, count: bl.count, durationSec: bl.durationSec }),
+    );
+    const sp = plan.singlePut;
+    const singles = await each({ id: '64m-c1:put', workload: '64MiB ×1', op: 'put', size: sp.size, concurrency: 1 }, () => ({
+      bucket: sp.bucket,
+      createBucket: true,
+      workload: 'put',
+      size: sp.size,
+      concurrency: 1,
+      count: sp.count,
+      durationSec: 120,
+    }));
+    for (const side of order) await cleanup(side, sp.bucket, issuedOf(singles.get(side.name)!), 2);
+    roundsDone = round;
+    lastRoundSec = elapsed() - roundStart;
+  }
+
+  // Memory: many 64 MiB uploads at once, once per side, each process's peak RSS sampled every 100 ms.
+  const memory: Report['memory'] = { concurrency: plan.memory.concurrency, sizeMiB: plan.memory.size / 1048576 };
+  for (const side of sides) {
+    const roles =
+      side.name === 'arca'
+        ? [cluster.proxyPid, ...cluster.nodePids]
+        : ['proxy-server', 'object-server-1', 'object-server-2', 'object-server-3', 'object-server-4'].map((r) => peer!.pidsByRole().get(r)!).filter(Boolean);
+    const meters = processMeters(roles, 100);
+    const n = plan.memory.concurrency;
+    log(`${side.name}: ${n} concurrent ${plan.memory.size / 1048576} MiB PUTs`);
+    const r = await load(side, { bucket: plan.memory.bucket, createBucket: true, workload: 'put', size: plan.memory.size, concurrency: n, count: n, durationSec: 900 });
+    const peaks = meters.map((mt) => mt.stop().peakRssMiB);
+    log(`  ${brief(r)}; peak RSS ${peaks.map((p) => p.toFixed(0)).join(', ')} MiB`);
+    const ms: MemorySide = {
+      proxyPeakRssMiB: round(peaks[0], 1),
+      nodePeakRssMiB: peaks.slice(1).map((p) => round(p, 1)),
+      totalPeakRssMiB: r.serverPeakRssMiB ?? 0,
+      totalPssMiB: r.serverPssMiB ?? 0,
+      mibPerSec: r.mibPerSec,
+      ops: r.ops,
+      errors: issuedOf(r) - r.ops,
+    };
+    memory[side.name] = ms;
+    await cleanup(side, plan.memory.bucket, n, 8);
+  }
+
+  log('measuring the machine limits again');
+  const limitsAfter: MachineLimits = await measureLimits(join(dataRoot, 'limits'), plan.limits);
+  log(`limits: ${JSON.stringify(limitsAfter)}`);
+  const limits = bestLimits(limitsBefore, limitsAfter);
+
+  const runPeaks: Report['runPeaks'] = {};
+  for (const side of sides) {
+    const peaks = runMeters[side.name].map((m) => round(m.stop().peakRssMiB, 1));
+    if (peaks.length > 0) runPeaks[side.name] = { proxyMiB: peaks[0], nodesMiB: peaks.slice(1) };
+  }
+
+  const rows = book.rows();
+  const targets = evaluateTargets({
+    rows,
+    limits,
+    replicas: REPLICAS,
+    memory: memory.arca ? { concurrency: memory.concurrency, proxyPeakRssMiB: memory.arca.proxyPeakRssMiB, nodePeakRssMiB: memory.arca.nodePeakRssMiB, ops: memory.arca.ops, errors: memory.arca.errors } : undefined,
+    nodeRunPeaksMiB: runPeaks.arca?.nodesMiB,
+    bigListId: `list-${plan.bigList.keys}`,
+    singlePutId: '64m-c1:put',
+  });
+  const report: Report = {
+    bench: 'compare',
+    date: new Date().toISOString(),
+    commit,
+    machine,
+    quick: plan.quick,
+    roundsPlanned: plan.rounds,
+    roundsDone,
+    durationSec: round(elapsed(), 0),
+    replicas: REPLICAS,
+    arca: { cluster: '1 proxy + 4 storage nodes, replica-3, fsync on' },
+    swift: swift ? { version: swiftStart.version } : { skipped: swiftStart.skipped },
+    limits,
+    limitRuns: [limitsBefore, limitsAfter],
+    idleCpuPct,
+    bigList: { keys: plan.bigList.keys, populate },
+    rows,
+    memory,
+    runPeaks,
+    targets,
+  };
+  process.stdout.write(renderText(report));
+  if (flags.write) log(`wrote bench/RESULTS.md and ${writeResults(report)} charts in bench/charts/`);
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+  return 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (err) {
+  log(`failed: ${(err as Error).stack ?? err}`);
+} finally {
+  log('stopping the servers');
+  await stopAll();
+}
+process.exit(code);

@@ -1,0 +1,112 @@
+/** bench/compare/report and svg: tables, the RESULTS.md page and the charts. */
+import test from 'ava';
+import { limitOf, type Report, renderCharts, renderComparisonTable, renderResultsMd } from '../../../../bench/compare/report.js';
+import { escapeXml, niceScale, renderChart, shortNumber } from '../../../../bench/compare/svg.js';
+import { evaluateTargets } from '../../../../bench/compare/targets.js';
+import { limits, row } from './_rows.js';
+
+const rows = [
+  row('4k-c16:put', 4096, { opsPerSec: 120, cpuMsPerOp: 10 }, { opsPerSec: 60, cpuMsPerOp: 30 }),
+  row('4k-c16:get', 4096, { opsPerSec: 600 }, { opsPerSec: 200 }),
+  row('64m-c2:put', 67108864, { opsPerSec: 2, mibPerSec: 128 }, { opsPerSec: 1, mibPerSec: 64, errors: 2 }),
+  row('64m-c2:get', 67108864, { opsPerSec: 4, mibPerSec: 256 }, { opsPerSec: 2, mibPerSec: 128 }),
+  row('list-1000000', 0, { p50Ms: 10, p99Ms: 30 }, { p50Ms: 100, p99Ms: 300 }),
+];
+
+function report(): Report {
+  return {
+    bench: 'compare',
+    date: '2026-11-30T12:00:00.000Z',
+    commit: { commit: 'abcdef0123456789', dirty: false },
+    machine: { cpu: 'Test CPU', cores: 2, memoryGiB: 24, kernel: '6.1', node: 'v20.20.2', loadAvg: [1, 2, 3] },
+    quick: false,
+    roundsPlanned: 5,
+    roundsDone: 5,
+    durationSec: 1800,
+    replicas: 3,
+    arca: { cluster: '1 proxy + 4 storage nodes' },
+    swift: { version: 'Swift 2.30.1' },
+    limits,
+    limitRuns: [limits, limits],
+    idleCpuPct: { arca: 1, swift: 9 },
+    bigList: { keys: 1_000_000, populate: { arca: { replicas: [1_000_000, 1_000_000, 1_000_000], inserted: 0, seconds: 1 } } },
+    rows,
+    memory: {
+      concurrency: 64,
+      sizeMiB: 64,
+      arca: { proxyPeakRssMiB: 150, nodePeakRssMiB: [100, 110, 120, 130], totalPeakRssMiB: 700, totalPssMiB: 500, mibPerSec: 100, ops: 64, errors: 0 },
+    },
+    runPeaks: { arca: { proxyMiB: 160, nodesMiB: [120, 130, 140, 145] } },
+    targets: evaluateTargets({ rows, limits, replicas: 3, bigListId: 'list-1000000', singlePutId: '64m-c1:put' }),
+  };
+}
+
+test('limitOf: small writes against durable creates, large PUT against MD5 or disk, large GET against loopback', (t) => {
+  t.deepEqual(limitOf(rows[0], limits, 3), { figure: 'opsPerSec', value: 240, name: 'durable creates/s ÷ 3' });
+  t.is(limitOf(rows[1], limits, 3), undefined);
+  t.is(limitOf(rows[2], limits, 3)?.name, "fsync'd MiB/s ÷ 3");
+  t.is(limitOf(rows[3], limits, 3)?.value, 2000);
+  t.is(limitOf(rows[0], undefined, 3), undefined);
+});
+
+test('comparison table: one line per row, ratios, the fraction of the limit, errors', (t) => {
+  const md = renderComparisonTable(report());
+  const lines = md.split('\n');
+  t.is(lines.length, 2 + rows.length);
+  t.true(lines.every((l) => l.startsWith('|') && l.endsWith('|')));
+  const cells = (l: string) => l.split('|').length;
+  t.true(lines.every((l) => cells(l) === cells(lines[0])));
+  t.regex(lines[2], /^\| 4k-c16 \| PUT \| 120 \| 60 \| 2\.0× \|/);
+  t.regex(lines[2], /\| 50 % \/ 25 % \|/); // 120 and 60 of 240
+  t.regex(lines[4], /\| Swift 2 \|$/);
+});
+
+test('without Swift the table has Arca columns only', (t) => {
+  const r = report();
+  r.rows = r.rows.map((x) => ({ ...x, swift: undefined }));
+  const md = renderComparisonTable(r);
+  t.notRegex(md, /Swift/);
+  t.is(md.split('\n')[0].split('|').length, 13);
+});
+
+test('RESULTS.md names the date, commit, machine, targets and charts, and says ratios hold', (t) => {
+  const md = renderResultsMd(report(), ['charts/4k-c16.svg']);
+  t.regex(md, /2026-11-30T12:00:00.000Z/);
+  t.regex(md, /`abcdef0123456789`/);
+  t.regex(md, /Test CPU, 2 cores, 24 GiB, Linux 6\.1, Node v20\.20\.2/);
+  t.regex(md, /read the ratios/);
+  t.regex(md, /## Targets: \d+ met, \d+ missed/);
+  t.regex(md, /!\[charts\/4k-c16\.svg\]\(charts\/4k-c16\.svg\)/);
+});
+
+test('one chart per workload, each a well-formed SVG', (t) => {
+  const charts = renderCharts(report());
+  t.deepEqual(
+    charts.map((c) => c.file),
+    ['4k-c16.svg', '64m-c2.svg', 'list-1000000.svg', 'memory.svg'],
+  );
+  for (const c of charts) {
+    t.true(c.svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
+    t.true(c.svg.trimEnd().endsWith('</svg>'));
+    const opened = (c.svg.match(/<(rect|text|line|svg|title)\b/g) ?? []).length;
+    const closed = (c.svg.match(/<\/(rect|text|svg|title)>|\/>/g) ?? []).length;
+    t.is(opened, closed, c.file);
+    t.notRegex(c.svg, /NaN|undefined|Infinity/, c.file);
+  }
+  t.regex(charts[2].svg, /target: p99 &lt; 50 ms/);
+});
+
+test('svg helpers: nice scales, short numbers, escaping, null bars skipped', (t) => {
+  t.deepEqual(niceScale(430), { top: 600, step: 200 });
+  t.deepEqual(niceScale(9), { top: 10, step: 2.5 });
+  t.deepEqual(niceScale(0), { top: 1, step: 0.25 });
+  t.is(shortNumber(12345), '12.3k');
+  t.is(shortNumber(1234567), '1.2M');
+  t.is(shortNumber(0.0123), '0.012');
+  t.is(escapeXml(`a<b & "c"`), 'a&lt;b &amp; &quot;c&quot;');
+  const svg = renderChart({
+    title: 'T',
+    panels: [{ title: 'p', unit: 'u', categories: ['A', 'B'], series: [{ name: 's', color: '#000', values: [1, null] }] }],
+  });
+  t.is((svg.match(/<rect x=/g) ?? []).length, 2); // one bar and one legend swatch
+});
