@@ -2,8 +2,8 @@
  * The sandbox: a pool of worker threads, each running at most one hook call at a time. A call leases a
  * worker for its whole duration (begin, chunks, end), so a hook that loops, traps or exhausts its memory
  * harms only its own call: each step runs under a wall-clock timer, and a step that overruns it gets its
- * worker terminated and replaced. The CPU time a call uses in all is capped too. Workers are started ahead
- * (`idleWorkers`) and reused, since starting one costs tens of milliseconds.
+ * worker terminated and replaced. The CPU time a call uses in all is capped too. Workers are kept
+ * (`idleWorkers` of them from the first call on) and reused, since starting one costs tens of milliseconds.
  */
 import { Worker } from 'node:worker_threads';
 import { ArcaError } from '../../common/errors.js';
@@ -56,8 +56,15 @@ export class SandboxPool {
   #closed = false;
   readonly #stats = { killed: 0, calls: 0, failures: 0 };
 
-  constructor(private readonly config: HooksConfig) {
-    for (let i = 0; i < config.idleWorkers; i++) this.#idle.push(this.#spawn());
+  #warmed = false;
+
+  constructor(private readonly config: HooksConfig) {}
+
+  /** Starts the idle workers, at the first call (a proxy whose buckets have no hooks starts none). */
+  #warm(): void {
+    if (this.#warmed) return;
+    this.#warmed = true;
+    for (let i = this.#count; i < this.config.idleWorkers; i++) this.#idle.push(this.#spawn());
   }
 
   stats(): PoolStats {
@@ -66,6 +73,7 @@ export class SandboxPool {
 
   /** Starts a call of `hook` with its JSON context; the worker is the call's until `end()` or `abort()`. */
   async open(hook: RunnableHook, context: unknown): Promise<HookCall> {
+    this.#warm();
     const worker = await this.#lease();
     await worker.online;
     this.#stats.calls++;
