@@ -42,6 +42,7 @@ export const deleteObjects: Handler = async (req, deps) => {
     try {
       if (Buffer.byteLength(t.key) > 1024) throw new S3Error('KeyTooLongError');
       await authorizeObject(req, deps, bucket, 's3:DeleteObject', t.key);
+      if (t.versionId !== undefined) await authorizeObject(req, deps, bucket, 's3:DeleteObjectVersion', t.key);
       if (t.versionId !== undefined && !isValidVersionId(t.versionId)) throw new S3Error('NoSuchVersion', { message: 'The specified version does not exist.' });
       const bypass = t.versionId !== undefined && (await bypassGovernance(req, deps, bucket, t.key));
       // As DeleteObject: deleting what is not there succeeds.

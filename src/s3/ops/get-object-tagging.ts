@@ -1,11 +1,12 @@
 /** GetObjectTagging — https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectTagging.html */
 import { type Handler, ownBucket, xmlResponse } from '../context.js';
-import { S3Error } from '../errors.js';
+import { missing, versionHeaders, versionIdParam } from '../versions.js';
 import { type Tag, taggingXml } from '../tagging.js';
 
 export const getObjectTagging: Handler = async (req, deps) => {
   const bucket = await ownBucket(req, deps);
-  const info = await deps.store.headObject(bucket, req.key!);
-  if (!info) throw new S3Error('NoSuchKey', { extra: { Key: req.key! } });
-  return xmlResponse(taggingXml((info.meta.tags as Tag[] | undefined) ?? []));
+  const versionId = versionIdParam(req.query);
+  const info = await deps.store.headObject(bucket, req.key!, { versionId });
+  if (!info || info.deleteMarker) throw missing(req.key!, versionId);
+  return xmlResponse(taggingXml((info.meta.tags as Tag[] | undefined) ?? []), 200, versionHeaders(info));
 };

@@ -1,5 +1,5 @@
 /** GetObject — https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html */
-import { type Handler, ownBucket } from '../context.js';
+import { authorizeObject, type Handler, ownBucket } from '../context.js';
 import { hookedGetObject } from '../hook-read.js';
 import { parsePartNumber } from '../multipart.js';
 import { applyOverrides, checkConditions, objectHeaders } from '../object-response.js';
@@ -14,6 +14,8 @@ export const getObject: Handler = async (req, deps) => {
   const partNumber = req.query.has('partNumber') ? parsePartNumber(req.query.get('partNumber')) : undefined;
   const ck = customerKey(req.headers);
   const versionId = versionIdParam(req.query);
+  // A specific version needs s3:GetObjectVersion too (as on AWS).
+  if (versionId !== undefined) await authorizeObject(req, deps, bucket, 's3:GetObjectVersion', req.key!);
   const read = await readObject(deps.store, bucket, req.key!, { rangeHeader: req.headers.range, partNumber, customerKey: ck, versionId });
   if (!read) throw missing(req.key!, versionId);
   if (read.info.deleteMarker) {

@@ -1,5 +1,5 @@
 /** HeadObject — https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html */
-import { emptyResponse, type Handler, ownBucket } from '../context.js';
+import { authorizeObject, emptyResponse, type Handler, ownBucket } from '../context.js';
 import { parsePartNumber } from '../multipart.js';
 import { checkConditions, objectHeaders } from '../object-response.js';
 import { lengthHeaders, statObject } from '../object-read.js';
@@ -11,6 +11,8 @@ export const headObject: Handler = async (req, deps) => {
   const partNumber = req.query.has('partNumber') ? parsePartNumber(req.query.get('partNumber')) : undefined;
   const ck = customerKey(req.headers);
   const versionId = versionIdParam(req.query);
+  // A specific version needs s3:GetObjectVersion too (as on AWS).
+  if (versionId !== undefined) await authorizeObject(req, deps, bucket, 's3:GetObjectVersion', req.key!);
   const stat = await statObject(deps.store, bucket, req.key!, { rangeHeader: req.headers.range, partNumber, customerKey: ck, versionId });
   if (!stat) throw missing(req.key!, versionId);
   if (stat.info.deleteMarker) throw deleteMarkerRead(stat.info);

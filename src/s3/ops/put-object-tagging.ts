@@ -1,6 +1,6 @@
 /** PutObjectTagging — https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectTagging.html */
 import { emptyResponse, type Handler, ownBucket } from '../context.js';
-import { S3Error } from '../errors.js';
+import { missing, versionHeaders, versionIdParam } from '../versions.js';
 import { readSmallBody, requireBodyDigest } from '../request-body.js';
 import { parseTaggingXml } from '../tagging.js';
 
@@ -9,7 +9,8 @@ export const putObjectTagging: Handler = async (req, deps) => {
   requireBodyDigest(req);
   const tags = parseTaggingXml(await readSmallBody(req, 64 * 1024), 'object');
   // The tags change without rewriting the object: its ETag and Last-Modified stay.
-  const info = await deps.store.updateObjectMeta(bucket, req.key!, { tags: tags.length ? tags : null });
-  if (!info) throw new S3Error('NoSuchKey', { extra: { Key: req.key! } });
-  return emptyResponse(200);
+  const versionId = versionIdParam(req.query);
+  const info = await deps.store.updateObjectMeta(bucket, req.key!, { tags: tags.length ? tags : null }, { versionId });
+  if (!info) throw missing(req.key!, versionId);
+  return emptyResponse(200, versionHeaders(info));
 };
