@@ -155,7 +155,6 @@ export class MemoryDiskFiles implements DiskFiles {
     const replacesVersion = afterState !== undefined && (before === undefined || afterState.ts > before.ts);
     if (replacesVersion) assertRemovable(replaced.replaced, this.now(), incoming.kind === 'tombstone' && bypassGovernance);
     dir.set(incoming.file, content);
-    const after = hashDirState([...dir.keys()]).version;
     this.#settle(location, dir);
     return replacesVersion ? { previous: before?.kind, ...replaced } : { previous: undefined };
   }
