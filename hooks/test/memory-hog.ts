@@ -10,10 +10,10 @@ export function arca_begin(ptr: usize, len: i32): i32 {
 }
 
 export function arca_chunk(ptr: usize, len: i32): i32 {
-  let before = memory.grow(16);
+  let before = memory.grow(32);
   while (before >= 0) {
     store<u8>(<usize>before << 16, 1);
-    before = memory.grow(16);
+    before = memory.grow(32);
   }
   unreachable();
   return 0;
