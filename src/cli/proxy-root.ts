@@ -73,7 +73,7 @@ export async function startProxy(config: ProxyConfig, opts: { log?: (line: strin
     cacheTtlMs: config.identityCacheTtlMs,
   });
   const compute = new ComputeService({ store, events: config.events, hooks: config.hooks, region: config.region, log });
-  const s3 = createS3App({ store, identity, region: config.region, virtualHostDomains: config.virtualHostDomains, log, compute }).callback();
+  const s3 = createS3App({ store, identity, region: config.region, virtualHostDomains: config.virtualHostDomains, clientIdleTimeoutMs: config.clientIdleTimeoutMs, log, compute }).callback();
   const status = new ClusterStatusReader({
     rings: ringSetRings(rings, config.policies.map((p) => p.index)),
     timeoutMs: config.connTimeoutMs * 2,

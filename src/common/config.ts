@@ -93,6 +93,11 @@ export interface ProxyConfig {
   nodeTimeoutMs: number;
   /** Milliseconds a bucket's settings are cached in the proxy. */
   bucketCacheTtlMs: number;
+  /**
+   * Milliseconds a client may send nothing while the proxy waits for the rest of its request body (default
+   * 20,000, about what S3 allows); the request then fails with `RequestTimeout` and its connection closes.
+   */
+  clientIdleTimeoutMs: number;
   /** Domains for virtual-host-style addressing (`bucket.<domain>`). */
   virtualHostDomains: string[];
   /**
@@ -374,6 +379,7 @@ export function parseProxyConfig(obj: Record<string, unknown>, where = 'proxy co
     connTimeoutMs: f.int('connTimeoutMs', 2_000, 1),
     nodeTimeoutMs: f.int('nodeTimeoutMs', 10_000, 1),
     bucketCacheTtlMs: f.int('bucketCacheTtlMs', 5_000),
+    clientIdleTimeoutMs: f.int('clientIdleTimeoutMs', 20_000, 1),
     virtualHostDomains: f.strings('virtualHostDomains', []),
     ecSegmentSize: f.int('ecSegmentSize', 1024 * 1024, 8, 1 << 30),
     identityCacheTtlMs: f.int('identityCacheTtlMs', 3_000),

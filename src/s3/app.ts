@@ -85,7 +85,7 @@ export function createS3App(deps: S3Deps): Koa {
         secureTransport: (ctx.req.socket as TLSSocket).encrypted === true,
         payload: auth.kind === 'signed' ? auth.payload : { kind: 'unsigned' },
         req: ctx.req,
-        body: () => requestBody(ctx.req, auth),
+        body: () => requestBody(ctx.req, auth, { idleTimeoutMs: deps.clientIdleTimeoutMs }),
       };
       const handler = handlers[operation];
       applyResponse(ctx, await handler(req, deps));

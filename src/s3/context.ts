@@ -25,6 +25,8 @@ export interface S3Deps {
   /** The region this service answers for (GetBucketLocation, SigV4 scopes). */
   region: string;
   virtualHostDomains: readonly string[];
+  /** Milliseconds a client may stall while its request body is read (ProxyConfig.clientIdleTimeoutMs); none when unset. */
+  clientIdleTimeoutMs?: number;
   log: (line: string) => void;
   /** Event notifications and compute hooks (compute.ts); without it, notifications are NotImplemented and no hooks run. */
   compute?: S3Compute;

@@ -2,14 +2,16 @@
  * The body of an S3 request as handlers consume it: aws-chunked framing removed (with chunk signatures and
  * trailers checked), the declared length known, and small bodies (XML documents) read whole with a limit.
  */
-import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { PassThrough, type Readable } from 'node:stream';
+import { ArcaError } from '../common/errors.js';
 import { checksumAlgorithmFromHeader, computeChecksum, isValidChecksum } from '../common/checksums.js';
 import { type AuthResult, assertPayloadSha256, needsPayloadSha256 } from './auth/index.js';
 import { awsChunkedOptions, createAwsChunkedDecoder, isAwsChunked } from './aws-chunked.js';
 import type { S3Request } from './context.js';
 import { S3Error } from './errors.js';
+import { relay } from './relay.js';
 
 /** A request body stream with what the request declared about it. */
 export interface DecodedBody extends Readable {
@@ -28,24 +30,54 @@ function contentLength(req: IncomingMessage): number | undefined {
   return Number(v);
 }
 
-/** Decodes the body of `req` as its authentication says it is framed. */
-export function requestBody(req: IncomingMessage, auth: AuthResult): DecodedBody {
+/** Options of {@link requestBody}. */
+export interface RequestBodyOptions {
+  /**
+   * Milliseconds the client may send nothing before the body fails with RequestTimeout (ArcaError `Timeout`,
+   * side `client`). Only while the body is being received: the socket's timer is off again once it has
+   * arrived, so a long CopyObject or Complete after it is not cut short. Undefined: no limit.
+   */
+  idleTimeoutMs?: number;
+}
+
+/**
+ * Decodes the body of `req` as its authentication says it is framed. The stream handed out is never `req`
+ * itself: failing it (a stalled client, bad framing) leaves the socket open for the error reply.
+ */
+export function requestBody(req: IncomingMessage, auth: AuthResult, opts: RequestBodyOptions = {}): DecodedBody {
   const payload = auth.kind === 'signed' ? auth.payload : { kind: 'unsigned' as const };
   const chunked = req.headers['transfer-encoding'] !== undefined;
   if (isAwsChunked(payload)) {
-    const opts = awsChunkedOptions(req.headers, payload, auth.kind === 'signed' ? auth.chunkSigner : undefined);
-    const decoder = createAwsChunkedDecoder(opts);
-    req.on('error', (err) => decoder.destroy(err));
-    req.pipe(decoder);
+    const chunkedOpts = awsChunkedOptions(req.headers, payload, auth.kind === 'signed' ? auth.chunkSigner : undefined);
+    const decoder = relay(req, createAwsChunkedDecoder(chunkedOpts));
+    watchIdle(req, decoder, opts.idleTimeoutMs);
     return Object.assign(decoder, {
-      declaredLength: opts.decodedContentLength,
+      declaredLength: chunkedOpts.decodedContentLength,
       chunked: false,
       trailingHeaders: () => ({ ...decoder.trailers }),
     });
   }
   const length = contentLength(req);
-  const body = req as IncomingMessage & Partial<DecodedBody>;
-  return Object.assign(body, { declaredLength: length, chunked: length === undefined && chunked, trailingHeaders: () => ({}) }) as DecodedBody;
+  const body = relay(req, new PassThrough());
+  watchIdle(req, body, opts.idleTimeoutMs);
+  return Object.assign(body, { declaredLength: length, chunked: length === undefined && chunked, trailingHeaders: () => ({}) });
+}
+
+/**
+ * Fails `body` with a client Timeout when the socket of `req` sees no traffic for `ms` while the body is
+ * still arriving. Node does not destroy a socket whose request listens for 'timeout', so the error reply
+ * can still be written (app.ts then closes the connection, the body being unread).
+ */
+function watchIdle(req: IncomingMessage, body: Readable, ms: number | undefined): void {
+  if (ms === undefined || req.complete) return;
+  const fire = () => body.destroy(new ArcaError('Timeout', `the client sent nothing for ${ms} ms`, { side: 'client' }));
+  const stop = () => {
+    req.off('timeout', fire);
+    if (!req.socket?.destroyed) req.setTimeout(0);
+  };
+  req.setTimeout(ms, fire);
+  req.once('end', stop);
+  body.once('close', stop);
 }
 
 /** Reads a whole small body (an XML document); MaxMessageLengthExceeded beyond `max` bytes. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { ExecutionContext } from 'ava';
 import { startStorageNode } from '../../storage-nodes/server.js';
-import { type ImagesConfig, loadNodeConfig, loadProxyConfig, type NodeConfig, type PolicyConfig } from '../../src/common/config.js';
+import { type ImagesConfig, loadNodeConfig, loadProxyConfig, type NodeConfig, type PolicyConfig, type ProxyConfig } from '../../src/common/config.js';
 import { prepareLocalCluster } from '../../src/cli/local-cluster.js';
 import { type RunningProxy, startProxy } from '../../src/cli/proxy-root.js';
 
@@ -25,6 +25,8 @@ export interface ClusterOptions {
   glance?: Partial<ImagesConfig>;
   /** Domains under which `bucket.<domain>` addresses a bucket (virtual-host-style); none by default. */
   virtualHostDomains?: string[];
+  /** Any other proxy settings over the generated ones (e.g. `clientIdleTimeoutMs`). */
+  proxy?: Partial<ProxyConfig>;
 }
 
 export interface TestCluster {
@@ -70,6 +72,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const nodes: Array<RunningNode | undefined> = await Promise.all(nodeConfigs.map((c) => startStorageNode(c, { log })));
   const proxyConfig = loadProxyConfig(layout.proxyConfigFile);
   if (opts.virtualHostDomains) proxyConfig.virtualHostDomains = opts.virtualHostDomains;
+  Object.assign(proxyConfig, opts.proxy);
   if (opts.glance) {
     proxyConfig.glancePort = 0;
     proxyConfig.images = { ...proxyConfig.images, ...opts.glance };
