@@ -1,5 +1,5 @@
 import test from 'ava';
-import { S3Error } from '../../../src/s3/errors.js';
+import type { S3Error } from '../../../src/s3/errors.js';
 import { isDue, lifecycleXml, parseLifecycleXml, ruleMatches } from '../../../src/s3/lifecycle.js';
 
 const classes = ['STANDARD', 'ec-4+2'];
