@@ -156,16 +156,28 @@ test('lib-storage: a stream of unknown length in SHA256 parts, a body under one 
   const smallDone = await small.done();
   t.is(smallDone.ETag, `"${createHash('md5').update('under one part').digest('hex')}"`, 'a single PutObject');
 
-  const aborted = new Upload({ client: s3, params: { Bucket, Key: 'lib/aborted', Body: Readable.from((async function* () {
-    yield randomBytes(6 * MiB);
-    await new Promise((r) => setTimeout(r, 300));
-    yield randomBytes(6 * MiB);
-  })()) } });
+  // Abort once the upload exists on the server, while the stream still holds its second part back.
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const aborted = new Upload({
+    client: s3,
+    params: { Bucket, Key: 'lib/aborted', Body: Readable.from((async function* () {
+      yield randomBytes(6 * MiB);
+      await gate;
+      yield randomBytes(6 * MiB);
+    })()) },
+  });
   const finished = aborted.done();
-  setTimeout(() => void aborted.abort(), 150);
+  const uploadsOf = async () => (await s3.send(new ListMultipartUploadsCommand({ Bucket, Prefix: 'lib/aborted' }))).Uploads ?? [];
+  const until = async (cond: () => Promise<boolean>) => {
+    for (let i = 0; i < 100 && !(await cond()); i++) await new Promise((r) => setTimeout(r, 50));
+  };
+  await until(async () => (await uploadsOf()).length > 0);
+  t.is((await uploadsOf()).length, 1);
+  await aborted.abort();
+  release();
   await t.throwsAsync(finished);
-  await new Promise((r) => setTimeout(r, 200));
-  const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket, Prefix: 'lib/aborted' }));
-  t.is(uploads.Uploads, undefined, 'the abort removed the upload');
+  await until(async () => (await uploadsOf()).length === 0);
+  t.deepEqual(await uploadsOf(), [], 'the abort removed the upload');
   t.is((await t.throwsAsync(s3.send(new HeadObjectCommand({ Bucket, Key: 'lib/aborted' }))))?.name, 'NotFound');
 });
