@@ -207,15 +207,20 @@ export class ProcessCluster {
     return JSON.parse(reply.body) as ReconPass;
   }
 
-  /** Runs a worker once on every running node, one node after another; the summed stats. */
-  async runEverywhere(worker: ReconWorkerName): Promise<Record<string, number>> {
+  /**
+   * Runs a worker once on every running node, one node after another (or all at once with `parallel`); the
+   * summed stats.
+   */
+  async runEverywhere(worker: ReconWorkerName, opts: { parallel?: boolean } = {}): Promise<Record<string, number>> {
     const sum: Record<string, number> = {};
-    for (let i = 0; i < this.nodeConfigs.length; i++) {
-      if (!this.isRunning(i)) continue;
+    const running = this.nodeConfigs.map((_, i) => i).filter((i) => this.isRunning(i));
+    const one = async (i: number) => {
       const pass = await this.runWorker(i, worker);
       if (pass.error) throw new Error(`node${i + 1} ${worker}: ${pass.error}`);
       for (const [k, v] of Object.entries(pass.stats ?? {})) sum[k] = (sum[k] ?? 0) + v;
-    }
+    };
+    if (opts.parallel) await Promise.all(running.map(one));
+    else for (const i of running) await one(i);
     return sum;
   }
 
@@ -223,9 +228,9 @@ export class ProcessCluster {
    * Runs the repair workers (updater, replicator, reconstructor, listing replicator) on every running node,
    * `rounds` times over.
    */
-  async repair(rounds = 2): Promise<void> {
+  async repair(rounds = 2, opts: { parallel?: boolean } = {}): Promise<void> {
     for (let r = 0; r < rounds; r++) {
-      for (const w of ['updater', 'replicator', 'reconstructor', 'listingReplicator'] as const) await this.runEverywhere(w);
+      for (const w of ['updater', 'replicator', 'reconstructor', 'listingReplicator'] as const) await this.runEverywhere(w, opts);
     }
   }
 

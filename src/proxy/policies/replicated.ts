@@ -201,6 +201,14 @@ export class ReplicatedPolicy implements StoragePolicy {
     if (probes.length === 0 && errors > 0) {
       throw new ArcaError('InsufficientReplicas', `no device of partition ${part} answered`);
     }
+    // Nothing where we looked (no data, no tombstone): before answering 404, ask the other primaries and the
+    // first handoffs too (2 × replicas devices in all, Swift's request_node_count), at once. Right after a
+    // rebalance the new primaries are empty while the old holders, now handoffs, still have the object; so is
+    // a primary whose disk was replaced.
+    if (probes.length > 0 && !probes.some((p) => p.ts)) {
+      const more = await Promise.all([...it].map((dev) => this.headProbe(dev, part, t).catch(() => undefined)));
+      for (const p of more) if (p) probes.push(p);
+    }
     return { probes, part };
   }
 

@@ -1,4 +1,8 @@
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import test from 'ava';
+import { RingSet } from '../../../src/common/ring-files.js';
+import { hashDir } from '../../helpers/placement.js';
 import { bodyInput, readAll, withPolicies } from './policy-fixture.js';
 
 const policies = [{ index: 0, name: 'replica-3' }];
@@ -39,5 +43,27 @@ test(
     t.like(patched, { ts: meta.ts, tags: { t: '1' } });
     await f.cluster.startNode(0);
     t.like(await p.head(f.target('down')), { tags: { t: '1' } });
+  }),
+);
+
+test(
+  'replica-3: a read that finds nothing on the first primaries asks the others and the handoffs before 404 (a partition still moving)',
+  withPolicies({ nodes: 5, policies }, async (t, f) => {
+    const p = f.policy('replica-3');
+    const { meta } = await p.put(f.target('moving'), bodyInput(f.ts(), Buffer.from('still here')));
+    const ring = new RingSet(join(f.cluster.dir, 'rings'), [0]).object(0);
+    const name = '/AUTH_test/bkt/moving';
+    const part = ring.partition(name);
+    const [a, b, c] = ring.primaries(part).map((d) => hashDir(f.cluster, d.device, 0, part, name));
+    rmSync(a, { recursive: true });
+    rmSync(b, { recursive: true });
+    t.like(await p.head(f.target('moving')), { ts: meta.ts }, 'the third primary has it');
+    // Only an old holder, now a handoff, has it: as after a rebalance, before the move.
+    const handoff = hashDir(f.cluster, [...ring.handoffs(part)][0].device, 0, part, name);
+    mkdirSync(dirname(handoff), { recursive: true });
+    renameSync(c, handoff);
+    const read = await p.get(f.target('moving'));
+    t.is(read && (await readAll(read.body)).toString(), 'still here');
+    t.is(await p.head(f.target('never')), undefined, 'a missing object is still a 404');
   }),
 );
