@@ -88,7 +88,7 @@ function splitVersionName(name: string): { key: string; id: string } | undefined
 }
 
 /** Stored fields a copied version must not carry over (the store sets them anew). */
-const perCopyFields = ['name', 'ts', 'size', 'xxh64', 'ec', 'fragmentXxh64'];
+const perCopyFields = ['name', 'ts', 'size', 'xxh64', 'ec', 'fragmentXxh64', 'moved'];
 
 /** Where a version lives and what it is. */
 interface Resolved {
@@ -203,7 +203,9 @@ export class VersionedObjects {
     const id = newVersionId(ts);
     const { meta } = await write(versions, versionName(key, id), ts, {});
     if (segments && lockFields.some((f) => meta[f] !== undefined)) await this.lockSegments(bucket, segments, meta);
-    await this.point(bucket, key, id, meta, ts);
+    const replaced = await this.point(bucket, key, id, meta, ts);
+    // A null version whose bytes had moved was copied back home: the moved copy goes with its mark.
+    if (movedOf(replaced)) await this.d.dropSegmentsOf(bucket, replaced);
     return { ...this.d.toObjectInfo(bucket.name, key, meta), versionId: id };
   }
 
@@ -219,17 +221,18 @@ export class VersionedObjects {
   }
 
   /** Writes the pointer at `<key>` to version `id` (meta: the version's). `vts` when the pointer is newer than the version. */
-  private async point(bucket: BucketInfo, key: string, id: string, version: ObjectMeta, ts: Timestamp): Promise<void> {
+  private async point(bucket: BucketInfo, key: string, id: string, version: ObjectMeta, ts: Timestamp): Promise<ObjectMeta | undefined> {
     const listing: Record<string, unknown> = { ...(version.listing as Record<string, unknown> | undefined), [rowVersionId]: this.idOf(version, id) };
     delete listing[rowNull];
     if (ts !== version.ts) listing[rowVersionTs] = version.ts;
     const ref: VersionRef = { id };
-    await this.d.policyOf(bucket).put(this.d.target(bucket, key), {
+    const { replaced } = await this.d.policyOf(bucket).put(this.d.target(bucket, key), {
       ts,
       body: Readable.from([]),
       meta: { contentType: version.contentType, objectSize: version.objectSize ?? version.size, ref, listing },
       finish: async () => ({ etag: version.etag }),
     });
+    return replaced;
   }
 
   /**
@@ -241,12 +244,18 @@ export class VersionedObjects {
     const policy = this.d.policyOf(bucket);
     const head = await policy.head(this.d.target(bucket, key));
     if (!head || head.ref) return;
-    const whole = await policy.get(this.d.target(bucket, key));
+    // A plain object whose bytes moved to another policy is copied from there (back under the bucket's policy).
+    const mark = movedOf(head);
+    const source = mark ? movedWhere(bucket, mark) : bucket;
+    const whole = await this.d.policyOf(source).get(this.d.target(source, key));
     if (!whole) return;
     const meta: Record<string, unknown> = { ...whole.meta, nullVersion: true };
     for (const f of perCopyFields) delete meta[f];
     if (!meta.manifest) delete meta.objectSize;
-    meta.listing = { ...(whole.meta.listing as Record<string, unknown> | undefined), [rowNull]: 1 };
+    const listing: Record<string, unknown> = { ...(whole.meta.listing as Record<string, unknown> | undefined), [rowNull]: 1 };
+    delete listing.storageClass;
+    delete listing[rowVersionTs];
+    meta.listing = listing;
     const versions = await this.d.internalBucket(bucket, 'versions');
     const name = versionName(key, newVersionId(whole.meta.ts));
     try {
@@ -309,8 +318,9 @@ export class VersionedObjects {
       finish: async () => ({ etag: '' }),
     });
     const { replaced } = await this.d.policyOf(bucket).delete(this.d.target(bucket, key), ts);
-    // In a suspended bucket a plain object at the key was the null version: it is replaced for good.
-    if (suspended && replaced && !replaced.ref) await this.d.dropSegmentsOf(bucket, replaced);
+    // In a suspended bucket a plain object at the key was the null version: it is replaced for good. (An
+    // Enabled bucket kept a copy, but not of bytes under another policy: those go with their mark.)
+    if (replaced && !replaced.ref && (suspended || movedOf(replaced))) await this.d.dropSegmentsOf(bucket, replaced);
     return { existed: current !== undefined, versionId: suspended ? 'null' : id, deleteMarker: true };
   }
 

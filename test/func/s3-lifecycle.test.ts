@@ -2,7 +2,7 @@
  * Lifecycle configuration through the AWS SDK (and its bad input), and the lifecycle worker run directly
  * with a clock moved forward: expiration of current versions, noncurrent versions, expired delete markers,
  * incomplete uploads, transitions between storage policies (replica ↔ EC) in place, and locked versions
- * left alone.
+ * left alone. The tests run one at a time: every pass sweeps every bucket.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -56,7 +56,7 @@ async function setRules(Bucket: string, Rules: LifecycleRule[]): Promise<void> {
   await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules } }));
 }
 
-test('configuration round trip, and bad input refused with nothing changed', async (t) => {
+test.serial('configuration round trip, and bad input refused with nothing changed', async (t) => {
   const Bucket = 'lc-config';
   await s3.send(new CreateBucketCommand({ Bucket }));
   t.is((await failure(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket })))).name, 'NoSuchLifecycleConfiguration');
@@ -91,7 +91,7 @@ test('configuration round trip, and bad input refused with nothing changed', asy
   t.is((await failure(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket })))).name, 'NoSuchLifecycleConfiguration');
 });
 
-test('expiration by prefix and tag, incomplete uploads aborted', async (t) => {
+test.serial('expiration by prefix and tag, incomplete uploads aborted', async (t) => {
   const Bucket = 'lc-expire';
   await s3.send(new CreateBucketCommand({ Bucket }));
   await s3.send(new PutObjectCommand({ Bucket, Key: 'logs/a', Body: 'a' }));
@@ -113,7 +113,7 @@ test('expiration by prefix and tag, incomplete uploads aborted', async (t) => {
   t.is((await s3.send(new ListMultipartUploadsCommand({ Bucket }))).Uploads, undefined);
 });
 
-test('noncurrent versions expire keeping the newest; lone delete markers go; locked versions stay', async (t) => {
+test.serial('noncurrent versions expire keeping the newest; lone delete markers go; locked versions stay', async (t) => {
   const Bucket = 'lc-versions';
   await s3.send(new CreateBucketCommand({ Bucket }));
   await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }));
@@ -149,7 +149,7 @@ test('noncurrent versions expire keeping the newest; lone delete markers go; loc
   t.is(versions.DeleteMarkers?.length, 1);
 });
 
-test('a transition moves the bytes to the EC policy in place: same ETag, same Last-Modified, reads and deletes follow', async (t) => {
+test.serial('a transition moves the bytes to the EC policy in place: same ETag, same Last-Modified, reads and deletes follow', async (t) => {
   const Bucket = 'lc-transition';
   await s3.send(new CreateBucketCommand({ Bucket }));
   const body = randomBytes(300_000);
@@ -180,4 +180,18 @@ test('a transition moves the bytes to the EC policy in place: same ETag, same La
   await s3.send(new DeleteObjectCommand({ Bucket, Key: 'cold/blob' }));
   t.is(devicesHolding(cluster, `/${account}/${Bucket}/cold/blob`, 1).length, 0);
   t.is((await failure(s3.send(new HeadObjectCommand({ Bucket, Key: 'cold/blob' })))).$metadata.httpStatusCode, 404);
+});
+
+test.serial('a moved null version survives versioning: copied home as the null version, its moved copy dropped', async (t) => {
+  const Bucket = 'lc-transition-versioned';
+  await s3.send(new CreateBucketCommand({ Bucket }));
+  await s3.send(new PutObjectCommand({ Bucket, Key: 'cold/x', Body: 'first' }));
+  await setRules(Bucket, [{ ID: 'cold', Status: 'Enabled', Filter: { Prefix: 'cold/' }, Transitions: [{ Days: 1, StorageClass: 'ec-4+2' as never }] }]);
+  t.is((await pass(2 * day)).transitioned, 1);
+  await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  await s3.send(new PutObjectCommand({ Bucket, Key: 'cold/x', Body: 'second' }));
+  const account = (await cluster.proxy.store.getBucket(Bucket))!.account;
+  t.is(devicesHolding(cluster, `/${account}/${Bucket}/cold/x`, 1).length, 0);
+  t.is(await (await s3.send(new GetObjectCommand({ Bucket, Key: 'cold/x', VersionId: 'null' }))).Body?.transformToString(), 'first');
+  t.is(await (await s3.send(new GetObjectCommand({ Bucket, Key: 'cold/x' }))).Body?.transformToString(), 'second');
 });
