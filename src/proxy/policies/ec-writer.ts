@@ -16,6 +16,7 @@ import { allocSegment, fragmentArchiveSize, fragmentSize } from '../../erasure/i
 import type { NodeReply, NodeUpload } from '../node-client.js';
 import { ringPath } from '../placement.js';
 import { type RingDevice, withStandIns } from '../placement.js';
+import { drainQuorum } from './drain.js';
 import { archivePath, type EcContext, handoffsOf, place } from './ec-common.js';
 import { newestReplaced, type ObjectTarget, type PolicyPutInput, type Replaced } from './policy.js';
 
@@ -59,18 +60,18 @@ export async function writeErasureCoded(ctx: EcContext, t: ObjectTarget, input: 
 
   try {
     checkQuorum();
-    // Phase 1: stream the archives.
-    let drains: Promise<void>[] = [];
+    // Phase 1: stream the archives. An archive that stops taking data is dropped once k+1 have drained
+    // (drain.ts), so one cut-off node cannot stall the others into their idle timeouts.
+    const drain = () => drainQuorum(live.map((u) => u.upload), quorum, ctx.client.nodeTimeoutMs / 2);
     const send = async (segment: Buffer) => {
       const fragments = await ctx.codec.encode(segment);
       // One segment in flight: wait for the previous one to drain before queueing this one.
-      await Promise.all(drains);
+      await drain();
       checkQuorum();
-      drains = [];
       for (const u of live) {
         const fragment = fragments[u.frag];
         u.hash.update(fragment);
-        if (!u.upload.write(fragment)) drains.push(u.upload.drained());
+        u.upload.write(fragment);
       }
     };
     let size = 0;
@@ -98,7 +99,7 @@ export async function writeErasureCoded(ctx: EcContext, t: ObjectTarget, input: 
     }
     // The last, short segment: the buffer past `filled` is still zero, so its padded prefix is the segment.
     if (filled > 0) await send(segment.subarray(0, k * fragmentSize(filled, k)));
-    await Promise.all(drains);
+    await drain();
     checkQuorum();
 
     const finished = await input.finish({ size });

@@ -11,6 +11,7 @@ import { BackendHeader, decodeHeaderJson, encodeHeaderJson, type ObjectMeta, obj
 import { createXxh64 } from '../../common/xxh64.js';
 import type { NodeClient, NodeReply, NodeUpload } from '../node-client.js';
 import type { RangeSpec } from '../object-store.js';
+import { drainQuorum } from './drain.js';
 import { candidates, type ClusterRings, withStandIns, type PlacementRing, type RingDevice, ringPath } from '../placement.js';
 import { newestReplaced, type LockOptions, lockHeaders, type ObjectTarget, type PolicyPutInput, type PolicyReadResult, type Replaced, type StoragePolicy, throwIfLocked } from './policy.js';
 
@@ -84,13 +85,20 @@ export class ReplicatedPolicy implements StoragePolicy {
   async put(t: ObjectTarget, input: PolicyPutInput): Promise<{ meta: ObjectMeta } & Replaced> {
     const { ring, part } = this.place(t);
     const meta = encodeHeaderJson(input.meta);
+    // 100-continue: a node that takes connections (or holds a kept-alive one) but serves nothing — cut off,
+    // hung — is passed over for a handoff before the body starts.
     const open = (dev: RingDevice, i: number): Promise<NodeUpload> =>
-      this.client.upload(dev, this.path(dev, part, t), {
-        [BackendHeader.timestamp]: input.ts,
-        [BackendHeader.policyIndex]: String(this.index),
-        [BackendHeader.meta]: meta,
-        [BackendHeader.containerUpdates]: JSON.stringify([t.containerUpdates[i % t.containerUpdates.length]]),
-      });
+      this.client.upload(
+        dev,
+        this.path(dev, part, t),
+        {
+          [BackendHeader.timestamp]: input.ts,
+          [BackendHeader.policyIndex]: String(this.index),
+          [BackendHeader.meta]: meta,
+          [BackendHeader.containerUpdates]: JSON.stringify([t.containerUpdates[i % t.containerUpdates.length]]),
+        },
+        { expectContinue: true },
+      );
     const uploads = (await withStandIns(ring.primaries(part), ring.handoffs(part)[Symbol.iterator](), open)).filter((u): u is NodeUpload => u !== undefined);
     let live = uploads;
     const checkQuorum = () => {
@@ -107,9 +115,10 @@ export class ReplicatedPolicy implements StoragePolicy {
         for await (const chunk of input.body as AsyncIterable<Buffer>) {
           size += chunk.length;
           xxh.update(chunk);
-          let waits: Promise<void>[] | undefined;
-          for (const u of live) if (!u.write(chunk)) (waits ??= []).push(u.drained());
-          if (waits) await Promise.all(waits);
+          let full = false;
+          for (const u of live) if (!u.write(chunk)) full = true;
+          // A device that stops taking the body is dropped once a quorum has drained (drain.ts).
+          if (full) await drainQuorum(live, this.writeQuorum, this.client.nodeTimeoutMs / 2);
           checkQuorum();
         }
       } catch (err) {
