@@ -37,7 +37,7 @@ test(
     t.deepEqual(d.partitions.find((p) => p.ring === 'object-0'), { ring: 'object-0', held: 1, outOfPlace: 1 });
     t.deepEqual(
       status.workers.map((w) => w.name),
-      ['updater', 'replicator', 'reconstructor', 'listingReplicator', 'auditor', 'deviceMonitor'],
+      ['updater', 'replicator', 'reconstructor', 'listingReplicator', 'auditor', 'deviceMonitor', 'expirer'],
     );
     t.deepEqual(status.awaiting, { objects: 0, listingRows: 0, failedRequests: 0 });
 
