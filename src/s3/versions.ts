@@ -3,7 +3,7 @@
  * (`x-amz-version-id`, `x-amz-delete-marker`), and the errors AWS answers for versions. How versions are
  * kept is the store's (src/proxy/versioning.ts, docs/versioning.md).
  */
-import { type BucketInfo, isValidVersionId, type ObjectInfo, versioningOf } from '../proxy/object-store.js';
+import { type BucketInfo, isValidVersionId, type ObjectInfo, type ObjectStore, versioningOf } from '../proxy/object-store.js';
 import { S3Error } from './errors.js';
 
 /** The request's `versionId` (or `undefined`); a malformed one is InvalidArgument, as AWS answers it. */
@@ -17,6 +17,17 @@ export function versionIdParam(query: URLSearchParams, name = 'versionId'): stri
 /** NoSuchVersion (or NoSuchKey when no version was asked for). */
 export function missing(key: string, versionId: string | undefined): S3Error {
   return versionId === undefined ? new S3Error('NoSuchKey', { extra: { Key: key } }) : new S3Error('NoSuchVersion', { extra: { Key: key, VersionId: versionId } });
+}
+
+/**
+ * The error for a key not found: NoSuchVersion with a version id; otherwise NoSuchKey, which in a versioned
+ * bucket whose latest version of the key is a delete marker carries `x-amz-delete-marker` and its id, as AWS.
+ */
+export async function notFound(store: ObjectStore, bucket: BucketInfo, key: string, versionId: string | undefined): Promise<S3Error> {
+  if (versionId !== undefined || !isVersioned(bucket)) return missing(key, versionId);
+  const first = (await store.listObjectVersions(bucket, { prefix: key, limit: 1 })).entries[0];
+  if (!first || !('key' in first) || first.key !== key || !first.deleteMarker) return missing(key, versionId);
+  return new S3Error('NoSuchKey', { extra: { Key: key }, headers: versionHeaders(first) });
 }
 
 /** `x-amz-version-id` (and `x-amz-delete-marker`) of a version. */

@@ -76,7 +76,10 @@ test('every write is a version; reads, delete markers and deletes by version id'
   const del = await s3.send(new DeleteObjectCommand({ Bucket, Key: 'k' }));
   t.true(del.DeleteMarker);
   t.truthy(del.VersionId);
-  t.is((await failure(s3.send(new GetObjectCommand({ Bucket, Key: 'k' })))).name, 'NoSuchKey');
+  const hidden = await failure(s3.send(new GetObjectCommand({ Bucket, Key: 'k' })));
+  t.is(hidden.name, 'NoSuchKey');
+  t.is(hidden.$response?.headers['x-amz-delete-marker'], 'true');
+  t.is(hidden.$response?.headers['x-amz-version-id'], del.VersionId);
   t.is((await s3.send(new ListObjectsV2Command({ Bucket }))).KeyCount, 0);
   const versions = await s3.send(new ListObjectVersionsCommand({ Bucket }));
   t.deepEqual(versions.Versions?.map((v) => [v.VersionId, v.IsLatest, v.Size]), [

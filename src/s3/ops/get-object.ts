@@ -5,7 +5,7 @@ import { parsePartNumber } from '../multipart.js';
 import { applyOverrides, checkConditions, objectHeaders } from '../object-response.js';
 import { lengthHeaders, readObject } from '../object-read.js';
 import { customerKey, sseHeaders } from '../sse-c.js';
-import { deleteMarkerRead, missing, versionIdParam } from '../versions.js';
+import { deleteMarkerRead, notFound, versionIdParam } from '../versions.js';
 
 export const getObject: Handler = async (req, deps) => {
   const bucket = await ownBucket(req, deps);
@@ -17,7 +17,7 @@ export const getObject: Handler = async (req, deps) => {
   // A specific version needs s3:GetObjectVersion too (as on AWS).
   if (versionId !== undefined) await authorizeObject(req, deps, bucket, 's3:GetObjectVersion', req.key!);
   const read = await readObject(deps.store, bucket, req.key!, { rangeHeader: req.headers.range, partNumber, customerKey: ck, versionId });
-  if (!read) throw missing(req.key!, versionId);
+  if (!read) throw await notFound(deps.store, bucket, req.key!, versionId);
   if (read.info.deleteMarker) {
     read.body.destroy();
     throw deleteMarkerRead(read.info);

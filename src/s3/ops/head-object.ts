@@ -4,7 +4,7 @@ import { parsePartNumber } from '../multipart.js';
 import { checkConditions, objectHeaders } from '../object-response.js';
 import { lengthHeaders, statObject } from '../object-read.js';
 import { customerKey, sseHeaders } from '../sse-c.js';
-import { deleteMarkerRead, missing, versionIdParam } from '../versions.js';
+import { deleteMarkerRead, notFound, versionIdParam } from '../versions.js';
 
 export const headObject: Handler = async (req, deps) => {
   const bucket = await ownBucket(req, deps);
@@ -14,7 +14,7 @@ export const headObject: Handler = async (req, deps) => {
   // A specific version needs s3:GetObjectVersion too (as on AWS).
   if (versionId !== undefined) await authorizeObject(req, deps, bucket, 's3:GetObjectVersion', req.key!);
   const stat = await statObject(deps.store, bucket, req.key!, { rangeHeader: req.headers.range, partNumber, customerKey: ck, versionId });
-  if (!stat) throw missing(req.key!, versionId);
+  if (!stat) throw await notFound(deps.store, bucket, req.key!, versionId);
   if (stat.info.deleteMarker) throw deleteMarkerRead(stat.info);
   checkConditions(req.headers, stat.info);
   const checksumMode = !stat.range && partNumber === undefined && req.headers['x-amz-checksum-mode'] === 'ENABLED';
