@@ -56,6 +56,8 @@ test('any chunking of a form yields the same fields and file bytes, even when th
       async (fields, pieces, cuts) => {
         const clean = fields.filter(([, v]) => !v.includes('\r') && !v.includes('\n'));
         const data = Buffer.concat(pieces.map((p) => Buffer.from(p)));
+        // Pieces can join into the real delimiter ("\r\n--XyZ-boundar" + "y"), which ends the part: not a valid form.
+        fc.pre(!data.includes(`\r\n--${boundary}`));
         const b = body(boundary, clean, { filename: 'f.bin', data }, { preamble: 'ignored preamble\r\n', epilogue: 'ignored epilogue' });
         const form = await readForm(chunked(b, cuts), boundary);
         t.deepEqual(form.fields.map((f) => [f.name, f.value]), clean);
