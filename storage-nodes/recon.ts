@@ -47,6 +47,8 @@ export class ReconServer {
     }
     if (!this.deps.runEnabled) return send(res, 404, { 'content-type': 'text/plain' }, 'recon runs are off (reconRun in the node config)\n');
     if (req.method !== 'POST') return send(res, 405, { allow: 'POST' });
+    // A pass may run for minutes with nothing on the wire: the server's idle timeout must not cut it.
+    req.socket.setTimeout(0);
     const name = query.get('worker') ?? '';
     if (!(reconWorkerNames as readonly string[]).includes(name)) throw new BadRequestError(`worker must be one of ${reconWorkerNames.join(', ')}`);
     sendJson(res, 200, await this.deps.recorder.run(name as ReconWorkerName));

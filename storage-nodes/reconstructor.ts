@@ -183,20 +183,25 @@ export class ObjectReconstructor {
     }
     stats.primaryPartitions++;
     let local = await this.deps.partitions.hashes(ref, { rescan });
-    const peers: Peer[] = [];
-    // A partition empty here whose first m peers hold nothing either holds no object this device lacks: an
-    // object has k+1 durable archives, so at most m-1 of the other primaries can lack it.
-    let emptyPeers = Object.keys(local).length === 0 ? 0 : Number.NEGATIVE_INFINITY;
-    for (const [index, dev] of primaries.entries()) {
-      // Other devices of this node are peers like any other (asked through this node's own server): with
-      // several devices per node, skipping them would leave fewer than k sources after two losses.
-      if (mine.has(index)) continue;
-      stats.requests++;
-      const { hashes } = await this.deps.client.hashes(dev, ref.policyIndex, ref.partition);
-      if (!hashes) stats.failures++;
-      peers.push({ dev, index, hashes, differing: hashes ? differing(hashMap(local), hashes) : new Set() });
-      if (hashes && Object.keys(hashes).length === 0 && ++emptyPeers >= code.m) return;
-    }
+    // Other devices of this node are peers like any other (asked through this node's own server): with
+    // several devices per node, skipping them would leave fewer than k sources after two losses.
+    const others = [...primaries.entries()].filter(([index]) => !mine.has(index));
+    const ask = (list: typeof others) =>
+      Promise.all(
+        list.map(async ([index, dev]): Promise<Peer> => {
+          stats.requests++;
+          const { hashes } = await this.deps.client.hashes(dev, ref.policyIndex, ref.partition);
+          if (!hashes) stats.failures++;
+          return { dev, index, hashes, differing: hashes ? differing(hashMap(local), hashes) : new Set() };
+        }),
+      );
+    // Peers are asked at once. A partition empty here whose first m peers hold nothing either holds no object
+    // this device lacks (an object has k+1 durable archives, so at most m-1 of the other primaries can lack
+    // it): those m are asked first, the rest only if one of them has something.
+    const empty = Object.keys(local).length === 0;
+    const peers = await ask(empty ? others.slice(0, code.m) : others);
+    if (empty && peers.length >= code.m && peers.every((p) => p.hashes && Object.keys(p.hashes).length === 0)) return;
+    if (empty) peers.push(...(await ask(others.slice(code.m))));
     const changed = new Set(peers.flatMap((p) => [...p.differing]));
     if (changed.size > 0) {
       local = await this.deps.partitions.hashes(ref, { recalculate: [...changed].filter((s) => s in local) });
@@ -323,11 +328,23 @@ export class ObjectReconstructor {
   async #rebuild(ref: HashDirRef, name: string, ts: Timestamp, index: number, holders: Peer[], code: { k: number; m: number }, self: PeerDevice, stats: ReconstructionStats): Promise<boolean> {
     const sources: Array<{ frag: number; meta: ObjectMeta; reader: ExactReader }> = [];
     try {
-      for (const h of holders) {
-        if (sources.length === code.k) break;
-        stats.requests++;
-        const got = await this.deps.client.fetchArchive(h.dev, ref.policyIndex, ref.partition, name, h.index, ts);
-        if (got) sources.push({ frag: h.index, meta: got.meta, reader: new ExactReader(got.body) });
+      // k archives opened at once; holders that fail are replaced by the next ones, a wave at a time.
+      for (let next = 0; sources.length < code.k && next < holders.length; ) {
+        const wave = holders.slice(next, next + code.k - sources.length);
+        next += wave.length;
+        const opened = await Promise.all(
+          wave.map(async (h) => {
+            stats.requests++;
+            try {
+              const got = await this.deps.client.fetchArchive(h.dev, ref.policyIndex, ref.partition, name, h.index, ts);
+              return got && { frag: h.index, meta: got.meta, reader: new ExactReader(got.body) };
+            } catch (err) {
+              this.deps.log(`reconstructor: fetching ${name} ${ts} #${h.index}: ${(err as Error).message}`);
+              return undefined;
+            }
+          }),
+        );
+        for (const o of opened) if (o) sources.push(o);
       }
       const ec = sources[0] && archiveInfo(sources[0].meta);
       if (sources.length < code.k || !ec || ec.k !== code.k || ec.m !== code.m) {

@@ -159,22 +159,25 @@ export class ObjectReplicator {
       return;
     }
 
-    // Ask every peer for its hashes; a primary whose device failed (507) is stood in for by a handoff.
+    // Ask every peer for its hashes, all at once; a primary whose device failed (507) is stood in for by a
+    // handoff.
     const used = new Set(primaries.map((d) => d.id));
-    const peers: Peer[] = [];
     let substituted = false;
-    for (const dev of primaries) {
-      if (isPrimary && this.deps.self.is(dev, ref.device)) continue;
-      let peer = await this.#peer(dev, ref, local, stats);
-      while (isPrimary && peer.hashes === undefined && peer.status === 507) {
-        const stand = nextHandoff(ring, ref.partition, used, this.deps.self);
-        if (!stand) break;
-        substituted = true;
-        peer = await this.#peer(stand, ref, local, stats);
-      }
-      if (peer.hashes === undefined) stats.failures++;
-      peers.push(peer);
-    }
+    const peers: Peer[] = await Promise.all(
+      primaries
+        .filter((dev) => !(isPrimary && this.deps.self.is(dev, ref.device)))
+        .map(async (dev) => {
+          let peer = await this.#peer(dev, ref, local, stats);
+          while (isPrimary && peer.hashes === undefined && peer.status === 507) {
+            const stand = nextHandoff(ring, ref.partition, used, this.deps.self);
+            if (!stand) break;
+            substituted = true;
+            peer = await this.#peer(stand, ref, local, stats);
+          }
+          if (peer.hashes === undefined) stats.failures++;
+          return peer;
+        }),
+    );
 
     // Before pushing, make sure the local hashes of differing suffixes are not stale.
     const differing = new Set(peers.flatMap((p) => [...p.differing]));

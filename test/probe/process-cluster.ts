@@ -34,6 +34,8 @@ export interface ProcessClusterOptions {
   proxyIp?: string;
   /** A command a node runs under (e.g. `['ip', 'netns', 'exec', ns]`), or undefined. */
   nodeWrapper?: (i: number) => string[] | undefined;
+  /** fsync on the nodes (default off: throwaway test clusters; benchmarks turn it on). */
+  fsync?: boolean;
   /** Node and proxy timeouts, ms (defaults 3000 and 1000 connect). */
   nodeTimeoutMs?: number;
   connTimeoutMs?: number;
@@ -102,7 +104,7 @@ export class ProcessCluster {
         seed: spec.seed,
       });
     }
-    const layout = prepareLocalCluster(dir, spec, { fsync: false, workers: { ...workersOff, ...opts.workers } });
+    const layout = prepareLocalCluster(dir, spec, { fsync: opts.fsync ?? false, workers: { ...workersOff, ...opts.workers } });
     const proxy = JSON.parse(readFileSync(layout.proxyConfigFile, 'utf8'));
     writeFileSync(
       layout.proxyConfigFile,
