@@ -12,7 +12,7 @@ import { actualRequestCorsHeaders } from './cors.js';
 import { renderErrorXml, S3Error, toS3Error } from './errors.js';
 import { handlers } from './handlers.js';
 import { operationOf } from './operations.js';
-import { requestBody } from './request-body.js';
+import { type DecodedBody, requestBody } from './request-body.js';
 
 /** Request ids look like AWS's: 16 upper-case hex digits. */
 function newRequestId(): string {
@@ -70,6 +70,7 @@ export function createS3App(deps: S3Deps): Koa {
         { region: deps.region, signingKeys },
       );
       const principal = auth.kind === 'signed' ? await deps.identity.lookup(auth.accessKeyId) : undefined;
+      let body: DecodedBody | undefined;
       const req: S3Request = {
         op: operation,
         method: ctx.method,
@@ -85,7 +86,8 @@ export function createS3App(deps: S3Deps): Koa {
         secureTransport: (ctx.req.socket as TLSSocket).encrypted === true,
         payload: auth.kind === 'signed' ? auth.payload : { kind: 'unsigned' },
         req: ctx.req,
-        body: () => requestBody(ctx.req, auth, { idleTimeoutMs: deps.clientIdleTimeoutMs }),
+        // One decoded stream per request, however often a handler asks.
+        body: () => (body ??= requestBody(ctx.req, auth, { idleTimeoutMs: deps.clientIdleTimeoutMs })),
       };
       const handler = handlers[operation];
       applyResponse(ctx, await handler(req, deps));
