@@ -23,8 +23,13 @@ const decoder = new TextDecoder('utf-8');
 let current: Instance | undefined;
 
 /** A trap with the memory this close to its cap is taken for running out of it (grow failed, then the hook gave up). */
+/**
+ * Whether a trap most likely came from memory running out: a module cannot see why `memory.grow` failed and
+ * traps or aborts after it, so a trap with less than a quarter of the cap left (hooks often grow in MiB-sized
+ * steps) is reported as out of memory.
+ */
 function nearLimit(inst: Instance): boolean {
-  return inst.maxBytes - inst.memory.buffer.byteLength < Math.max(inst.maxBytes / 8, 2 * pageBytes);
+  return inst.maxBytes - inst.memory.buffer.byteLength < Math.max(inst.maxBytes / 4, 2 * pageBytes);
 }
 
 function view(inst: Instance, ptr: number, len: number): Uint8Array {
