@@ -84,6 +84,8 @@ export interface ReconstructionStats {
 }
 
 const suffixBatch = 16;
+/** Suffixes of a batch settled at once (each may rebuild archives). */
+const suffixConcurrency = 4;
 const rescanEvery = 10;
 
 /** One other primary of a partition, with what it said. */
@@ -226,10 +228,18 @@ export class ObjectReconstructor {
           return got;
         }),
       );
-      for (const suffix of batch) {
-        if (peers.some((p) => p.differing.has(suffix))) stats.suffixesSynced++;
-        await this.#suffix(ref, suffix, primaries, mine, peers, inventories, code, cutoff, rescan, stats);
-      }
+      // Suffixes of a batch are settled a few at a time: a rebuild mostly waits (k fetches, a durable write),
+      // so one at a time would leave a wiped device's rebuild bound by latency (memory: a segment per rebuild).
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(suffixConcurrency, batch.length) }, async () => {
+          while (next < batch.length) {
+            const suffix = batch[next++];
+            if (peers.some((p) => p.differing.has(suffix))) stats.suffixesSynced++;
+            await this.#suffix(ref, suffix, primaries, mine, peers, inventories, code, cutoff, rescan, stats);
+          }
+        }),
+      );
     }
   }
 
