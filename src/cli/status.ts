@@ -159,15 +159,14 @@ export async function run(args: string[]): Promise<number> {
   const target = adminTarget(process.env, values.data);
   const drain: DrainState = { peak: 0 };
   const clear = values.watch && process.stdout.isTTY && !values.json;
-  let stop = false;
-  const onSignal = () => {
-    stop = true;
-  };
+  // Ctrl-C ends a watch between refreshes (at once while it waits).
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   try {
-    for (let i = 0; i < count && !stop; i++) {
-      if (i > 0) await sleep(interval * 1000);
-      if (stop) break;
+    for (let i = 0; i < count && !stop.signal.aborted; i++) {
+      if (i > 0) await sleep(interval * 1000, undefined, { signal: stop.signal }).catch(() => {});
+      if (stop.signal.aborted) break;
       const status = (await adminRequest(target, 'GET', 'status')) as ClusterStatus;
       if (values.json) process.stdout.write(`${JSON.stringify(status)}\n`);
       else process.stdout.write(`${clear ? '\x1b[2J\x1b[H' : i > 0 ? '\n' : ''}${renderStatus(status, values.watch ? drain : undefined)}`);
