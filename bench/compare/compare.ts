@@ -5,12 +5,12 @@
  * machine's limits measured in the same run, and the issue-7 targets evaluated. docs/benchmarks.md has it all.
  *
  *   npm run bench:compare -- [--quick] [--write] [--rounds N] [--keys N] [--data DIR] [--swift-peer DIR]
- *                            [--no-swift] [--no-install] [--fresh] [--budget-min M] [--render FILE]
+ *                            [--no-swift] [--no-install] [--swift-daemons] [--fresh] [--budget-min M] [--render FILE]
  *
  * Prints the tables, then one JSON line (the Report) on stdout; progress goes to stderr.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -39,6 +39,7 @@ const usage = `usage: npm run bench:compare -- [options]
                        (default ../shared/peers/swift next to the checkout)
   --no-swift           measure Arca alone
   --no-install         do not apt-get install Swift when it is missing
+  --swift-daemons      also run Swift's replicators and updaters (Arca's nodes always run their workers)
   --fresh              delete the kept data dirs first (the big LIST bucket is filled again)
   --budget-min M       no new round starts after M minutes (default 120; quick 20)
   --render FILE        run nothing: write bench/RESULTS.md and the charts from the JSON line saved in FILE`;
@@ -54,6 +55,7 @@ const { values: flags } = parseArgs({
     'swift-peer': { type: 'string' },
     'no-swift': { type: 'boolean', default: false },
     'no-install': { type: 'boolean', default: false },
+    'swift-daemons': { type: 'boolean', default: false },
     fresh: { type: 'boolean', default: false },
     render: { type: 'string' },
     'budget-min': { type: 'string' },
@@ -70,8 +72,12 @@ function writeResults(report: Report): number {
   const chartsDir = join(root, 'bench', 'charts');
   mkdirSync(chartsDir, { recursive: true });
   const charts = renderCharts(report);
+  // Charts of workloads this report does not have (another --keys, say) would be stale: they go.
+  for (const f of readdirSync(chartsDir)) if (f.endsWith('.svg') && !charts.some((c) => c.file === f)) rmSync(join(chartsDir, f));
   for (const c of charts) writeFileSync(join(chartsDir, c.file), c.svg);
-  writeFileSync(join(root, 'bench', 'RESULTS.md'), renderResultsMd(report, charts.map((c) => `charts/${c.file}`)));
+  const notesFile = join(root, 'bench', 'compare', 'NOTES.md');
+  const notes = existsSync(notesFile) ? readFileSync(notesFile, 'utf8') : undefined;
+  writeFileSync(join(root, 'bench', 'RESULTS.md'), renderResultsMd(report, charts.map((c) => `charts/${c.file}`), notes));
   return charts.length;
 }
 
@@ -152,7 +158,7 @@ async function startSwift(): Promise<{ peer?: SwiftPeer; skipped?: string; versi
   if (missing) return { skipped: `Swift is not installed and could not be: ${missing}` };
   const dir = join(dataRoot, 'swift');
   try {
-    const peer = await startSwiftPeer({ scriptsDir: peerScripts, dataDir: dir, ...SWIFT, python });
+    const peer = await startSwiftPeer({ scriptsDir: peerScripts, dataDir: dir, ...SWIFT, python, withDaemons: flags['swift-daemons'] });
     // `swift\t2.30.1-0+deb12u3`
     const v = spawnSync('dpkg-query', ['-W', 'swift'], { encoding: 'utf8' });
     return { peer, version: v.status === 0 ? `Swift ${v.stdout.trim().split('\t')[1] ?? ''}`.trim() : 'Swift' };
@@ -219,9 +225,11 @@ async function main(): Promise<number> {
   const limitsBefore: MachineLimits = await measureLimits(join(dataRoot, 'limits'), plan.limits);
   log(`limits: ${JSON.stringify(limitsBefore)}`);
 
-  const idleCpuPct: Partial<Record<SideName, number>> = {};
-  for (const side of sides) idleCpuPct[side.name] = await idleCpu(side, plan.quick ? 2 : 5);
-  log(`idle CPU (% of a core): ${JSON.stringify(idleCpuPct)}`);
+  // Both sides at once (both idle), over one replicator interval of Arca's nodes (30 s; quick 6 s).
+  const idleSec = plan.quick ? 6 : 30;
+  const idleAll = async () => Object.fromEntries(await Promise.all(sides.map(async (s) => [s.name, await idleCpu(s, idleSec)]))) as Partial<Record<SideName, number>>;
+  const idleCpuPct = await idleAll();
+  log(`idle CPU over ${idleSec} s (% of a core): ${JSON.stringify(idleCpuPct)}`);
 
   // Setup, not measured: the mixed workload's objects and the big LIST bucket (kept between runs).
   const populate: Partial<Record<SideName, PopulateResult>> = {};
@@ -334,6 +342,9 @@ async function main(): Promise<number> {
     await cleanup(side, plan.memory.bucket, n, 8);
   }
 
+  const idleCpuPctAfter = await idleAll();
+  log(`idle CPU after the rounds over ${idleSec} s (% of a core): ${JSON.stringify(idleCpuPctAfter)}`);
+
   log('measuring the machine limits again');
   const limitsAfter: MachineLimits = await measureLimits(join(dataRoot, 'limits'), plan.limits);
   log(`limits: ${JSON.stringify(limitsAfter)}`);
@@ -366,10 +377,11 @@ async function main(): Promise<number> {
     durationSec: round(elapsed(), 0),
     replicas: REPLICAS,
     arca: { cluster: '1 proxy + 4 storage nodes, replica-3, fsync on' },
-    swift: swift ? { version: swiftStart.version } : { skipped: swiftStart.skipped },
+    swift: swift ? { version: swiftStart.version, daemons: flags['swift-daemons'] } : { skipped: swiftStart.skipped },
     limits,
     limitRuns: [limitsBefore, limitsAfter],
     idleCpuPct,
+    idleCpuPctAfter,
     bigList: { keys: plan.bigList.keys, populate },
     rows,
     memory,

@@ -79,7 +79,7 @@ function panelSvg(p: Panel, x0: number, y0: number): string {
   const plotH = PLOT_BOTTOM - PLOT_TOP;
   const y = (v: number) => y0 + PLOT_BOTTOM - (v / top) * plotH;
   out.push(text(x0 + PANEL_W / 2, y0 + 20, p.title, 'text-anchor="middle" font-weight="bold"'));
-  out.push(text(x0 + 8, y0 + PLOT_TOP - 2, p.unit, 'font-size="10" fill="#555"'));
+  out.push(text(x0 + 8, y0 + PLOT_TOP - 12, p.unit, 'font-size="10" fill="#555"'));
   for (let v = 0; v <= top + 1e-9; v += step) {
     out.push(`<line x1="${x0 + PLOT_LEFT}" x2="${x0 + PANEL_W - PLOT_RIGHT}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e2e2e2"/>`);
     out.push(text(x0 + PLOT_LEFT - 4, y(v) + 3, shortNumber(v), 'text-anchor="end" font-size="10" fill="#555"'));

@@ -24,6 +24,8 @@ export interface SwiftPeerOptions {
   python?: string;
   /** Seconds start.sh may take; default 240. */
   timeoutSec?: number;
+  /** Also run the replicators and updaters (start.sh --with-daemons), as Arca's nodes always run theirs. */
+  withDaemons?: boolean;
 }
 
 export interface SwiftPeer {
@@ -75,6 +77,7 @@ export async function startSwiftPeer(o: SwiftPeerOptions): Promise<SwiftPeer> {
   const python = o.python ?? '/usr/bin/python3';
   const args = [o.dataDir, '--port', String(o.port), '--base-port', String(o.basePort), '--memcached-port', String(o.memcachedPort), '--python', python];
   args.push('--timeout', String(o.timeoutSec ?? 240));
+  if (o.withDaemons) args.push('--with-daemons');
   const child = spawn(start, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

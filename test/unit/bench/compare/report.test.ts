@@ -79,6 +79,16 @@ test('RESULTS.md names the date, commit, machine, targets and charts, and says r
   t.regex(md, /!\[charts\/4k-c16\.svg\]\(charts\/4k-c16\.svg\)/);
 });
 
+test('RESULTS.md puts the hand-written notes after the targets, and names idle CPU before and after', (t) => {
+  const r = report();
+  r.idleCpuPctAfter = { arca: 30, swift: 8 };
+  const md = renderResultsMd(r, [], '### Why the misses\n\n- a reason\n');
+  t.true(md.indexOf('### Why the misses') > md.indexOf('## Targets'));
+  t.true(md.indexOf('### Why the misses') < md.indexOf('## Side by side'));
+  t.regex(md, /Arca 1 %, Swift 9 % of a core before the rounds, Arca 30 %, Swift 8 % after them/);
+  t.notRegex(renderResultsMd(report(), []), /Why the misses/);
+});
+
 test('one chart per workload, each a well-formed SVG', (t) => {
   const charts = renderCharts(report());
   t.deepEqual(
