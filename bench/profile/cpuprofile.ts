@@ -62,9 +62,36 @@ export function shortUrl(url: string): string {
   return url.replace(/^file:\/\//, '');
 }
 
+/** Native fs binding calls (their JS-side frames have no URL): the main thread's half of a thread-pool trip. */
+const FS_BINDINGS = new Set([
+  'open',
+  'openFileHandle',
+  'close',
+  'fsync',
+  'fdatasync',
+  'readdir',
+  'mkdir',
+  'rename',
+  'unlink',
+  'rmdir',
+  'fstat',
+  'stat',
+  'lstat',
+  'read',
+  'writeBuffers',
+  'writeString',
+  'access',
+  'ftruncate',
+  'realpath',
+]);
+/** Native socket writes (stream_wrap); `writeBuffer` is also an fs binding, but on these servers it is mostly sockets. */
+const SOCKET_WRITES = new Set(['writev', 'writeBuffer', 'writeUtf8String', 'writeLatin1String', 'writeAsciiString', 'writeUcs2String', 'shutdown']);
+
 /** The category of a frame: what kind of work its self time is. */
 export function categoryOf(f: CallFrame): string {
   const { functionName: fn, url } = f;
+  if (url === '' && FS_BINDINGS.has(fn)) return 'fs binding calls';
+  if (url === '' && SOCKET_WRITES.has(fn)) return 'socket writes';
   if (fn === '(garbage collector)') return 'GC';
   if (fn === '(idle)') return 'idle';
   if (fn === '(program)') return 'native (V8/libuv, outside JS)';

@@ -55,6 +55,9 @@ test('categories and short urls', (t) => {
   t.is(categoryOf(frame('digest', 'node:internal/crypto/hash')), 'crypto');
   t.is(categoryOf(frame('x', 'file:///a/dist/src/s3/app.js')), 'Arca src/s3/');
   t.is(categoryOf(frame('(program)')), 'native (V8/libuv, outside JS)');
+  t.is(categoryOf(frame('fsync')), 'fs binding calls');
+  t.is(categoryOf(frame('writeLatin1String')), 'socket writes');
+  t.is(categoryOf(frame('fsync', 'file:///a/dist/storage-nodes/x.js')), 'Arca storage-nodes/');
   t.is(shortUrl('file:///a/node_modules/koa/lib/x.js'), 'koa/lib/x.js');
   t.is(shortUrl('node:fs'), 'node:fs');
 });
