@@ -21,7 +21,7 @@ import { bestLimits, type MachineLimits, measureLimits } from '../lib/limits.js'
 import { commitInfo, machineInfo } from '../lib/machine.js';
 import { ServerMeter } from '../lib/proc.js';
 import { round } from '../lib/stats.js';
-import { ensureSwiftInstalled, type SwiftPeer, startSwiftPeer } from '../lib/swift-peer.js';
+import { dropSwiftObjects, ensureSwiftInstalled, type SwiftPeer, startSwiftPeer } from '../lib/swift-peer.js';
 import { type LoadOptions, type LoadResult, runLoad } from '../load/run.js';
 import { makePlan, type Plan } from './plan.js';
 import { type PopulateResult, populateArca, populateSwift, type S3Target } from './populate.js';
@@ -158,6 +158,7 @@ async function startSwift(): Promise<{ peer?: SwiftPeer; skipped?: string; versi
   if (missing) return { skipped: `Swift is not installed and could not be: ${missing}` };
   const dir = join(dataRoot, 'swift');
   try {
+    dropSwiftObjects(peerScripts, dir);
     const peer = await startSwiftPeer({ scriptsDir: peerScripts, dataDir: dir, ...SWIFT, python, withDaemons: flags['swift-daemons'] });
     // `swift\t2.30.1-0+deb12u3`
     const v = spawnSync('dpkg-query', ['-W', 'swift'], { encoding: 'utf8' });

@@ -5,7 +5,7 @@
  * machines have it at `../shared/peers/swift/` next to the checkout.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pidsFromDir } from './proc.js';
 
@@ -67,6 +67,27 @@ export function ensureSwiftInstalled(python: string, log: (line: string) => void
   }
   if (r.status !== 0) return `apt-get install failed (${r.error?.message ?? `exit ${r.status}`})`;
   return swiftInstalled(python) ? undefined : 'the packages installed but swift still does not import';
+}
+
+/**
+ * Stops whatever the peer in `dataDir` still runs (stop.sh) and deletes its object data (`srv/N/node/sdbN/
+ * objects*`, `async_pending*`, `tmp`), keeping configs, rings and the container and account databases. The
+ * peer runs without replicators, so data a PUT left on a handoff (a primary timed out under load) is never
+ * moved back or deleted by a later DELETE, which goes to the primaries: without this, a kept data dir grows by
+ * such leftovers on every run. A benchmark keeps only listings between runs, never objects.
+ */
+export function dropSwiftObjects(scriptsDir: string, dataDir: string): void {
+  if (!existsSync(join(dataDir, 'srv'))) return;
+  spawnSync(join(scriptsDir, 'stop.sh'), [dataDir], { stdio: 'ignore' });
+  for (const n of readdirSync(join(dataDir, 'srv'))) {
+    const nodeDir = join(dataDir, 'srv', n, 'node');
+    if (!existsSync(nodeDir)) continue;
+    for (const dev of readdirSync(nodeDir)) {
+      for (const entry of readdirSync(join(nodeDir, dev))) {
+        if (/^(objects|async_pending)(-\d+)?$|^tmp$/.test(entry)) rmSync(join(nodeDir, dev, entry), { recursive: true, force: true });
+      }
+    }
+  }
 }
 
 /** Runs start.sh (keeping the data dir) and resolves once the peer answers authenticated requests. */

@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,7 +93,6 @@ export class ProcessCluster {
     const spec = { port, nodes, nodePorts, policies, defaultPolicy: opts.defaultPolicy ?? policies[0].name, partPower: opts.partPower ?? 6, seed: 11 };
     if (opts.nodeIps) {
       // The rings name each node by its own address (prepareLocalCluster would use 127.0.0.1).
-      const { mkdirSync } = await import('node:fs');
       mkdirSync(ringDir, { recursive: true });
       const devices = nodeDevices(spec);
       buildClusterRings({
@@ -139,13 +138,12 @@ export class ProcessCluster {
   }
 
   /**
-   * Adds a node's config (its devices must already be in no ring; the test adds them with `arca ring`):
-   * the new node's index.
+   * Adds a node (its config and empty devices; not started, and in no ring until the test adds its devices
+   * with `arca ring`); resolves to its index.
    */
   async addNodeConfig(devices: string[], ip = '127.0.0.1'): Promise<number> {
     const [port] = await freePorts(1);
     const base = this.nodeConfigs[0];
-    const { mkdirSync } = await import('node:fs');
     for (const d of devices) mkdirSync(join(base.devicesDir, d), { recursive: true });
     const file = join(this.dir, 'etc', `node${this.nodeConfigs.length + 1}.json`);
     this.#writeNodeConfig(file, { ...JSON.parse(readFileSync(this.nodeConfigFiles[0], 'utf8')), port, devices }, ip);
