@@ -12,11 +12,11 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { type NodeConfig, type PolicyConfig, type WorkerConfig, parseNodeConfig, ringFileName } from '../../src/common/config.js';
-import { RingSet } from '../../src/common/ring-files.js';
-import type { ReconPass, ReconStatus, ReconWorkerName } from '../../src/common/wire.js';
 import { nodeDevices, prepareLocalCluster } from '../../src/cli/local-cluster.js';
 import { buildClusterRings } from '../../src/cli/ring.js';
+import { type NodeConfig, type PolicyConfig, parseNodeConfig, ringFileName, type WorkerConfig } from '../../src/common/config.js';
+import { RingSet } from '../../src/common/ring-files.js';
+import type { ReconPass, ReconStatus, ReconWorkerName } from '../../src/common/wire.js';
 import { freePorts } from '../helpers/cluster.js';
 
 export const arcaMain = join(process.cwd(), 'dist/src/cli/main.js');
