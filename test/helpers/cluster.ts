@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { ExecutionContext } from 'ava';
-import { startStorageNode } from '../../storage-nodes/server.js';
-import { type ImagesConfig, loadNodeConfig, loadProxyConfig, type NodeConfig, type PolicyConfig, type ProxyConfig } from '../../src/common/config.js';
 import { prepareLocalCluster } from '../../src/cli/local-cluster.js';
 import { type RunningProxy, startProxy } from '../../src/cli/proxy-root.js';
+import { type ImagesConfig, loadNodeConfig, loadProxyConfig, type NodeConfig, type PolicyConfig, type ProxyConfig } from '../../src/common/config.js';
+import { startStorageNode } from '../../storage-nodes/server.js';
 
 type RunningNode = Awaited<ReturnType<typeof startStorageNode>>;
 
@@ -45,16 +45,31 @@ export interface TestCluster {
 }
 
 /** Ports the OS considers free right now (bound and released; good enough on loopback in tests). */
+/**
+ * Ports the tests may listen on later: picked at random below the kernel's ephemeral range (32768–60999 here) and
+ * checked free. Ports from `listen(0)` come from that range, which every outgoing connection of every process on
+ * the machine also draws from; between the check and the real listen (a node restarted on its port, a proxy
+ * started after its rings were built) such a connection could take the port. Never the same port twice per process.
+ */
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<import('node:net').Server>((resolve) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  const ports: number[] = [];
+  while (ports.length < n) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    ports.push(port);
+  }
   return ports;
+}
+
+const handedOut = new Set<number>();
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
 }
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
