@@ -4,9 +4,9 @@
  * `ready`, and stops every child on SIGINT/SIGTERM. Restarting on the same data directory keeps all data.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,9 @@ const usage = `usage: arca cluster [--data DIR] [--port 8080] [--nodes 4] [--pol
                     [--webhook NAME=URL]...
 
 Runs a local cluster: 1 proxy on --port and N storage nodes on the ports after it.
+It offers the storage policies replica-3 and ec-4+2 (and --policy when it names another, e.g. ec-8+4); --policy
+is the default for new buckets, and a bucket chooses another with x-arca-storage-policy at creation. The image
+API (Glance v2) is served when --glance-port is given; its images bucket uses ec-4+2.
 Credentials come from ARCA_ACCESS_KEY/ARCA_SECRET_KEY when set, otherwise they are generated once and kept
 in the data directory (default ./.arca-data). Each --webhook defines an event notification target whose ARN is
 arn:arca:sqs::NAME:webhook; deliveries carry x-arca-signature: sha256=HMAC(secret, body) with a secret kept in
@@ -38,6 +41,13 @@ function webhooksOf(specs: string[], dataDir: string): Record<string, { url: str
     writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   }
   return out;
+}
+
+/** The policies of a new local cluster: replica-3 (index 0), ec-4+2 (1), and `wanted` after them if it is another. */
+export function localClusterPolicies(wanted: string): Array<{ index: number; name: string }> {
+  const names = ['replica-3', 'ec-4+2'];
+  if (!names.includes(wanted)) names.push(wanted);
+  return names.map((name, index) => ({ index, name }));
 }
 
 /** Fails with a one-line error naming the port when something already listens on it. */
@@ -107,7 +117,7 @@ export async function run(args: string[]): Promise<number> {
     {
       port,
       nodes,
-      policies: [{ index: 0, name: values.policy }],
+      policies: localClusterPolicies(values.policy),
       defaultPolicy: values.policy,
       glancePort,
       partPower: 10,

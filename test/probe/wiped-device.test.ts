@@ -2,7 +2,7 @@
  * `arca cluster` as real processes, with the worker intervals it runs by default: a device directory wiped
  * while the cluster runs (its contents removed, the directory kept — a replaced, empty disk) is noticed by its
  * node, made usable again, and refilled by the repair workers within two minutes: every object it is a
- * primary of back on it byte for byte (the same version file), its listings back too. `arca status` sees the
+ * primary of back on it (the same version file; for ec-4+2 the same fragment archive), its listings back too. `arca status` sees the
  * cluster, the device and the repair.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -17,6 +17,7 @@ import type { ClusterStatus } from '../../src/admin/cluster-status.js';
 import { RingSet } from '../../src/common/ring-files.js';
 import { runCommand } from '../helpers/clients.js';
 import { freePorts } from '../helpers/cluster.js';
+import { createBucket } from './faults-common.js';
 import { arcaMain, eventually } from './process-cluster.js';
 
 async function consecutiveFreePorts(n: number): Promise<number> {
@@ -50,9 +51,9 @@ function startArcaCluster(dataDir: string, port: number): { child: ChildProcess;
   return { child, ready, output: () => out };
 }
 
-function hashDirFiles(dataDir: string, device: string, part: number, name: string): string[] {
+function hashDirFiles(dataDir: string, device: string, policy: number, part: number, name: string): string[] {
   const hash = createHash('md5').update(name).digest('hex');
-  const dir = join(dataDir, 'devices', device, 'objects', String(part), hash.slice(-3), hash);
+  const dir = join(dataDir, 'devices', device, policy === 0 ? 'objects' : `objects-${policy}`, String(part), hash.slice(-3), hash);
   return existsSync(dir) ? readdirSync(dir).sort() : [];
 }
 
@@ -65,35 +66,48 @@ test('a device wiped under a running arca cluster is refilled within two minutes
     await cluster.ready;
     const creds = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8'));
     const s3 = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: creds.accessKey, secretAccessKey: creds.secretKey } });
+    // The local cluster offers replica-3 (the default, policy 0) and ec-4+2 (policy 1, two devices per node).
     await s3.send(new CreateBucketCommand({ Bucket: 'wipe' }));
+    await createBucket(s3, 'wipe-ec', 'ec-4+2');
     const keys: string[] = [];
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < 120; i++) {
       keys.push(`k${i}`);
       await s3.send(new PutObjectCommand({ Bucket: 'wipe', Key: `k${i}`, Body: randomBytes((i * 7919) % 200_000) }));
     }
+    for (let i = 0; i < 30; i++) await s3.send(new PutObjectCommand({ Bucket: 'wipe-ec', Key: `e${i}`, Body: randomBytes(1 + ((i * 104_729) % 3_000_000)) }));
     const before = JSON.parse((await status('--json')).stdout) as ClusterStatus;
-    t.like(before.totals, { nodes: 4, nodesUp: 4, devices: 4, devicesMounted: 4, partitionsOutOfPlace: 0, quarantined: 0 });
+    t.like(before.totals, { nodes: 4, nodesUp: 4, devices: 8, devicesMounted: 8, partitionsOutOfPlace: 0, quarantined: 0 });
 
-    const rings = new RingSet(join(dataDir, 'rings'), [0]);
+    const rings = new RingSet(join(dataDir, 'rings'), [0, 1]);
     const victim = 'd2';
-    const ring = rings.object(0);
-    const mine = keys
-      .map((k) => `/root/wipe/${k}`)
-      .filter((name) => ring.primaries(ring.partition(name)).some((d) => d.device === victim))
-      .map((name) => {
-        const part = ring.partition(name);
-        const other = ring.primaries(part).find((d) => d.device !== victim)!.device;
-        return { name, part, want: hashDirFiles(dataDir, other, part, name) };
+    // What the victim holds of each object it is a primary of: its replica, or its fragment archive.
+    const mine = [
+      ...keys.map((k) => ({ name: `/root/wipe/${k}`, policy: 0 })),
+      ...Array.from({ length: 30 }, (_, i) => ({ name: `/root/wipe-ec/e${i}`, policy: 1 })),
+    ]
+      .filter(({ name, policy }) => rings.object(policy).primaries(rings.object(policy).partition(name)).some((d) => d.device === victim))
+      .map(({ name, policy }) => {
+        const part = rings.object(policy).partition(name);
+        return { name, policy, part, want: hashDirFiles(dataDir, victim, policy, part, name) };
       });
-    t.true(mine.length > 20, `${mine.length} objects on ${victim}`);
-    for (const m of mine) t.deepEqual(hashDirFiles(dataDir, victim, m.part, m.name), m.want);
+    t.true(mine.filter((m) => m.policy === 0).length > 20, `${mine.length} objects on ${victim}`);
+    t.true(mine.some((m) => m.policy === 1), `fragment archives on ${victim}`);
+    for (const m of mine) t.true(m.want.length > 0, m.name);
     const listingPart = rings.container.partition('/root/wipe');
     const listingOnVictim = rings.container.primaries(listingPart).some((d) => d.device === victim);
 
     const devicePath = join(dataDir, 'devices', victim);
-    for (const entry of readdirSync(devicePath)) rmSync(join(devicePath, entry), { recursive: true, force: true });
+    // The node may write into the device while it is wiped (repair of other devices' data): rm retries.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        for (const entry of readdirSync(devicePath)) rmSync(join(devicePath, entry), { recursive: true, force: true });
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' || attempt === 20) throw err;
+      }
+    }
     const wipedAt = Date.now();
-    t.deepEqual(readdirSync(devicePath), []);
+    t.true(mine.filter((m) => hashDirFiles(dataDir, victim, m.policy, m.part, m.name).length === 0).length > mine.length / 2, 'the wipe removed them');
 
     const victimPort = JSON.parse(readFileSync(join(dataDir, 'etc', 'node2.json'), 'utf8')).port as number;
     const listingRows = async (): Promise<string[]> => {
@@ -104,19 +118,22 @@ test('a device wiped under a running arca cluster is refilled within two minutes
     const back = await eventually(async () => {
       const s = JSON.parse((await status('--json')).stdout) as ClusterStatus;
       if (s.totals.awaiting.objects > 0) sawAwaiting = true;
-      if (mine.some((m) => hashDirFiles(dataDir, victim, m.part, m.name).join() !== m.want.join())) return false;
+      if (mine.some((m) => hashDirFiles(dataDir, victim, m.policy, m.part, m.name).join() !== m.want.join())) return false;
       return !listingOnVictim || (await listingRows()).length === keys.length;
     }, 120_000, 2000);
     const took = Date.now() - wipedAt;
+    for (const m of mine.filter((m) => hashDirFiles(dataDir, victim, m.policy, m.part, m.name).join() !== m.want.join())) {
+      t.log(`not back: ${m.name} (policy ${m.policy}): want ${m.want.join()}, have ${hashDirFiles(dataDir, victim, m.policy, m.part, m.name).join()}`);
+    }
     t.true(back, `refilled within two minutes (${took} ms)`);
-    t.log(`${mine.length} objects${listingOnVictim ? ' and the bucket listing' : ''} back on ${victim} after ${took} ms`);
-    for (const m of mine) t.deepEqual(hashDirFiles(dataDir, victim, m.part, m.name), m.want, m.name);
+    t.log(`${mine.length} replicas and archives${listingOnVictim ? ' and the bucket listing' : ''} back on ${victim} after ${took} ms`);
+    for (const m of mine) t.deepEqual(hashDirFiles(dataDir, victim, m.policy, m.part, m.name), m.want, m.name);
     if (listingOnVictim) t.deepEqual((await listingRows()).sort(), [...keys].sort());
     t.true(sawAwaiting, 'the status showed the objects the repair pushed');
 
     const text = await status();
     t.is(text.code, 0, text.stderr);
-    t.regex(text.stdout, /4 of 4 nodes up, 4 of 4 devices mounted/);
+    t.regex(text.stdout, /4 of 4 nodes up, 8 of 8 devices mounted/);
     t.regex(text.stdout, /127\.0\.0\.1:\d+ +d2 +yes/);
     t.regex(text.stdout, /replicator/);
     const watched = await status('--watch', '--interval', '0.2', '--count', '2');
