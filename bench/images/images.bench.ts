@@ -198,7 +198,9 @@ async function main(): Promise<void> {
       writeFileSync(local, Buffer.concat(chunks));
       const convert = (src: string) => {
         const s = performance.now();
-        const r = spawnSync('/usr/bin/qemu-img', ['convert', '-m', '1', '-f', 'raw', '-O', 'raw', src, join(tmp, 'out.raw')]);
+        // QEMU's curl driver gives up on a request after 5 s by default; a loaded shared machine can stall longer.
+        const source = src.startsWith('http') ? `json:${JSON.stringify({ file: { driver: 'http', url: src, timeout: 60 } })}` : src;
+        const r = spawnSync('/usr/bin/qemu-img', ['convert', '-m', '1', '-f', 'raw', '-O', 'raw', source, join(tmp, 'out.raw')]);
         if (r.status !== 0) throw new Error(`qemu-img: ${r.stderr}`);
         return performance.now() - s;
       };
@@ -210,7 +212,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({
         bench: 'images',
-        cluster: 'arca cluster, replica-3, 4 nodes, loopback',
+        cluster: 'arca cluster, 4 nodes, loopback; both uploads into the images bucket (ec-4+2)',
         imageMiB: imageSize / MiB,
         upload: { glanceMiBPerSec: mibPerSec(imageSize, glanceUploadMs), s3MiBPerSec: mibPerSec(imageSize, s3UploadMs) },
         stream: streams,
