@@ -33,6 +33,8 @@ export interface ArcaClusterOptions {
    * it was made with (they are stored in its cluster.json): they must be free, or this throws.
    */
   dataDir?: string;
+  /** `src/cli/main.js` of the build to run (default: the one beside this file), e.g. an older commit's build for A/B runs. */
+  main?: string;
 }
 
 function portsFree(base: number, n: number): Promise<boolean> {
@@ -78,7 +80,7 @@ export async function startArcaCluster(opts: ArcaClusterOptions = {}): Promise<A
   }
   const dataDir = kept ? opts.dataDir! : mkdtempSync(join(tmpdir(), 'arca-bench-'));
   if (kept) mkdirSync(dataDir, { recursive: true });
-  const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+  const main = opts.main ?? fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
   const args = [main, 'cluster', '--data', dataDir, '--port', String(port), '--nodes', String(nodes), '--policy', opts.policy ?? 'replica-3'];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
