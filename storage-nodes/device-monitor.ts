@@ -3,7 +3,8 @@
  * refill them without a restart. A device whose directory exists and is writable but has lost its `tmp/` or
  * its listing database (`listings/CURRENT`) is taken to be a new, empty disk — as at startup, where an empty
  * device dir is prepared the same way: `tmp/` is made again and the listing database reopened (a new, empty
- * one). Its peers' replicators and its own reconstructor then fill it (docs/repair.md).
+ * one) — and its change epoch is renewed, so its peers' replicators compare all of its partitions again and,
+ * with its own reconstructor, fill it (docs/repair.md).
  *
  * A device whose directory is missing or not writable stays unavailable (507: unmounted) until it is back.
  */
@@ -16,6 +17,8 @@ export interface DeviceMonitorDeps {
   files: Pick<FsDiskFiles, 'devicePath' | 'prepareDevice'>;
   /** Reopens a device's listing database (creating it when it is gone). */
   listings: { reopen(device: string): Promise<void> };
+  /** Told about each device made new, so its change epoch changes and peers compare all of it (FsPartitions). */
+  partitions: { deviceReset(device: string): void };
   log: (line: string) => void;
 }
 
@@ -49,6 +52,7 @@ export class DeviceMonitor {
         // Only a missing tmp/ is made again: prepareDevice clears tmp/, which would cut writes in progress.
         if (!hasTmp) await this.deps.files.prepareDevice(device);
         if (!hasListings) await this.deps.listings.reopen(device);
+        this.deps.partitions.deviceReset(device);
         stats.recreated++;
       } catch (err) {
         stats.unavailable++;

@@ -4,10 +4,11 @@
  * and removes or quarantines a version — always under the hash dir's lock and only while that version is
  * still the newest, so a write that lands meanwhile is never lost.
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import type { Timestamp } from '../src/common/timestamp.js';
-import type { SuffixContents, SuffixInventory } from '../src/common/wire.js';
+import type { PartitionChanges, SuffixContents, SuffixInventory } from '../src/common/wire.js';
 import { CorruptDataFileError, type DataFile, DeviceUnavailableError, objectsDirName } from './disk-file.js';
 import type { FsDiskFiles } from './fs-disk-file.js';
 import { hashesFileName, invalidFileName, listSuffix, type SuffixHashOptions } from './fs-suffix-hashes.js';
@@ -33,7 +34,39 @@ export type OpenedVersion = { kind: 'data'; ts: Timestamp; file: DataFile } | { 
 
 /** Replication and audit operations over a node's FsDiskFiles. */
 export class FsPartitions {
+  /** Names this process in change epochs: a peer that sees another knows everything may have changed. */
+  readonly #boot = randomBytes(6).toString('hex');
+  /** Times each device was found wiped and made a new, empty device (the second part of its epoch). */
+  readonly #resets = new Map<string, number>();
+
   constructor(private readonly files: FsDiskFiles) {}
+
+  /**
+   * The partitions of a policy on a device whose suffix hashes changed after generation `since` of this
+   * process (all changed since it started when `since` is 0), with the current generation and the device's
+   * epoch: a peer replicator asks only about those, unless the epoch differs from the one it saw last (the
+   * node restarted, or the device was wiped) — then anything may have changed. DeviceUnavailableError when
+   * the device is not there.
+   */
+  async changes(device: string, policyIndex: number, since: number): Promise<PartitionChanges> {
+    const devicePath = this.files.devicePath(device);
+    // (partitionDir also refuses a device this node does not serve.)
+    const prefix = dirname(this.files.partitionDir(device, policyIndex, 0)) + sep;
+    const { gen, dirs } = this.files.suffixHashes.changedSince(since);
+    if (!(await exists(join(devicePath, 'tmp')))) throw new DeviceUnavailableError(device, devicePath, 'missing (not mounted?)');
+    const partitions: number[] = [];
+    for (const dir of dirs) {
+      if (!dir.startsWith(prefix)) continue;
+      const rest = dir.slice(prefix.length);
+      if (/^(0|[1-9]\d{0,9})$/.test(rest)) partitions.push(Number(rest));
+    }
+    return { epoch: `${this.#boot}.${this.#resets.get(device) ?? 0}`, gen, partitions: partitions.sort((a, b) => a - b) };
+  }
+
+  /** Notes that a device was wiped and made a new, empty one (DeviceMonitor): its epoch changes. */
+  deviceReset(device: string): void {
+    this.#resets.set(device, (this.#resets.get(device) ?? 0) + 1);
+  }
 
   /** Policy indexes with an object dir on the device. */
   async policies(device: string): Promise<number[]> {

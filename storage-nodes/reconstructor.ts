@@ -184,7 +184,7 @@ export class ObjectReconstructor {
       return;
     }
     stats.primaryPartitions++;
-    let local = await this.deps.partitions.hashes(ref, { rescan });
+    let local = await this.deps.partitions.hashes(ref);
     // Other devices of this node are peers like any other (asked through this node's own server): with
     // several devices per node, skipping them would leave fewer than k sources after two losses.
     const others = [...primaries.entries()].filter(([index]) => !mine.has(index));
@@ -419,7 +419,7 @@ export class ObjectReconstructor {
   /** Hands over the archives of a handoff partition (and its tombstones), then removes them here. */
   async #revertPartition(ref: PartitionRef, primaries: Device[], mine: ReadonlySet<number>, stats: ReconstructionStats): Promise<void> {
     const cutoff = this.#cutoff();
-    const local = await this.deps.partitions.hashes(ref, { rescan: true });
+    const local = await this.deps.partitions.hashes(ref);
     for (const suffix of Object.keys(local).sort()) {
       for (const entry of await this.deps.partitions.listSuffix(ref, suffix)) {
         const hashRef: HashDirRef = { ...ref, suffix, hash: entry.hash };

@@ -14,9 +14,10 @@ import {
   type ListingSyncRequest,
   type ListingSyncResponse,
   listingPath,
-  objectPath,
-  partitionPath,
   type ObjectMeta,
+  objectPath,
+  type PartitionChanges,
+  partitionPath,
   type SuffixContents,
   type SuffixHashes,
   type SuffixInventory,
@@ -60,6 +61,14 @@ export class ReplicationClient {
     const reply = await this.#call(peer, { method: 'GET', path: partitionPath('o', peer.device, partition) + q, headers: policyHeader(policyIndex) });
     const hashes = reply.status === 200 ? parseJson<SuffixHashes>(reply.body) : undefined;
     return hashes ? { status: 200, hashes } : { status: reply.status === 200 ? 0 : reply.status };
+  }
+
+  /** Which partitions of a policy changed on the peer's device after generation `since`; no `changes` (with the status) when it failed. */
+  async changes(peer: PeerDevice, policyIndex: number, since: number): Promise<{ status: number; changes?: PartitionChanges }> {
+    const reply = await this.#call(peer, { method: 'GET', path: `/o/${encodeURIComponent(peer.device)}?changes&since=${since}`, headers: policyHeader(policyIndex) });
+    const c = reply.status === 200 ? parseJson<PartitionChanges>(reply.body) : undefined;
+    const ok = c && typeof c.epoch === 'string' && Number.isSafeInteger(c.gen) && Array.isArray(c.partitions);
+    return ok ? { status: 200, changes: c } : { status: reply.status === 200 ? 0 : reply.status };
   }
 
   /** The peer's newest version per hash dir of the given suffixes; undefined when it failed. */

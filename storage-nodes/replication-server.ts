@@ -1,6 +1,6 @@
 /**
- * The partition-level requests of replication (wire.ts, "Replication"): suffix hashes and suffix contents of
- * an object partition, and the sync points of a listing partition. Sync writes themselves go through the
+ * The partition-level requests of replication (wire.ts, "Replication"): which partitions of a device changed,
+ * suffix hashes and suffix contents of an object partition, and the sync points of a listing partition. Sync writes themselves go through the
  * object server (`x-backend-replication`) and the listing server (`?replicate`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,6 +11,7 @@ import { checkListingRef, isReplicaId, type ListingStore } from './listing-store
 import { isSuffix } from './suffix-hashes.js';
 
 export type PartitionPath = Extract<ParsedBackendPath, { kind: 'partition' }>;
+export type DevicePath = Extract<ParsedBackendPath, { kind: 'device' }>;
 
 export interface ReplicationServerDeps {
   partitions: FsPartitions;
@@ -22,11 +23,18 @@ export interface ReplicationServerDeps {
 /** Most listings one sync request may name. */
 const maxSyncListings = 10_000;
 
-/** Handles `/o/{device}/{partition}` and `/l/{device}/{partition}`. */
+/** Handles `/o/{device}`, `/o/{device}/{partition}` and `/l/{device}/{partition}`. */
 export class ReplicationServer {
   constructor(private readonly deps: ReplicationServerDeps) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse, path: PartitionPath, query: URLSearchParams): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, path: PartitionPath | DevicePath, query: URLSearchParams): Promise<void> {
+    if (path.kind === 'device') {
+      if (req.method !== 'GET') return send(res, 405, { allow: 'GET' });
+      if (!query.has('changes')) throw new BadRequestError('ask for ?changes');
+      const since = Number(query.get('since') ?? 0);
+      if (!Number.isSafeInteger(since) || since < 0) throw new BadRequestError('since must be a generation');
+      return sendJson(res, 200, await this.deps.partitions.changes(path.device, this.#policy(req), since));
+    }
     if (path.server === 'object') {
       if (req.method !== 'GET') return send(res, 405, { allow: 'GET' });
       return this.#objects(res, path, query, this.#policy(req));

@@ -13,17 +13,29 @@
  *
  * Pushes only ever go from newer to older, so newest wins; a tombstone beats older data, and no push can
  * resurrect a deleted object because the receiver refuses any version older than what it holds.
+ *
+ * **Idle passes are cheap.** A primary partition whose every peer held exactly the same suffix hashes is
+ * remembered as in sync, with a digest of its local hashes. At the start of each pass the replicator asks
+ * each peer device once which partitions changed there since it last asked (`changes`: the peer's change
+ * generation, and its epoch, new when it restarted or its device was wiped and made new). A partition is then
+ * looked at only when its local hashes changed, a peer reports it changed, a peer's epoch changed (everything
+ * is compared with that peer again), it holds tombstones old enough to reclaim, or it was not in sync. Every
+ * `fullPassIntervalMs` (and after a ring change) a pass compares every partition with every peer whatever
+ * they reported — Swift's every-pass behaviour — for what happened behind the caches' backs (files changed
+ * or lost on disk with no write through a node).
  */
+
+import { createHash } from 'node:crypto';
 import { type PolicyConfig, parsePolicyName } from '../src/common/config.js';
 import { formatTimestamp, type Timestamp } from '../src/common/timestamp.js';
 import type { SuffixContents, SuffixHashes } from '../src/common/wire.js';
 import { CorruptDataFileError, DeviceUnavailableError } from './disk-file.js';
 import type { FsPartitions, HashDirRef, PartitionRef } from './fs-partitions.js';
+import { parseFileName, parseSummary } from './hash-dir.js';
 import { type LocalDevices, type NodeRing, type NodeRings, nextHandoff } from './node-rings.js';
 import { Pacer } from './pacer.js';
 import type { PeerDevice, ReplicationClient } from './replication-client.js';
-import { parseFileName, parseSummary } from './hash-dir.js';
-import { entrySummary, type HashDirEntry, differingSuffixes, type SuffixEntry } from './suffix-hashes.js';
+import { differingSuffixes, entrySummary, type HashDirEntry, type SuffixEntry } from './suffix-hashes.js';
 
 export interface ObjectReplicatorDeps {
   /** Devices this node serves. */
@@ -40,15 +52,29 @@ export interface ObjectReplicatorDeps {
   maxPartitionsPerSec: number;
   tranquility: number;
   log: (line: string) => void;
+  /**
+   * Milliseconds between passes that compare every partition with every peer whatever changed (default 10
+   * minutes; 0 = every pass, as before idle passes were cheap).
+   */
+  fullPassIntervalMs?: number;
   /** Milliseconds since the epoch (tests move time forward). */
   now?: () => number;
 }
+
+/** Default of `fullPassIntervalMs`. */
+export const defaultFullPassIntervalMs = 10 * 60 * 1000;
 
 /** What one pass did. */
 export interface ReplicationStats {
   /** Partitions looked at, as a primary and as a handoff. */
   primaryPartitions: number;
   handoffPartitions: number;
+  /** Primary partitions left alone: unchanged here and on every peer since they were last found in sync. */
+  unchangedPartitions: number;
+  /** 1 when this pass compared every partition whatever changed (the periodic full pass), else 0. */
+  fullPass: number;
+  /** Peer devices asked which partitions changed there (also counted in `requests`). */
+  changeRequests: number;
   /** Suffixes whose contents were compared with a peer. */
   suffixesSynced: number;
   /** Versions pushed to peers (data files and tombstones) and body bytes sent. */
@@ -69,8 +95,18 @@ export interface ReplicationStats {
 
 /** Suffixes compared per request for suffix contents (bounds memory per step). */
 const suffixBatch = 16;
-/** Every tenth pass over a partition also lists its dir, catching suffix dirs that changed behind the cache. */
-const rescanEvery = 10;
+
+/** What the replicator knows of a peer device's changes (per local device and policy). */
+interface PeerFeed {
+  epoch: string;
+  gen: number;
+}
+
+/** A primary partition last found in sync: the digest of its local hashes then, and the peers that held the same. */
+interface InSync {
+  local: string;
+  peers: Set<string>;
+}
 
 interface Peer {
   dev: PeerDevice;
@@ -82,19 +118,30 @@ interface Peer {
 
 /** Replicates the objects of replicated policies; `runOnce` is one pass over every local device. */
 export class ObjectReplicator {
-  #pass = 0;
   readonly #now: () => number;
+  readonly #fullPassIntervalMs: number;
+  /** When the last full pass started (ms). */
+  #lastFull = Number.NEGATIVE_INFINITY;
+  /** By `device/policy`, then peer key: the epoch and generation of the peer's changes last asked. */
+  readonly #feeds = new Map<string, Map<string, PeerFeed>>();
+  /** By `device/policy`, then partition: what was last found in sync. */
+  readonly #inSync = new Map<string, Map<number, InSync>>();
+  /** Digest of each local hashes object (FsPartitions returns the same object while nothing changed). */
+  readonly #digests = new WeakMap<object, string>();
 
   constructor(private readonly deps: ObjectReplicatorDeps) {
     this.#now = deps.now ?? Date.now;
+    this.#fullPassIntervalMs = deps.fullPassIntervalMs ?? defaultFullPassIntervalMs;
   }
 
   /** One pass over every device, policy and partition; stops early (between partitions) when `signal` aborts. */
   async runOnce(signal?: AbortSignal): Promise<ReplicationStats> {
-    this.#pass++;
     const stats: ReplicationStats = {
       primaryPartitions: 0,
       handoffPartitions: 0,
+      unchangedPartitions: 0,
+      fullPass: 0,
+      changeRequests: 0,
       suffixesSynced: 0,
       dataPushed: 0,
       tombstonesPushed: 0,
@@ -106,10 +153,19 @@ export class ObjectReplicator {
       requests: 0,
       failures: 0,
     };
+    let reloaded = false;
     try {
-      if (this.deps.rings.reloadIfChanged()) this.deps.log('replicator: rings reloaded');
+      reloaded = this.deps.rings.reloadIfChanged();
+      if (reloaded) this.deps.log('replicator: rings reloaded');
     } catch (err) {
       this.deps.log(`replicator: ring reload failed: ${(err as Error).message}`);
+    }
+    const now = this.#now();
+    if (reloaded || this.#fullPassIntervalMs <= 0 || now - this.#lastFull >= this.#fullPassIntervalMs) {
+      // Everything is compared again (and what is found in sync remembered anew).
+      this.#inSync.clear();
+      this.#lastFull = now;
+      stats.fullPass = 1;
     }
     await Promise.all(this.deps.devices.map((device) => this.#device(device, stats, signal)));
     return stats;
@@ -129,6 +185,7 @@ export class ObjectReplicator {
         if (err instanceof DeviceUnavailableError) return;
         continue;
       }
+      await this.#peerChanges(device, policy.index, ring, partitions, stats);
       for (const partition of partitions) {
         if (signal?.aborted) return;
         if (partition >= ring.partitionCount) {
@@ -147,15 +204,70 @@ export class ObjectReplicator {
     }
   }
 
+  /**
+   * Asks each peer device of the device's primary partitions which partitions changed there since it was last
+   * asked, and forgets that those are in sync with it; a peer with a new epoch (restarted, or its device made
+   * new) or a failed device (507) is forgotten for every partition, so all are compared with it (or with the
+   * handoff standing in for it). A peer that does not answer keeps its records: it reports its changes once
+   * it answers again, and the partitions changed here are compared with it meanwhile (and fail).
+   */
+  async #peerChanges(device: string, policyIndex: number, ring: NodeRing, partitions: readonly number[], stats: ReplicationStats): Promise<void> {
+    const scope = `${device}/${policyIndex}`;
+    const peers = new Map<string, PeerDevice>();
+    for (const partition of partitions) {
+      if (partition >= ring.partitionCount) continue;
+      const primaries = ring.primaries(partition);
+      if (!primaries.some((d) => this.deps.self.is(d, device))) continue;
+      for (const d of primaries) if (!this.deps.self.is(d, device)) peers.set(peerKey(d), d);
+    }
+    let feeds = this.#feeds.get(scope);
+    if (!feeds) this.#feeds.set(scope, (feeds = new Map()));
+    const records = this.#inSync.get(scope);
+    await Promise.all(
+      [...peers].map(async ([key, dev]) => {
+        const last = feeds.get(key);
+        stats.requests++;
+        stats.changeRequests++;
+        const { status, changes } = await this.deps.client.changes(dev, policyIndex, last?.gen ?? 0);
+        if (!changes) {
+          stats.failures++;
+          if (status === 507) {
+            feeds.delete(key);
+            for (const r of records?.values() ?? []) r.peers.delete(key);
+          }
+          return;
+        }
+        if (last?.epoch !== changes.epoch) {
+          for (const r of records?.values() ?? []) r.peers.delete(key);
+        } else {
+          for (const p of changes.partitions) records?.get(p)?.peers.delete(key);
+        }
+        feeds.set(key, { epoch: changes.epoch, gen: changes.gen });
+      }),
+    );
+  }
+
   async #partition(ref: PartitionRef, ring: NodeRing, stats: ReplicationStats): Promise<void> {
     const primaries = ring.primaries(ref.partition);
     const isPrimary = primaries.some((d) => this.deps.self.is(d, ref.device));
-    const rescan = (this.#pass + ref.partition) % rescanEvery === 0;
-    let local = await this.deps.partitions.hashes(ref, { rescan: rescan || !isPrimary });
+    let local = await this.deps.partitions.hashes(ref);
     if (isPrimary) stats.primaryPartitions++;
     else stats.handoffPartitions++;
+    const scope = `${ref.device}/${ref.policyIndex}`;
+    const record = this.#inSync.get(scope)?.get(ref.partition);
     if (Object.keys(local).length === 0) {
+      this.#inSync.get(scope)?.delete(ref.partition);
       if (!isPrimary && (await this.deps.partitions.removePartitionIfEmpty(ref))) stats.partitionsRemoved++;
+      return;
+    }
+    const cutoff = this.#reclaimCutoff();
+    if (
+      isPrimary &&
+      record?.local === this.#digest(local) &&
+      primaries.every((d) => this.deps.self.is(d, ref.device) || record.peers.has(peerKey(d))) &&
+      !Object.values(local).some((e) => isReclaimable(e, cutoff))
+    ) {
+      stats.unchangedPartitions++;
       return;
     }
 
@@ -186,7 +298,7 @@ export class ObjectReplicator {
       for (const p of peers) if (p.hashes) p.differing = new Set(differingSuffixes(hashMap(local), p.hashes));
     }
     const allAnswered = peers.every((p) => p.hashes !== undefined);
-    const cutoff = this.#reclaimCutoff();
+    if (isPrimary) this.#remember(ref, local, peers, substituted, record);
     const work = Object.keys(local)
       .filter((s) => !isPrimary || peers.some((p) => p.differing.has(s)) || (allAnswered && !substituted && isReclaimable(local[s], cutoff)))
       .sort();
@@ -225,6 +337,41 @@ export class ObjectReplicator {
       }
     }
     if (!isPrimary && allAnswered && (await this.deps.partitions.removePartitionIfEmpty(ref))) stats.partitionsRemoved++;
+  }
+
+  /**
+   * Records which peers hold exactly the local hashes (none while a handoff stands in for a failed primary).
+   * A peer that answers with nothing for a partition it held in sync (`record`) lost it without a new epoch
+   * (its files went behind its node's back): every partition is compared with it again.
+   */
+  #remember(ref: PartitionRef, local: Record<string, SuffixEntry>, peers: readonly Peer[], substituted: boolean, record: InSync | undefined): void {
+    const scope = `${ref.device}/${ref.policyIndex}`;
+    let records = this.#inSync.get(scope);
+    if (!records) this.#inSync.set(scope, (records = new Map()));
+    const inSync = new Set<string>();
+    const mine = hashMap(local);
+    for (const p of peers) {
+      if (!p.hashes) continue;
+      const key = peerKey(p.dev);
+      if (sameHashes(mine, p.hashes)) inSync.add(key);
+      else if (record?.peers.has(key) && Object.keys(p.hashes).length === 0) {
+        this.deps.log(`replicator: ${p.dev.ip}:${p.dev.port}/${p.dev.device} lost partition ${ref.partition}: comparing every partition with it`);
+        for (const r of records.values()) r.peers.delete(key);
+      }
+    }
+    if (substituted || inSync.size === 0) records.delete(ref.partition);
+    else records.set(ref.partition, { local: this.#digest(local), peers: inSync });
+  }
+
+  #digest(local: Record<string, SuffixEntry>): string {
+    let d = this.#digests.get(local);
+    if (d === undefined) {
+      const md5 = createHash('md5');
+      for (const s of Object.keys(local).sort()) md5.update(`${s} ${local[s].hash}\n`);
+      d = md5.digest('base64');
+      this.#digests.set(local, d);
+    }
+    return d;
   }
 
   async #peer(dev: PeerDevice, ref: PartitionRef, local: Record<string, SuffixEntry>, stats: ReplicationStats): Promise<Peer & { status: number }> {
@@ -305,6 +452,15 @@ export class ObjectReplicator {
   #reclaimCutoff(): Timestamp {
     return formatTimestamp(BigInt(Math.max(0, this.#now() - this.deps.reclaimAgeSec * 1000)) * 1000n);
   }
+}
+
+function peerKey(dev: PeerDevice): string {
+  return `${dev.ip}:${dev.port}/${dev.device}`;
+}
+
+function sameHashes(a: SuffixHashes, b: SuffixHashes): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((s) => a[s] === b[s]);
 }
 
 function hashMap(entries: Record<string, SuffixEntry>): SuffixHashes {

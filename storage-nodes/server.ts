@@ -133,6 +133,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
           await listingServer.handle(req, res, path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)));
           break;
         case 'partition':
+        case 'device':
           await replicationServer.handle(req, res, path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)));
           break;
         case 'healthcheck':
@@ -186,6 +187,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     self,
     client: replicationClient,
     reclaimAgeSec: config.reclaimAgeSec,
+    fullPassIntervalMs: w.replicatorFullPassIntervalSec * 1000,
     ...pacing,
     log,
   });
@@ -203,7 +205,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   });
   const listingReplicator = new ListingReplicator({ devices: config.devices, listings, rings, self, client: replicationClient, reclaimAgeSec: config.reclaimAgeSec, ...pacing, log });
   const auditor = new ObjectAuditor({ devices: config.devices, partitions, bytesPerSec: w.auditorBytesPerSec, log });
-  const deviceMonitor = new DeviceMonitor({ devices: config.devices, files, listings, log });
+  const deviceMonitor = new DeviceMonitor({ devices: config.devices, files, listings, partitions, log });
   const expirer = new ObjectExpirer({
     devices: config.devices,
     files,

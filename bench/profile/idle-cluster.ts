@@ -10,8 +10,7 @@
  *
  * `--main` runs another build on the same data dir (A/B runs against an older commit).
  */
-import { mkdtempSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -17,6 +17,12 @@ export interface PolicyConfig {
 export interface WorkerConfig {
   /** Seconds between object replicator passes. */
   replicatorIntervalSec: number;
+  /**
+   * Seconds between object replicator passes that compare every partition with its peers whatever changed;
+   * the passes in between ask only about partitions that changed locally or on a peer (or whose peer
+   * restarted or was wiped) since they were found in sync. 0 = every pass is a full one.
+   */
+  replicatorFullPassIntervalSec: number;
   /** Seconds between listing replicator passes. */
   listingReplicatorIntervalSec: number;
   /** Most partitions per second a replicator (objects or listings) works through; 0 = no limit. */
@@ -199,6 +205,7 @@ export const defaultPolicies: PolicyConfig[] = [{ index: 0, name: 'replica-3' }]
 
 export const defaultWorkerConfig: WorkerConfig = {
   replicatorIntervalSec: 30,
+  replicatorFullPassIntervalSec: 600,
   listingReplicatorIntervalSec: 30,
   replicatorMaxPartitionsPerSec: 0,
   replicatorTranquility: 1,
@@ -343,6 +350,7 @@ export function parseNodeConfig(obj: Record<string, unknown>, where = 'node conf
     fsync: f.bool('fsync', true),
     workers: {
       replicatorIntervalSec: w.int('replicatorIntervalSec', d.replicatorIntervalSec),
+      replicatorFullPassIntervalSec: w.int('replicatorFullPassIntervalSec', d.replicatorFullPassIntervalSec),
       listingReplicatorIntervalSec: w.int('listingReplicatorIntervalSec', d.listingReplicatorIntervalSec),
       replicatorMaxPartitionsPerSec: w.int('replicatorMaxPartitionsPerSec', d.replicatorMaxPartitionsPerSec),
       replicatorTranquility: w.int('replicatorTranquility', d.replicatorTranquility, 0, 100),

@@ -103,6 +103,10 @@
  *  GET    `/o/{device}/{partition}?hashes[&recalculate=abc,def]` (policy header) → 200 JSON `SuffixHashes`:
  *         suffix → hash of the partition's suffix dirs, from the cache, recomputing the suffixes named in
  *         `recalculate` and any written since the last call; `{}` for a partition the device does not hold.
+ *  GET    `/o/{device}?changes[&since=GEN]` (policy header) → 200 JSON `PartitionChanges`: the node's epoch
+ *         (new when it restarts or the device was wiped and made new), its change generation, and the
+ *         partitions of the policy whose suffix hashes changed after generation GEN (default 0: since the
+ *         start); 507 when the device is not there. The replicators ask only about those partitions.
  *  GET    `/o/{device}/{partition}?suffixes=abc,def` → 200 JSON `SuffixContents`: per suffix, per hash dir,
  *         its state: the newest version (`<ts>.data` or `<ts>.ts`; for EC `<ts>.data` stands for the durable
  *         archives at `<ts>` whatever their indexes, so primaries in sync hash alike) and ` <ts>.meta` when a
@@ -316,6 +320,19 @@ export interface ChangeRowState {
   deleted?: boolean;
 }
 
+/**
+ * Answer to `GET /o/{device}?changes&since=GEN`: which partitions of the policy changed on the device after
+ * generation `since` of the node's current epoch.
+ */
+export interface PartitionChanges {
+  /** Changes when the node restarts or the device was wiped and made new: then anything may have changed. */
+  epoch: string;
+  /** The node's current change generation (the `since` of the next request). */
+  gen: number;
+  /** Partitions whose suffix hashes changed after `since`, ascending. */
+  partitions: number[];
+}
+
 /** Suffix → hash of a partition's suffix dirs (the replicator compares these with its peers). */
 export type SuffixHashes = Record<string, string>;
 
@@ -450,6 +467,7 @@ export function partitionPath(server: 'o' | 'l', device: string, partition: numb
 export type ParsedBackendPath =
   | { kind: 'object'; device: string; partition: number; account: string; bucket: string; key: string }
   | { kind: 'partition'; server: 'object' | 'listing'; device: string; partition: number }
+  | { kind: 'device'; device: string }
   | { kind: 'listing'; device: string; partition: number; account: string; bucket?: string }
   | { kind: 'healthcheck' }
   | { kind: 'recon'; what: 'status' | 'run' };
@@ -461,6 +479,15 @@ export function parseBackendPath(path: string): ParsedBackendPath | undefined {
   if (path === '/recon/run') return { kind: 'recon', what: 'run' };
   const parts = path.split('/');
   // ['', 'o'|'l', device, partition, account?, bucket?, key?]
+  if (parts[0] === '' && parts[1] === 'o' && parts.length === 3) {
+    let device: string;
+    try {
+      device = decodeURIComponent(parts[2]);
+    } catch {
+      return undefined;
+    }
+    return device ? { kind: 'device', device } : undefined;
+  }
   if (parts[0] !== '' || parts.length < 4) return undefined;
   let decoded: string[];
   try {

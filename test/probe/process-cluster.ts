@@ -43,6 +43,7 @@ export interface ProcessClusterOptions {
 
 const workersOff: WorkerConfig = {
   replicatorIntervalSec: 0,
+  replicatorFullPassIntervalSec: 600,
   listingReplicatorIntervalSec: 0,
   replicatorMaxPartitionsPerSec: 0,
   replicatorTranquility: 0,

@@ -4,7 +4,7 @@
  * off (tests call `runOnce`). Helpers write straight to chosen devices through the object and listing
  * servers (simulating nodes that missed writes) and look at the files each device holds.
  */
-import { readdir, readFile, rename, rm, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
@@ -21,6 +21,8 @@ export interface RepairClusterOptions {
   partPower?: number;
   replicas?: number;
   reclaimAgeSec?: number;
+  /** Seconds between the object replicators' full passes (default: the production default). */
+  fullPassIntervalSec?: number;
 }
 
 export interface RepairNode {
@@ -54,7 +56,13 @@ export class RepairCluster {
   }
 
   static async start(opts: RepairClusterOptions = {}): Promise<RepairCluster> {
-    const full = { nodes: opts.nodes ?? 4, partPower: opts.partPower ?? 4, replicas: opts.replicas ?? 3, reclaimAgeSec: opts.reclaimAgeSec ?? 7 * 24 * 3600 };
+    const full = {
+      nodes: opts.nodes ?? 4,
+      partPower: opts.partPower ?? 4,
+      replicas: opts.replicas ?? 3,
+      reclaimAgeSec: opts.reclaimAgeSec ?? 7 * 24 * 3600,
+      fullPassIntervalSec: opts.fullPassIntervalSec ?? defaultWorkerConfig.replicatorFullPassIntervalSec,
+    };
     const dir = await mkdtemp(join(tmpdir(), 'arca-repair-'));
     const ringDir = join(dir, 'rings');
     await mkdir(ringDir, { recursive: true });
@@ -89,7 +97,15 @@ export class RepairCluster {
       listingUpdateTimeoutMs: 1000,
       reclaimAgeSec: this.opts.reclaimAgeSec,
       fsync: false,
-      workers: { ...defaultWorkerConfig, replicatorIntervalSec: 0, listingReplicatorIntervalSec: 0, updaterIntervalSec: 0, auditorIntervalSec: 0, replicatorTranquility: 0 },
+      workers: {
+        ...defaultWorkerConfig,
+        replicatorIntervalSec: 0,
+        replicatorFullPassIntervalSec: this.opts.fullPassIntervalSec,
+        listingReplicatorIntervalSec: 0,
+        updaterIntervalSec: 0,
+        auditorIntervalSec: 0,
+        replicatorTranquility: 0,
+      },
     };
     const n: RepairNode = { index, config, logs: [] };
     this.nodes.push(n);

@@ -4,7 +4,7 @@
  * which file.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, rename } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { tsAgo, withRepairCluster } from './repair-cluster.js';
@@ -120,7 +120,7 @@ test(
 );
 
 test(
-  'a pass over converged partitions sends one hashes request per peer and pushes nothing',
+  'a full pass over converged partitions sends one hashes request per peer and pushes nothing; the next asks each peer device once',
   withRepairCluster({}, async (t, c) => {
     for (let i = 0; i < 40; i++) {
       const obj = name(`k${i}`);
@@ -128,9 +128,65 @@ test(
       for (const dev of c.placement(obj).primaries) await c.put(dev, obj, Buffer.from(String(i)), ts);
     }
     const stats = await c.replicateAll();
-    t.like(stats, { dataPushed: 0, tombstonesPushed: 0, suffixesSynced: 0, handoffPartitions: 0, failures: 0 });
+    t.like(stats, { fullPass: 4, dataPushed: 0, tombstonesPushed: 0, suffixesSynced: 0, handoffPartitions: 0, failures: 0, unchangedPartitions: 0 });
     t.true(stats.primaryPartitions > 0);
-    t.is(stats.requests, stats.primaryPartitions * 2, 'one request to each of the two peers per partition');
+    t.is(stats.changeRequests, 4 * 3, 'each node asks each of its three peer devices what changed');
+    t.is(stats.requests, stats.primaryPartitions * 2 + stats.changeRequests, 'and one request to each of the two peers per partition');
+
+    // Nothing changed anywhere: no partition is compared.
+    const idle = await c.replicateAll();
+    t.like(idle, { fullPass: 0, unchangedPartitions: stats.primaryPartitions, requests: 4 * 3, failures: 0 });
+
+    // A write two primaries took: only its partition is compared (by the nodes that changed, and by the third
+    // once its peers report the change), and the third primary gets it.
+    const obj = name('late');
+    const { primaries } = c.placement(obj);
+    const ts = tsAgo(1);
+    for (const dev of primaries.slice(0, 2)) await c.put(dev, obj, Buffer.from('late'), ts);
+    const after = await c.replicateAll();
+    t.like(after, { dataPushed: 1, failures: 0 });
+    t.true(after.unchangedPartitions >= stats.primaryPartitions - 3, `${after.unchangedPartitions} of ${stats.primaryPartitions} left alone`);
+    t.deepEqual(await c.files(primaries[2], obj), [`${ts}.data`]);
+    await c.replicateAll();
+    t.like(await c.replicateAll(), { unchangedPartitions: stats.primaryPartitions, requests: 4 * 3 });
+  }),
+);
+
+test(
+  "files lost behind a node's back are restored when the node restarts (a new epoch), or by the periodic full pass",
+  withRepairCluster({ fullPassIntervalSec: 3 }, async (t, c) => {
+    const obj1 = name('lost-1');
+    const obj2 = [2, 3, 4, 5, 6, 7, 8].map((i) => name(`lost-${i}`)).find((o) => c.placement(o).partition !== c.placement(obj1).partition)!;
+    t.not(c.placement(obj1).partition, c.placement(obj2).partition);
+    const ts = tsAgo(5);
+    for (const obj of [obj1, obj2]) for (const dev of c.placement(obj).primaries) await c.put(dev, obj, Buffer.from(obj), ts);
+    t.like(await c.replicateAll(), { fullPass: 4, dataPushed: 0 });
+
+    // The disk loses a hash dir and the partition's hashes.json; the node does not know (no write went through
+    // it, and it holds the hashes in memory): no pass sees it.
+    const victim = c.placement(obj1).primaries[2];
+    await rm(c.hashDir(victim, obj1), { recursive: true });
+    await rm(join(c.hashDir(victim, obj1), '..', '..', 'hashes.json'));
+    t.like(await c.replicateAll(), { dataPushed: 0 });
+    t.deepEqual(await c.files(victim, obj1), []);
+
+    // It restarts: its peers see a new epoch and compare everything with it.
+    await c.stopNode(c.nodeOf(victim).index);
+    await c.startNode(c.nodeOf(victim).index);
+    t.like(await c.replicateAll(), { dataPushed: 1, failures: 0 });
+    t.deepEqual(await c.files(victim, obj1), [`${ts}.data`]);
+
+    // A whole partition dir lost, with no restart: the node no longer lists it, so nothing reports it changed
+    // until a full pass compares every partition.
+    const { partition, primaries } = c.placement(obj2);
+    const victim2 = primaries[0];
+    await rm(join(c.hashDir(victim2, obj2), '..', '..'), { recursive: true });
+    t.deepEqual(await c.files(victim2, obj2, partition), []);
+    const cheap = await c.replicateAll();
+    if (cheap.fullPass === 0) t.is(cheap.dataPushed, 0, 'not seen by a cheap pass');
+    await new Promise((r) => setTimeout(r, 3100));
+    t.like(await c.replicateAll(), { fullPass: 4, dataPushed: 1 });
+    t.deepEqual(await c.files(victim2, obj2, partition), [`${ts}.data`]);
   }),
 );
 

@@ -87,19 +87,63 @@ test('hashes are computed from the files, cached, and only invalidated suffixes 
   });
 });
 
-test('a torn cache is rebuilt; a rescan notices suffix dirs that appeared or vanished behind it', async (t) => {
-  await withFiles(async (files, parts, dir) => {
+test('a torn cache is rebuilt; suffix dirs that appeared or vanished behind the cache are noticed', async (t) => {
+  await withFiles(async (files, _parts, dir) => {
     await writeObject(files, loc('/a/b/x'), ts(1), Buffer.from('x'));
     await writeObject(files, loc('/a/b/y'), ts(1), Buffer.from('y'));
-    const good = await parts.hashes(part);
+    const good = await new FsPartitions(files).hashes(part);
+    // A new process (nothing in memory) finds the cache file torn.
+    const fresh = () => new FsPartitions(new FsDiskFiles({ devicesDir: dir, devices: ['sda'], fsync: false }));
     await writeFile(join(partDir(dir), 'hashes.json'), '{"version":1,"suff');
-    t.deepEqual(await parts.hashes(part), good);
+    t.deepEqual(await fresh().hashes(part), good);
 
+    const parts = fresh();
+    t.deepEqual(await parts.hashes(part), good);
     await rm(join(partDir(dir), suffixOf('/a/b/x')), { recursive: true });
-    t.truthy((await parts.hashes(part))[suffixOf('/a/b/x')], 'the cache still has it');
-    const rescanned = await parts.hashes(part, { rescan: true });
-    t.false(suffixOf('/a/b/x') in rescanned);
-    t.deepEqual(hashMap(rescanned), await fromScratch(dir));
+    const after = await parts.hashes(part);
+    t.false(suffixOf('/a/b/x') in after);
+    t.deepEqual(hashMap(after), await fromScratch(dir));
+    await mkdir(join(partDir(dir), 'fff'));
+    t.deepEqual(await parts.hashes(part), after, 'an empty suffix dir adds nothing');
+  });
+});
+
+test('an unchanged partition is answered from memory; a write is folded into it', async (t) => {
+  await withFiles(async (files, parts, dir) => {
+    await writeObject(files, loc('/a/b/x'), ts(1), Buffer.from('x'));
+    const first = await parts.hashes(part);
+    // Garbage in the cache file is not seen (nor rewritten) while nothing changed: the file is not read.
+    await writeFile(join(partDir(dir), 'hashes.json'), 'garbage');
+    t.is(await parts.hashes(part), first, 'the same object, from memory');
+    t.is(await readFile(join(partDir(dir), 'hashes.json'), 'latin1'), 'garbage');
+    // A write appends to hashes.invalid: folded into the cache kept in memory, then written back whole.
+    await writeObject(files, loc('/a/b/y'), ts(1), Buffer.from('y'));
+    const second = await parts.hashes(part);
+    t.deepEqual(hashMap(second), await fromScratch(dir));
+    t.deepEqual(Object.keys(JSON.parse(await readFile(join(partDir(dir), 'hashes.json'), 'latin1')).suffixes).sort(), Object.keys(second).sort());
+    t.not(second, first, 'a new object when something changed');
+    t.deepEqual(Object.keys(first), [suffixOf('/a/b/x')], 'the object handed out before is left alone');
+  });
+});
+
+test('changes: partitions whose hashes changed after a generation, with an epoch that a wiped device renews', async (t) => {
+  await withFiles(async (files, parts) => {
+    const start = await parts.changes('sda', 0, 0);
+    t.deepEqual(start.partitions, []);
+    await writeObject(files, loc('/a/b/x'), ts(1), Buffer.from('x'));
+    const other = { device: 'sda', policyIndex: 0, partition: 9, name: '/a/b/z' };
+    await writeObject(files, other, ts(1), Buffer.from('z'));
+    const c1 = await parts.changes('sda', 0, start.gen);
+    t.deepEqual(c1.partitions, [5, 9]);
+    t.is(c1.epoch, start.epoch);
+    t.deepEqual((await parts.changes('sda', 0, c1.gen)).partitions, [], 'nothing since');
+    t.deepEqual((await parts.changes('sda', 1, 0)).partitions, [], 'another policy');
+    await writeObject(files, loc('/a/b/x'), ts(2), Buffer.from('x2'));
+    const c2 = await parts.changes('sda', 0, c1.gen);
+    t.deepEqual(c2.partitions, [5]);
+    parts.deviceReset('sda');
+    t.not((await parts.changes('sda', 0, c2.gen)).epoch, c2.epoch);
+    t.not((await new FsPartitions(files).changes('sda', 0, 0)).epoch, start.epoch, 'another process, another epoch');
   });
 });
 
