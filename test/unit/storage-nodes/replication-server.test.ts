@@ -1,6 +1,6 @@
 import http from 'node:http';
 import test from 'ava';
-import { decodeHeaderJson, encodeHeaderJson, type ListingPage, listingPath, type ObjectMeta, objectPath, partitionPath } from '../../../src/common/wire.js';
+import { decodeHeaderJson, encodeHeaderJson, type ListingPage, listingPath, type ObjectMeta, objectPath, type PartitionChanges, partitionPath } from '../../../src/common/wire.js';
 import { xxh64Hex } from '../../../src/common/xxh64.js';
 import { hashOfName, suffixOfHash } from '../../../storage-nodes/disk-file.js';
 import { ReplicationClient } from '../../../storage-nodes/replication-client.js';
@@ -34,6 +34,35 @@ test(
     t.is((await n.request('GET', p)).status, 400);
     t.is((await n.request('PUT', p)).status, 405);
     t.is((await n.request('GET', `${partitionPath('o', 'nope', 3)}?hashes`)).status, 507);
+  }),
+);
+
+test(
+  'GET /o/{device}?changes answers the epoch, the change generation and the partitions changed since one',
+  withNode(async (t, n) => {
+    const ask = async (query: string, headers: Record<string, string> = {}) => {
+      const r = await n.request('GET', `/o/d1?changes${query}`, { headers });
+      return { status: r.status, body: r.status === 200 ? (JSON.parse(r.body.toString()) as PartitionChanges) : undefined };
+    };
+    const start = (await ask('')).body!;
+    t.deepEqual(start.partitions, []);
+    await n.put(o('k1', 3), { ts: t1, body: Buffer.from('one') });
+    await n.put(o('k2', 5), { ts: t1, body: Buffer.from('two') });
+    const all = (await ask(`&since=${start.gen}`)).body!;
+    t.deepEqual(all.partitions, [3, 5]);
+    t.is(all.epoch, start.epoch);
+    t.true(all.gen > start.gen);
+    await n.request('DELETE', o('k2', 5), { headers: { 'x-backend-timestamp': t2 } });
+    t.deepEqual((await ask(`&since=${all.gen}`)).body!.partitions, [5]);
+    t.deepEqual((await ask('', { 'x-backend-storage-policy-index': '1' })).body!.partitions, [], 'another policy');
+    t.is((await ask('&since=-1')).status, 400);
+    t.is((await n.request('GET', '/o/d1')).status, 400);
+    t.is((await n.request('PUT', '/o/d1?changes')).status, 405);
+    t.is((await n.request('GET', '/o/nope?changes')).status, 507);
+    // The client reads the same.
+    const client = new ReplicationClient(new http.Agent(), 2000);
+    t.deepEqual((await client.changes({ ip: '127.0.0.1', port: n.port, device: 'd1' }, 0, all.gen)).changes?.partitions, [5]);
+    t.like(await client.changes({ ip: '127.0.0.1', port: n.port, device: 'nope' }, 0, 0), { status: 507, changes: undefined });
   }),
 );
 
