@@ -5,7 +5,7 @@ import test from 'ava';
 import { hashOfName, type ObjectLocation, suffixOfHash } from '../../../storage-nodes/disk-file.js';
 import { FsDiskFiles } from '../../../storage-nodes/fs-disk-file.js';
 import { FsPartitions } from '../../../storage-nodes/fs-partitions.js';
-import { listSuffix } from '../../../storage-nodes/fs-suffix-hashes.js';
+import { FsSuffixHashes, listSuffix } from '../../../storage-nodes/fs-suffix-hashes.js';
 import { differingSuffixes, suffixEntry } from '../../../storage-nodes/suffix-hashes.js';
 import { writeObject } from './disk-file.conformance.js';
 
@@ -123,6 +123,22 @@ test('an unchanged partition is answered from memory; a write is folded into it'
     t.deepEqual(Object.keys(JSON.parse(await readFile(join(partDir(dir), 'hashes.json'), 'latin1')).suffixes).sort(), Object.keys(second).sort());
     t.not(second, first, 'a new object when something changed');
     t.deepEqual(Object.keys(first), [suffixOf('/a/b/x')], 'the object handed out before is left alone');
+  });
+});
+
+test('the memory cache holds at most maxSuffixes suffixes: the least recently read partition is read from its file again', async (t) => {
+  await withFiles(async (files, _parts, dir) => {
+    await writeObject(files, loc('/a/b/x'), ts(1), Buffer.from('x'));
+    await writeObject(files, { ...loc('/a/b/y'), partition: 9 }, ts(1), Buffer.from('y'));
+    const hashes = new FsSuffixHashes(2);
+    const p5 = join(dir, 'sda', 'objects', '5');
+    const p9 = join(dir, 'sda', 'objects', '9');
+    const first = await hashes.get(p5);
+    t.is(await hashes.get(p5), first, 'kept');
+    await hashes.get(p9); // each partition counts its suffixes plus one: p5 goes
+    const again = await hashes.get(p5);
+    t.not(again, first, 'read from the file');
+    t.deepEqual(again, first);
   });
 });
 
