@@ -183,9 +183,12 @@ test(
     await rm(join(c.hashDir(victim2, obj2), '..', '..'), { recursive: true });
     t.deepEqual(await c.files(victim2, obj2, partition), []);
     const cheap = await c.replicateAll();
+    // (On a slow machine the passes before may have taken longer than the interval: then some were full.)
     if (cheap.fullPass === 0) t.is(cheap.dataPushed, 0, 'not seen by a cheap pass');
     await new Promise((r) => setTimeout(r, 3100));
-    t.like(await c.replicateAll(), { fullPass: 4, dataPushed: 1 });
+    const full = await c.replicateAll();
+    t.is(full.fullPass, 4);
+    t.is(cheap.dataPushed + full.dataPushed, 1);
     t.deepEqual(await c.files(victim2, obj2, partition), [`${ts}.data`]);
   }),
 );

@@ -39,7 +39,7 @@ test('the token bucket allows a second of burst, then holds to its rate', async 
   t.true(performance.now() - start >= 180);
 });
 
-test('partition paths parse as their own kind; object and listing paths are unchanged', (t) => {
+test('partition and device paths parse as their own kinds; object and listing paths are unchanged', (t) => {
   t.is(partitionPath('o', 'sd b', 12), '/o/sd%20b/12');
   t.deepEqual(parseBackendPath('/o/sd%20b/12'), { kind: 'partition', server: 'object', device: 'sd b', partition: 12 });
   t.deepEqual(parseBackendPath('/l/d1/0'), { kind: 'partition', server: 'listing', device: 'd1', partition: 0 });
@@ -47,4 +47,8 @@ test('partition paths parse as their own kind; object and listing paths are unch
   t.is(parseBackendPath('/x/d1/3'), undefined);
   t.like(parseBackendPath('/o/d1/3/a/b/k'), { kind: 'object', key: 'k' });
   t.like(parseBackendPath('/l/d1/3/a'), { kind: 'listing', account: 'a' });
+  t.deepEqual(parseBackendPath('/o/sd%20b'), { kind: 'device', device: 'sd b' });
+  t.is(parseBackendPath('/o/'), undefined);
+  t.is(parseBackendPath('/l/d1'), undefined, 'listing servers have no device path');
+  t.is(parseBackendPath('/o/%zz'), undefined);
 });
