@@ -34,17 +34,18 @@ import {
   type StoredInfo,
   type StoredRow,
 } from './listing-merge.js';
-import { afterAllUtf8, collectPage, justBefore, type NameBounds, queryBounds, type RowCursor } from './listing-page.js';
-import type {
-  CreateOutcome,
-  DeleteListingOutcome,
-  IncomingRow,
-  ListingChanges,
-  ListingQuery,
-  ListingRef,
-  ListingStore,
-  ListingSyncState,
-  MergeOutcome,
+import { afterAllUtf8, collectPage, justBefore, type NameBounds, pageJson, parsePage, queryBounds, type RowCursor, rowEntryJson } from './listing-page.js';
+import {
+  type CreateOutcome,
+  type DeleteListingOutcome,
+  type IncomingRow,
+  type ListingChanges,
+  type ListingQuery,
+  type ListingRef,
+  type ListingStore,
+  type ListingSyncState,
+  type MergeOutcome,
+  maxListingLimit,
 } from './listing-store.js';
 
 export interface LevelListingStoreOptions {
@@ -168,6 +169,11 @@ export class LevelListingStore implements ListingStore {
   }
 
   async list(ref: ListingRef, query: ListingQuery): Promise<ListingPage | undefined> {
+    const text = await this.listJson(ref, query);
+    return text === undefined ? undefined : parsePage(text);
+  }
+
+  async listJson(ref: ListingRef, query: ListingQuery): Promise<string | undefined> {
     const group = this.#db(ref.device);
     const prefix = listingKeyPrefix(ref);
     const raw = await group.db.get(keyOf(prefix, tag.info));
@@ -175,7 +181,7 @@ export class LevelListingStore implements ListingStore {
     const info = JSON.parse(raw) as StoredInfo;
     if (info.deletedTs !== undefined) return undefined;
     const cursor = new LevelRowCursor(group.db, keyOf(prefix, tag.live), queryBounds(query), query.reverse === true, this.stats);
-    return { info: publicInfo(info), ...(await collectPage(cursor, query)) };
+    return pageJson(publicInfo(info), await collectPage(cursor, query));
   }
 
   async delete(ref: ListingRef, ts: Timestamp): Promise<DeleteListingOutcome> {
@@ -504,9 +510,19 @@ function wrapError(device: string, path: string, err: unknown): Error {
   return new DeviceUnavailableError(device, path, `listing database: ${cause?.message ?? (err as Error).message}`);
 }
 
-/** Live rows of one listing straight from a Level iterator, seeking past common prefixes. */
+/** Bytes one read of a listing page may fetch (classic-level stops a batch at 16 KiB by default: ~100 rows). */
+const pageReadBytes = 1024 * 1024;
+
+/**
+ * Live rows of one listing straight from a Level iterator, read in batches (`nextv`: one thread-pool round
+ * trip per batch), seeking past common prefixes. Stored rows are not parsed: `rowJson` splices them.
+ */
 class LevelRowCursor implements RowCursor {
   readonly #it;
+  #rows: Array<[Buffer, string]> = [];
+  #i = 0;
+  #name = '';
+  #value = '';
 
   constructor(
     db: Level<Buffer, string>,
@@ -519,19 +535,32 @@ class LevelRowCursor implements RowCursor {
     if (bounds.lower?.inclusive) range.gte = this.#key(bounds.lower.name);
     else if (bounds.lower) range.gt = this.#key(bounds.lower.name);
     else range.gte = base;
-    this.#it = db.iterator({ ...range, reverse });
+    this.#it = db.iterator({ ...range, reverse, highWaterMarkBytes: pageReadBytes });
   }
 
-  async next(): Promise<ListingRow | undefined> {
-    const entry = await this.#it.next();
-    if (!entry) return undefined;
-    this.stats.rowsRead++;
-    const [key, value] = entry;
-    return rowOf(key.toString('utf8', this.base.length), JSON.parse(value) as StoredRow);
+  async next(wanted: number): Promise<string | undefined> {
+    if (this.#i === this.#rows.length) {
+      this.#rows = await this.#it.nextv(Math.max(1, Math.min(wanted, maxListingLimit + 1)));
+      this.#i = 0;
+      this.stats.rowsRead += this.#rows.length;
+      if (this.#rows.length === 0) return undefined;
+    }
+    const [key, value] = this.#rows[this.#i++];
+    this.#name = key.toString('utf8', this.base.length);
+    this.#value = value;
+    return this.#name;
+  }
+
+  rowJson(): string {
+    return rowEntryJson(this.#name, this.#value);
   }
 
   skipPrefix(prefix: Buffer): void {
     const key = this.#key(prefix);
+    // Rows come in key order, so the ones under the prefix are the next ones read; past them, the next row
+    // read is already past the prefix, and the iterator stays where it is.
+    while (this.#i < this.#rows.length && startsWith(this.#rows[this.#i][0], key)) this.#i++;
+    if (this.#i < this.#rows.length) return;
     this.#it.seek(this.reverse ? justBefore(key) : Buffer.concat([key, Buffer.of(afterAllUtf8)]));
   }
 
@@ -542,4 +571,8 @@ class LevelRowCursor implements RowCursor {
   #key(name: Buffer): Buffer {
     return Buffer.concat([this.base, name]);
   }
+}
+
+function startsWith(key: Buffer, prefix: Buffer): boolean {
+  return key.length >= prefix.length && key.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
 }

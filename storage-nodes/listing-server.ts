@@ -158,9 +158,9 @@ export class ListingServer {
     for (const v of [query.prefix, query.delimiter, query.marker, query.endMarker]) {
       if (v !== undefined && /[\uD800-\uDFFF]/u.test(v)) throw new BadRequestError('query values must be well-formed Unicode');
     }
-    const page = await this.store.list(ref, query);
-    if (!page) return this.#notFound(res, ref);
-    sendJson(res, 200, page);
+    const page = await this.store.listJson(ref, query);
+    if (page === undefined) return this.#notFound(res, ref);
+    send(res, 200, { 'content-type': 'application/json' }, page);
   }
 
   async #delete(req: IncomingMessage, res: ServerResponse, ref: ListingRef): Promise<void> {

@@ -80,6 +80,8 @@ export interface ListingStore {
   info(ref: ListingRef): Promise<ListingInfo | undefined>;
   /** A page of live rows and common prefixes; undefined when there is no live listing. */
   list(ref: ListingRef, query: ListingQuery): Promise<ListingPage | undefined>;
+  /** The same page as its JSON text (what the listing server sends), built without parsing stored rows where the backend can. */
+  listJson(ref: ListingRef, query: ListingQuery): Promise<string | undefined>;
   /** Deletes an empty listing at `ts`. */
   delete(ref: ListingRef, ts: Timestamp): Promise<DeleteListingOutcome>;
   /**

@@ -20,7 +20,7 @@ import {
   type StoredInfo,
   type StoredRow,
 } from './listing-merge.js';
-import { collectPage, type NameBounds, queryBounds, type RowCursor } from './listing-page.js';
+import { collectPage, type NameBounds, pageJson, parsePage, queryBounds, type RowCursor } from './listing-page.js';
 import type {
   CreateOutcome,
   DeleteListingOutcome,
@@ -88,11 +88,16 @@ export class MemoryListingStore implements ListingStore {
   }
 
   async list(ref: ListingRef, query: ListingQuery): Promise<ListingPage | undefined> {
+    const text = await this.listJson(ref, query);
+    return text === undefined ? undefined : parsePage(text);
+  }
+
+  async listJson(ref: ListingRef, query: ListingQuery): Promise<string | undefined> {
     const l = this.#live(ref);
     if (!l) return undefined;
     l.sorted ??= [...l.live.keys()].map((name) => ({ bytes: Buffer.from(name), name })).sort((a, b) => Buffer.compare(a.bytes, b.bytes));
     const page = await collectPage(new ArrayCursor(l.sorted, l.live, queryBounds(query), query.reverse === true), query);
-    return { info: publicInfo(l.info), ...page };
+    return pageJson(publicInfo(l.info), page);
   }
 
   async delete(ref: ListingRef, ts: Timestamp): Promise<DeleteListingOutcome> {
@@ -260,6 +265,7 @@ function applyRows(l: MemoryListing, rows: readonly IncomingRow[], reclaimBefore
 /** A cursor over a sorted array, by binary search. */
 class ArrayCursor implements RowCursor {
   #i: number;
+  #name = '';
   readonly #lo: number;
   readonly #hi: number;
 
@@ -274,11 +280,15 @@ class ArrayCursor implements RowCursor {
     this.#i = reverse ? this.#hi - 1 : this.#lo;
   }
 
-  async next(): Promise<ListingRow | undefined> {
+  async next(): Promise<string | undefined> {
     if (this.#i < this.#lo || this.#i >= this.#hi) return undefined;
-    const { name } = this.sorted[this.#i];
+    this.#name = this.sorted[this.#i].name;
     this.#i += this.reverse ? -1 : 1;
-    return rowOf(name, this.rows.get(name)!);
+    return this.#name;
+  }
+
+  rowJson(): string {
+    return JSON.stringify(rowOf(this.#name, this.rows.get(this.#name)!));
   }
 
   skipPrefix(prefix: Buffer): void {

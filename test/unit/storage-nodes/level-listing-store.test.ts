@@ -91,6 +91,74 @@ test('concurrent merges on a device share group commits, and survive a reopen', 
   });
 });
 
+test('rows stored in other shapes (change number first, or none) are listed as before', async (t) => {
+  await withDir(async (dir) => {
+    const ref = { device: 'd1', partition: 2, account: 'a', bucket: 'b' };
+    const rows: ListingRow[] = [
+      { name: 'a', ts: ts(2), size: 1, etag: 'x', contentType: 'text/plain', value: { seq: 1 } },
+      { name: 'b', ts: ts(2), size: 2, etag: 'y' },
+      { name: 'c', ts: ts(2), size: 3 },
+      { name: 'd/e', ts: ts(2), size: 4, value: { storageClass: 'GLACIER' } },
+    ];
+    const store = await LevelListingStore.open({ devicesDir: dir, devices: ['d1'], fsync: false });
+    await store.create(ref, { ts: ts(1) });
+    await store.mergeRows(ref, rows);
+    const want = await store.listJson(ref, { limit: 10 });
+    const wantGrouped = await store.listJson(ref, { delimiter: '/', limit: 10 });
+    await store.close();
+
+    // Rewrite the stored rows as a writer that put `seq` first, or none, would have left them.
+    const db = new Level<Buffer, string>(join(dir, 'd1', 'listings'), { keyEncoding: 'buffer', valueEncoding: 'utf8' });
+    const live = Buffer.from('00000002\0a\0b\0r');
+    const stored = await db.iterator({ gte: live, lt: Buffer.from('00000002\0a\0b\0s') }).all();
+    t.is(stored.length, 4);
+    for (const [i, [key, value]] of stored.entries()) {
+      const { seq, ...rest } = JSON.parse(value) as { seq: number };
+      t.regex(value, /,"seq":\d+\}$/);
+      await db.put(key, JSON.stringify(i % 2 === 0 ? { seq, ...rest } : rest));
+    }
+    await db.close();
+
+    const again = await LevelListingStore.open({ devicesDir: dir, devices: ['d1'], fsync: false });
+    try {
+      t.is(await again.listJson(ref, { limit: 10 }), want);
+      t.is(await again.listJson(ref, { delimiter: '/', limit: 10 }), wantGrouped);
+      t.deepEqual((await again.list(ref, { limit: 10 }))?.entries, rows);
+    } finally {
+      await again.close();
+    }
+  });
+});
+
+test('a page is read in one batch; with a delimiter, a prefix past a batch is sought, not scanned', async (t) => {
+  await withDir(async (dir) => {
+    const store = await LevelListingStore.open({ devicesDir: dir, devices: ['d1'], fsync: false });
+    try {
+      const ref = { device: 'd1', partition: 1, account: 'a', bucket: 'b' };
+      await store.create(ref, { ts: ts(1) });
+      // Plain names (the run of rows read at once grows), then a big "directory", then more plain names.
+      const names = [...Array.from({ length: 40 }, (_, i) => `a${String(i).padStart(2, '0')}`), ...Array.from({ length: 5000 }, (_, i) => `m/${i}`), 'z1', 'z2'];
+      for (let i = 0; i < names.length; i += 1000) await store.mergeRows(ref, names.slice(i, i + 1000).map((name) => ({ name, ts: ts(2), size: 1 })));
+
+      store.stats.rowsRead = 0;
+      const page = await store.list(ref, { limit: 1000 });
+      t.is(page?.entries.length, 1000);
+      t.is(store.stats.rowsRead, 1001);
+
+      store.stats.rowsRead = 0;
+      const grouped = await store.list(ref, { delimiter: '/', limit: 1000 });
+      t.deepEqual(
+        grouped?.entries.map((e) => ('subdir' in e ? e.subdir : e.name)),
+        [...names.slice(0, 40), 'm/', 'z1', 'z2'],
+      );
+      // The plain rows in batches of 1, 1, 2, 4, 8, 16 and 32, which reads 24 rows of m/ too; then z1 and z2.
+      t.true(store.stats.rowsRead <= 40 + 32 + 3, `read ${store.stats.rowsRead} rows`);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 test('one partition is one key range of the device database', async (t) => {
   await withDir(async (dir) => {
     const store = await LevelListingStore.open({ devicesDir: dir, devices: ['d1'], fsync: false });

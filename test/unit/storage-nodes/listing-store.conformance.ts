@@ -215,6 +215,29 @@ export function listingStoreConformance(title: string, factory: () => Promise<Li
     });
   });
 
+  test(`${title}: a page's JSON text is what JSON.stringify makes of it, every row field and odd character kept`, async (t) => {
+    await withStore(async (store, ref) => {
+      await store.create(ref('b'), { ts: ts(1) });
+      const rows: ListingRow[] = [
+        { name: 'plain', ts: ts(2) },
+        { name: 'q"uo\\te\n', ts: ts(2), size: 5, etag: 'e"1', contentType: 'text/plain; a="b"' },
+        { name: 'seq,"seq":1}', ts: ts(2), size: 1, value: { seq: 3, note: ',"seq":9}' } },
+        { name: 'value/last', ts: ts(2), size: 0, etag: '', value: { nested: { seq: 1 }, storageClass: 'STANDARD' } },
+        { name: 'é😀\u0001', ts: ts(2), contentType: '' },
+      ];
+      await store.mergeRows(ref('b'), rows);
+      const text = await store.listJson(ref('b'), { limit: 10 });
+      t.is(text, JSON.stringify(JSON.parse(text!)));
+      const page = await store.list(ref('b'), { limit: 10 });
+      t.deepEqual(page?.entries, [...rows].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name))));
+      t.like(page?.info, { objectCount: 5, bytesUsed: 6 });
+      const grouped = await store.listJson(ref('b'), { delimiter: '/', limit: 10 });
+      t.is(grouped, JSON.stringify(JSON.parse(grouped!)));
+      t.true(JSON.parse(grouped!).entries.some((e: ListingEntry) => 'subdir' in e && e.subdir === 'value/'));
+      t.is(await store.listJson(ref('none'), { limit: 10 }), undefined);
+    });
+  });
+
   test(`${title}: a device not served is unavailable`, async (t) => {
     await withStore(async (store) => {
       const ref = { device: 'other', partition: 1, account: 'a' };
