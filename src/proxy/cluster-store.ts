@@ -3,6 +3,8 @@
  * in the system account, one container listing per bucket, one account listing per owner), objects go
  * through the bucket's storage policy.
  */
+
+import { Readable } from 'node:stream';
 import { resolveRange } from '../common/byte-range.js';
 import { ArcaError, isArcaError } from '../common/errors.js';
 import { readBounded } from '../common/read-stream.js';
@@ -21,28 +23,27 @@ import {
   type ObjectMeta,
 } from '../common/wire.js';
 import type { ListingCall, ListingClient } from './listings.js';
-import { Readable } from 'node:stream';
 import type {
   BucketInfo,
   BucketSummary,
   ChangeFeed,
   ChangeRecord,
   CreateBucketOutcome,
+  DeleteResult,
   GetObjectResult,
   InternalPurpose,
   ListObjectsOptions,
   ListObjectsPage,
-  DeleteResult,
   ListVersionsOptions,
   ListVersionsPage,
-  RemoveOptions,
-  VersionOptions,
   ObjectInfo,
   ObjectStore,
   PutManifestInput,
   PutObjectInput,
   RangeSpec,
+  RemoveOptions,
   SegmentRef,
+  VersionOptions,
 } from './object-store.js';
 import { versioningOf } from './object-store.js';
 import type { ObjectTarget, StoragePolicy } from './policies/policy.js';
@@ -546,10 +547,15 @@ export class ClusterStore implements ObjectStore {
   }
 
   async listObjects(bucket: BucketInfo, opts: ListObjectsOptions): Promise<ListObjectsPage> {
-    const reply = await this.opts.listings.read(bucket.account, bucket.name, {
-      method: 'GET',
-      query: { prefix: opts.prefix || undefined, delimiter: opts.delimiter || undefined, marker: opts.marker || undefined, limit: opts.limit },
-    });
+    const reply = await this.opts.listings.read(
+      bucket.account,
+      bucket.name,
+      {
+        method: 'GET',
+        query: { prefix: opts.prefix || undefined, delimiter: opts.delimiter || undefined, marker: opts.marker || undefined, limit: opts.limit },
+      },
+      { spread: true },
+    );
     if (reply.status === 404) throw new ArcaError('NotFound', `bucket ${bucket.name} is gone`);
     const page = JSON.parse(reply.body.toString()) as ListingPage;
     return {

@@ -1,12 +1,13 @@
 /**
  * Client of the listing replicas (account and container listings), placed by the account and container
  * rings. Writes go to every replica (a handoff stands in for one that cannot be reached) and succeed at a
- * majority; reads take the first replica that knows the listing.
+ * majority; reads take the first replica that knows the listing, starting with the first primary or, for the
+ * heavy reads (object listing pages), with each primary in turn, replicas that failed lately last.
  */
 import { ArcaError } from '../common/errors.js';
 import { type ContainerUpdateTarget, listingPath } from '../common/wire.js';
 import type { NodeClient, NodeReply } from './node-client.js';
-import { candidates, type ClusterRings, type PlacementRing, type RingDevice, ringPath, withStandIns } from './placement.js';
+import { type ClusterRings, candidates, type PlacementRing, type RingDevice, ringPath, withStandIns } from './placement.js';
 
 export interface ListingCall {
   method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
@@ -25,7 +26,15 @@ function queryString(q: ListingCall['query']): string {
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
+/** How long a replica that failed a read is tried after the others by spread reads. */
+const failedReadMs = 10_000;
+
 export class ListingClient {
+  /** Spread reads so far: which primary the next one starts with. */
+  #turn = 0;
+  /** Replicas (`ip:port/device`) whose last read failed, until when they go last. */
+  readonly #failed = new Map<string, number>();
+
   constructor(
     private readonly rings: ClusterRings,
     private readonly client: NodeClient,
@@ -95,21 +104,50 @@ export class ListingClient {
 
   /**
    * Reads from the replicas in turn until one answers 2xx; resolves with that reply, or with a 404 when every
-   * replica that answered said 404. Throws InsufficientReplicas when none answered.
+   * replica that answered said 404. Throws InsufficientReplicas when none answered. With `spread`, the primaries
+   * that did not fail a read in the last `failedReadMs` take turns at being asked first (the others come after
+   * them), so the listing reads of a busy bucket load every replica rather than one, as Swift's proxy shuffles
+   * them.
    */
-  async read(account: string, bucket: string | undefined, call: ListingCall): Promise<NodeReply> {
+  async read(account: string, bucket: string | undefined, call: ListingCall, opts: { spread?: boolean } = {}): Promise<NodeReply> {
     const { ring, part } = this.place(account, bucket);
     let notFound: NodeReply | undefined;
-    for (const dev of candidates(ring, part, ring.replicaCount)) {
+    const devices = [...candidates(ring, part, ring.replicaCount)];
+    const order = opts.spread ? this.#spreadOrder(devices, ring.primaries(part).length) : devices;
+    for (const dev of order) {
       try {
         const reply = await this.send(dev, part, account, bucket, call);
+        if (reply.status < 500) this.#failed.delete(deviceKey(dev));
+        else this.#failed.set(deviceKey(dev), Date.now() + failedReadMs);
         if (reply.status >= 200 && reply.status < 300) return reply;
         if (reply.status === 404) notFound ??= reply;
       } catch {
+        this.#failed.set(deviceKey(dev), Date.now() + failedReadMs);
         // next replica
       }
     }
     if (notFound) return notFound;
     throw new ArcaError('InsufficientReplicas', `no listing replica of ${ringPath(account, bucket)} answered`);
   }
+
+  /**
+   * The primaries (the first `primaries` devices) that did not fail lately, rotated by one more each call; then
+   * those that did; then the rest.
+   */
+  #spreadOrder(devices: RingDevice[], primaries: number): RingDevice[] {
+    const now = Date.now();
+    const healthy: RingDevice[] = [];
+    const failed: RingDevice[] = [];
+    for (const dev of devices.slice(0, primaries)) {
+      const until = this.#failed.get(deviceKey(dev));
+      if (until !== undefined && until <= now) this.#failed.delete(deviceKey(dev));
+      (until !== undefined && until > now ? failed : healthy).push(dev);
+    }
+    const start = healthy.length === 0 ? 0 : this.#turn++ % healthy.length;
+    return [...healthy.slice(start), ...healthy.slice(0, start), ...failed, ...devices.slice(primaries)];
+  }
+}
+
+function deviceKey(dev: RingDevice): string {
+  return `${dev.ip}:${dev.port}/${dev.device}`;
 }

@@ -2,7 +2,7 @@
  * What ListObjects (v1) and ListObjectsV2 share: reading one page from the store, the `max-keys` and
  * `encoding-type` rules, and the XML of `Contents` and `CommonPrefixes`.
  */
-import { timestampMillis } from '../common/timestamp.js';
+import { timestampIso } from '../common/timestamp.js';
 import type { BucketInfo, ListObjectsPage, ObjectStore, ObjectSummary } from '../proxy/object-store.js';
 import { ownerXml } from './context.js';
 import { S3Error } from './errors.js';
@@ -70,7 +70,7 @@ function contentsXml(e: ObjectSummary, urlEncode: boolean, owner: string | undef
   const storageClass = (e.listing?.storageClass as string | undefined) ?? 'STANDARD';
   return (
     `<Contents><Key>${encodeName(e.key, urlEncode)}</Key>` +
-    `<LastModified>${new Date(timestampMillis(e.ts)).toISOString()}</LastModified>` +
+    `<LastModified>${timestampIso(e.ts)}</LastModified>` +
     `<ETag>&quot;${escapeXml(e.etag)}&quot;</ETag><Size>${e.size}</Size>` +
     `${owner === undefined ? '' : ownerXml(owner)}<StorageClass>${storageClass}</StorageClass></Contents>`
   );

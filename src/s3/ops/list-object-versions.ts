@@ -1,5 +1,5 @@
 /** ListObjectVersions — https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html */
-import { timestampMillis } from '../../common/timestamp.js';
+import { timestampIso } from '../../common/timestamp.js';
 import type { ObjectVersionSummary } from '../../proxy/object-store.js';
 import { type Handler, ownBucket, ownerXml, xmlResponse } from '../context.js';
 import { encodeName, listParams } from '../listing.js';
@@ -36,7 +36,7 @@ export const listObjectVersions: Handler = async (req, deps) => {
 function versionXml(e: ObjectVersionSummary, enc: (s: string) => string, owner: string): string {
   const common =
     `<Key>${enc(e.key)}</Key><VersionId>${escapeXml(e.versionId)}</VersionId><IsLatest>${e.isLatest}</IsLatest>` +
-    `<LastModified>${new Date(timestampMillis(e.ts)).toISOString()}</LastModified>`;
+    `<LastModified>${timestampIso(e.ts)}</LastModified>`;
   if (e.deleteMarker) return `<DeleteMarker>${common}${ownerXml(owner)}</DeleteMarker>`;
   const storageClass = (e.listing?.storageClass as string | undefined) ?? 'STANDARD';
   return `<Version>${common}<ETag>&quot;${escapeXml(e.etag)}&quot;</ETag><Size>${e.size}</Size><StorageClass>${storageClass}</StorageClass>${ownerXml(owner)}</Version>`;
