@@ -259,7 +259,8 @@ export class ComputeService {
   /** Runs an event hook on one change and writes what it derives (see docs/hooks.md). */
   async #runEventHook(bucket: BucketInfo, binding: HookBinding, change: ChangeRecord): Promise<void> {
     const { store } = this.opts;
-    const read = await store.getObject(bucket, change.key);
+    // Newest: an older version on the device read would look like a replaced object and skip the event.
+    const read = await store.getObject(bucket, change.key, { newest: true });
     if (!read) return; // deleted since: nothing to derive from
     if (read.info.ts !== change.ts) {
       read.body.destroy(); // replaced since: the newer version has its own event

@@ -37,7 +37,8 @@ export class SystemBucket {
   async get(key: string, maxBytes = 64 * 1024 * 1024): Promise<{ info: ObjectInfo; body: Buffer } | undefined> {
     const bucket = await this.bucket(false);
     if (!bucket) return undefined;
-    const read = await this.store.getObject(bucket, key);
+    // Newest: hook modules, bindings and dispatch state are read, changed and written back.
+    const read = await this.store.getObject(bucket, key, { newest: true });
     if (!read) return undefined;
     const chunks: Buffer[] = [];
     let size = 0;
@@ -54,7 +55,7 @@ export class SystemBucket {
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     const bucket = await this.bucket(false);
-    return bucket && this.store.headObject(bucket, key);
+    return bucket && this.store.headObject(bucket, key, { newest: true });
   }
 
   async delete(key: string): Promise<boolean> {

@@ -130,7 +130,9 @@ export class IdentityStore implements IdentityProvider {
   private async read<T>(key: string): Promise<T | undefined> {
     const bucket = await this.identityBucket(false);
     if (!bucket) return undefined;
-    const got = await this.opts.store.getObject(bucket, key);
+    // Newest: a deleted key or user still held by a device that missed the delete must not come back.
+    // Lookups are cached, so this is paid once per entry and TTL.
+    const got = await this.opts.store.getObject(bucket, key, { newest: true });
     if (!got) return undefined;
     const text = (await readBounded(got.body, 1024 * 1024)).toString('utf8');
     try {

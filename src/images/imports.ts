@@ -196,7 +196,7 @@ export class ImageImports {
   private async copy(id: string, from: ImageLocation, store: string, r: ImageRecord): Promise<ImageLocation> {
     const { images } = this;
     const src = await images.store.getBucket(from.bucket);
-    const got = src && (await images.store.getObject(src, from.key));
+    const got = src && (await images.store.getObject(src, from.key, { newest: true }));
     if (!got) throw new Error(`source ${from.bucket}/${from.key} is missing`);
     const target = await images.stores.bucketOf(store);
     const copied = await ingest(images.store, target, id, got.body, { sizeCap: images.config.sizeCap, diskFormat: r.disk_format, containerFormat: r.container_format, imageId: id });

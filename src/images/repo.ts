@@ -89,7 +89,8 @@ export class ImageRepo {
   }
 
   private async getJson<T>(key: string): Promise<T | undefined> {
-    const got = await this.store.getObject(await this.system(), key);
+    // Newest: records are read, changed and written back (status moves); an older copy must not be the base.
+    const got = await this.store.getObject(await this.system(), key, { newest: true });
     return got ? readJson<T>(got.body) : undefined;
   }
 

@@ -37,6 +37,7 @@ import type {
   ListVersionsOptions,
   ListVersionsPage,
   ObjectInfo,
+  ObjectReadOptions,
   ObjectStore,
   PutManifestInput,
   PutObjectInput,
@@ -300,28 +301,30 @@ export class ClusterStore implements ObjectStore {
     return toObjectInfo(bucket.name, key, meta);
   }
 
-  async headObject(bucket: BucketInfo, key: string, opts: VersionOptions = {}): Promise<ObjectInfo | undefined> {
-    if (versioningOf(bucket) || opts.versionId !== undefined) return this.versions.head(bucket, key, opts.versionId);
-    const meta = await this.policyOf(bucket).head(this.target(bucket, key));
+  async headObject(bucket: BucketInfo, key: string, opts: ObjectReadOptions = {}): Promise<ObjectInfo | undefined> {
+    const newest = opts.newest === true;
+    if (versioningOf(bucket) || opts.versionId !== undefined) return this.versions.head(bucket, key, opts.versionId, newest);
+    const meta = await this.policyOf(bucket).head(this.target(bucket, key), { newest });
     // A pointer to a version, seen through a bucket cache that does not know versioning is on yet.
-    if (meta?.ref) return this.versions.head({ ...bucket, meta: { ...bucket.meta, versioning: 'Enabled' } }, key);
-    const stored = await this.followMoved(bucket, key, meta);
+    if (meta?.ref) return this.versions.head({ ...bucket, meta: { ...bucket.meta, versioning: 'Enabled' } }, key, undefined, newest);
+    const stored = await this.followMoved(bucket, key, meta, newest);
     return stored && toObjectInfo(bucket.name, key, stored);
   }
 
-  async getObject(bucket: BucketInfo, key: string, opts: { range?: RangeSpec } & VersionOptions = {}): Promise<GetObjectResult | undefined> {
+  async getObject(bucket: BucketInfo, key: string, opts: { range?: RangeSpec } & ObjectReadOptions = {}): Promise<GetObjectResult | undefined> {
     if (versioningOf(bucket) || opts.versionId !== undefined) return this.versions.get(bucket, key, opts);
     // A pointer to a version, seen through a bucket cache that does not know versioning is on yet.
     const versioned = () => this.versions.get({ ...bucket, meta: { ...bucket.meta, versioning: 'Enabled' } }, key, opts);
     const policy = this.policyOf(bucket);
     const target = this.target(bucket, key);
+    const newest = { newest: opts.newest === true };
     let read: Awaited<ReturnType<StoragePolicy['get']>>;
     try {
-      read = await policy.get(target, opts.range);
+      read = await policy.get(target, opts.range, newest);
     } catch (err) {
       // The range was checked against the manifest's own bytes; a manifest object is judged by its total size.
       if (!isArcaError(err, 'RangeNotSatisfiable')) throw err;
-      const meta = await policy.head(target);
+      const meta = await policy.head(target, newest);
       if (meta?.ref) return versioned();
       const mark = movedOf(meta);
       if (mark) return this.getObject(movedWhere(bucket, mark), key, opts);
@@ -346,7 +349,14 @@ export class ClusterStore implements ObjectStore {
   }
 
   private async readManifestBody(bucket: BucketInfo, key: string, ts: Timestamp): Promise<ManifestBody> {
-    const whole = await this.policyOf(bucket).get(this.target(bucket, key));
+    const policy = this.policyOf(bucket);
+    const target = this.target(bucket, key);
+    let whole = await policy.get(target);
+    if (!whole || whole.meta.ts !== ts) {
+      // The device read may hold another version than the one whose metadata we have: ask for the newest.
+      whole?.body.destroy();
+      whole = await policy.get(target, undefined, { newest: true });
+    }
     if (!whole || whole.meta.ts !== ts) {
       whole?.body.destroy();
       throw new ArcaError('Conflict', `object ${bucket.name}/${key} changed while it was read`);
@@ -376,7 +386,13 @@ export class ClusterStore implements ObjectStore {
         if (segStart > end) return;
         const from = Math.max(start, segStart) - segStart;
         const to = Math.min(end, offset - 1) - segStart;
-        const part = await policy.get(target(seg.key), from === 0 && to === seg.size - 1 ? undefined : { start: from, end: to });
+        const range = from === 0 && to === seg.size - 1 ? undefined : { start: from, end: to };
+        let part = await policy.get(target(seg.key), range);
+        if (!part || part.meta.etag !== seg.etag) {
+          // A part uploaded again (same part number) may still be the older one on the device read.
+          part?.body.destroy();
+          part = await policy.get(target(seg.key), range, { newest: true });
+        }
         if (!part || part.meta.etag !== seg.etag) {
           part?.body.destroy();
           throw new ArcaError('Internal', `segment ${seg.key} of ${bucket.name}/${key} is missing or changed`);
@@ -387,9 +403,10 @@ export class ClusterStore implements ObjectStore {
     return { info, body: Readable.from(stream(), { objectMode: false }), range: resolved };
   }
 
-  async getManifest(bucket: BucketInfo, key: string, opts: VersionOptions = {}): Promise<{ info: ObjectInfo; segments: SegmentRef[] } | undefined> {
-    if (versioningOf(bucket) || opts.versionId !== undefined) return this.versions.getManifest(bucket, key, opts.versionId);
-    const meta = await this.policyOf(bucket).head(this.target(bucket, key));
+  async getManifest(bucket: BucketInfo, key: string, opts: ObjectReadOptions = {}): Promise<{ info: ObjectInfo; segments: SegmentRef[] } | undefined> {
+    const newest = opts.newest === true;
+    if (versioningOf(bucket) || opts.versionId !== undefined) return this.versions.getManifest(bucket, key, opts.versionId, newest);
+    const meta = await this.policyOf(bucket).head(this.target(bucket, key), { newest });
     if (!meta?.manifest) return undefined;
     const { segments } = await this.readManifestBody(bucket, key, meta.ts);
     return { info: toObjectInfo(bucket.name, key, meta), segments };
@@ -467,7 +484,8 @@ export class ClusterStore implements ObjectStore {
   async transitionObject(bucket: BucketInfo, key: string, policy: string, opts: VersionOptions = {}): Promise<'moved' | 'skipped'> {
     if (!this.opts.policies.get(policy)) throw new ArcaError('BadRequest', `unknown storage policy "${policy}"`, { policy });
     if (versioningOf(bucket) || opts.versionId !== undefined) return this.versions.transition(bucket, key, policy, opts.versionId);
-    const home = await this.policyOf(bucket).head(this.target(bucket, key));
+    // The move rewrites the object: it must start from the newest version.
+    const home = await this.policyOf(bucket).head(this.target(bucket, key), { newest: true });
     if (!home) return 'skipped';
     return moveObject(this.transitionDeps(), bucket, key, home, policy);
   }
@@ -477,11 +495,11 @@ export class ClusterStore implements ObjectStore {
   }
 
   /** The bytes of an object whose home holds a moved mark (transition.ts), else `meta` as it is. */
-  private async followMoved(bucket: BucketInfo, key: string, meta: ObjectMeta | undefined): Promise<ObjectMeta | undefined> {
+  private async followMoved(bucket: BucketInfo, key: string, meta: ObjectMeta | undefined, newest: boolean): Promise<ObjectMeta | undefined> {
     const mark = movedOf(meta);
     if (!mark) return meta;
     const where = movedWhere(bucket, mark);
-    return this.policyOf(where).head(this.target(where, key));
+    return this.policyOf(where).head(this.target(where, key), { newest });
   }
 
   storagePolicies(): string[] {

@@ -68,6 +68,17 @@ export interface VersionOptions {
   versionId?: string;
 }
 
+/**
+ * A read: which version, and whether it must be the newest. A replicated object is read from one device
+ * (Swift's default), which serves what it holds: right after a write that a device missed (it was down, and
+ * is back before the replicator caught it up) that may be the older version. `newest` asks a read quorum of
+ * devices and serves the newest version among them (Swift's `X-Newest`), so a read sees every acknowledged
+ * write; it costs more node requests. Reads that decide a write (conditions, copies, cleanups) use it.
+ */
+export interface ObjectReadOptions extends VersionOptions {
+  newest?: boolean;
+}
+
 /** A removal (delete, metadata update) and the object lock: see src/common/object-lock.ts. */
 export interface RemoveOptions extends VersionOptions {
   /** Pass a GOVERNANCE retention (the caller was allowed s3:BypassGovernanceRetention). */
@@ -272,12 +283,12 @@ export interface ObjectStore {
 
   putObject(bucket: BucketInfo, key: string, input: PutObjectInput): Promise<ObjectInfo>;
   /** The current version, or the version asked for (a delete marker has `deleteMarker` set); undefined when absent. */
-  headObject(bucket: BucketInfo, key: string, opts?: VersionOptions): Promise<ObjectInfo | undefined>;
+  headObject(bucket: BucketInfo, key: string, opts?: ObjectReadOptions): Promise<ObjectInfo | undefined>;
   /**
    * Reads an object (or one of its versions; a delete marker reads as an empty body with `deleteMarker`); a
    * range that cannot be satisfied throws ArcaError `RangeNotSatisfiable` with `detail.size`.
    */
-  getObject(bucket: BucketInfo, key: string, opts?: { range?: RangeSpec } & VersionOptions): Promise<GetObjectResult | undefined>;
+  getObject(bucket: BucketInfo, key: string, opts?: { range?: RangeSpec } & ObjectReadOptions): Promise<GetObjectResult | undefined>;
   /**
    * Deletes an object (a tombstone), or in a versioned bucket makes a delete marker; with `versionId`,
    * removes that version for good. A version under an object lock throws ArcaError `Locked`.
@@ -306,7 +317,7 @@ export interface ObjectStore {
    */
   putManifest(bucket: BucketInfo, key: string, input: PutManifestInput): Promise<ObjectInfo>;
   /** The manifest of an object made of segments, or undefined for a plain object (or none). */
-  getManifest(bucket: BucketInfo, key: string, opts?: VersionOptions): Promise<{ info: ObjectInfo; segments: SegmentRef[] } | undefined>;
+  getManifest(bucket: BucketInfo, key: string, opts?: ObjectReadOptions): Promise<{ info: ObjectInfo; segments: SegmentRef[] } | undefined>;
   /**
    * A bucket's internal companion, stored like it (same owner and policy) but invisible to clients:
    * `segments` for parts of multipart objects, `uploads` for in-progress upload records.

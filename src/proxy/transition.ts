@@ -53,7 +53,8 @@ export async function moveObject(d: TransitionDeps, where: BucketInfo, name: str
   if (current === policy || policy === where.policy) return 'skipped';
   if (home.manifest || home.deleteMarker === true || home.ref || activeLock(home, Date.now())) return 'skipped';
   const source = mark ? movedWhere(where, mark) : where;
-  const whole = await d.policyOf(source).get(d.target(source, name));
+  // The mark replaces the object at home: copy the newest version, never an older one a device still holds.
+  const whole = await d.policyOf(source).get(d.target(source, name), undefined, { newest: true });
   if (!whole) return 'skipped';
   const original = whole.meta;
   const meta: Record<string, unknown> = { ...original };

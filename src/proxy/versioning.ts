@@ -113,46 +113,48 @@ export class VersionedObjects {
   }
 
   /** Follows a pointer (the meta found at `<key>`) to its version; undefined when the version is gone. */
-  async follow(bucket: BucketInfo, key: string, pointer: ObjectMeta): Promise<Resolved | undefined> {
+  async follow(bucket: BucketInfo, key: string, pointer: ObjectMeta, newest = false): Promise<Resolved | undefined> {
     const ref = pointer.ref as VersionRef;
     const versions = await this.d.findInternalBucket(bucket, 'versions');
     if (!versions) return undefined;
     const name = versionName(key, ref.id);
-    const meta = await this.d.policyOf(versions).head(this.d.target(versions, name));
+    const meta = await this.d.policyOf(versions).head(this.d.target(versions, name), { newest });
     return meta && { where: versions, name, meta, versionId: this.idOf(meta, ref.id) };
   }
 
   /**
    * The version `versionId` of `key` (the current one when undefined). A version whose bytes moved to
-   * another policy (transition.ts) resolves to where they are, unless `home` asks for its mark.
+   * another policy (transition.ts) resolves to where they are, unless `home` asks for its mark. `newest`
+   * reads the pointer and the version as a quorum read (ObjectReadOptions): what a write that follows needs.
    */
-  async resolve(bucket: BucketInfo, key: string, versionId?: string, home = false): Promise<Resolved | undefined> {
-    const r = await this.locate(bucket, key, versionId);
-    const mark = home ? undefined : movedOf(r?.meta);
+  async resolve(bucket: BucketInfo, key: string, versionId: string | undefined, opts: { home?: boolean; newest?: boolean } = {}): Promise<Resolved | undefined> {
+    const newest = opts.newest === true;
+    const r = await this.locate(bucket, key, versionId, newest);
+    const mark = opts.home ? undefined : movedOf(r?.meta);
     if (!r || !mark) return r;
     const where = movedWhere(r.where, mark);
-    const meta = await this.d.policyOf(where).head(this.d.target(where, r.name));
+    const meta = await this.d.policyOf(where).head(this.d.target(where, r.name), { newest });
     return meta && { ...r, where, meta };
   }
 
-  private async locate(bucket: BucketInfo, key: string, versionId?: string): Promise<Resolved | undefined> {
+  private async locate(bucket: BucketInfo, key: string, versionId: string | undefined, newest: boolean): Promise<Resolved | undefined> {
     if (versionId !== undefined && !isValidVersionId(versionId)) return undefined;
     if (versionId === undefined || versionId === 'null') {
-      const meta = await this.d.policyOf(bucket).head(this.d.target(bucket, key));
+      const meta = await this.d.policyOf(bucket).head(this.d.target(bucket, key), { newest });
       if (meta && !meta.ref) return { where: bucket, name: key, meta, versionId: versioningOf(bucket) ? 'null' : undefined };
-      if (versionId === undefined) return meta && this.follow(bucket, key, meta);
+      if (versionId === undefined) return meta && this.follow(bucket, key, meta, newest);
       const row = await this.findNullRow(bucket, key);
-      return row && this.locate(bucket, key, row.id);
+      return row && this.locate(bucket, key, row.id, newest);
     }
     const versions = await this.d.findInternalBucket(bucket, 'versions');
     if (!versions) return undefined;
     const name = versionName(key, versionId);
-    const meta = await this.d.policyOf(versions).head(this.d.target(versions, name));
+    const meta = await this.d.policyOf(versions).head(this.d.target(versions, name), { newest });
     return meta && { where: versions, name, meta, versionId: this.idOf(meta, versionId) };
   }
 
-  async head(bucket: BucketInfo, key: string, versionId?: string): Promise<ObjectInfo | undefined> {
-    const r = await this.resolve(bucket, key, versionId);
+  async head(bucket: BucketInfo, key: string, versionId?: string, newest = false): Promise<ObjectInfo | undefined> {
+    const r = await this.resolve(bucket, key, versionId, { newest });
     return r && this.info(bucket, key, r);
   }
 
@@ -165,7 +167,13 @@ export class VersionedObjects {
       return { ...out, info };
     }
     const policy = this.d.policyOf(r.where);
-    const read = await policy.get(this.d.target(r.where, r.name), range);
+    const target = this.d.target(r.where, r.name);
+    let read = await policy.get(target, range);
+    if (read && read.meta.ts !== r.meta.ts) {
+      // The device read holds another version than the one resolved (a write it missed): ask for the newest.
+      read.body.destroy();
+      read = await policy.get(target, range, { newest: true });
+    }
     if (!read) return undefined;
     if (read.meta.ts !== r.meta.ts) {
       read.body.destroy();
@@ -174,13 +182,13 @@ export class VersionedObjects {
     return { info: this.info(bucket, key, { ...r, meta: read.meta }), body: read.body, range: read.range };
   }
 
-  async get(bucket: BucketInfo, key: string, opts: { range?: RangeSpec; versionId?: string }): Promise<GetObjectResult | undefined> {
-    const r = await this.resolve(bucket, key, opts.versionId);
+  async get(bucket: BucketInfo, key: string, opts: { range?: RangeSpec; versionId?: string; newest?: boolean }): Promise<GetObjectResult | undefined> {
+    const r = await this.resolve(bucket, key, opts.versionId, { newest: opts.newest });
     return r && this.read(bucket, key, r, opts.range);
   }
 
-  async getManifest(bucket: BucketInfo, key: string, versionId?: string): Promise<{ info: ObjectInfo; segments: SegmentRef[] } | undefined> {
-    const r = await this.resolve(bucket, key, versionId);
+  async getManifest(bucket: BucketInfo, key: string, versionId?: string, newest = false): Promise<{ info: ObjectInfo; segments: SegmentRef[] } | undefined> {
+    const r = await this.resolve(bucket, key, versionId, { newest });
     if (!r?.meta.manifest) return undefined;
     return { info: this.info(bucket, key, r), segments: await this.d.readManifestSegments(r.where, r.name, r.meta.ts) };
   }
@@ -242,12 +250,12 @@ export class VersionedObjects {
    */
   private async preserveNull(bucket: BucketInfo, key: string): Promise<void> {
     const policy = this.d.policyOf(bucket);
-    const head = await policy.head(this.d.target(bucket, key));
+    const head = await policy.head(this.d.target(bucket, key), { newest: true });
     if (!head || head.ref) return;
     // A plain object whose bytes moved to another policy is copied from there (back under the bucket's policy).
     const mark = movedOf(head);
     const source = mark ? movedWhere(bucket, mark) : bucket;
-    const whole = await this.d.policyOf(source).get(this.d.target(source, key));
+    const whole = await this.d.policyOf(source).get(this.d.target(source, key), undefined, { newest: true });
     if (!whole) return;
     const meta: Record<string, unknown> = { ...whole.meta, nullVersion: true };
     for (const f of perCopyFields) delete meta[f];
@@ -304,7 +312,7 @@ export class VersionedObjects {
    */
   async delete(bucket: BucketInfo, key: string, opts: RemoveOptions): Promise<DeleteResult> {
     if (opts.versionId !== undefined) return this.deleteVersion(bucket, key, opts.versionId, opts);
-    const current = await this.d.policyOf(bucket).head(this.d.target(bucket, key));
+    const current = await this.d.policyOf(bucket).head(this.d.target(bucket, key), { newest: true });
     const suspended = versioningOf(bucket) === 'Suspended';
     if (suspended) await this.dropNullRow(bucket, key);
     else await this.preserveNull(bucket, key);
@@ -326,7 +334,7 @@ export class VersionedObjects {
 
   private async deleteVersion(bucket: BucketInfo, key: string, versionId: string, opts: RemoveOptions): Promise<DeleteResult> {
     // Where the version is kept (its moved mark, if its bytes moved: deleting the mark drops them too).
-    const r = await this.resolve(bucket, key, versionId, true);
+    const r = await this.resolve(bucket, key, versionId, { home: true, newest: true });
     if (!r) return { existed: false, versionId };
     // The nodes refuse a locked version anyway; checking first keeps any node without it from taking a tombstone.
     assertRemovable(r.meta, Date.now(), opts.bypassGovernance === true);
@@ -346,7 +354,7 @@ export class VersionedObjects {
   private async repoint(bucket: BucketInfo, key: string, removedId: string | undefined): Promise<void> {
     const policy = this.d.policyOf(bucket);
     if (removedId !== undefined) {
-      const pointer = await policy.head(this.d.target(bucket, key));
+      const pointer = await policy.head(this.d.target(bucket, key), { newest: true });
       // Another version is current: nothing to do. (No pointer: a delete marker was latest; look again.)
       if (pointer && (pointer.ref as VersionRef | undefined)?.id !== removedId) return;
     }
@@ -354,24 +362,24 @@ export class VersionedObjects {
     const page = versions ? await this.d.listObjects(versions, { prefix: `${key}\0`, limit: 1 }) : { entries: [], truncated: false };
     const next = page.entries.find((e): e is ObjectSummary => 'key' in e);
     if (!next || !versions || next.listing?.[rowDeleteMarker]) {
-      if (removedId !== undefined && (await policy.head(this.d.target(bucket, key)))) await policy.delete(this.d.target(bucket, key), this.d.timestamps.next());
+      if (removedId !== undefined && (await policy.head(this.d.target(bucket, key), { newest: true }))) await policy.delete(this.d.target(bucket, key), this.d.timestamps.next());
       return;
     }
     const id = next.key.slice(key.length + 1);
-    const meta = await this.d.policyOf(versions).head(this.d.target(versions, next.key));
+    const meta = await this.d.policyOf(versions).head(this.d.target(versions, next.key), { newest: true });
     if (meta) await this.point(bucket, key, id, meta, this.d.timestamps.next());
   }
 
   /** Moves a version's bytes to `policy` (transition.ts). */
   async transition(bucket: BucketInfo, key: string, policy: string, versionId?: string): Promise<'moved' | 'skipped'> {
-    const r = await this.resolve(bucket, key, versionId, true);
+    const r = await this.resolve(bucket, key, versionId, { home: true, newest: true });
     if (!r) return 'skipped';
     return moveObject(this.d, r.where, r.name, r.meta, policy);
   }
 
   /** Patches a version's metadata (the current one without a version id); lock fields reach a manifest's segments too. */
   async updateMeta(bucket: BucketInfo, key: string, patch: Record<string, unknown>, opts: RemoveOptions): Promise<ObjectInfo | undefined> {
-    const r = await this.resolve(bucket, key, opts.versionId);
+    const r = await this.resolve(bucket, key, opts.versionId, { newest: true });
     if (!r || r.meta.deleteMarker === true) return undefined;
     if (r.meta.manifest && lockFields.some((f) => f in patch)) {
       await this.lockSegments(bucket, await this.d.readManifestSegments(r.where, r.name, r.meta.ts), patch);

@@ -39,7 +39,7 @@ function etagListMatches(list: string, etag: string): boolean {
 /** Throws PreconditionFailed (or NoSuchKey for If-Match on nothing) unless `conditions` hold now. */
 export async function checkWriteConditions(store: ObjectStore, bucket: BucketInfo, key: string, conditions: WriteConditions | undefined): Promise<void> {
   if (!conditions) return;
-  const current = await store.headObject(bucket, key);
+  const current = await store.headObject(bucket, key, { newest: true });
   if (conditions.ifNoneMatch && current) throw new S3Error('PreconditionFailed', { extra: { Condition: 'If-None-Match' } });
   if (conditions.ifMatch !== undefined) {
     if (!current) throw new S3Error('NoSuchKey', { extra: { Key: key } });

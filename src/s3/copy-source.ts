@@ -130,6 +130,8 @@ export async function openCopySource(req: S3Request, deps: S3Deps, range?: { sta
     rangeHeader: range ? `bytes=${range.start}-${range.end}` : undefined,
     customerKey: customerKey(req.headers, true),
     versionId: source.versionId,
+    // As Swift's copy: the copy is a new write, made from the newest source, not a device's older copy.
+    newest: true,
   });
   if (!read) throw missing(source.key, source.versionId);
   if (read.info.deleteMarker) {

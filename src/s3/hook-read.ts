@@ -9,7 +9,7 @@ import type { BucketInfo } from '../proxy/object-store.js';
 import type { S3Deps, S3Request, S3Response } from './context.js';
 import { S3Error } from './errors.js';
 import { applyOverrides, checkConditions, objectHeaders } from './object-response.js';
-import { readObject, statObject } from './object-read.js';
+import { readObject, statObject, wantsNewest } from './object-read.js';
 import { customerKey, sseHeaders } from './sse-c.js';
 
 export const hookHeader = 'x-arca-hook';
@@ -24,18 +24,19 @@ export async function hookedGetObject(req: S3Request, deps: S3Deps, bucket: Buck
   if (!hook) return undefined;
   const key = req.key!;
   const ck = customerKey(req.headers);
+  const newest = wantsNewest(req.headers);
   const bs = hook.blockSize;
   let rangeHeader: string | undefined;
   let cut: { start: number; end: number } | undefined;
   if (bs && req.headers.range) {
-    const stat = await statObject(deps.store, bucket, key, { rangeHeader: req.headers.range, customerKey: ck });
+    const stat = await statObject(deps.store, bucket, key, { rangeHeader: req.headers.range, customerKey: ck, newest });
     if (!stat) throw new S3Error('NoSuchKey', { extra: { Key: key } });
     if (stat.range) {
       cut = stat.range;
       rangeHeader = `bytes=${Math.floor(cut.start / bs) * bs}-${Math.min(stat.info.size - 1, Math.ceil((cut.end + 1) / bs) * bs - 1)}`;
     }
   }
-  const read = await readObject(deps.store, bucket, key, { rangeHeader, customerKey: ck });
+  const read = await readObject(deps.store, bucket, key, { rangeHeader, customerKey: ck, newest });
   if (!read) throw new S3Error('NoSuchKey', { extra: { Key: key } });
   try {
     checkConditions(req.headers, read.info);

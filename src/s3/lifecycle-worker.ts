@@ -86,7 +86,7 @@ export class LifecycleWorker {
   }
 
   private tagsOf(bucket: BucketInfo, key: string, versionId?: string): () => Promise<Tag[]> {
-    return async () => ((await this.opts.store.headObject(bucket, key, { versionId }))?.meta.tags as Tag[] | undefined) ?? [];
+    return async () => ((await this.opts.store.headObject(bucket, key, { versionId, newest: true }))?.meta.tags as Tag[] | undefined) ?? [];
   }
 
   /** Expiration and Transition of current versions, walking the bucket's (current) listing. */
@@ -196,7 +196,7 @@ export class LifecycleWorker {
   private async removeVersion(bucket: BucketInfo, key: string, v: ObjectVersionSummary, pass: LifecyclePass): Promise<boolean> {
     const { store } = this.opts;
     if (!v.deleteMarker) {
-      const info = await store.headObject(bucket, key, { versionId: v.versionId });
+      const info = await store.headObject(bucket, key, { versionId: v.versionId, newest: true });
       if (!info) return false;
       if (activeLock(info.meta, Date.now())) {
         pass.lockedSkipped++;

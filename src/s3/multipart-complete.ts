@@ -82,7 +82,8 @@ export async function assembleParts(
 ): Promise<Assembly> {
   const segBucket = await store.internalBucket(bucket, 'segments');
   const names = requested.map((p) => partName(record.key, record.uploadId, p.partNumber));
-  const infos = await mapLimit(names, 32, (name) => store.headObject(segBucket, name));
+  // Newest: a part uploaded again under its number may still be the older one on some device.
+  const infos = await mapLimit(names, 32, (name) => store.headObject(segBucket, name, { newest: true }));
   requested.forEach((p, i) => {
     if (!infos[i] || infos[i].etag !== p.etag) throw invalidPart(record.uploadId, p);
   });

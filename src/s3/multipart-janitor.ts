@@ -150,9 +150,10 @@ export class MultipartJanitor {
     // The current version, and in a versioned bucket every version of the key, may be the object that
     // completed this upload (and a locked one could not lose its parts anyway: the nodes refuse).
     for (const versionId of await this.candidateVersions(bucket, key)) {
-      const object = await store.headObject(bucket, key, { versionId });
+      // Newest: an older version seen on one device would make the current object's parts look orphaned.
+      const object = await store.headObject(bucket, key, { versionId, newest: true });
       if ((object?.meta.multipart as { uploadId?: string } | undefined)?.uploadId !== uploadId) continue;
-      const manifest = await store.getManifest(bucket, key, { versionId });
+      const manifest = await store.getManifest(bucket, key, { versionId, newest: true });
       if (!manifest) return 0; // replaced between the two reads: decide next pass
       keep = new Set(manifest.segments.map((s) => s.key));
       break;

@@ -23,6 +23,21 @@ export interface ReadOptions {
   customerKey?: CustomerKey;
   /** The version to read (`versionId`), already checked to be well-formed; the current one when absent. */
   versionId?: string;
+  /** Read the newest version a read quorum holds, not the first device's (ObjectReadOptions.newest). */
+  newest?: boolean;
+}
+
+/**
+ * The request header that asks a GetObject or HeadObject for the newest version (Arca's; Swift's `X-Newest`):
+ * without it a replicated object is read from one device, which may briefly serve an older version after a
+ * write it missed (docs/proxy.md).
+ */
+export const newestHeader = 'x-arca-newest';
+
+/** True when the request asks for the newest version (`x-arca-newest: true`, or 1, yes, on). */
+export function wantsNewest(headers: Record<string, string | string[] | undefined>): boolean {
+  const v = headers[newestHeader];
+  return typeof v === 'string' && /^(true|1|yes|on)$/i.test(v.trim());
 }
 
 /** What a read serves, short of the bytes. */
@@ -48,8 +63,9 @@ function bothRangeAndPart(): S3Error {
 }
 
 /** Where part `partNumber` lies: from the manifest of a multipart object, or the whole of a plain one. */
-async function partStat(store: ObjectStore, bucket: BucketInfo, key: string, partNumber: number, versionId?: string): Promise<(ObjectStat & { segments?: SegmentRef[] }) | undefined> {
-  const manifest = await store.getManifest(bucket, key, { versionId });
+async function partStat(store: ObjectStore, bucket: BucketInfo, key: string, partNumber: number, opts: ReadOptions): Promise<(ObjectStat & { segments?: SegmentRef[] }) | undefined> {
+  const { versionId, newest } = opts;
+  const manifest = await store.getManifest(bucket, key, { versionId, newest });
   if (manifest) {
     const { info, segments } = manifest;
     if (partNumber > segments.length) throw invalidPartNumber(partNumber, segments.length);
@@ -58,7 +74,7 @@ async function partStat(store: ObjectStore, bucket: BucketInfo, key: string, par
     const size = segments[partNumber - 1].size;
     return { info, segments, partsCount: segments.length, range: size > 0 ? { start, end: start + size - 1 } : undefined };
   }
-  const info = await store.headObject(bucket, key, { versionId });
+  const info = await store.headObject(bucket, key, { versionId, newest });
   if (!info) return undefined;
   if (partNumber !== 1) throw invalidPartNumber(partNumber, 1);
   return { info, partsCount: 1, range: info.size > 0 ? { start: 0, end: info.size - 1 } : undefined };
@@ -68,11 +84,11 @@ async function partStat(store: ObjectStore, bucket: BucketInfo, key: string, par
 export async function statObject(store: ObjectStore, bucket: BucketInfo, key: string, opts: ReadOptions): Promise<ObjectStat | undefined> {
   if (opts.partNumber !== undefined) {
     if (opts.rangeHeader !== undefined) throw bothRangeAndPart();
-    const stat = await partStat(store, bucket, key, opts.partNumber, opts.versionId);
+    const stat = await partStat(store, bucket, key, opts.partNumber, opts);
     if (stat) requireKey(stat.info.meta.sse as StoredSse | undefined, opts.customerKey);
     return stat && { info: stat.info, range: stat.range, partsCount: stat.partsCount };
   }
-  const info = await store.headObject(bucket, key, { versionId: opts.versionId });
+  const info = await store.headObject(bucket, key, { versionId: opts.versionId, newest: opts.newest });
   if (!info) return undefined;
   if (info.deleteMarker) return { info };
   requireKey(info.meta.sse as StoredSse | undefined, opts.customerKey);
@@ -84,12 +100,12 @@ export async function statObject(store: ObjectStore, bucket: BucketInfo, key: st
 }
 
 /** The encrypted stretches of an SSE-C object: itself, or each segment of a multipart object. */
-async function encryptedSegments(store: ObjectStore, bucket: BucketInfo, key: string, info: ObjectInfo, known?: SegmentRef[], versionId?: string): Promise<EncryptedSegment[]> {
+async function encryptedSegments(store: ObjectStore, bucket: BucketInfo, key: string, info: ObjectInfo, known: SegmentRef[] | undefined, opts: ReadOptions): Promise<EncryptedSegment[]> {
   const sse = info.meta.sse as StoredSse;
   if (info.parts === undefined) return [{ size: info.size, iv: Buffer.from(sse.iv ?? '', 'base64') }];
   let segments = known;
   if (!segments) {
-    const manifest = await store.getManifest(bucket, key, { versionId });
+    const manifest = await store.getManifest(bucket, key, { versionId: opts.versionId, newest: opts.newest });
     if (!manifest || manifest.info.ts !== info.ts) throw new S3Error('ServiceUnavailable', { message: 'The object changed while it was read; please retry.' });
     segments = manifest.segments;
   }
@@ -105,19 +121,19 @@ export async function readObject(store: ObjectStore, bucket: BucketInfo, key: st
   let result: Awaited<ReturnType<ObjectStore['getObject']>>;
   if (opts.partNumber !== undefined) {
     if (opts.rangeHeader !== undefined) throw bothRangeAndPart();
-    stat = await partStat(store, bucket, key, opts.partNumber, opts.versionId);
+    stat = await partStat(store, bucket, key, opts.partNumber, opts);
     if (!stat) return undefined;
     requireKey(stat.info.meta.sse as StoredSse | undefined, opts.customerKey);
     // An empty part (or empty object) has no byte range to ask for.
     if (!stat.range) return { info: stat.info, body: Readable.from([]), partsCount: stat.partsCount };
-    result = await store.getObject(bucket, key, { range: stat.range, versionId: opts.versionId });
+    result = await store.getObject(bucket, key, { range: stat.range, versionId: opts.versionId, newest: opts.newest });
     if (!result || result.info.ts !== stat.info.ts) {
       result?.body.destroy();
       throw new S3Error('ServiceUnavailable', { message: 'The object changed while it was read; please retry.' });
     }
   } else {
     try {
-      result = await store.getObject(bucket, key, { range: parseRange(opts.rangeHeader), versionId: opts.versionId });
+      result = await store.getObject(bucket, key, { range: parseRange(opts.rangeHeader), versionId: opts.versionId, newest: opts.newest });
     } catch (err) {
       if (isArcaError(err, 'RangeNotSatisfiable')) throw invalidRange(opts.rangeHeader, Number(err.detail.size));
       throw err;
@@ -131,7 +147,7 @@ export async function readObject(store: ObjectStore, bucket: BucketInfo, key: st
     requireKey(sse, opts.customerKey);
     let body = result.body;
     if (sse && opts.customerKey) {
-      const segments = await encryptedSegments(store, bucket, key, info, stat?.segments, opts.versionId);
+      const segments = await encryptedSegments(store, bucket, key, info, stat?.segments, opts);
       const decipher = new SegmentDecipher(opts.customerKey.key, segments, result.range?.start ?? 0);
       body.on('error', (err) => decipher.destroy(err));
       body = body.pipe(decipher);

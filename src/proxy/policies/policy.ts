@@ -26,6 +26,16 @@ export interface PolicyPutInput {
   finish(info: { size: number }): Promise<Record<string, unknown>>;
 }
 
+/** How a read chooses among an object's copies. */
+export interface PolicyReadOptions {
+  /**
+   * Serve the newest version a read quorum of devices holds (Swift's `X-Newest`), instead of the first device
+   * that answers with data. Slower (more node requests per read); for reads that decide a write, and for
+   * clients that must see the last acknowledged write even while a device that missed it is back.
+   */
+  newest?: boolean;
+}
+
 export interface PolicyReadResult {
   meta: ObjectMeta;
   body: Readable;
@@ -45,9 +55,12 @@ export interface StoragePolicy {
    * metadata of the version it replaced when a node reported one (`x-backend-replaced-meta`).
    */
   put(target: ObjectTarget, input: PolicyPutInput): Promise<{ meta: ObjectMeta } & Replaced>;
-  /** The newest live version's metadata, or undefined when the newest is a tombstone or nothing. */
-  head(target: ObjectTarget): Promise<ObjectMeta | undefined>;
-  get(target: ObjectTarget, range?: RangeSpec): Promise<PolicyReadResult | undefined>;
+  /**
+   * The live version's metadata, or undefined when the version found is a tombstone or there is nothing. Which
+   * version a read finds, when the copies disagree, is the policy's (and `opts.newest`'s) business.
+   */
+  head(target: ObjectTarget, opts?: PolicyReadOptions): Promise<ObjectMeta | undefined>;
+  get(target: ObjectTarget, range?: RangeSpec, opts?: PolicyReadOptions): Promise<PolicyReadResult | undefined>;
   /**
    * Patches the metadata of the live version at `ts` (a `.meta` on the nodes; see wire.ts: keys set, `null`
    * removes one; `name`, `ts`, `size`, `xxh64` cannot be patched): resolves with the merged metadata once

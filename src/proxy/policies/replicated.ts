@@ -1,7 +1,9 @@
 /**
  * `replica-N`: every object is written whole to the partition's N primaries in parallel (a handoff stands in
- * for a primary that cannot be reached), acknowledged at a write quorum W = ⌊N/2⌋+1; reads consult
- * R = N − W + 1 devices, so R + W > N and a read always meets at least one device of the last write.
+ * for a primary that cannot be reached), acknowledged at a write quorum W = ⌊N/2⌋+1. A read asks one device
+ * and serves what it holds, as Swift does; it asks R = N − W + 1 devices (R + W > N: at least one of them took
+ * the last acknowledged write) when that device holds no live version, and when the caller asks for the
+ * newest (`newest`, Swift's `X-Newest`).
  */
 import type { IncomingMessage } from 'node:http';
 import { rangeHeader } from '../../common/byte-range.js';
@@ -13,7 +15,7 @@ import type { NodeClient, NodeReply, NodeUpload } from '../node-client.js';
 import type { RangeSpec } from '../object-store.js';
 import { drainQuorum } from './drain.js';
 import { candidates, type ClusterRings, withStandIns, type PlacementRing, type RingDevice, ringPath } from '../placement.js';
-import { newestReplaced, type LockOptions, lockHeaders, type ObjectTarget, type PolicyPutInput, type PolicyReadResult, type Replaced, type StoragePolicy, throwIfLocked } from './policy.js';
+import { newestReplaced, type LockOptions, lockHeaders, type ObjectTarget, type PolicyPutInput, type PolicyReadOptions, type PolicyReadResult, type Replaced, type StoragePolicy, throwIfLocked } from './policy.js';
 
 /** What one device said about an object. */
 interface Probe {
@@ -186,11 +188,14 @@ export class ReplicatedPolicy implements StoragePolicy {
   }
 
   /**
-   * Asks R devices (primaries first, then handoffs for any that fail) what they hold. The first asker reads
-   * with GET when `get` is given, so the common case — the first primary holds the newest — needs no
-   * second round trip.
+   * Asks the devices what they hold, primaries first, the next candidate taking the place of one that fails
+   * (an error, a 5xx, a timeout). A plain read asks one device — the first primary, with GET when `get` is
+   * given, so a healthy read is one node request — and stops there when it holds a live version. When it
+   * holds none (404, or a tombstone), or with `newest`, the read asks R devices in all, as a quorum read:
+   * R + W > N, so they include one that took the last acknowledged write. When none of those holds anything
+   * (no data, no tombstone), the other primaries and the first handoffs are asked too, at once.
    */
-  private async collect(t: ObjectTarget, get?: { range?: RangeSpec }): Promise<{ probes: Probe[]; part: number }> {
+  private async collect(t: ObjectTarget, get: { range?: RangeSpec } | undefined, newest: boolean): Promise<{ probes: Probe[]; part: number }> {
     const { ring, part } = this.place(t);
     const it = candidates(ring, part, ring.replicaCount);
     const probes: Probe[] = [];
@@ -206,7 +211,16 @@ export class ReplicatedPolicy implements StoragePolicy {
         }
       }
     };
-    await Promise.all(Array.from({ length: this.readQuorum }, (_, i) => asker(i === 0 && get !== undefined)));
+    const askers = (count: number, firstAsGet: boolean) => Promise.all(Array.from({ length: count }, (_, i) => asker(i === 0 && firstAsGet)));
+    if (newest) {
+      await askers(this.readQuorum, get !== undefined);
+    } else {
+      await asker(get !== undefined);
+      // Not a live version: the device may have missed a write (it was down, or its disk was replaced). Ask
+      // the rest of a read quorum before taking the 404 or the tombstone for an answer.
+      const first = probes[0];
+      if (first && (!first.ts || first.deleted)) await askers(this.readQuorum - 1, false);
+    }
     if (probes.length === 0 && errors > 0) {
       throw new ArcaError('InsufficientReplicas', `no device of partition ${part} answered`);
     }
@@ -232,14 +246,14 @@ export class ReplicatedPolicy implements StoragePolicy {
     return best;
   }
 
-  async head(t: ObjectTarget): Promise<ObjectMeta | undefined> {
-    const { probes } = await this.collect(t);
+  async head(t: ObjectTarget, opts: PolicyReadOptions = {}): Promise<ObjectMeta | undefined> {
+    const { probes } = await this.collect(t, undefined, opts.newest === true);
     const best = ReplicatedPolicy.newest(probes);
     return best && !best.deleted ? best.meta : undefined;
   }
 
-  async get(t: ObjectTarget, range?: RangeSpec): Promise<PolicyReadResult | undefined> {
-    const { probes, part } = await this.collect(t, { range });
+  async get(t: ObjectTarget, range?: RangeSpec, opts: PolicyReadOptions = {}): Promise<PolicyReadResult | undefined> {
+    const { probes, part } = await this.collect(t, { range }, opts.newest === true);
     const best = ReplicatedPolicy.newest(probes);
     const drop = (keep?: Probe) => {
       for (const p of probes) if (p !== keep) p.stream?.destroy();

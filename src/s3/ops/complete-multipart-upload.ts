@@ -35,7 +35,7 @@ export const completeMultipartUpload: Handler = async (req, deps) => {
   const found = await findUpload(deps.store, bucket, key, uploadId);
   if (!found) {
     // A retried Complete whose first attempt succeeded answers the same again.
-    const existing = await deps.store.headObject(bucket, key);
+    const existing = await deps.store.headObject(bucket, key, { newest: true });
     if ((existing?.meta.multipart as { uploadId?: string } | undefined)?.uploadId === uploadId) return xmlResponse(resultXml(req, existing!));
     throw noSuchUpload(uploadId);
   }

@@ -3,7 +3,7 @@ import { authorizeObject, type Handler, ownBucket } from '../context.js';
 import { hookedGetObject } from '../hook-read.js';
 import { parsePartNumber } from '../multipart.js';
 import { applyOverrides, checkConditions, objectHeaders } from '../object-response.js';
-import { lengthHeaders, readObject } from '../object-read.js';
+import { lengthHeaders, readObject, wantsNewest } from '../object-read.js';
 import { customerKey, sseHeaders } from '../sse-c.js';
 import { deleteMarkerRead, notFound, versionIdParam } from '../versions.js';
 
@@ -16,7 +16,13 @@ export const getObject: Handler = async (req, deps) => {
   const versionId = versionIdParam(req.query);
   // A specific version needs s3:GetObjectVersion too (as on AWS).
   if (versionId !== undefined) await authorizeObject(req, deps, bucket, 's3:GetObjectVersion', req.key!);
-  const read = await readObject(deps.store, bucket, req.key!, { rangeHeader: req.headers.range, partNumber, customerKey: ck, versionId });
+  const read = await readObject(deps.store, bucket, req.key!, {
+    rangeHeader: req.headers.range,
+    partNumber,
+    customerKey: ck,
+    versionId,
+    newest: wantsNewest(req.headers),
+  });
   if (!read) throw await notFound(deps.store, bucket, req.key!, versionId);
   if (read.info.deleteMarker) {
     read.body.destroy();

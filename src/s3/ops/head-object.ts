@@ -2,7 +2,7 @@
 import { authorizeObject, emptyResponse, type Handler, ownBucket } from '../context.js';
 import { parsePartNumber } from '../multipart.js';
 import { checkConditions, objectHeaders } from '../object-response.js';
-import { lengthHeaders, statObject } from '../object-read.js';
+import { lengthHeaders, statObject, wantsNewest } from '../object-read.js';
 import { customerKey, sseHeaders } from '../sse-c.js';
 import { deleteMarkerRead, notFound, versionIdParam } from '../versions.js';
 
@@ -13,7 +13,13 @@ export const headObject: Handler = async (req, deps) => {
   const versionId = versionIdParam(req.query);
   // A specific version needs s3:GetObjectVersion too (as on AWS).
   if (versionId !== undefined) await authorizeObject(req, deps, bucket, 's3:GetObjectVersion', req.key!);
-  const stat = await statObject(deps.store, bucket, req.key!, { rangeHeader: req.headers.range, partNumber, customerKey: ck, versionId });
+  const stat = await statObject(deps.store, bucket, req.key!, {
+    rangeHeader: req.headers.range,
+    partNumber,
+    customerKey: ck,
+    versionId,
+    newest: wantsNewest(req.headers),
+  });
   if (!stat) throw await notFound(deps.store, bucket, req.key!, versionId);
   if (stat.info.deleteMarker) throw deleteMarkerRead(stat.info);
   checkConditions(req.headers, stat.info);

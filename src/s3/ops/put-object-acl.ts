@@ -7,7 +7,7 @@ import { S3Error } from '../errors.js';
 export const putObjectAcl: Handler = async (req, deps) => {
   const bucket = await ownBucket(req, deps);
   const key = req.key!;
-  const info = await deps.store.headObject(bucket, key);
+  const info = await deps.store.headObject(bucket, key, { newest: true });
   if (!info) throw new S3Error('NoSuchKey', { extra: { Key: key } });
   const { acl, canned } = await readAclRequest(req, objectOwner(info.meta, bucket), bucket.account);
   await checkNewAcl(acl, bucket, deps.identity, canned);
