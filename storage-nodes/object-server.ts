@@ -121,10 +121,11 @@ export class ObjectServer {
       }
       throw err;
     }
-    const footer = decodeHeaderJson<ObjectFooter>(req.trailers[BackendHeader.footer]);
+    // A small body the proxy held whole comes with Content-Length and the footer as a header instead.
+    const footer = decodeHeaderJson<ObjectFooter>(req.trailers[BackendHeader.footer] ?? req.headers[BackendHeader.footer]);
     if (typeof footer !== 'object' || footer === null) {
       await writer.abort();
-      throw new BadRequestError(`the body ended without an ${BackendHeader.footer} trailer`);
+      throw new BadRequestError(`the body ended without an ${BackendHeader.footer} trailer or header`);
     }
     const xxh64 = hash.digestHex();
     if (footer.size !== size || footer.xxh64 !== xxh64) {

@@ -11,7 +11,8 @@
  * Object server (policy index in `x-backend-storage-policy-index`, default 0):
  *  PUT    headers: timestamp, meta (everything known before the body), container-updates; body chunked;
  *         trailer `x-backend-footer` (what is known only after the body: etag, size, xxh64, checksums; see
- *         ObjectFooter). `x-backend-container-updates` is a JSON array of ContainerUpdateTarget, plain or
+ *         ObjectFooter) — or, for a body the sender holds whole, Content-Length and `x-backend-footer` as a
+ *         header. `x-backend-container-updates` is a JSON array of ContainerUpdateTarget, plain or
  *         base64url (nodes accept both); the node POSTs the object's row to each (`?rows`) and queues it
  *         durably (async pending) for any that does not answer 2xx in time — the PUT still answers 201.
  *         The 409 may come before the body is read (then with `Connection: close`).

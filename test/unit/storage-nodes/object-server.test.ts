@@ -100,6 +100,27 @@ test(
 );
 
 test(
+  'PUT with Content-Length and the footer as a header (a body the proxy held whole)',
+  withNode(async (t, n) => {
+    const body = Buffer.from('held whole');
+    const footer = { size: body.length, xxh64: xxh64Hex(body), etag: 'etag-held' };
+    const headers = {
+      'x-backend-timestamp': t1,
+      'x-backend-meta': encodeHeaderJson({ contentType: 'text/plain' }),
+      'x-backend-footer': encodeHeaderJson(footer),
+      'x-backend-container-updates': '[]',
+    };
+    const put = await n.request('PUT', o('held'), { headers, body });
+    t.is(put.status, 201, put.body.toString());
+    const get = await n.request('GET', o('held'));
+    t.is(get.body.toString(), 'held whole');
+    t.like(decodeHeaderJson<ObjectMeta>(get.headers['x-backend-meta']), { size: body.length, etag: 'etag-held', contentType: 'text/plain' });
+    const bad = await n.request('PUT', o('held'), { headers: { ...headers, 'x-backend-timestamp': t2 }, body: Buffer.from('held wholly') });
+    t.is(bad.status, 422, 'the header footer is checked like a trailer');
+  }),
+);
+
+test(
   'a body that does not match its footer is 422; a body without a footer is 400; neither leaves a file',
   withNode(async (t, n) => {
     const body = Buffer.from('payload');
