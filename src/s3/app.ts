@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import Koa from 'koa';
-import { type AuthResult, authenticate, SigningKeyCache } from './auth/index.js';
 import { address } from './addressing.js';
+import { type AuthResult, authenticate, SigningKeyCache } from './auth/index.js';
 import type { S3Deps, S3Request, S3Response } from './context.js';
 import { actualRequestCorsHeaders } from './cors.js';
 import { renderErrorXml, S3Error, toS3Error } from './errors.js';
@@ -14,9 +14,19 @@ import { handlers } from './handlers.js';
 import { operationOf } from './operations.js';
 import { type DecodedBody, requestBody } from './request-body.js';
 
-/** Request ids look like AWS's: 16 upper-case hex digits. */
-function newRequestId(): string {
-  return randomBytes(8).toString('hex').toUpperCase();
+/**
+ * Request ids look like AWS's: 16 upper-case hex digits — here 6 random ones drawn once per app, then a
+ * counter, so ids are unique per process and across processes (with high probability) without drawing
+ * random bytes for every request.
+ */
+export function requestIds(): () => string {
+  const prefix = randomBytes(3).toString('hex').toUpperCase();
+  let next = 0;
+  return () => {
+    const id = prefix + next.toString(16).toUpperCase().padStart(10, '0');
+    next = (next + 1) % 2 ** 40;
+    return id;
+  };
 }
 
 function applyResponse(ctx: Koa.Context, r: S3Response): void {
@@ -49,6 +59,7 @@ export function createS3App(deps: S3Deps): Koa {
   const app = new Koa();
   app.silent = true;
   const signingKeys = new SigningKeyCache();
+  const newRequestId = requestIds();
   app.use(async (ctx) => {
     const requestId = newRequestId();
     ctx.set('x-amz-request-id', requestId);
