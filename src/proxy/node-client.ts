@@ -127,14 +127,18 @@ export class NodeClient {
       req.once('error', reject);
       req.end(r.body);
     });
+    return { status: res.statusCode ?? 0, headers: res.headers, body: await this.readReply(node, res) };
+  }
+
+  /** The whole body of a reply (the request's idle timeout still guards it). */
+  readReply(node: NodeAddress, res: IncomingMessage): Promise<Buffer> {
     const chunks: Buffer[] = [];
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<Buffer>((resolve, reject) => {
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.once('end', resolve);
+      res.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
       res.once('error', reject);
       res.once('aborted', () => reject(new ArcaError('Internal', `node ${node.ip}:${node.port} aborted its reply`)));
     });
-    return { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) };
   }
 
   /** Starts a request whose reply body the caller streams; the caller must consume or destroy it. */

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import Koa from 'koa';
+import { HeldBody } from '../common/read-stream.js';
 import { address } from './addressing.js';
 import { type AuthResult, authenticate, SigningKeyCache } from './auth/index.js';
 import type { S3Deps, S3Request, S3Response } from './context.js';
@@ -33,7 +34,9 @@ function applyResponse(ctx: Koa.Context, r: S3Response): void {
   ctx.status = r.status;
   const length = r.headers['content-length'];
   for (const [k, v] of Object.entries(r.headers)) if (k !== 'content-length') ctx.set(k, String(v));
-  if (r.body !== undefined) ctx.body = r.body;
+  // A body the store read whole goes out with the headers in one write, without a stream pipeline.
+  if (r.body instanceof HeldBody && r.body.untouched) ctx.body = r.body.bytes;
+  else if (r.body !== undefined) ctx.body = r.body;
   else if (ctx.method !== 'HEAD' && r.status !== 204 && r.status !== 304) ctx.body = '';
   // koa drops a Content-Length set before a stream body; set it after.
   if (length !== undefined) ctx.set('content-length', String(length));

@@ -5,17 +5,21 @@
  * the last acknowledged write) when that device holds no live version, and when the caller asks for the
  * newest (`newest`, Swift's `X-Newest`).
  */
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { rangeHeader } from '../../common/byte-range.js';
 import { ArcaError, isArcaError } from '../../common/errors.js';
+import { HeldBody } from '../../common/read-stream.js';
 import { compareTimestamps, type Timestamp } from '../../common/timestamp.js';
 import { BackendHeader, decodeHeaderJson, encodeHeaderJson, type ObjectMeta, objectPath } from '../../common/wire.js';
-import { createXxh64 } from '../../common/xxh64.js';
+import { createXxh64, xxh64Hex } from '../../common/xxh64.js';
 import type { NodeClient, NodeReply, NodeUpload } from '../node-client.js';
 import type { RangeSpec } from '../object-store.js';
+import { type ClusterRings, candidates, type PlacementRing, type RingDevice, ringPath, withStandIns } from '../placement.js';
 import { drainQuorum } from './drain.js';
-import { candidates, type ClusterRings, withStandIns, type PlacementRing, type RingDevice, ringPath } from '../placement.js';
-import { newestReplaced, type LockOptions, lockHeaders, type ObjectTarget, type PolicyPutInput, type PolicyReadOptions, type PolicyReadResult, type Replaced, type StoragePolicy, throwIfLocked } from './policy.js';
+import { type LockOptions, lockHeaders, newestReplaced, type ObjectTarget, type PolicyPutInput, type PolicyReadOptions, type PolicyReadResult, type Replaced, type StoragePolicy, throwIfLocked } from './policy.js';
+
+/** Bodies up to this size are read whole from the node and held (reads) or sent in one request (writes). */
+const heldBodyBytes = 64 * 1024;
 
 /** What one device said about an object. */
 interface Probe {
@@ -29,7 +33,7 @@ interface Probe {
   /** Object size when the device refused the range (416). */
   unsatisfiableSize?: number;
   /** The body, when the probe was a GET that the device answered with data. */
-  stream?: IncomingMessage;
+  stream?: Readable;
   range?: { start: number; end: number };
 }
 
@@ -37,6 +41,16 @@ interface Probe {
 function isClientGone(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException)?.code;
   return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error)?.message === 'aborted';
+}
+
+/** The next chunk of the client's body; ArcaError `ClientAborted` when the client went away. */
+async function clientRead(source: AsyncIterator<Buffer>): Promise<IteratorResult<Buffer>> {
+  try {
+    return await source.next();
+  } catch (err) {
+    if (isClientGone(err)) throw new ArcaError('ClientAborted', 'the client went away during the upload');
+    throw err;
+  }
 }
 
 /**
@@ -85,6 +99,52 @@ export class ReplicatedPolicy implements StoragePolicy {
   }
 
   async put(t: ObjectTarget, input: PolicyPutInput): Promise<{ meta: ObjectMeta } & Replaced> {
+    // Read up to heldBodyBytes first: a body that ends within them goes to each device as one request.
+    const source = (input.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    const head: Buffer[] = [];
+    let held = 0;
+    for (;;) {
+      const n = await clientRead(source);
+      if (n.done) return this.putHeld(t, input, head.length === 1 ? head[0] : Buffer.concat(head));
+      head.push(n.value);
+      held += n.value.length;
+      if (held > heldBodyBytes) return this.putStreamed(t, input, head, source);
+    }
+  }
+
+  /**
+   * A body held whole: one request per device with Content-Length and the footer as a header, so headers,
+   * body and footer leave in one write, and no 100-continue round trip. A device that fails (an error, a 5xx,
+   * a node timeout) is replaced by the next handoff with the same bytes. The price: a node that takes
+   * connections but serves nothing costs a node timeout before its handoff takes over, not a connect timeout.
+   */
+  private async putHeld(t: ObjectTarget, input: PolicyPutInput, body: Buffer): Promise<{ meta: ObjectMeta } & Replaced> {
+    const { ring, part } = this.place(t);
+    const finished = await input.finish({ size: body.length });
+    const footer = { ...finished, size: body.length, xxh64: xxh64Hex(body) };
+    const headers = {
+      [BackendHeader.timestamp]: input.ts,
+      [BackendHeader.policyIndex]: String(this.index),
+      [BackendHeader.meta]: encodeHeaderJson(input.meta),
+      [BackendHeader.footer]: encodeHeaderJson(footer),
+    };
+    const replies = await withStandIns(ring.primaries(part), ring.handoffs(part)[Symbol.iterator](), async (dev, i) => {
+      const reply = await this.client.request(dev, {
+        method: 'PUT',
+        path: this.path(dev, part, t),
+        headers: { ...headers, [BackendHeader.containerUpdates]: JSON.stringify([t.containerUpdates[i % t.containerUpdates.length]]) },
+        body,
+      });
+      return reply.status < 500 ? reply : undefined;
+    });
+    return this.committed(t, input, footer, replies);
+  }
+
+  /**
+   * A larger body streams to every device in parallel as it arrives (`head`: what was read already), chunked,
+   * with the footer as a trailer.
+   */
+  private async putStreamed(t: ObjectTarget, input: PolicyPutInput, head: Buffer[], source: AsyncIterator<Buffer>): Promise<{ meta: ObjectMeta } & Replaced> {
     const { ring, part } = this.place(t);
     const meta = encodeHeaderJson(input.meta);
     // 100-continue: a node that takes connections (or holds a kept-alive one) but serves nothing — cut off,
@@ -113,37 +173,44 @@ export class ReplicatedPolicy implements StoragePolicy {
       checkQuorum();
       const xxh = createXxh64();
       let size = 0;
-      try {
-        for await (const chunk of input.body as AsyncIterable<Buffer>) {
-          size += chunk.length;
-          xxh.update(chunk);
-          let full = false;
-          for (const u of live) if (!u.write(chunk)) full = true;
-          // A device that stops taking the body is dropped once a quorum has drained (drain.ts).
-          if (full) await drainQuorum(live, this.writeQuorum, this.client.nodeTimeoutMs / 2);
-          checkQuorum();
-        }
-      } catch (err) {
-        if (isClientGone(err)) throw new ArcaError('ClientAborted', 'the client went away during the upload');
-        throw err;
-      }
+      const send = async (chunk: Buffer) => {
+        size += chunk.length;
+        xxh.update(chunk);
+        let full = false;
+        for (const u of live) if (!u.write(chunk)) full = true;
+        // A device that stops taking the body is dropped once a quorum has drained (drain.ts).
+        if (full) await drainQuorum(live, this.writeQuorum, this.client.nodeTimeoutMs / 2);
+        checkQuorum();
+      };
+      for (const chunk of head) await send(chunk);
+      for (let n = await clientRead(source); !n.done; n = await clientRead(source)) await send(n.value);
       const finished = await input.finish({ size });
       const footer = { ...finished, size, xxh64: xxh.digestHex() };
       const trailers = { [BackendHeader.footer]: encodeHeaderJson(footer) };
       const replies = await Promise.allSettled(live.map((u) => u.finish(trailers)));
-      const acks = replies.filter((r) => r.status === 'fulfilled' && r.value.status === 201).length;
-      if (acks < this.writeQuorum) {
-        throwIfLocked(replies.map((r) => (r.status === 'fulfilled' ? r.value : undefined)));
-        const conflict = replies.some((r) => r.status === 'fulfilled' && r.value.status === 409);
-        throw new ArcaError(conflict ? 'Conflict' : 'InsufficientReplicas', `${acks} of ${this.replicas} devices committed the write`);
-      }
-      const meta = { ...input.meta, ...footer, name: ringPath(t.account, t.bucket, t.key), ts: input.ts } as ObjectMeta;
-      const replaced = newestReplaced(replies.map((r) => (r.status === 'fulfilled' && r.value.status === 201 ? r.value : undefined)));
-      return replaced ? { meta, replaced } : { meta };
+      return this.committed(
+        t,
+        input,
+        footer,
+        replies.map((r) => (r.status === 'fulfilled' ? r.value : undefined)),
+      );
     } catch (err) {
       for (const u of uploads) u.abort();
       throw err;
     }
+  }
+
+  /** What the devices' replies to a write add up to: the committed metadata once W took it (201). */
+  private committed(t: ObjectTarget, input: PolicyPutInput, footer: Record<string, unknown>, replies: Array<NodeReply | undefined>): { meta: ObjectMeta } & Replaced {
+    const acks = replies.filter((r) => r?.status === 201).length;
+    if (acks < this.writeQuorum) {
+      throwIfLocked(replies);
+      const conflict = replies.some((r) => r?.status === 409);
+      throw new ArcaError(conflict ? 'Conflict' : 'InsufficientReplicas', `${acks} of ${this.replicas} devices committed the write`);
+    }
+    const meta = { ...input.meta, ...footer, name: ringPath(t.account, t.bucket, t.key), ts: input.ts } as ObjectMeta;
+    const replaced = newestReplaced(replies.map((r) => (r?.status === 201 ? r : undefined)));
+    return replaced ? { meta, replaced } : { meta };
   }
 
   private async headProbe(dev: RingDevice, part: number, t: ObjectTarget): Promise<Probe> {
@@ -162,7 +229,8 @@ export class ReplicatedPolicy implements StoragePolicy {
     const res = await this.client.stream(dev, { method: 'GET', path: this.path(dev, part, t), headers });
     const probe = this.probeOf(dev, res.statusCode ?? 0, res.headers);
     if (probe.status === 200 || probe.status === 206) {
-      probe.stream = res;
+      // A small body is read whole here: what serves it sends it in one write, with no stream in between.
+      probe.stream = Number(res.headers['content-length']) <= heldBodyBytes ? new HeldBody(await this.client.readReply(dev, res)) : res;
       const m = /^bytes (\d+)-(\d+)\//.exec(String(res.headers['content-range'] ?? ''));
       if (probe.status === 206 && m) probe.range = { start: Number(m[1]), end: Number(m[2]) };
     } else {

@@ -1,9 +1,10 @@
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import test from 'ava';
+import { HeldBody } from '../../../src/common/read-stream.js';
 import { RingSet } from '../../../src/common/ring-files.js';
-import { hashDir } from '../../helpers/placement.js';
 import type { NodeClient } from '../../../src/proxy/node-client.js';
+import { hashDir } from '../../helpers/placement.js';
 import { bodyInput, type PolicyFixture, readAll, withPolicies } from './policy-fixture.js';
 
 const policies = [{ index: 0, name: 'replica-3' }];
@@ -142,3 +143,45 @@ test(
     t.is(await p.head(f.target('never')), undefined, 'a missing object is still a 404');
   }),
 );
+
+test(
+  'replica-3: a body up to 64 KiB goes to each device as one request (footer as a header) and is read back held whole; a larger one streams',
+  withPolicies({ nodes: 5, policies }, async (t, f) => {
+    const p = f.policy('replica-3');
+    const counts = countRequests(f.client);
+    let uploads = 0;
+    const upload = f.client.upload.bind(f.client);
+    f.client.upload = (...args) => {
+      uploads++;
+      return upload(...args);
+    };
+    const small = Buffer.alloc(64 * 1024, 1);
+    const put = await p.put(f.target('small'), bodyInput(f.ts(), small, { chunk: 1000 }));
+    t.like(put.meta, { size: small.length, etag: `etag-${small.length}` });
+    t.deepEqual(counts, { PUT: 3 }, 'three whole requests');
+    t.is(uploads, 0, 'no streamed upload');
+    const read = await p.get(f.target('small'));
+    t.true(read?.body instanceof HeldBody, 'held whole');
+    t.true(read && (await readAll(read.body)).equals(small));
+
+    const large = Buffer.alloc(64 * 1024 + 1, 2);
+    await p.put(f.target('large'), bodyInput(f.ts(), large, { chunk: 1000 }));
+    t.is(uploads, 3, 'three streamed uploads');
+    const back = await p.get(f.target('large'));
+    t.false(back?.body instanceof HeldBody, 'streamed');
+    t.true(back && (await readAll(back.body)).equals(large));
+
+    // A primary down: a handoff takes its copy of a small body too.
+    const down = firstPrimaryNode(f, 'small-down');
+    await f.cluster.stopNode(down);
+    await p.put(f.target('small-down'), bodyInput(f.ts(), Buffer.from('while down')));
+    const ring = new RingSet(join(f.cluster.dir, 'rings'), [0]).object(0);
+    const name = '/AUTH_test/bkt/small-down';
+    const part = ring.partition(name);
+    const handoff = [...ring.handoffs(part)][0];
+    t.true(existsSync(hashDir(f.cluster, handoff.device, 0, part, name)), `handoff ${handoff.device} holds a copy`);
+    const again = await p.get(f.target('small-down'));
+    t.is(again && (await readAll(again.body)).toString(), 'while down');
+  }),
+);
+
