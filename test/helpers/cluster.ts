@@ -64,7 +64,8 @@ export async function freePorts(n: number): Promise<number[]> {
 
 const handedOut = new Set<number>();
 
-function canListen(port: number): Promise<boolean> {
+/** Whether something could listen on `port` of 127.0.0.1 right now. */
+export function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createServer();
     s.once('error', () => resolve(false));

@@ -8,7 +8,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -16,7 +15,7 @@ import test from 'ava';
 import type { ClusterStatus } from '../../src/admin/cluster-status.js';
 import { RingSet } from '../../src/common/ring-files.js';
 import { runCommand } from '../helpers/clients.js';
-import { freePorts } from '../helpers/cluster.js';
+import { canListen, freePorts } from '../helpers/cluster.js';
 import { createBucket } from './faults-common.js';
 import { arcaMain, eventually } from './process-cluster.js';
 
@@ -24,15 +23,7 @@ async function consecutiveFreePorts(n: number): Promise<number> {
   for (;;) {
     const [base] = await freePorts(1);
     if (base + n > 65535) continue;
-    const ok = await Promise.all(
-      Array.from({ length: n }, (_, i) =>
-        new Promise<boolean>((resolve) => {
-          const s = createServer();
-          s.once('error', () => resolve(false));
-          s.listen(base + i, '127.0.0.1', () => s.close(() => resolve(true)));
-        }),
-      ),
-    );
+    const ok = await Promise.all(Array.from({ length: n }, (_, i) => canListen(base + i)));
     if (ok.every(Boolean)) return base;
   }
 }
