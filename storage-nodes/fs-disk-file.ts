@@ -3,6 +3,10 @@
  * `<devicesDir>/<device>/objects[-N]/<partition>/<suffix>/<hash>/<timestamp>.data|.ts`. A version is written
  * to `<device>/tmp/`, fsynced, renamed into its hash dir and the dir fsynced, so a crash leaves the old or the
  * new version and never a torn one; older versions are unlinked only after that.
+ *
+ * New data files and tombstones are installed by the write queue (write-queue.ts): one job on a worker thread
+ * per replica write. Small bodies are kept in memory until the commit and written by that job; larger ones
+ * stream into their tmp file from here, and the job syncs and installs it.
  */
 import * as fs from 'node:fs';
 import { basename, join } from 'node:path';
@@ -43,8 +47,6 @@ import {
   type MetaFileContent,
   mergePatches,
   metaFileName,
-  type ParsedFile,
-  parseFileName,
   tombstoneFileName,
   versionDataFile,
 } from './hash-dir.js';
@@ -53,7 +55,6 @@ import {
   fsyncCreated,
   fsyncFd,
   KeyedMutex,
-  mkdirTracked,
   openFd,
   fstatFd,
   preadFull,
@@ -62,6 +63,7 @@ import {
   tmpName,
   unlinkIfExists,
 } from './fs-util.js';
+import { type InstallOutcome, sharedWriteQueue, type WriteQueue, type WriteQueueOptions } from './write-queue.js';
 
 export interface FsDiskFilesOptions {
   /** Directory holding one sub-directory per device. */
@@ -74,8 +76,24 @@ export interface FsDiskFilesOptions {
   smallFileBytes?: number;
   /** Tail read for larger files; a second pread follows only when the metadata is longer. */
   tailReadBytes?: number;
-  /** Body bytes a writer buffers before writing them out (fewer, larger writes). */
+  /**
+   * Bodies up to this size are kept in memory and written whole by the write queue's job at commit (no tmp
+   * file before that); larger ones stream into a tmp file. Default 64 KiB.
+   */
+  inlineWriteBytes?: number;
+  /** Most body bytes one streaming writer buffers before writing them out (fewer, larger writes). Default 1 MiB. */
   writeBufferBytes?: number;
+  /**
+   * Body bytes all writers of this node may buffer together: with many uploads running, each buffers
+   * budget ÷ uploads (never less than `minWriteBufferBytes`, never more than `writeBufferBytes`). Default 8 MiB.
+   */
+  writeBufferBudgetBytes?: number;
+  /** The least a streaming writer buffers before a write. Default 64 KiB. */
+  minWriteBufferBytes?: number;
+  /** The write queue (default: the process's, `sharedWriteQueue(writeQueueOptions)`). */
+  writeQueue?: WriteQueue;
+  /** Options of the process's write queue when this is the first to make it. */
+  writeQueueOptions?: WriteQueueOptions;
   /** The clock object locks are judged by (ms since the epoch; tests). */
   now?: () => number;
 }
@@ -91,6 +109,12 @@ export class FsDiskFiles implements DiskFiles {
   readonly #smallFileBytes: number;
   readonly #tailReadBytes: number;
   readonly #writeBufferBytes: number;
+  readonly #inlineWriteBytes: number;
+  readonly #writeBufferBudget: number;
+  readonly #minWriteBufferBytes: number;
+  readonly #writeQueue: WriteQueue;
+  /** Writers created and not yet committed or aborted (the write buffer budget is shared among them). */
+  #openWriters = 0;
   readonly #now: () => number;
   /** Commits and deletes of one hash dir run one at a time, so "newest wins" is decided race-free. */
   readonly #hashDirLocks = new KeyedMutex();
@@ -104,6 +128,10 @@ export class FsDiskFiles implements DiskFiles {
     this.#smallFileBytes = opts.smallFileBytes ?? 64 * 1024;
     this.#tailReadBytes = opts.tailReadBytes ?? 4096;
     this.#writeBufferBytes = opts.writeBufferBytes ?? 1024 * 1024;
+    this.#inlineWriteBytes = opts.inlineWriteBytes ?? 64 * 1024;
+    this.#writeBufferBudget = opts.writeBufferBudgetBytes ?? 8 * 1024 * 1024;
+    this.#minWriteBufferBytes = Math.min(opts.minWriteBufferBytes ?? 64 * 1024, this.#writeBufferBytes);
+    this.#writeQueue = opts.writeQueue ?? sharedWriteQueue(opts.writeQueueOptions);
     this.#now = opts.now ?? Date.now;
   }
 
@@ -178,14 +206,35 @@ export class FsDiskFiles implements DiskFiles {
   }
 
   async create(location: ObjectLocation, archive?: ArchiveRef): Promise<DiskFileWriter> {
+    // Nothing is opened yet: a small body goes to disk whole with the commit (its tmp file then too).
     const tmpPath = join(this.#checkedDevicePath(location.device), 'tmp', tmpName());
-    let fd: number;
+    this.#openWriters++;
+    return new FsDiskFileWriter(this, location, tmpPath, archive);
+  }
+
+  /** @internal How many body bytes a streaming writer buffers now (its share of the budget). */
+  writeBufferShare(): number {
+    const share = Math.floor(this.#writeBufferBudget / Math.max(1, this.#openWriters));
+    return Math.max(this.#minWriteBufferBytes, Math.min(this.#writeBufferBytes, share));
+  }
+
+  /** @internal Bodies up to this size stay in memory until the commit. */
+  get inlineWriteBytes(): number {
+    return this.#inlineWriteBytes;
+  }
+
+  /** @internal A writer is done (committed or aborted). */
+  writerClosed(): void {
+    this.#openWriters--;
+  }
+
+  /** @internal Opens a streaming writer's tmp file. */
+  async openTmp(location: ObjectLocation, tmpPath: string): Promise<number> {
     try {
-      fd = await openFd(tmpPath, 'wx');
+      return await openFd(tmpPath, 'wx');
     } catch (err) {
       throw this.#deviceError(location.device, err, true);
     }
-    return new FsDiskFileWriter(this, location, tmpPath, fd, this.#sync, this.#writeBufferBytes, archive);
   }
 
   async newest(location: ObjectLocation): Promise<NewestFile | undefined> {
@@ -344,19 +393,8 @@ export class FsDiskFiles implements DiskFiles {
 
   async delete(location: ObjectLocation, ts: Timestamp, opts: RemoveOptions = {}): Promise<DeleteOutcome> {
     const tmpPath = join(this.#checkedDevicePath(location.device), 'tmp', tmpName());
-    try {
-      const fd = await openFd(tmpPath, 'wx');
-      try {
-        await pwritevAll(fd, [Buffer.from(JSON.stringify({ name: location.name, ts }))], 0);
-        if (this.#sync) await fsyncFd(fd);
-      } finally {
-        await closeFd(fd);
-      }
-    } catch (err) {
-      await unlinkIfExists(tmpPath).catch(() => {});
-      throw this.#deviceError(location.device, err, true);
-    }
-    return this.install(location, tmpPath, { file: tombstoneFileName(ts), ts, kind: 'tombstone' }, opts);
+    const data = ownedBytes([Buffer.from(JSON.stringify({ name: location.name, ts }))]);
+    return this.install(location, tmpPath, tombstoneFileName(ts), { data }, opts);
   }
 
   async invalidatedSuffixes(device: string, policyIndex: number, partition: number): Promise<string[]> {
@@ -371,44 +409,50 @@ export class FsDiskFiles implements DiskFiles {
   }
 
   /**
-   * Moves a fully written and synced tmp file into the hash dir as file `incoming` (a data file or a
-   * tombstone), unless what is there refuses it (then the tmp file is removed and ArcaError `Conflict`
-   * thrown); then removes what became obsolete. Used by writers.
+   * Installs a new version as file `file` of the object's hash dir through the write queue: the whole file
+   * (`data`), or the tmp file at `tmpPath` that `fd` has open and fully written (closed here once the job
+   * ends; the job removes the tmp file if it fails).
+   * Refused with ArcaError `Conflict` when what is there is as new or newer, `Locked` when it would replace a
+   * locked version; nothing is left behind then. Resolves once the new name is durable and what became
+   * obsolete is removed. Used by writers and `delete`.
    */
-  async install(location: ObjectLocation, tmpPath: string, incoming: ParsedFile, opts: RemoveOptions = {}): Promise<DeleteOutcome> {
-    const dir = this.hashDir(location);
+  async install(location: ObjectLocation, tmpPath: string, file: string, content: { data: Uint8Array } | { fd: number }, opts: RemoveOptions = {}): Promise<DeleteOutcome> {
+    let dir: string;
+    let device: string;
+    let partitionDir: string;
+    try {
+      dir = this.hashDir(location);
+      device = this.#checkedDevicePath(location.device);
+      partitionDir = this.partitionDir(location.device, location.policyIndex, location.partition);
+    } catch (err) {
+      if ('fd' in content) await closeFd(content.fd).catch(() => {});
+      await unlinkIfExists(tmpPath).catch(() => {});
+      throw err;
+    }
     return this.#hashDirLocks.run(dir, async () => {
       try {
-        const names = await readdirIfExists(dir);
-        const state = hashDirState(names ?? []);
-        const existingTs = conflictOf(state, incoming);
-        if (existingTs !== undefined) {
-          await unlinkIfExists(tmpPath);
-          throw new ArcaError('Conflict', `${location.name}: a version at ${existingTs} exists`, { existingTs });
-        }
-        const after = hashDirState([...(names ?? []), incoming.file]);
-        const replacesVersion = after.version !== undefined && (state.version === undefined || after.version.ts > state.version.ts);
-        const replaced = replacesVersion && state.version?.kind === 'data' ? await this.#replaced(dir, state) : {};
-        try {
-          // A locked version is never replaced: only a tombstone may pass a governance retention, with bypass.
-          assertRemovable(replaced.replaced, this.#now(), incoming.kind === 'tombstone' && opts.bypassGovernance === true);
-        } catch (err) {
-          await unlinkIfExists(tmpPath);
-          throw err;
-        }
-        const created = names === undefined ? await mkdirTracked(dir) : [];
-        await fs.promises.rename(tmpPath, join(dir, incoming.file));
-        // The new name must be durable before the old versions go, or a crash could leave neither.
-        await Promise.all([
-          this.#sync ? fsyncCreated(dir, created) : undefined,
-          this.#invalidateSuffix(location, dir),
-        ]);
-        for (const name of after.obsolete) await unlinkIfExists(join(dir, name));
-        return { previous: replacesVersion ? state.version?.kind : undefined, ...replaced };
+        // The job appends the suffix to hashes.invalid itself, after the rename: no fold may run meanwhile.
+        const outcome: InstallOutcome = await this.suffixHashes.appending(partitionDir, () =>
+          this.#writeQueue.submit({
+            queue: device,
+            name: location.name,
+            hashDir: dir,
+            file,
+            tmpPath,
+            ...content,
+            invalidPath: join(partitionDir, invalidFileName),
+            invalidLine: `${suffixOfHash(basename(dir))}\n`,
+            sync: this.#sync,
+            now: this.#now(),
+            bypassGovernance: opts.bypassGovernance === true,
+          }),
+        );
+        return { ...outcome, previous: outcome.previous };
       } catch (err) {
         if (err instanceof ArcaError) throw err;
-        await unlinkIfExists(tmpPath).catch(() => {});
-        throw this.#deviceError(location.device, err);
+        throw this.#deviceError(location.device, err, (err as { stage?: string }).stage === 'tmp');
+      } finally {
+        if ('fd' in content) await closeFd(content.fd).catch(() => {});
       }
     });
   }
@@ -548,7 +592,11 @@ class StreamedDataFile implements DataFile {
   }
 }
 
-/** Streams a body into a tmp file, then installs it with its footer. */
+/**
+ * Keeps a small body in memory and hands it whole to the write queue at commit; a body that outgrows
+ * `inlineWriteBytes` streams into a tmp file instead (in writes of the node's current buffer share), and the
+ * commit hands the queue that file.
+ */
 class FsDiskFileWriter implements DiskFileWriter {
   #bytesWritten = 0;
   #position = 0;
@@ -556,19 +604,20 @@ class FsDiskFileWriter implements DiskFileWriter {
   #bufferedBytes = 0;
   #meta: ObjectMeta | undefined;
   #fd: number | undefined;
+  /** The tmp file exists (streaming) and is still this writer's to remove. */
+  #tmp = false;
+  /** The write in progress, which `abort` lets finish before it closes the fd. */
+  #writing: Promise<unknown> | undefined;
   #state: 'open' | 'committing' | 'done' = 'open';
+  /** Still counted among the node's open writers (the write buffer budget's divisor). */
+  #counted = true;
 
   constructor(
     private readonly files: FsDiskFiles,
     private readonly location: ObjectLocation,
     private readonly tmpPath: string,
-    fd: number,
-    private readonly sync: boolean,
-    private readonly bufferBytes: number,
     private readonly archive?: ArchiveRef,
-  ) {
-    this.#fd = fd;
-  }
+  ) {}
 
   get bytesWritten(): number {
     return this.#bytesWritten;
@@ -579,7 +628,19 @@ class FsDiskFileWriter implements DiskFileWriter {
     this.#bytesWritten += chunk.length;
     this.#buffered.push(chunk);
     this.#bufferedBytes += chunk.length;
-    if (this.#bufferedBytes >= this.bufferBytes) await this.#flush();
+    if (this.#fd === undefined) {
+      if (this.#bytesWritten <= this.files.inlineWriteBytes) return;
+      const fd = await this.files.openTmp(this.location, this.tmpPath);
+      if (this.#state !== 'open') {
+        // Aborted meanwhile.
+        await closeFd(fd).catch(() => {});
+        await unlinkIfExists(this.tmpPath).catch(() => {});
+        throw new Error('writer is no longer open');
+      }
+      this.#fd = fd;
+      this.#tmp = true;
+    }
+    if (this.#bufferedBytes >= this.files.writeBufferShare()) await this.#flush();
   }
 
   put(meta: ObjectMeta): void {
@@ -590,39 +651,84 @@ class FsDiskFileWriter implements DiskFileWriter {
     if (this.#state !== 'open') throw new Error('writer is no longer open');
     if (!this.#meta) throw new Error('put(meta) must come before commit()');
     this.#state = 'committing';
-    const fd = this.#fd!;
+    const ts = this.#meta.ts;
+    const file = dataFileName(ts, this.archive?.frag, this.archive?.durable ?? true);
+    let content: { data: Uint8Array } | { fd: number };
     try {
       this.#buffered.push(encodeFooter(this.#meta));
-      await this.#flush();
-      if (this.sync) await fsyncFd(fd);
+      if (this.#fd === undefined) {
+        content = { data: ownedBytes(this.#buffered) };
+        this.#buffered = [];
+        this.#bufferedBytes = 0;
+      } else {
+        await this.#flush();
+        if (this.#state !== 'committing' || this.#fd === undefined) throw new Error('writer aborted during its commit');
+        content = { fd: this.#fd };
+      }
     } catch (err) {
       await this.abort();
       throw err;
     }
+    // The job owns the tmp file now (it removes it if it fails); install closes the fd.
     this.#fd = undefined;
-    await closeFd(fd).catch(() => {});
+    this.#tmp = false;
     this.#state = 'done';
-    const ts = this.#meta.ts;
-    const file = dataFileName(ts, this.archive?.frag, this.archive?.durable ?? true);
-    const { previous: _, ...replaced } = await this.files.install(this.location, this.tmpPath, parseFileName(file)!);
+    this.#uncount();
+    const { previous: _, ...replaced } = await this.files.install(this.location, this.tmpPath, file, content);
     return replaced;
   }
 
   async abort(): Promise<void> {
-    if (this.#state === 'done' && this.#fd === undefined) return;
+    if (this.#state === 'done' && this.#fd === undefined && !this.#tmp) return;
+    this.#uncount();
     this.#state = 'done';
     this.#buffered = [];
+    this.#bufferedBytes = 0;
+    await this.#release();
+  }
+
+  #uncount(): void {
+    if (!this.#counted) return;
+    this.#counted = false;
+    this.files.writerClosed();
+  }
+
+  async #release(): Promise<void> {
+    // A write still in the thread pool must not find its fd closed (or reused by another file).
+    await this.#writing?.catch(() => {});
     const fd = this.#fd;
     this.#fd = undefined;
     if (fd !== undefined) await closeFd(fd).catch(() => {});
-    await unlinkIfExists(this.tmpPath).catch(() => {});
+    if (this.#tmp) {
+      this.#tmp = false;
+      await unlinkIfExists(this.tmpPath).catch(() => {});
+    }
   }
 
   async #flush(): Promise<void> {
-    if (this.#bufferedBytes === 0 && this.#buffered.length === 0) return;
+    if (this.#buffered.length === 0) return;
     const chunks = this.#buffered;
     this.#buffered = [];
     this.#bufferedBytes = 0;
-    this.#position += await pwritevAll(this.#fd!, chunks, this.#position);
+    const writing = pwritevAll(this.#fd!, chunks, this.#position);
+    this.#writing = writing;
+    try {
+      this.#position += await writing;
+    } finally {
+      this.#writing = undefined;
+    }
   }
+}
+
+/** `chunks` copied into one buffer of its own (the write queue moves it to its worker without another copy). */
+function ownedBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const c of chunks) total += c.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }

@@ -71,6 +71,20 @@ export class FsSuffixHashes {
   }
 
   /**
+   * Runs `fn`, which appends `<suffix>\n` lines to the partition's hashes.invalid itself (the write queue's
+   * worker does, in the job that writes the object), while no fold of that file runs; then numbers the
+   * change as `invalidate` does (also when `fn` failed: it may have appended before it did).
+   */
+  async appending<T>(partitionDir: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.#invalidLocks.run(partitionDir, fn);
+    } finally {
+      this.#invalidated.add(partitionDir);
+      this.#noteChanged(partitionDir);
+    }
+  }
+
+  /**
    * The partition's suffix entries, recomputing what is stale; `{}` for a partition dir that does not exist
    * (nothing is created then). The object returned is shared: callers must not change it.
    */

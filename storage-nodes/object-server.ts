@@ -33,6 +33,16 @@ import { withFragmentChecksums } from './stored-meta.js';
 
 export type ObjectPath = Extract<ParsedBackendPath, { kind: 'object' }>;
 
+/** A PUT body longer than this is checked against the hash dir before the rest of it is read (early 409). */
+const earlyConflictCheckBytes = 64 * 1024;
+
+/** The hash dir already holds a version as new or newer than the PUT's (found before the body ended). */
+class EarlyConflict extends Error {
+  constructor(readonly existingTs: Timestamp) {
+    super(`a version at ${existingTs} exists`);
+  }
+}
+
 export interface ObjectServerDeps {
   files: DiskFiles;
   /** Sends rows to one listing replica; resolves to its status (0 when unreachable). */
@@ -90,24 +100,20 @@ export class ObjectServer {
     // Fragment archives update the listings when they become durable (the commit), not here.
     const updates = replication || archive ? [] : requireUpdates(req);
 
-    // Refuse what commit would refuse anyway before the body crosses the wire; the tmp file opens meanwhile.
-    const [newestResult, writerResult] = await Promise.allSettled([this.deps.files.newest(location), this.deps.files.create(location, archive)]);
-    if (newestResult.status === 'rejected' || writerResult.status === 'rejected') {
-      if (writerResult.status === 'fulfilled') await writerResult.value.abort();
-      throw newestResult.status === 'rejected' ? newestResult.reason : (writerResult as PromiseRejectedResult).reason;
-    }
-    const newest = newestResult.value;
-    const writer = writerResult.value;
-    // An archive may join a data version of its own timestamp (another fragment index); commit decides exactly.
-    if (newest && (newest.ts > ts || (newest.ts === ts && (!archive || newest.kind === 'tombstone')))) {
-      await writer.abort();
-      send(res, 409, { [BackendHeader.timestamp]: newest.ts, connection: 'close' });
-      return;
-    }
+    const writer = await this.deps.files.create(location, archive);
     const hash = createXxh64();
     let size = 0;
+    let checked = false;
     try {
-      await pumpBody(req, (chunk) => {
+      await pumpBody(req, async (chunk) => {
+        // Refuse what commit would refuse anyway before a large body crosses the wire (a small one is
+        // refused by the commit: one look at the hash dir instead of two).
+        if (!checked && size + chunk.length > earlyConflictCheckBytes) {
+          checked = true;
+          const newest = await this.deps.files.newest(location);
+          // An archive may join a data version of its own timestamp (another fragment index); commit decides exactly.
+          if (newest && (newest.ts > ts || (newest.ts === ts && (!archive || newest.kind === 'tombstone')))) throw new EarlyConflict(newest.ts);
+        }
         size += chunk.length;
         hash.update(chunk);
         hasher?.update(chunk);
@@ -117,6 +123,10 @@ export class ObjectServer {
       await writer.abort();
       if (isArcaError(err, 'ClientAborted')) {
         res.destroy();
+        return;
+      }
+      if (err instanceof EarlyConflict) {
+        send(res, 409, { [BackendHeader.timestamp]: err.existingTs, connection: 'close' });
         return;
       }
       throw err;

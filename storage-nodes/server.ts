@@ -73,7 +73,13 @@ export interface StorageNodeOptions {
 export async function startStorageNode(config: NodeConfig, opts: StorageNodeOptions = {}): Promise<StorageNode> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const startedAt = new Date();
-  const files = new FsDiskFiles({ devicesDir: config.devicesDir, devices: config.devices, fsync: config.fsync });
+  const files = new FsDiskFiles({
+    devicesDir: config.devicesDir,
+    devices: config.devices,
+    fsync: config.fsync,
+    writeBufferBudgetBytes: config.writes?.bufferBudgetBytes,
+    writeQueueOptions: config.writes && { workers: config.writes.workers, maxInFlight: config.writes.maxInFlight },
+  });
   try {
     for (const device of config.devices) await files.prepareDevice(device);
   } catch (err) {

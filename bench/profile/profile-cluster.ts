@@ -5,7 +5,7 @@
  * node, so a run with it gives counts, not speed). Prints per-process CPU per op and the profiles' summaries.
  *
  *   node dist/bench/profile/profile-cluster.js --workload put --size 4KiB --concurrency 16 --count 2000 \
- *     [--setup-put N] [--strace] [--no-prof] [--out DIR]
+ *     [--setup-put N] [--strace] [--strace-all] [--no-prof] [--out DIR]
  *
  * `--setup-put N` writes N objects of the size first (in an unprofiled start of the cluster), for GET and HEAD;
  * `--fill N` gives the bucket N listing rows the way bench:compare does (bench/compare/populate.ts), for LIST.
@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { storageNodeEnv } from '../../src/cli/thread-pool.js';
 import { populateArca } from '../compare/populate.js';
 import { startArcaCluster } from '../lib/arca-cluster.js';
 import { ServerMeter } from '../lib/proc.js';
@@ -33,6 +34,8 @@ const { values: o } = parseArgs({
     'setup-put': { type: 'string', default: '0' },
     fill: { type: 'string', default: '0' },
     strace: { type: 'boolean', default: false },
+    // Every node under strace, the counts summed (which node holds the listing replica varies per run).
+    'strace-all': { type: 'boolean', default: false },
     'no-prof': { type: 'boolean', default: false },
     out: { type: 'string' },
     top: { type: 'string', default: '20' },
@@ -49,7 +52,9 @@ const log = (s: string) => process.stderr.write(`[profile] ${s}\n`);
 
 /** Starts `node [flags] main.js args` and resolves once it prints its ready line. */
 async function startProcess(name: string, flags: string[], args: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...flags, main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Nodes get the environment `arca cluster` gives them (their thread pool size).
+  const env = args[0] === 'node' ? storageNodeEnv() : process.env;
+  const child = spawn(process.execPath, [...flags, main, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let seen = '';
   child.stderr!.on('data', (d: Buffer) => {
     if (seen.length < 4096) seen += d.toString();
@@ -95,11 +100,9 @@ try {
   for (let i = 1; i <= 4; i++) nodes.push(await startProcess(`node${i}`, i === 1 ? prof('node1') : [], ['node', '--config', join(etc, `node${i}.json`)]));
   const proxy = await startProcess('proxy', prof('proxy'), ['proxy', '--config', join(etc, 'proxy.json')]);
   const proxyConfig = JSON.parse(readFileSync(join(etc, 'proxy.json'), 'utf8')) as { port: number };
-  let strace: ChildProcess | undefined;
-  if (o.strace) {
-    strace = spawn('strace', ['-f', '-c', '-o', join(out, 'node1.strace'), '-p', String(nodes[0].pid)], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 1000)); // attach to every thread first
-  }
+  const straced = o['strace-all'] ? nodes : o.strace ? nodes.slice(0, 1) : [];
+  const straces = straced.map((n, i) => spawn('strace', ['-f', '-c', '-o', join(out, `node${i + 1}.strace`), '-p', String(n.pid)], { stdio: 'ignore' }));
+  if (straces.length > 0) await new Promise((r) => setTimeout(r, 1000)); // attach to every thread first
   const meters = [proxy, ...nodes].map((c) => new ServerMeter([c.pid!], { rescanMs: 3_600_000 }));
   for (const m of meters) m.start();
   const r = await runLoad({
@@ -113,8 +116,9 @@ try {
     count,
     keys: setup > 0 ? setup : undefined,
   });
-  const cpu = meters.map((m) => m.stop().cpuMs);
-  if (strace) {
+  const usage = meters.map((m) => m.stop());
+  const cpu = usage.map((u) => u.cpuMs);
+  for (const strace of straces) {
     const done = once(strace, 'exit');
     strace.kill('SIGINT');
     await done;
@@ -123,10 +127,16 @@ try {
   const perOp = (ms: number) => round(ms / Math.max(1, r.ops), 3);
   process.stdout.write(
     `${o.workload} ${o.size} ×${concurrency}: ${r.ops} ops (${JSON.stringify(r.errors)}), ${r.opsPerSec} ops/s, ${r.mibPerSec} MiB/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms\n` +
-      `server CPU ms/op: proxy ${perOp(cpu[0])}, nodes ${cpu.slice(1).map(perOp).join(' / ')}, all ${perOp(cpu.reduce((a, b) => a + b, 0))}\n`,
+      `server CPU ms/op: proxy ${perOp(cpu[0])}, nodes ${cpu.slice(1).map(perOp).join(' / ')}, all ${perOp(cpu.reduce((a, b) => a + b, 0))}\n` +
+      `peak RSS MiB: proxy ${round(usage[0].peakRssMiB, 1)}, nodes ${usage
+        .slice(1)
+        .map((u) => round(u.peakRssMiB, 1))
+        .join(' / ')}\n`,
   );
-  if (o.strace) {
-    process.stdout.write(`\nnode1 syscalls (strace -f -c), per op = calls / ${r.ops} ops:\n\n${renderStrace(readFileSync(join(out, 'node1.strace'), 'utf8'), r.ops)}\n`);
+  if (straces.length > 0) {
+    const which = straces.length === 1 ? 'node1' : `nodes 1-${straces.length} summed`;
+    const text = straces.map((_, i) => readFileSync(join(out, `node${i + 1}.strace`), 'utf8')).join('\n');
+    process.stdout.write(`\n${which}: syscalls (strace -f -c), per op = calls / ${r.ops} ops:\n\n${renderStrace(text, r.ops)}\n`);
   }
 } finally {
   for (const n of nodes) await stopProcess(n);
@@ -140,11 +150,16 @@ rmSync(dataDir, { recursive: true, force: true });
 
 /** strace -c's table → Markdown with calls per op, busiest first. */
 function renderStrace(text: string, ops: number): string {
-  const rows: Array<{ name: string; calls: number; errors: number }> = [];
+  const byName = new Map<string, { name: string; calls: number; errors: number }>();
   for (const line of text.split('\n')) {
     const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(\d+)?\s*(\S+)\s*$/.exec(line);
-    if (m && m[3] !== 'total') rows.push({ name: m[3], calls: Number(m[1]), errors: Number(m[2] ?? 0) });
+    if (!m || m[3] === 'total') continue;
+    const row = byName.get(m[3]) ?? { name: m[3], calls: 0, errors: 0 };
+    row.calls += Number(m[1]);
+    row.errors += Number(m[2] ?? 0);
+    byName.set(m[3], row);
   }
+  const rows = [...byName.values()];
   rows.sort((a, b) => b.calls - a.calls);
   const total = rows.reduce((s, x) => s + x.calls, 0);
   return [

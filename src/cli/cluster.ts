@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ArcaError } from '../common/errors.js';
 import { prepareLocalCluster } from './local-cluster.js';
+import { storageNodeEnv } from './thread-pool.js';
 
 const usage = `usage: arca cluster [--data DIR] [--port 8080] [--nodes 4] [--policy replica-3] [--glance-port 9292]
                     [--webhook NAME=URL]...
@@ -62,9 +63,9 @@ function ensurePortFree(port: number): Promise<void> {
 }
 
 /** Starts a child `arca` process and resolves once it prints its `ready` line. */
-function startChild(name: string, args: string[], children: ChildProcess[]): Promise<ChildProcess> {
+function startChild(name: string, args: string[], children: ChildProcess[], env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
   const main = fileURLToPath(new URL('./main.js', import.meta.url));
-  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   children.push(child);
   return new Promise((resolveChild, reject) => {
     let buffered = '';
@@ -154,7 +155,7 @@ export async function run(args: string[]): Promise<number> {
   });
 
   try {
-    await Promise.all(layout.nodeConfigFiles.map((file, i) => startChild(`node${i + 1}`, ['node', '--config', file], children)));
+    await Promise.all(layout.nodeConfigFiles.map((file, i) => startChild(`node${i + 1}`, ['node', '--config', file], children, storageNodeEnv())));
     await startChild('proxy', ['proxy', '--config', layout.proxyConfigFile], children);
   } catch (err) {
     await stopAll();

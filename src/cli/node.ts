@@ -4,10 +4,15 @@ import { ArcaError } from '../common/errors.js';
 import { loadNodeConfig } from '../common/config.js';
 import { startStorageNode } from '../../storage-nodes/server.js';
 import { untilSignal } from './signals.js';
+import { defaultNodeThreadPoolSize } from './thread-pool.js';
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' } } });
   if (!values.config) throw new ArcaError('InvalidConfig', 'usage: arca node --config FILE');
+  if (!process.env.UV_THREADPOOL_SIZE) {
+    // Too late to change here: the pool started with the process (thread-pool.ts).
+    process.stderr.write(`arca node: UV_THREADPOOL_SIZE is not set, so libuv's thread pool has 4 threads; start nodes with UV_THREADPOOL_SIZE=${defaultNodeThreadPoolSize} (arca cluster does)\n`);
+  }
   const node = await startStorageNode(loadNodeConfig(values.config));
   process.stdout.write(`ready node ${node.port}\n`);
   await untilSignal();

@@ -72,8 +72,20 @@ export interface NodeConfig {
   /** fsync data files and directories (turn off only for throwaway test clusters). */
   fsync: boolean;
   workers: WorkerConfig;
+  /** How object writes reach the disk (docs/storage-nodes.md); defaults when absent. */
+  writes?: NodeWriteConfig;
   /** Serve `POST /recon/run?worker=NAME`, which runs a worker's pass on demand (tests; default off). */
   reconRun?: boolean;
+}
+
+/** The storage node's write queue and upload buffers (`writes` in a node config). */
+export interface NodeWriteConfig {
+  /** Worker threads that install replica writes (each ~10 MiB of RSS; a device's writes all go to one). Default 1. */
+  workers: number;
+  /** Writes of one device in progress at once on the worker (more wait in line). Default 64. */
+  maxInFlight: number;
+  /** Body bytes all uploads of the node may buffer together before writing them out. Default 8 MiB. */
+  bufferBudgetBytes: number;
 }
 
 export interface ProxyConfig {
@@ -336,6 +348,7 @@ function readJson(file: string): Record<string, unknown> {
 export function parseNodeConfig(obj: Record<string, unknown>, where = 'node config'): NodeConfig {
   const f = new Fields(obj, where);
   const w = f.object('workers');
+  const wr = f.object('writes');
   const d = defaultWorkerConfig;
   return {
     bindIp: f.string('bindIp', '127.0.0.1'),
@@ -360,6 +373,11 @@ export function parseNodeConfig(obj: Record<string, unknown>, where = 'node conf
       auditorBytesPerSec: w.int('auditorBytesPerSec', d.auditorBytesPerSec, 1),
       expirerIntervalSec: w.int('expirerIntervalSec', d.expirerIntervalSec),
       deviceCheckIntervalSec: w.int('deviceCheckIntervalSec', d.deviceCheckIntervalSec),
+    },
+    writes: {
+      workers: wr.int('workers', 1, 1, 64),
+      maxInFlight: wr.int('maxInFlight', 64, 1, 4096),
+      bufferBudgetBytes: wr.int('bufferBudgetBytes', 8 * 1024 * 1024, 0),
     },
     reconRun: f.bool('reconRun', false),
   };

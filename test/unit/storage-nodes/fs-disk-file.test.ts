@@ -86,9 +86,11 @@ test('an overwrite and a delete leave one file in the hash dir and an empty tmp 
 test('what a crash leaves: a stray tmp file is invisible and cleared at startup; an older version beside a newer one loses', async (t) => {
   await withDevice(async (files, dir) => {
     const l = loc('/a/b/k');
-    // Crash before rename: only the tmp file exists.
+    // Crash before rename: a small body is only in memory; a larger one streams into a tmp file.
     const w = await files.create(l);
     await w.write(Buffer.from('torn'));
+    t.is((await readdir(join(dir, 'sda/tmp'))).length, 0);
+    await w.write(Buffer.alloc(64 * 1024, 't'));
     t.is((await readdir(join(dir, 'sda/tmp'))).length, 1);
     t.is(await files.open(l), undefined);
     await files.prepareDevice('sda');
@@ -147,7 +149,52 @@ test('a missing device directory or a file in its place is a clear error naming 
     await files.prepareDevice('gone');
     await rm(join(dir, 'gone'), { recursive: true });
     t.true((await t.throwsAsync(files.create(loc('/a/b/k')).then(() => files.create({ ...loc('/a/b/k'), device: 'gone' })))) instanceof DeviceUnavailableError);
+    // (A small body is kept in memory until the commit, which finds the device's tmp/ gone.)
+    t.true((await t.throwsAsync(writeObject(files, { ...loc('/a/b/k'), device: 'gone' }, t1, Buffer.from('x')))) instanceof DeviceUnavailableError);
+    t.true((await t.throwsAsync(writeObject(files, { ...loc('/a/b/k'), device: 'gone' }, t1, Buffer.alloc(200_000)))) instanceof DeviceUnavailableError);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('concurrent writes and deletes on one device: each durable, each a line in the hashes.invalid of its partition', async (t) => {
+  await withDevice(async (files, dir) => {
+    const names = Array.from({ length: 40 }, (_, i) => `/a/b/k${i}`);
+    await Promise.all(names.map((name, i) => writeObject(files, loc(name, i % 3), t1, Buffer.from(name))));
+    await Promise.all(names.slice(0, 20).map((name, i) => files.delete(loc(name, i % 3), t2)));
+    for (const [i, name] of names.entries()) {
+      const got = await files.open(loc(name, i % 3));
+      if (i < 20) t.like(got, { kind: 'tombstone', ts: t2 });
+      else t.is(got?.kind === 'data' && (await readBody(got.read())).toString(), name);
+    }
+    for (const partition of [0, 1, 2]) {
+      const listed = (await readFile(join(dir, `sda/objects/${partition}/hashes.invalid`), 'latin1')).split('\n').filter((l) => l !== '');
+      const want = names.filter((_, i) => i % 3 === partition).map((n) => createHash('md5').update(n).digest('hex').slice(-3));
+      t.deepEqual([...new Set(listed)].sort(), [...new Set(want)].sort());
+      // One line per write and per delete.
+      t.is(listed.length, want.length + names.slice(0, 20).filter((_, i) => i % 3 === partition).length);
+    }
+    t.deepEqual(await readdir(join(dir, 'sda/tmp')), []);
+  });
+});
+
+test('the write buffer budget is shared among open writers', async (t) => {
+  await withDevice(
+    async (files) => {
+      t.is(files.writeBufferShare(), 1024 * 1024);
+      const writers = await Promise.all(Array.from({ length: 64 }, (_, i) => files.create(loc(`/a/b/w${i}`))));
+      t.is(files.writeBufferShare(), 512 * 1024);
+      const more = await Promise.all(Array.from({ length: 448 }, (_, i) => files.create(loc(`/a/b/x${i}`))));
+      t.is(files.writeBufferShare(), 64 * 1024, 'never below the minimum');
+      for (const w of [...writers, ...more]) await w.abort();
+      t.is(files.writeBufferShare(), 1024 * 1024);
+      // A streamed body written in pieces of the share still reads back whole.
+      const body = Buffer.alloc(3_000_000);
+      for (let i = 0; i < body.length; i++) body[i] = i % 253;
+      await writeObject(files, loc('/a/b/big'), t1, body);
+      const got = await files.open(loc('/a/b/big'));
+      t.true(got?.kind === 'data' && (await readBody(got.read())).equals(body));
+    },
+    { writeBufferBudgetBytes: 32 * 1024 * 1024 },
+  );
 });

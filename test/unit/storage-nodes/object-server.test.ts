@@ -121,6 +121,38 @@ test(
 );
 
 test(
+  'an older PUT is refused before a large body has crossed the wire (a small one at its commit)',
+  withNode(async (t, n) => {
+    t.is((await n.put(o('k'), { ts: t2, body: Buffer.from('v2') })).status, 201);
+    // A body that never ends: the 409 can only come from the look at the hash dir after its first 64 KiB.
+    const reply = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.request({
+        host: '127.0.0.1',
+        port: n.port,
+        method: 'PUT',
+        path: o('k'),
+        headers: { 'x-backend-timestamp': t1, 'x-backend-meta': encodeHeaderJson({}), 'transfer-encoding': 'chunked', trailer: 'x-backend-footer' },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res);
+        req.destroy();
+      });
+      req.on('error', (err) => reject(err));
+      req.write(Buffer.alloc(200_000, 1));
+    });
+    t.is(reply.statusCode, 409);
+    t.is(reply.headers['x-backend-timestamp'], t2);
+    t.is(reply.headers.connection, 'close');
+    const small = await n.put(o('k'), { ts: t1, body: Buffer.from('late') });
+    t.is(small.status, 409);
+    t.is(small.headers['x-backend-timestamp'], t2);
+    t.deepEqual(await readdir(join(n.dir, 'devices', 'd1', 'tmp')), []);
+    t.is((await n.request('GET', o('k'))).body.toString(), 'v2');
+  }),
+);
+
+test(
   'a body that does not match its footer is 422; a body without a footer is 400; neither leaves a file',
   withNode(async (t, n) => {
     const body = Buffer.from('payload');

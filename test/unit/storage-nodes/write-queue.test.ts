@@ -1,0 +1,117 @@
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { isArcaError } from '../../../src/common/errors.js';
+import { WriteQueue, type WriteRequest } from '../../../storage-nodes/write-queue.js';
+import { DirSyncs } from '../../../storage-nodes/write-queue-worker.js';
+
+const t1 = '1700000001.000000';
+const t2 = '1700000002.000000';
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'arca-wq-'));
+  try {
+    await mkdir(join(dir, 'tmp'));
+    await mkdir(join(dir, 'objects', '1'), { recursive: true });
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function job(dir: string, hash: string, file: string, body: string): WriteRequest {
+  return {
+    queue: dir,
+    name: `/a/b/${hash}`,
+    hashDir: join(dir, 'objects', '1', hash.slice(-3), hash),
+    file,
+    tmpPath: join(dir, 'tmp', `${hash}-${file}`),
+    data: new TextEncoder().encode(body),
+    invalidPath: join(dir, 'objects', '1', 'hashes.invalid'),
+    invalidLine: `${hash.slice(-3)}\n`,
+    sync: true,
+    now: Date.now(),
+    bypassGovernance: false,
+  };
+}
+
+const hash = (i: number) => i.toString(16).padStart(32, '0');
+
+test('many jobs at once: each installed, conflicts refused alone, one hashes.invalid line per job', async (t) => {
+  await withDir(async (dir) => {
+    const q = new WriteQueue({ maxInFlight: 8 });
+    try {
+      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => q.submit(job(dir, hash(i), `${t2}.data`, `v${i}`))));
+      t.true(results.every((r) => r.status === 'fulfilled'));
+      // Older versions of half of them are refused; newer tombstones of the others replace them.
+      const second = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => q.submit(i % 2 ? job(dir, hash(i), `${t1}.data`, 'old') : job(dir, hash(i), '1700000003.000000.ts', '{}'))),
+      );
+      for (const [i, r] of second.entries()) {
+        if (i % 2) t.true(r.status === 'rejected' && isArcaError(r.reason, 'Conflict') && r.reason.detail.existingTs === t2);
+        else t.like(r.status === 'fulfilled' ? r.value : {}, { previous: 'data' });
+      }
+      for (let i = 0; i < 20; i++) {
+        const names = await readdir(job(dir, hash(i), '', '').hashDir);
+        t.deepEqual(names, i % 2 ? [`${t2}.data`] : ['1700000003.000000.ts']);
+      }
+      const lines = (await readFile(join(dir, 'objects', '1', 'hashes.invalid'), 'latin1')).split('\n').filter((l) => l !== '');
+      t.is(lines.length, 30);
+      t.deepEqual(await readdir(join(dir, 'tmp')), []);
+    } finally {
+      await q.close();
+    }
+  });
+});
+
+test('a tmp file that cannot be created is reported as such; a stopped worker fails its jobs and the next job starts another', async (t) => {
+  await withDir(async (dir) => {
+    const q = new WriteQueue();
+    try {
+      const bad = { ...job(dir, hash(1), `${t1}.data`, 'x'), tmpPath: join(dir, 'no-such-dir', 'tmp1') };
+      const err = (await t.throwsAsync(q.submit(bad))) as NodeJS.ErrnoException & { stage?: string };
+      t.is(err.code, 'ENOENT');
+      t.is(err.stage, 'tmp');
+      const pending = q.submit(job(dir, hash(2), `${t1}.data`, 'x'));
+      await q.close();
+      // Either it finished before the worker stopped, or it failed with the worker.
+      await pending.then(
+        () => t.pass(),
+        (e: Error) => t.regex(e.message, /write worker stopped/),
+      );
+      await q.submit(job(dir, hash(3), `${t1}.data`, 'y'));
+      t.deepEqual(await readdir(job(dir, hash(3), '', '').hashDir), [`${t1}.data`]);
+    } finally {
+      await q.close();
+    }
+  });
+});
+
+test('directory syncs: one asked for while another runs waits for it, then runs once for all who asked', async (t) => {
+  const started: string[] = [];
+  const finish: Array<() => void> = [];
+  const syncs = new DirSyncs(async (dir) => {
+    started.push(dir);
+    await new Promise<void>((resolve) => finish.push(resolve));
+  });
+  const first = syncs.sync('/d');
+  const other = syncs.sync('/e');
+  // Asked while the first runs: it may have started before their renames, so they need one of their own.
+  const second = [syncs.sync('/d'), syncs.sync('/d'), syncs.sync('/d')];
+  t.deepEqual(started, ['/d', '/e']);
+  finish.shift()!();
+  await first;
+  await Promise.resolve();
+  t.deepEqual(started, ['/d', '/e', '/d']);
+  finish.shift()!();
+  await other;
+  finish.shift()!();
+  await Promise.all(second);
+  t.deepEqual(started, ['/d', '/e', '/d']);
+  // Idle again: the next sync starts at once.
+  const third = syncs.sync('/d');
+  t.deepEqual(started, ['/d', '/e', '/d', '/d']);
+  finish.shift()!();
+  await third;
+});
