@@ -66,8 +66,11 @@ export async function fsyncDir(path: string): Promise<void> {
  * Creates `dir` and any missing parents; returns the directories it created (outermost first) so the
  * caller can fsync their parents, or [] when `dir` existed.
  */
-export async function mkdirTracked(dir: string): Promise<string[]> {
-  const first = await fs.promises.mkdir(dir, { recursive: true });
+export async function mkdirTracked(
+  dir: string,
+  mkdirp: (dir: string) => Promise<string | undefined> = (d) => fs.promises.mkdir(d, { recursive: true }),
+): Promise<string[]> {
+  const first = await mkdirp(dir);
   if (first === undefined) return [];
   const created: string[] = [];
   for (let d = dir; ; d = dirname(d)) {

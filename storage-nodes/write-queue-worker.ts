@@ -30,6 +30,7 @@ import { assertRemovable } from '../src/common/object-lock.js';
 import type { Timestamp } from '../src/common/timestamp.js';
 import type { ObjectMeta } from '../src/common/wire.js';
 import { parseTrailer, trailerLength } from './data-file-format.js';
+import { mkdirTracked as mkdirTrackedWith } from './fs-util.js';
 import { applyPatch, conflictOf, type HashDirState, hashDirState, type MetaFileContent, parseFileName, versionDataFile } from './hash-dir.js';
 import { readStoredMeta } from './stored-meta.js';
 
@@ -290,6 +291,8 @@ const unlink = (path: string) => poolCall((cb) => fs.unlink(path, cb));
 const fdatasync = (fd: number) => poolCall((cb) => fs.fdatasync(fd, cb));
 const fsync = (fd: number) => poolCall((cb) => fs.fsync(fd, cb));
 const mkdirp = (dir: string) => poolCall<string | undefined>((cb) => fs.mkdir(dir, { recursive: true }, cb));
+/** `mkdir -p` (one pool call); the directories it created, outermost first ([] when `dir` existed). */
+const mkdirTracked = (dir: string) => mkdirTrackedWith(dir, mkdirp);
 
 /**
  * fsyncs a directory. Its fd is opened for this sync only: a cached one could outlive the directory (the
@@ -324,18 +327,6 @@ async function unlinkIfExists(path: string): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-}
-
-/** `mkdir -p` (one pool call); the directories it created, outermost first ([] when `dir` existed). */
-async function mkdirTracked(dir: string): Promise<string[]> {
-  const first = await mkdirp(dir);
-  if (first === undefined) return [];
-  const created: string[] = [];
-  for (let d = dir; ; d = dirname(d)) {
-    created.unshift(d);
-    if (d === first || d === dirname(d)) break;
-  }
-  return created;
 }
 
 /** What replacing the data version of `state` reports (nothing when it cannot be read: the write still goes on). */
