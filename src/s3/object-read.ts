@@ -10,9 +10,12 @@ import { Readable } from 'node:stream';
 import { parseRange, resolveRange } from '../common/byte-range.js';
 import { isArcaError } from '../common/errors.js';
 import type { BucketInfo, ObjectInfo, ObjectStore, SegmentRef } from '../proxy/object-store.js';
+import { authorizeObject, type S3Deps, type S3Request } from './context.js';
 import { S3Error } from './errors.js';
+import { parsePartNumber } from './multipart.js';
 import { invalidRange } from './object-response.js';
-import { type CustomerKey, type EncryptedSegment, requireKey, SegmentDecipher, type StoredSse } from './sse-c.js';
+import { type CustomerKey, type EncryptedSegment, customerKey as parseCustomerKey, requireKey, SegmentDecipher, type StoredSse } from './sse-c.js';
+import { versionIdParam } from './versions.js';
 
 export interface ReadOptions {
   /** The Range header (or `x-amz-copy-source-range`), as sent. */
@@ -41,6 +44,18 @@ export function wantsNewest(headers: Record<string, string | string[] | undefine
 }
 
 /** What a read serves, short of the bytes. */
+/**
+ * The read a GetObject or HeadObject asks for: its Range, `partNumber`, SSE-C key, `versionId` and
+ * `x-arca-newest`. A specific version needs s3:GetObjectVersion too (as on AWS), checked here.
+ */
+export async function requestedRead(req: S3Request, deps: S3Deps, bucket: BucketInfo): Promise<ReadOptions> {
+  const partNumber = req.query.has('partNumber') ? parsePartNumber(req.query.get('partNumber')) : undefined;
+  const customerKey = parseCustomerKey(req.headers);
+  const versionId = versionIdParam(req.query);
+  if (versionId !== undefined) await authorizeObject(req, deps, bucket, 's3:GetObjectVersion', req.key!);
+  return { rangeHeader: req.headers.range, partNumber, customerKey, versionId, newest: wantsNewest(req.headers) };
+}
+
 export interface ObjectStat {
   info: ObjectInfo;
   /** The inclusive byte range served, when partial (Range or partNumber). */
