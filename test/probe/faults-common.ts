@@ -170,6 +170,19 @@ export async function listingReplicaRows(cluster: ProcessCluster, bucket: string
 }
 
 /**
+ * After repair, everything converged: every object reads back as written, sits exactly where the rings say,
+ * and each bucket's listing — through S3 and on every listing replica — shows exactly its live objects.
+ */
+export async function checkConverged(t: ExecutionContext, cluster: ProcessCluster, s3: S3Client, model: Model, buckets: readonly string[], what: string): Promise<void> {
+  await checkObjects(t, s3, model, what);
+  checkPlacement(t, cluster, model, what);
+  await checkListings(t, s3, model, buckets, what);
+  for (const b of buckets) {
+    for (const [device, rows] of await listingReplicaRows(cluster, b)) t.deepEqual(rows, model.live(b), `${what}: listing replica of ${b} on ${device}`);
+  }
+}
+
+/**
  * Placement: each object's newest version sits on exactly its primaries under the ring files as they are now
  * (replicated: the same `<ts>.data` or `<ts>.ts` on each; EC: `<ts>#i#d.data` on primary i, or `<ts>.ts`),
  * and on no other device.
