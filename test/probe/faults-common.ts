@@ -28,6 +28,12 @@ export function s3Client(cluster: ProcessCluster, sockets = 64, timeoutMs = 60_0
   });
 }
 
+/** The policies of the fault probes' clusters: replica-3 (index 0) and ec-4+2 (index 1). */
+export const replicaAndEc = [
+  { index: 0, name: 'replica-3' },
+  { index: 1, name: 'ec-4+2' },
+];
+
 /** CreateBucket, with the bucket's storage policy when given (`x-arca-storage-policy`). */
 export async function createBucket(s3: S3Client, bucket: string, policy?: string): Promise<void> {
   const cmd = new CreateBucketCommand({ Bucket: bucket });

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import test from 'ava';
-import { checkListings, checkObjects, checkPlacement, createBucket, getBytes, listKeys, Model, type Outcome, put, s3Client, withLogs } from './faults-common.js';
+import { checkListings, checkObjects, checkPlacement, createBucket, getBytes, listKeys, Model, type Outcome, put, replicaAndEc, s3Client, withLogs } from './faults-common.js';
 import { ProcessCluster } from './process-cluster.js';
 
 const buckets = [
@@ -25,10 +25,7 @@ function sizeOf(i: number): number {
 test('a node SIGKILLed during 200 concurrent uploads: every 200 reads back intact, nothing is half visible', async (t) => {
   const cluster = await ProcessCluster.start({
     nodes: 4,
-    policies: [
-      { index: 0, name: 'replica-3' },
-      { index: 1, name: 'ec-4+2' },
-    ],
+    policies: replicaAndEc,
   });
   const s3 = s3Client(cluster, 256);
   try {

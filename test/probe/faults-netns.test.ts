@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
 import test from 'ava';
-import { checkConverged, checkObjects, createBucket, del, Model, type Outcome, pool, put, s3Client, withLogs } from './faults-common.js';
+import { checkConverged, checkObjects, createBucket, del, Model, type Outcome, pool, put, replicaAndEc, s3Client, withLogs } from './faults-common.js';
 import { eventually, ProcessCluster } from './process-cluster.js';
 
 const run = promisify(execFile);
@@ -73,10 +73,7 @@ const title = 'a node cut off by its network (netns, link down): bounded timeout
   try {
     cluster = await ProcessCluster.start({
       nodes: 4,
-      policies: [
-        { index: 0, name: 'replica-3' },
-        { index: 1, name: 'ec-4+2' },
-      ],
+      policies: replicaAndEc,
       nodeIps: [addr.host, addr.host, addr.host, addr.node],
       proxyIp: addr.host,
       nodeWrapper: (i) => (i === isolated ? ['ip', 'netns', 'exec', ns] : undefined),

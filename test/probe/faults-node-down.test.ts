@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
-import { checkConverged, checkObjects, createBucket, del, Model, put, s3Client, withLogs } from './faults-common.js';
+import { checkConverged, checkObjects, createBucket, del, Model, put, replicaAndEc, s3Client, withLogs } from './faults-common.js';
 import { ProcessCluster } from './process-cluster.js';
 
 const buckets = [
@@ -18,10 +18,7 @@ const buckets = [
 test('a node down during writes and deletes gets the new objects and keeps no deleted one once it returns', async (t) => {
   const cluster = await ProcessCluster.start({
     nodes: 4,
-    policies: [
-      { index: 0, name: 'replica-3' },
-      { index: 1, name: 'ec-4+2' },
-    ],
+    policies: replicaAndEc,
   });
   const s3 = s3Client(cluster);
   try {

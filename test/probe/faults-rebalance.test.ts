@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import type { ReconStatus } from '../../src/common/wire.js';
 import { runCommand } from '../helpers/clients.js';
-import { checkListings, checkObjects, checkPlacement, createBucket, del, getBytes, listKeys, Model, put, s3Client, withLogs } from './faults-common.js';
+import { checkListings, checkObjects, checkPlacement, createBucket, del, getBytes, listKeys, Model, put, replicaAndEc, s3Client, withLogs } from './faults-common.js';
 import { arcaMain, ProcessCluster } from './process-cluster.js';
 
 const buckets = [
@@ -27,10 +27,7 @@ const outOfPlace = (statuses: ReconStatus[]) => statuses.flatMap((s) => s.device
 test('a fifth node joins and the rings are rebalanced under load: no request fails, every partition ends where the new rings say', async (t) => {
   const cluster = await ProcessCluster.start({
     nodes: 4,
-    policies: [
-      { index: 0, name: 'replica-3' },
-      { index: 1, name: 'ec-4+2' },
-    ],
+    policies: replicaAndEc,
   });
   const s3 = s3Client(cluster);
   const arca = async (...args: string[]) => {
