@@ -56,10 +56,10 @@ import {
   fsyncFd,
   KeyedMutex,
   openFd,
-  fstatFd,
-  preadFull,
+  preadFullSync,
   pwritevAll,
   readdirIfExists,
+  readdirIfExistsSync,
   tmpName,
   unlinkIfExists,
 } from './fs-util.js';
@@ -172,9 +172,9 @@ export class FsDiskFiles implements DiskFiles {
       throw this.#deviceError(device, err);
     }
     try {
-      return await this.#readDataFile(fd, path);
+      return this.#readDataFile(fd, path);
     } catch (err) {
-      await closeFd(fd).catch(() => {});
+      closeQuietly(fd);
       throw err instanceof CorruptDataFileError ? err : this.#deviceError(device, err);
     }
   }
@@ -248,11 +248,22 @@ export class FsDiskFiles implements DiskFiles {
     return hashDirState((await this.#readHashDir(location)) ?? []);
   }
 
+  /**
+   * Opens the object's current version for a read. The hash dir listing, the open and the metadata read are
+   * synchronous calls, as in Swift's object server: on a warm page cache they take microseconds, while five
+   * thread-pool round trips cost the node more CPU than the read itself (docs/storage-nodes.md, "Reads").
+   * A large body is then streamed from the fd with pool reads.
+   */
   async open(location: ObjectLocation, opts: { frag?: number } = {}): Promise<OpenedObject | undefined> {
     const dir = this.hashDir(location);
-    // A concurrent commit may unlink the version between readdir and open; look again then.
+    // A concurrent commit (the write queue's worker) may unlink the version between readdir and open; look again then.
     for (let attempt = 0; ; attempt++) {
-      const names = await this.#readHashDir(location);
+      let names: string[] | undefined;
+      try {
+        names = readdirIfExistsSync(dir);
+      } catch (err) {
+        throw this.#deviceError(location.device, err);
+      }
       const state = hashDirState(names ?? []);
       const v = state.version;
       if (!v) return undefined;
@@ -262,7 +273,7 @@ export class FsDiskFiles implements DiskFiles {
       const path = join(dir, file.file);
       let fd: number;
       try {
-        fd = await openFd(path, 'r');
+        fd = fs.openSync(path, 'r');
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 3) continue;
         throw this.#deviceError(location.device, err);
@@ -270,9 +281,9 @@ export class FsDiskFiles implements DiskFiles {
       let patch: MetaFileContent | undefined;
       if (state.meta) {
         try {
-          patch = await readMetaFile(join(dir, state.meta.file));
+          patch = readMetaFile(join(dir, state.meta.file));
         } catch (err) {
-          await closeFd(fd).catch(() => {});
+          closeQuietly(fd);
           if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 3) continue;
           if (err instanceof SyntaxError || (err as NodeJS.ErrnoException).code === 'EBADMETA') {
             throw new CorruptDataFileError(join(dir, state.meta.file), 'unreadable .meta');
@@ -281,12 +292,12 @@ export class FsDiskFiles implements DiskFiles {
         }
       }
       try {
-        const data = await this.#readDataFile(fd, path);
+        const data = this.#readDataFile(fd, path);
         data.frag = file.frag;
         if (patch && state.meta) withPatch(data, patch.meta, state.meta.ts);
         return data;
       } catch (err) {
-        await closeFd(fd).catch(() => {});
+        closeQuietly(fd);
         throw err instanceof CorruptDataFileError ? err : this.#deviceError(location.device, err);
       }
     }
@@ -304,7 +315,7 @@ export class FsDiskFiles implements DiskFiles {
         if (existingTs !== undefined) throw new ArcaError('Conflict', `${location.name}: a version at ${existingTs} exists`, { existingTs });
         const data = versionDataFile(state);
         if (!data) return { kind: 'absent' };
-        const previous = state.meta ? await readMetaFile(join(dir, state.meta.file)) : undefined;
+        const previous = state.meta ? readMetaFile(join(dir, state.meta.file)) : undefined;
         if ('retention' in patch) assertLockPatch(applyPatch(await this.#readFooterMeta(join(dir, data.file)), previous?.meta), patch, this.#now(), opts.bypassGovernance);
         const content: MetaFileContent = { name: location.name, ts, meta: mergePatches(previous?.meta, patch) };
         tmpPath = join(tmpDir, tmpName());
@@ -357,7 +368,7 @@ export class FsDiskFiles implements DiskFiles {
     const data = versionDataFile(state);
     if (!data) return undefined;
     const meta = await this.#readFooterMeta(join(dir, data.file));
-    const patch = state.meta ? await readMetaFile(join(dir, state.meta.file)) : undefined;
+    const patch = state.meta ? readMetaFile(join(dir, state.meta.file)) : undefined;
     return applyPatch(meta, patch?.meta);
   }
 
@@ -372,11 +383,11 @@ export class FsDiskFiles implements DiskFiles {
   async #readFooterMeta(path: string): Promise<ObjectMeta> {
     const fd = await openFd(path, 'r');
     try {
-      const data = await this.#readDataFile(fd, path);
+      const data = this.#readDataFile(fd, path);
       await data.close();
       return data.meta;
     } catch (err) {
-      await closeFd(fd).catch(() => {});
+      closeQuietly(fd);
       throw err;
     }
   }
@@ -479,22 +490,26 @@ export class FsDiskFiles implements DiskFiles {
     }
   }
 
-  /** Reads the footer (and a small body) with one or two preads. */
-  async #readDataFile(fd: number, path: string): Promise<BufferedDataFile | StreamedDataFile> {
-    const { size: fileSize } = await fstatFd(fd);
+  /**
+   * Reads the footer (and a small body) with one or two preads, synchronously (see `open`); a small file's fd
+   * is closed here, a large one's is kept for streaming the body.
+   */
+  #readDataFile(fd: number, path: string): BufferedDataFile | StreamedDataFile {
+    const fileSize = fs.fstatSync(fd).size;
     const whole = fileSize <= this.#smallFileBytes;
-    let tail = await preadFull(fd, whole ? fileSize : Math.min(this.#tailReadBytes, fileSize), whole ? 0 : fileSize - Math.min(this.#tailReadBytes, fileSize));
+    const tailBytes = whole ? fileSize : Math.min(this.#tailReadBytes, fileSize);
+    let tail = preadFullSync(fd, tailBytes, fileSize - tailBytes);
     const trailer = parseTrailer(tail);
     if ('error' in trailer) throw new CorruptDataFileError(path, trailer.error);
     const footerLength = trailer.metaLength + trailerLength;
     if (footerLength > fileSize) throw new CorruptDataFileError(path, 'metadata longer than the file');
-    if (footerLength > tail.length) tail = await preadFull(fd, footerLength, fileSize - footerLength);
+    if (footerLength > tail.length) tail = preadFullSync(fd, footerLength, fileSize - footerLength);
     const stored = readStoredMeta(tail.subarray(tail.length - footerLength, tail.length - trailerLength));
     if ('error' in stored) throw new CorruptDataFileError(path, stored.error);
     const size = fileSize - footerLength;
     let data: BufferedDataFile | StreamedDataFile;
     if (whole) {
-      await closeFd(fd);
+      fs.closeSync(fd);
       data = new BufferedDataFile(stored.meta, stored.rawMeta, tail.subarray(0, size));
     } else {
       data = new StreamedDataFile(stored.meta, stored.rawMeta, size, fd);
@@ -513,9 +528,18 @@ export class FsDiskFiles implements DiskFiles {
   }
 }
 
-/** Reads a `.meta` file; ENOENT when it went away meanwhile. */
-async function readMetaFile(path: string): Promise<MetaFileContent> {
-  const content = JSON.parse(await fs.promises.readFile(path, 'utf8')) as MetaFileContent;
+/** Closes an fd whose read failed; the error that made it fail is the one to report. */
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Nothing more to do with it.
+  }
+}
+
+/** Reads a `.meta` file (a few hundred bytes, synchronously as `open` does); ENOENT when it went away meanwhile. */
+function readMetaFile(path: string): MetaFileContent {
+  const content = JSON.parse(fs.readFileSync(path, 'utf8')) as MetaFileContent;
   if (typeof content !== 'object' || content === null || typeof content.meta !== 'object' || content.meta === null) {
     throw Object.assign(new Error(`${path}: not a .meta file`), { code: 'EBADMETA' });
   }

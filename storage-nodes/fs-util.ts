@@ -8,17 +8,18 @@ import { promisify } from 'node:util';
 
 export const openFd = promisify(fs.open);
 export const closeFd = promisify(fs.close);
-export const fstatFd = promisify(fs.fstat);
 export const fsyncFd = promisify(fs.fsync);
-const readFd = promisify(fs.read);
 const writevFd = promisify(fs.writev);
 
-/** Reads exactly `length` bytes at `position` (fewer only at end of file). */
-export async function preadFull(fd: number, length: number, position: number): Promise<Buffer> {
+/**
+ * Reads exactly `length` bytes at `position` (fewer only at end of file), without the thread pool: for a read's
+ * footer and small body, which the page cache holds.
+ */
+export function preadFullSync(fd: number, length: number, position: number): Buffer {
   const buf = Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
-    const { bytesRead } = await readFd(fd, buf, done, length - done, position + done);
+    const bytesRead = fs.readSync(fd, buf, done, length - done, position + done);
     if (bytesRead === 0) return buf.subarray(0, done);
     done += bytesRead;
   }
@@ -84,6 +85,16 @@ export async function mkdirTracked(
 export async function readdirIfExists(dir: string): Promise<string[] | undefined> {
   try {
     return await fs.promises.readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** readdirIfExists without the thread pool. */
+export function readdirIfExistsSync(dir: string): string[] | undefined {
+  try {
+    return fs.readdirSync(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
