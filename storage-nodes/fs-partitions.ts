@@ -8,13 +8,13 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import type { Timestamp } from '../src/common/timestamp.js';
-import type { PartitionChanges, SuffixContents, SuffixInventory } from '../src/common/wire.js';
+import { maxChangedSuffixes, type PartitionChanges, type SuffixContents, type SuffixHashes, type SuffixInventory } from '../src/common/wire.js';
 import { CorruptDataFileError, type DataFile, DeviceUnavailableError, objectsDirName } from './disk-file.js';
 import type { FsDiskFiles } from './fs-disk-file.js';
 import { hashesFileName, invalidFileName, listSuffix, type SuffixHashOptions } from './fs-suffix-hashes.js';
 import { mkdirTracked, readdirIfExists, unlinkIfExists } from './fs-util.js';
 import { hashDirState, type MetaFileContent, parseFileName } from './hash-dir.js';
-import { entrySummary, type HashDirEntry, hashDirEntry, isHashDirName, isSuffix, type SuffixEntry } from './suffix-hashes.js';
+import { entrySummary, type HashDirEntry, hashDirEntry, hashMap, isHashDirName, isSuffix, type SuffixEntry } from './suffix-hashes.js';
 
 /** A partition of one policy on one device. */
 export interface PartitionRef {
@@ -46,9 +46,11 @@ export class FsPartitions {
    * process (all changed since it started when `since` is 0), with the current generation and the device's
    * epoch: a peer replicator asks only about those, unless the epoch differs from the one it saw last (the
    * node restarted, or the device was wiped) — then anything may have changed. DeviceUnavailableError when
-   * the device is not there.
+   * the device is not there. With `withHashes`, each changed partition's suffix hashes too (recomputed where
+   * writes invalidated them), up to `maxChangedSuffixes` in all: a peer then compares those partitions
+   * without asking for each.
    */
-  async changes(device: string, policyIndex: number, since: number): Promise<PartitionChanges> {
+  async changes(device: string, policyIndex: number, since: number, withHashes = false): Promise<PartitionChanges> {
     const devicePath = this.files.devicePath(device);
     // (partitionDir also refuses a device this node does not serve.)
     const prefix = dirname(this.files.partitionDir(device, policyIndex, 0)) + sep;
@@ -60,7 +62,21 @@ export class FsPartitions {
       const rest = dir.slice(prefix.length);
       if (/^(0|[1-9]\d{0,9})$/.test(rest)) partitions.push(Number(rest));
     }
-    return { epoch: `${this.#boot}.${this.#resets.get(device) ?? 0}`, gen, partitions: partitions.sort((a, b) => a - b) };
+    partitions.sort((a, b) => a - b);
+    const changes: PartitionChanges = { epoch: `${this.#boot}.${this.#resets.get(device) ?? 0}`, gen, partitions };
+    if (withHashes) {
+      const hashes: Record<string, SuffixHashes> = {};
+      let suffixes = 0;
+      for (const partition of partitions) {
+        const h = hashMap(await this.hashes({ device, policyIndex, partition }));
+        const count = Object.keys(h).length;
+        if (suffixes + count > maxChangedSuffixes) break;
+        suffixes += count;
+        hashes[partition] = h;
+      }
+      changes.hashes = hashes;
+    }
+    return changes;
   }
 
   /** Notes that a device was wiped and made a new, empty one (DeviceMonitor): its epoch changes. */

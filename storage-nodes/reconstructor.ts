@@ -38,7 +38,7 @@ import { parseFileName, parseSummary, type SummaryParts } from './hash-dir.js';
 import type { LocalDevices, NodeRing, NodeRings } from './node-rings.js';
 import { Pacer } from './pacer.js';
 import type { PeerDevice, ReplicationClient } from './replication-client.js';
-import { entrySummary, type HashDirEntry, type SuffixEntry } from './suffix-hashes.js';
+import { entrySummary, type HashDirEntry, hashMap } from './suffix-hashes.js';
 
 export interface ObjectReconstructorDeps {
   devices: readonly string[];
@@ -503,12 +503,6 @@ export class ObjectReconstructor {
   #cutoff(): Timestamp {
     return formatTimestamp(BigInt(Math.max(0, this.#now() - this.deps.reclaimAgeSec * 1000)) * 1000n);
   }
-}
-
-function hashMap(entries: Record<string, SuffixEntry>): SuffixHashes {
-  const out: SuffixHashes = {};
-  for (const [s, e] of Object.entries(entries)) out[s] = e.hash;
-  return out;
 }
 
 /** Suffixes whose hash differs between two sides, including those only one side holds. */

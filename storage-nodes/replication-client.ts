@@ -63,11 +63,20 @@ export class ReplicationClient {
     return hashes ? { status: 200, hashes } : { status: reply.status === 200 ? 0 : reply.status };
   }
 
-  /** Which partitions of a policy changed on the peer's device after generation `since`; no `changes` (with the status) when it failed. */
-  async changes(peer: PeerDevice, policyIndex: number, since: number): Promise<{ status: number; changes?: PartitionChanges }> {
-    const reply = await this.#call(peer, { method: 'GET', path: `/o/${encodeURIComponent(peer.device)}?changes&since=${since}`, headers: policyHeader(policyIndex) });
+  /**
+   * Which partitions of a policy changed on the peer's device after generation `since` (with `withHashes`, and
+   * the suffix hashes of those); no `changes` (with the status) when it failed.
+   */
+  async changes(peer: PeerDevice, policyIndex: number, since: number, withHashes = false): Promise<{ status: number; changes?: PartitionChanges }> {
+    const q = `?changes&since=${since}${withHashes ? '&hashes' : ''}`;
+    const reply = await this.#call(peer, { method: 'GET', path: `/o/${encodeURIComponent(peer.device)}${q}`, headers: policyHeader(policyIndex) });
     const c = reply.status === 200 ? parseJson<PartitionChanges>(reply.body) : undefined;
-    const ok = c && typeof c.epoch === 'string' && Number.isSafeInteger(c.gen) && Array.isArray(c.partitions);
+    const ok =
+      c &&
+      typeof c.epoch === 'string' &&
+      Number.isSafeInteger(c.gen) &&
+      Array.isArray(c.partitions) &&
+      (c.hashes === undefined || (typeof c.hashes === 'object' && c.hashes !== null));
     return ok ? { status: 200, changes: c } : { status: reply.status === 200 ? 0 : reply.status };
   }
 

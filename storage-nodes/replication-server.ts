@@ -4,11 +4,11 @@
  * object server (`x-backend-replication`) and the listing server (`?replicate`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BackendHeader, type ListingSyncRequest, type ParsedBackendPath, type SuffixHashes } from '../src/common/wire.js';
+import { BackendHeader, type ListingSyncRequest, type ParsedBackendPath } from '../src/common/wire.js';
 import type { FsPartitions } from './fs-partitions.js';
 import { BadRequestError, header, readJsonBody, send, sendJson } from './http-util.js';
 import { checkListingRef, isReplicaId, type ListingStore } from './listing-store.js';
-import { isSuffix } from './suffix-hashes.js';
+import { hashMap, isSuffix } from './suffix-hashes.js';
 
 export type PartitionPath = Extract<ParsedBackendPath, { kind: 'partition' }>;
 export type DevicePath = Extract<ParsedBackendPath, { kind: 'device' }>;
@@ -33,7 +33,7 @@ export class ReplicationServer {
       if (!query.has('changes')) throw new BadRequestError('ask for ?changes');
       const since = Number(query.get('since') ?? 0);
       if (!Number.isSafeInteger(since) || since < 0) throw new BadRequestError('since must be a generation');
-      return sendJson(res, 200, await this.deps.partitions.changes(path.device, this.#policy(req), since));
+      return sendJson(res, 200, await this.deps.partitions.changes(path.device, this.#policy(req), since, query.has('hashes')));
     }
     if (path.server === 'object') {
       if (req.method !== 'GET') return send(res, 405, { allow: 'GET' });
@@ -46,10 +46,7 @@ export class ReplicationServer {
   async #objects(res: ServerResponse, path: PartitionPath, query: URLSearchParams, policyIndex: number): Promise<void> {
     const ref = { device: path.device, policyIndex, partition: path.partition };
     if (query.has('hashes')) {
-      const entries = await this.deps.partitions.hashes(ref, { recalculate: suffixList(query.get('recalculate')) });
-      const hashes: SuffixHashes = {};
-      for (const [suffix, e] of Object.entries(entries)) hashes[suffix] = e.hash;
-      return sendJson(res, 200, hashes);
+      return sendJson(res, 200, hashMap(await this.deps.partitions.hashes(ref, { recalculate: suffixList(query.get('recalculate')) })));
     }
     if (query.has('suffixes')) {
       const suffixes = suffixList(query.get('suffixes'));

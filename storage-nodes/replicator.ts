@@ -23,6 +23,12 @@
  * `fullPassIntervalMs` (and after a ring change) a pass compares every partition with every peer whatever
  * they reported — Swift's every-pass behaviour — for what happened behind the caches' backs (files changed
  * or lost on disk with no write through a node).
+ *
+ * **Busy passes are cheap too.** The peers' answers to `changes` carry the suffix hashes of the partitions
+ * they report, so after a burst of writes (every partition changed everywhere) a partition is compared with
+ * what its peers reported at the start of the pass, without a request per partition and peer; only a
+ * partition that differs (or that a peer did not report) is asked about, and its differing suffixes are
+ * then read from the peer as they are now before anything is pushed.
  */
 
 import { createHash } from 'node:crypto';
@@ -35,7 +41,7 @@ import { parseFileName, parseSummary } from './hash-dir.js';
 import { type LocalDevices, type NodeRing, type NodeRings, nextHandoff } from './node-rings.js';
 import { Pacer } from './pacer.js';
 import type { PeerDevice, ReplicationClient } from './replication-client.js';
-import { differingSuffixes, entrySummary, type HashDirEntry, type SuffixEntry } from './suffix-hashes.js';
+import { differingSuffixes, entrySummary, type HashDirEntry, hashMap, type SuffixEntry } from './suffix-hashes.js';
 
 export interface ObjectReplicatorDeps {
   /** Devices this node serves. */
@@ -100,6 +106,8 @@ const suffixBatch = 16;
 interface PeerFeed {
   epoch: string;
   gen: number;
+  /** This pass's `changes` answer: by partition, the suffix hashes the peer held then. */
+  hashes: Record<string, SuffixHashes>;
 }
 
 /** A primary partition last found in sync: the digest of its local hashes then, and the peers that held the same. */
@@ -228,9 +236,10 @@ export class ObjectReplicator {
         const last = feeds.get(key);
         stats.requests++;
         stats.changeRequests++;
-        const { status, changes } = await this.deps.client.changes(dev, policyIndex, last?.gen ?? 0);
+        const { status, changes } = await this.deps.client.changes(dev, policyIndex, last?.gen ?? 0, true);
         if (!changes) {
           stats.failures++;
+          if (last) last.hashes = {};
           if (status === 507) {
             feeds.delete(key);
             for (const r of records?.values() ?? []) r.peers.delete(key);
@@ -242,7 +251,7 @@ export class ObjectReplicator {
         } else {
           for (const p of changes.partitions) records?.get(p)?.peers.delete(key);
         }
-        feeds.set(key, { epoch: changes.epoch, gen: changes.gen });
+        feeds.set(key, { epoch: changes.epoch, gen: changes.gen, hashes: changes.hashes ?? {} });
       }),
     );
   }
@@ -279,7 +288,7 @@ export class ObjectReplicator {
       primaries
         .filter((dev) => !(isPrimary && this.deps.self.is(dev, ref.device)))
         .map(async (dev) => {
-          let peer = await this.#peer(dev, ref, local, stats);
+          let peer = this.#reported(dev, ref, local) ?? (await this.#peer(dev, ref, local, stats));
           while (isPrimary && peer.hashes === undefined && peer.status === 507) {
             const stand = nextHandoff(ring, ref.partition, used, this.deps.self);
             if (!stand) break;
@@ -374,6 +383,15 @@ export class ObjectReplicator {
     return d;
   }
 
+  /** The peer's hashes of the partition as its `changes` answer of this pass reported them (once). */
+  #reported(dev: PeerDevice, ref: PartitionRef, local: Record<string, SuffixEntry>): (Peer & { status: number }) | undefined {
+    const feed = this.#feeds.get(`${ref.device}/${ref.policyIndex}`)?.get(peerKey(dev));
+    const hashes = feed?.hashes[ref.partition];
+    if (!feed || !hashes) return undefined;
+    delete feed.hashes[ref.partition];
+    return { dev, status: 200, hashes, differing: new Set(differingSuffixes(hashMap(local), hashes)) };
+  }
+
   async #peer(dev: PeerDevice, ref: PartitionRef, local: Record<string, SuffixEntry>, stats: ReplicationStats): Promise<Peer & { status: number }> {
     stats.requests++;
     const { status, hashes } = await this.deps.client.hashes(dev, ref.policyIndex, ref.partition);
@@ -461,12 +479,6 @@ function peerKey(dev: PeerDevice): string {
 function sameHashes(a: SuffixHashes, b: SuffixHashes): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((s) => a[s] === b[s]);
-}
-
-function hashMap(entries: Record<string, SuffixEntry>): SuffixHashes {
-  const out: SuffixHashes = {};
-  for (const [s, e] of Object.entries(entries)) out[s] = e.hash;
-  return out;
 }
 
 function isReclaimable(entry: SuffixEntry | undefined, cutoff: Timestamp): boolean {

@@ -96,10 +96,10 @@ export function parseHashesFile(text: string | undefined): HashesFile | undefine
   }
 }
 
-/** The suffix → hash map of a complete cache (no `null` left). */
-export function hashesOf(file: HashesFile): SuffixHashes {
+/** The suffix → hash map of a partition's entries (what peers compare; a `null` entry of a cache is left out). */
+export function hashMap(entries: Readonly<Record<string, SuffixEntry | null>>): SuffixHashes {
   const out: SuffixHashes = {};
-  for (const [suffix, entry] of Object.entries(file.suffixes)) if (entry) out[suffix] = entry.hash;
+  for (const [suffix, entry] of Object.entries(entries)) if (entry) out[suffix] = entry.hash;
   return out;
 }
 

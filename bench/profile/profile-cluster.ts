@@ -5,10 +5,11 @@
  * node, so a run with it gives counts, not speed). Prints per-process CPU per op and the profiles' summaries.
  *
  *   node dist/bench/profile/profile-cluster.js --workload put --size 4KiB --concurrency 16 --count 2000 \
- *     [--setup-put N] [--strace] [--strace-all] [--no-prof] [--out DIR]
+ *     [--setup-put N] [--strace] [--strace-all] [--no-prof] [--out DIR] [--linger SEC]
  *
  * `--setup-put N` writes N objects of the size first (in an unprofiled start of the cluster), for GET and HEAD;
- * `--fill N` gives the bucket N listing rows the way bench:compare does (bench/compare/populate.ts), for LIST.
+ * `--fill N` gives the bucket N listing rows the way bench:compare does (bench/compare/populate.ts), for LIST;
+ * `--linger SEC` keeps metering and profiling SEC seconds after the load (the background work it caused).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -39,6 +40,9 @@ const { values: o } = parseArgs({
     'no-prof': { type: 'boolean', default: false },
     out: { type: 'string' },
     top: { type: 'string', default: '20' },
+    // Seconds the cluster keeps running after the load, still metered and profiled: the background work the
+    // load caused (replicator passes over the partitions it changed, the updater) counts too.
+    linger: { type: 'string', default: '0' },
   },
 });
 const size = parseSize(o.size!);
@@ -116,6 +120,7 @@ try {
     count,
     keys: setup > 0 ? setup : undefined,
   });
+  if (Number(o.linger) > 0) await new Promise((r) => setTimeout(r, Number(o.linger) * 1000));
   const usage = meters.map((m) => m.stop());
   const cpu = usage.map((u) => u.cpuMs);
   for (const strace of straces) {

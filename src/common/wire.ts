@@ -104,10 +104,12 @@
  *  GET    `/o/{device}/{partition}?hashes[&recalculate=abc,def]` (policy header) → 200 JSON `SuffixHashes`:
  *         suffix → hash of the partition's suffix dirs, from the cache, recomputing the suffixes named in
  *         `recalculate` and any written since the last call; `{}` for a partition the device does not hold.
- *  GET    `/o/{device}?changes[&since=GEN]` (policy header) → 200 JSON `PartitionChanges`: the node's epoch
- *         (new when it restarts or the device was wiped and made new), its change generation, and the
+ *  GET    `/o/{device}?changes[&since=GEN][&hashes]` (policy header) → 200 JSON `PartitionChanges`: the node's
+ *         epoch (new when it restarts or the device was wiped and made new), its change generation, and the
  *         partitions of the policy whose suffix hashes changed after generation GEN (default 0: since the
- *         start); 507 when the device is not there. The replicators ask only about those partitions.
+ *         start); 507 when the device is not there. The replicators ask only about those partitions. With
+ *         `&hashes`, also each changed partition's suffix hashes (what `?hashes` would answer), as many
+ *         partitions as fit in `maxChangedSuffixes` suffixes: the asker compares those without a request each.
  *  GET    `/o/{device}/{partition}?suffixes=abc,def` → 200 JSON `SuffixContents`: per suffix, per hash dir,
  *         its state: the newest version (`<ts>.data` or `<ts>.ts`; for EC `<ts>.data` stands for the durable
  *         archives at `<ts>` whatever their indexes, so primaries in sync hash alike) and ` <ts>.meta` when a
@@ -332,7 +334,12 @@ export interface PartitionChanges {
   gen: number;
   /** Partitions whose suffix hashes changed after `since`, ascending. */
   partitions: number[];
+  /** Asked with `&hashes`: by partition, its suffix hashes now (some partitions may be left out; ask those). */
+  hashes?: Record<string, SuffixHashes>;
 }
+
+/** Most suffix hashes one `?changes&hashes` answer carries (~40 bytes each on the wire). */
+export const maxChangedSuffixes = 65_536;
 
 /** Suffix → hash of a partition's suffix dirs (the replicator compares these with its peers). */
 export type SuffixHashes = Record<string, string>;

@@ -55,6 +55,14 @@ test(
     await n.request('DELETE', o('k2', 5), { headers: { 'x-backend-timestamp': t2 } });
     t.deepEqual((await ask(`&since=${all.gen}`)).body!.partitions, [5]);
     t.deepEqual((await ask('', { 'x-backend-storage-policy-index': '1' })).body!.partitions, [], 'another policy');
+    // With &hashes, each changed partition's suffix hashes: what ?hashes answers for it.
+    const withHashes = (await ask(`&since=${start.gen}&hashes`)).body!;
+    t.deepEqual(Object.keys(withHashes.hashes ?? {}), ['3', '5']);
+    for (const part of [3, 5]) {
+      const r = await n.request('GET', `${partitionPath('o', 'd1', part)}?hashes`);
+      t.deepEqual(withHashes.hashes![part], JSON.parse(r.body.toString()));
+    }
+    t.is((await ask(`&since=${start.gen}`)).body!.hashes, undefined, 'only when asked');
     t.is((await ask('&since=-1')).status, 400);
     t.is((await n.request('GET', '/o/d1')).status, 400);
     t.is((await n.request('PUT', '/o/d1?changes')).status, 405);
@@ -62,6 +70,7 @@ test(
     // The client reads the same.
     const client = new ReplicationClient(new http.Agent(), 2000);
     t.deepEqual((await client.changes({ ip: '127.0.0.1', port: n.port, device: 'd1' }, 0, all.gen)).changes?.partitions, [5]);
+    t.deepEqual(Object.keys((await client.changes({ ip: '127.0.0.1', port: n.port, device: 'd1' }, 0, all.gen, true)).changes?.hashes ?? {}), ['5']);
     t.like(await client.changes({ ip: '127.0.0.1', port: n.port, device: 'nope' }, 0, 0), { status: 507, changes: undefined });
   }),
 );

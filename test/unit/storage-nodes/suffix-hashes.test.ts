@@ -6,7 +6,7 @@ import { hashOfName, type ObjectLocation, suffixOfHash } from '../../../storage-
 import { FsDiskFiles } from '../../../storage-nodes/fs-disk-file.js';
 import { FsPartitions } from '../../../storage-nodes/fs-partitions.js';
 import { FsSuffixHashes, listSuffix } from '../../../storage-nodes/fs-suffix-hashes.js';
-import { differingSuffixes, suffixEntry } from '../../../storage-nodes/suffix-hashes.js';
+import { differingSuffixes, hashMap, suffixEntry } from '../../../storage-nodes/suffix-hashes.js';
 import { writeObject } from './disk-file.conformance.js';
 
 const ts = (n: number) => `17000000${String(n).padStart(2, '0')}.000000`;
@@ -51,8 +51,6 @@ async function fromScratch(dir: string): Promise<Record<string, string>> {
   }
   return out;
 }
-
-const hashMap = (entries: Record<string, { hash: string }>) => Object.fromEntries(Object.entries(entries).map(([s, e]) => [s, e.hash]));
 
 test('hashes are computed from the files, cached, and only invalidated suffixes are recomputed', async (t) => {
   await withFiles(async (files, parts, dir) => {
