@@ -37,6 +37,7 @@ import type { FsPartitions, HashDirRef, PartitionRef } from './fs-partitions.js'
 import { parseFileName, parseSummary, type SummaryParts } from './hash-dir.js';
 import type { LocalDevices, NodeRing, NodeRings } from './node-rings.js';
 import { Pacer } from './pacer.js';
+import { PeerChanges } from './peer-changes.js';
 import type { PeerDevice, ReplicationClient } from './replication-client.js';
 import { entrySummary, type HashDirEntry, hashMap } from './suffix-hashes.js';
 
@@ -54,6 +55,11 @@ export interface ObjectReconstructorDeps {
   maxPartitionsPerSec: number;
   tranquility: number;
   log: (line: string) => void;
+  /**
+   * Milliseconds between passes that compare every partition with every peer whatever changed (default 10
+   * minutes; 0 = every pass).
+   */
+  fullPassIntervalMs?: number;
   /** Milliseconds since the epoch (tests move time forward). */
   now?: () => number;
 }
@@ -62,6 +68,12 @@ export interface ObjectReconstructorDeps {
 export interface ReconstructionStats {
   primaryPartitions: number;
   handoffPartitions: number;
+  /** Primary partitions left alone: unchanged here and on the peers compared since they were last found in sync. */
+  unchangedPartitions: number;
+  /** 1 when this pass compared every partition whatever changed (the periodic full pass), else 0. */
+  fullPass: number;
+  /** Peer devices asked which partitions changed there (also counted in `requests`). */
+  changeRequests: number;
   /** Suffixes whose inventories were compared with a peer. */
   suffixesSynced: number;
   /** Archives rebuilt from k others, and their bytes. */
@@ -102,9 +114,11 @@ export class ObjectReconstructor {
   #pass = 0;
   readonly #now: () => number;
   readonly #codecs = new Map<string, ErasureCodec>();
+  readonly #changes: PeerChanges;
 
   constructor(private readonly deps: ObjectReconstructorDeps) {
     this.#now = deps.now ?? Date.now;
+    this.#changes = new PeerChanges(deps.client, { fullPassIntervalMs: deps.fullPassIntervalMs, now: deps.now });
   }
 
   async runOnce(signal?: AbortSignal): Promise<ReconstructionStats> {
@@ -112,6 +126,9 @@ export class ObjectReconstructor {
     const stats: ReconstructionStats = {
       primaryPartitions: 0,
       handoffPartitions: 0,
+      unchangedPartitions: 0,
+      fullPass: 0,
+      changeRequests: 0,
       suffixesSynced: 0,
       rebuilt: 0,
       bytesRebuilt: 0,
@@ -126,11 +143,14 @@ export class ObjectReconstructor {
       requests: 0,
       failures: 0,
     };
+    let reloaded = false;
     try {
-      if (this.deps.rings.reloadIfChanged()) this.deps.log('reconstructor: rings reloaded');
+      reloaded = this.deps.rings.reloadIfChanged();
+      if (reloaded) this.deps.log('reconstructor: rings reloaded');
     } catch (err) {
       this.deps.log(`reconstructor: ring reload failed: ${(err as Error).message}`);
     }
+    if (this.#changes.startPass(reloaded)) stats.fullPass = 1;
     await Promise.all(this.deps.devices.map((device) => this.#device(device, stats, signal)));
     return stats;
   }
@@ -151,6 +171,11 @@ export class ObjectReconstructor {
         if (err instanceof DeviceUnavailableError) return;
         continue;
       }
+      const peers = partitions.flatMap((p) => {
+        const primaries = p < ring.partitionCount ? ring.primaries(p) : [];
+        return primaries.some((d) => this.deps.self.is(d, device)) ? primaries.filter((d) => !this.deps.self.is(d, device)) : [];
+      });
+      await this.#changes.refresh(device, policy.index, peers, stats);
       for (const partition of partitions) {
         if (signal?.aborted) return;
         if (partition >= ring.partitionCount) continue;
@@ -188,28 +213,50 @@ export class ObjectReconstructor {
     // Other devices of this node are peers like any other (asked through this node's own server): with
     // several devices per node, skipping them would leave fewer than k sources after two losses.
     const others = [...primaries.entries()].filter(([index]) => !mine.has(index));
+    // A partition empty here whose first m peers hold nothing either holds no object this device lacks (an
+    // object has k+1 durable archives, so at most m-1 of the other primaries can lack it): those m are
+    // compared first, the rest only if one of them has something.
+    const empty = Object.keys(local).length === 0;
+    const first = empty ? others.slice(0, code.m) : others;
+    const cutoff = this.#cutoff();
+    if (
+      !(rescan && !empty) &&
+      this.#changes.unchanged(
+        ref,
+        local,
+        first.map(([, dev]) => dev),
+      ) &&
+      !Object.values(local).some((e) => isOld(e.oldestPending, cutoff) || isOld(e.oldestTombstone, cutoff))
+    ) {
+      stats.unchangedPartitions++;
+      return;
+    }
+    // Peers are asked at once (those whose changes answer of this pass carried the partition's hashes, not).
     const ask = (list: typeof others) =>
       Promise.all(
         list.map(async ([index, dev]): Promise<Peer> => {
-          stats.requests++;
-          const { hashes } = await this.deps.client.hashes(dev, ref.policyIndex, ref.partition);
-          if (!hashes) stats.failures++;
+          let hashes = this.#changes.reported(dev, ref);
+          if (!hashes) {
+            stats.requests++;
+            hashes = (await this.deps.client.hashes(dev, ref.policyIndex, ref.partition)).hashes;
+            if (!hashes) stats.failures++;
+          }
           return { dev, index, hashes, differing: hashes ? differing(hashMap(local), hashes) : new Set() };
         }),
       );
-    // Peers are asked at once. A partition empty here whose first m peers hold nothing either holds no object
-    // this device lacks (an object has k+1 durable archives, so at most m-1 of the other primaries can lack
-    // it): those m are asked first, the rest only if one of them has something.
-    const empty = Object.keys(local).length === 0;
-    const peers = await ask(empty ? others.slice(0, code.m) : others);
-    if (empty && peers.length >= code.m && peers.every((p) => p.hashes && Object.keys(p.hashes).length === 0)) return;
+    const remember = (peers: readonly Peer[]) => this.#changes.remember(ref, local, peers, true, (line) => this.deps.log(`reconstructor: ${line}`));
+    const peers = await ask(first);
+    if (empty && peers.length >= code.m && peers.every((p) => p.hashes && Object.keys(p.hashes).length === 0)) {
+      remember(peers);
+      return;
+    }
     if (empty) peers.push(...(await ask(others.slice(code.m))));
     const changed = new Set(peers.flatMap((p) => [...p.differing]));
     if (changed.size > 0) {
       local = await this.deps.partitions.hashes(ref, { recalculate: [...changed].filter((s) => s in local) });
       for (const p of peers) if (p.hashes) p.differing = differing(hashMap(local), p.hashes);
     }
-    const cutoff = this.#cutoff();
+    remember(peers);
     const allAnswered = peers.every((p) => p.hashes !== undefined);
     const work = new Set<string>(peers.flatMap((p) => [...p.differing]));
     for (const [suffix, entry] of Object.entries(local)) {

@@ -31,7 +31,6 @@
  * then read from the peer as they are now before anything is pushed.
  */
 
-import { createHash } from 'node:crypto';
 import { type PolicyConfig, parsePolicyName } from '../src/common/config.js';
 import { formatTimestamp, type Timestamp } from '../src/common/timestamp.js';
 import type { SuffixContents, SuffixHashes } from '../src/common/wire.js';
@@ -40,6 +39,7 @@ import type { FsPartitions, HashDirRef, PartitionRef } from './fs-partitions.js'
 import { parseFileName, parseSummary } from './hash-dir.js';
 import { type LocalDevices, type NodeRing, type NodeRings, nextHandoff } from './node-rings.js';
 import { Pacer } from './pacer.js';
+import { PeerChanges } from './peer-changes.js';
 import type { PeerDevice, ReplicationClient } from './replication-client.js';
 import { differingSuffixes, entrySummary, type HashDirEntry, hashMap, type SuffixEntry } from './suffix-hashes.js';
 
@@ -66,9 +66,6 @@ export interface ObjectReplicatorDeps {
   /** Milliseconds since the epoch (tests move time forward). */
   now?: () => number;
 }
-
-/** Default of `fullPassIntervalMs`. */
-export const defaultFullPassIntervalMs = 10 * 60 * 1000;
 
 /** What one pass did. */
 export interface ReplicationStats {
@@ -102,20 +99,6 @@ export interface ReplicationStats {
 /** Suffixes compared per request for suffix contents (bounds memory per step). */
 const suffixBatch = 16;
 
-/** What the replicator knows of a peer device's changes (per local device and policy). */
-interface PeerFeed {
-  epoch: string;
-  gen: number;
-  /** This pass's `changes` answer: by partition, the suffix hashes the peer held then. */
-  hashes: Record<string, SuffixHashes>;
-}
-
-/** A primary partition last found in sync: the digest of its local hashes then, and the peers that held the same. */
-interface InSync {
-  local: string;
-  peers: Set<string>;
-}
-
 interface Peer {
   dev: PeerDevice;
   /** Suffix hashes of the peer; undefined when it did not answer. */
@@ -127,19 +110,11 @@ interface Peer {
 /** Replicates the objects of replicated policies; `runOnce` is one pass over every local device. */
 export class ObjectReplicator {
   readonly #now: () => number;
-  readonly #fullPassIntervalMs: number;
-  /** When the last full pass started (ms). */
-  #lastFull = Number.NEGATIVE_INFINITY;
-  /** By `device/policy`, then peer key: the epoch and generation of the peer's changes last asked. */
-  readonly #feeds = new Map<string, Map<string, PeerFeed>>();
-  /** By `device/policy`, then partition: what was last found in sync. */
-  readonly #inSync = new Map<string, Map<number, InSync>>();
-  /** Digest of each local hashes object (FsPartitions returns the same object while nothing changed). */
-  readonly #digests = new WeakMap<object, string>();
+  readonly #changes: PeerChanges;
 
   constructor(private readonly deps: ObjectReplicatorDeps) {
     this.#now = deps.now ?? Date.now;
-    this.#fullPassIntervalMs = deps.fullPassIntervalMs ?? defaultFullPassIntervalMs;
+    this.#changes = new PeerChanges(deps.client, { fullPassIntervalMs: deps.fullPassIntervalMs, now: deps.now });
   }
 
   /** One pass over every device, policy and partition; stops early (between partitions) when `signal` aborts. */
@@ -168,13 +143,8 @@ export class ObjectReplicator {
     } catch (err) {
       this.deps.log(`replicator: ring reload failed: ${(err as Error).message}`);
     }
-    const now = this.#now();
-    if (reloaded || this.#fullPassIntervalMs <= 0 || now - this.#lastFull >= this.#fullPassIntervalMs) {
-      // Everything is compared again (and what is found in sync remembered anew).
-      this.#inSync.clear();
-      this.#lastFull = now;
-      stats.fullPass = 1;
-    }
+    // A full pass compares everything again (and remembers anew what it finds in sync).
+    if (this.#changes.startPass(reloaded)) stats.fullPass = 1;
     await Promise.all(this.deps.devices.map((device) => this.#device(device, stats, signal)));
     return stats;
   }
@@ -212,48 +182,16 @@ export class ObjectReplicator {
     }
   }
 
-  /**
-   * Asks each peer device of the device's primary partitions which partitions changed there since it was last
-   * asked, and forgets that those are in sync with it; a peer with a new epoch (restarted, or its device made
-   * new) or a failed device (507) is forgotten for every partition, so all are compared with it (or with the
-   * handoff standing in for it). A peer that does not answer keeps its records: it reports its changes once
-   * it answers again, and the partitions changed here are compared with it meanwhile (and fail).
-   */
+  /** Refreshes the peers' changes (PeerChanges.refresh) for the peer devices of the device's primary partitions. */
   async #peerChanges(device: string, policyIndex: number, ring: NodeRing, partitions: readonly number[], stats: ReplicationStats): Promise<void> {
-    const scope = `${device}/${policyIndex}`;
-    const peers = new Map<string, PeerDevice>();
+    const peers: PeerDevice[] = [];
     for (const partition of partitions) {
       if (partition >= ring.partitionCount) continue;
       const primaries = ring.primaries(partition);
       if (!primaries.some((d) => this.deps.self.is(d, device))) continue;
-      for (const d of primaries) if (!this.deps.self.is(d, device)) peers.set(peerKey(d), d);
+      for (const d of primaries) if (!this.deps.self.is(d, device)) peers.push(d);
     }
-    let feeds = this.#feeds.get(scope);
-    if (!feeds) this.#feeds.set(scope, (feeds = new Map()));
-    const records = this.#inSync.get(scope);
-    await Promise.all(
-      [...peers].map(async ([key, dev]) => {
-        const last = feeds.get(key);
-        stats.requests++;
-        stats.changeRequests++;
-        const { status, changes } = await this.deps.client.changes(dev, policyIndex, last?.gen ?? 0, true);
-        if (!changes) {
-          stats.failures++;
-          if (last) last.hashes = {};
-          if (status === 507) {
-            feeds.delete(key);
-            for (const r of records?.values() ?? []) r.peers.delete(key);
-          }
-          return;
-        }
-        if (last?.epoch !== changes.epoch) {
-          for (const r of records?.values() ?? []) r.peers.delete(key);
-        } else {
-          for (const p of changes.partitions) records?.get(p)?.peers.delete(key);
-        }
-        feeds.set(key, { epoch: changes.epoch, gen: changes.gen, hashes: changes.hashes ?? {} });
-      }),
-    );
+    await this.#changes.refresh(device, policyIndex, peers, stats);
   }
 
   async #partition(ref: PartitionRef, ring: NodeRing, stats: ReplicationStats): Promise<void> {
@@ -262,18 +200,19 @@ export class ObjectReplicator {
     let local = await this.deps.partitions.hashes(ref);
     if (isPrimary) stats.primaryPartitions++;
     else stats.handoffPartitions++;
-    const scope = `${ref.device}/${ref.policyIndex}`;
-    const record = this.#inSync.get(scope)?.get(ref.partition);
     if (Object.keys(local).length === 0) {
-      this.#inSync.get(scope)?.delete(ref.partition);
+      this.#changes.forget(ref);
       if (!isPrimary && (await this.deps.partitions.removePartitionIfEmpty(ref))) stats.partitionsRemoved++;
       return;
     }
     const cutoff = this.#reclaimCutoff();
     if (
       isPrimary &&
-      record?.local === this.#digest(local) &&
-      primaries.every((d) => this.deps.self.is(d, ref.device) || record.peers.has(peerKey(d))) &&
+      this.#changes.unchanged(
+        ref,
+        local,
+        primaries.filter((d) => !this.deps.self.is(d, ref.device)),
+      ) &&
       !Object.values(local).some((e) => isReclaimable(e, cutoff))
     ) {
       stats.unchangedPartitions++;
@@ -288,7 +227,8 @@ export class ObjectReplicator {
       primaries
         .filter((dev) => !(isPrimary && this.deps.self.is(dev, ref.device)))
         .map(async (dev) => {
-          let peer = this.#reported(dev, ref, local) ?? (await this.#peer(dev, ref, local, stats));
+          const reported = this.#changes.reported(dev, ref);
+          let peer = reported ? this.#peerOf(dev, 200, reported, local) : await this.#peer(dev, ref, local, stats);
           while (isPrimary && peer.hashes === undefined && peer.status === 507) {
             const stand = nextHandoff(ring, ref.partition, used, this.deps.self);
             if (!stand) break;
@@ -307,7 +247,7 @@ export class ObjectReplicator {
       for (const p of peers) if (p.hashes) p.differing = new Set(differingSuffixes(hashMap(local), p.hashes));
     }
     const allAnswered = peers.every((p) => p.hashes !== undefined);
-    if (isPrimary) this.#remember(ref, local, peers, substituted, record);
+    if (isPrimary) this.#changes.remember(ref, local, peers, !substituted, (line) => this.deps.log(`replicator: ${line}`));
     const work = Object.keys(local)
       .filter((s) => !isPrimary || peers.some((p) => p.differing.has(s)) || (allAnswered && !substituted && isReclaimable(local[s], cutoff)))
       .sort();
@@ -348,50 +288,6 @@ export class ObjectReplicator {
     if (!isPrimary && allAnswered && (await this.deps.partitions.removePartitionIfEmpty(ref))) stats.partitionsRemoved++;
   }
 
-  /**
-   * Records which peers hold exactly the local hashes (none while a handoff stands in for a failed primary).
-   * A peer that answers with nothing for a partition it held in sync (`record`) lost it without a new epoch
-   * (its files went behind its node's back): every partition is compared with it again.
-   */
-  #remember(ref: PartitionRef, local: Record<string, SuffixEntry>, peers: readonly Peer[], substituted: boolean, record: InSync | undefined): void {
-    const scope = `${ref.device}/${ref.policyIndex}`;
-    let records = this.#inSync.get(scope);
-    if (!records) this.#inSync.set(scope, (records = new Map()));
-    const inSync = new Set<string>();
-    const mine = hashMap(local);
-    for (const p of peers) {
-      if (!p.hashes) continue;
-      const key = peerKey(p.dev);
-      if (sameHashes(mine, p.hashes)) inSync.add(key);
-      else if (record?.peers.has(key) && Object.keys(p.hashes).length === 0) {
-        this.deps.log(`replicator: ${p.dev.ip}:${p.dev.port}/${p.dev.device} lost partition ${ref.partition}: comparing every partition with it`);
-        for (const r of records.values()) r.peers.delete(key);
-      }
-    }
-    if (substituted || inSync.size === 0) records.delete(ref.partition);
-    else records.set(ref.partition, { local: this.#digest(local), peers: inSync });
-  }
-
-  #digest(local: Record<string, SuffixEntry>): string {
-    let d = this.#digests.get(local);
-    if (d === undefined) {
-      const md5 = createHash('md5');
-      for (const s of Object.keys(local).sort()) md5.update(`${s} ${local[s].hash}\n`);
-      d = md5.digest('base64');
-      this.#digests.set(local, d);
-    }
-    return d;
-  }
-
-  /** The peer's hashes of the partition as its `changes` answer of this pass reported them (once). */
-  #reported(dev: PeerDevice, ref: PartitionRef, local: Record<string, SuffixEntry>): (Peer & { status: number }) | undefined {
-    const feed = this.#feeds.get(`${ref.device}/${ref.policyIndex}`)?.get(peerKey(dev));
-    const hashes = feed?.hashes[ref.partition];
-    if (!feed || !hashes) return undefined;
-    delete feed.hashes[ref.partition];
-    return { dev, status: 200, hashes, differing: new Set(differingSuffixes(hashMap(local), hashes)) };
-  }
-
   async #peer(dev: PeerDevice, ref: PartitionRef, local: Record<string, SuffixEntry>, stats: ReplicationStats): Promise<Peer & { status: number }> {
     stats.requests++;
     const { status, hashes } = await this.deps.client.hashes(dev, ref.policyIndex, ref.partition);
@@ -399,6 +295,10 @@ export class ObjectReplicator {
       this.deps.log(`replicator: ${dev.ip}:${dev.port}/${dev.device} partition ${ref.partition}: hashes request failed (${status || 'unreachable'})`);
       return { dev, status, differing: new Set() };
     }
+    return this.#peerOf(dev, status, hashes, local);
+  }
+
+  #peerOf(dev: PeerDevice, status: number, hashes: SuffixHashes, local: Record<string, SuffixEntry>): Peer & { status: number } {
     return { dev, status, hashes, differing: new Set(differingSuffixes(hashMap(local), hashes)) };
   }
 
@@ -470,15 +370,6 @@ export class ObjectReplicator {
   #reclaimCutoff(): Timestamp {
     return formatTimestamp(BigInt(Math.max(0, this.#now() - this.deps.reclaimAgeSec * 1000)) * 1000n);
   }
-}
-
-function peerKey(dev: PeerDevice): string {
-  return `${dev.ip}:${dev.port}/${dev.device}`;
-}
-
-function sameHashes(a: SuffixHashes, b: SuffixHashes): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((s) => a[s] === b[s]);
 }
 
 function isReclaimable(entry: SuffixEntry | undefined, cutoff: Timestamp): boolean {

@@ -206,6 +206,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     self,
     client: replicationClient,
     reclaimAgeSec: config.reclaimAgeSec,
+    fullPassIntervalMs: w.replicatorFullPassIntervalSec * 1000,
     ...pacing,
     log,
   });

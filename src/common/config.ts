@@ -18,9 +18,9 @@ export interface WorkerConfig {
   /** Seconds between object replicator passes. */
   replicatorIntervalSec: number;
   /**
-   * Seconds between object replicator passes that compare every partition with its peers whatever changed;
-   * the passes in between ask only about partitions that changed locally or on a peer (or whose peer
-   * restarted or was wiped) since they were found in sync. 0 = every pass is a full one.
+   * Seconds between object replicator (and EC reconstructor) passes that compare every partition with its
+   * peers whatever changed; the passes in between ask only about partitions that changed locally or on a peer
+   * (or whose peer restarted or was wiped) since they were found in sync. 0 = every pass is a full one.
    */
   replicatorFullPassIntervalSec: number;
   /** Seconds between listing replicator passes. */

@@ -75,3 +75,26 @@ test(
     t.like(await reconstructAll(f.cluster), { metasPushed: 0, tombstonesPulled: 0, rebuilt: 0 });
   }),
 );
+
+test(
+  'once converged, a pass asks each peer device what changed and compares no partition but those it rescans; a new object gets its partition compared from the hashes the answers carry',
+  withPolicies({ nodes: 6, policies }, async (t, f) => {
+    const p = f.policy('ec-4+2');
+    const objects = 5;
+    for (let i = 0; i < objects; i++) await p.put(f.target(`idle-${i}`), bodyInput(f.ts(), randomBytes(3000)));
+    t.like(await reconstructAll(f.cluster), { rebuilt: 0, failures: 0 });
+    // (Every tenth pass of a partition rescans it if it holds archives: at most the 6 archives of each object.)
+    const rescans = objects * 6;
+    const idle = await reconstructAll(f.cluster);
+    t.like(idle, { fullPass: 0, failures: 0, rebuilt: 0 });
+    t.true(idle.primaryPartitions > 100);
+    t.true(idle.unchangedPartitions >= idle.primaryPartitions - rescans, `${idle.unchangedPartitions} of ${idle.primaryPartitions} left alone`);
+    t.true(idle.requests <= idle.changeRequests + 5 * (idle.primaryPartitions - idle.unchangedPartitions), `${idle.requests} requests`);
+
+    await p.put(f.target('late'), bodyInput(f.ts(), randomBytes(3000)));
+    const after = await reconstructAll(f.cluster);
+    t.like(after, { failures: 0, rebuilt: 0 });
+    t.true(after.unchangedPartitions >= after.primaryPartitions - 6 - rescans);
+    t.true(after.unchangedPartitions < after.primaryPartitions, 'the new archives are compared');
+  }),
+);
