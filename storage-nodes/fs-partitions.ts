@@ -55,7 +55,7 @@ export class FsPartitions {
     // (partitionDir also refuses a device this node does not serve.)
     const prefix = dirname(this.files.partitionDir(device, policyIndex, 0)) + sep;
     const { gen, dirs } = this.files.suffixHashes.changedSince(since);
-    if (!(await exists(join(devicePath, 'tmp')))) throw new DeviceUnavailableError(device, devicePath, 'missing (not mounted?)');
+    if (!fs.existsSync(join(devicePath, 'tmp'))) throw new DeviceUnavailableError(device, devicePath, 'missing (not mounted?)');
     const partitions: number[] = [];
     for (const dir of dirs) {
       if (!dir.startsWith(prefix)) continue;
@@ -117,7 +117,8 @@ export class FsPartitions {
     } catch (err) {
       throw this.files.deviceError(ref.device, err);
     }
-    if (Object.keys(entries).length === 0 && !(await exists(join(this.files.devicePath(ref.device), 'tmp')))) {
+    // (A synchronous check: the walkers ask this of every partition the ring gives a device, most of them empty.)
+    if (Object.keys(entries).length === 0 && !fs.existsSync(join(this.files.devicePath(ref.device), 'tmp'))) {
       throw new DeviceUnavailableError(ref.device, this.files.devicePath(ref.device), 'missing (not mounted?)');
     }
     return entries;
