@@ -10,11 +10,6 @@
  * That listing also catches suffix dirs that appeared or vanished behind the cache's back. Changes inside a
  * suffix dir that came with no invalidation are not seen until the suffix is recalculated (as on disk).
  *
- * The cache's own files (the partition dir listing, hashes.invalid, hashes.json, the suffix and hash dir
- * listings of a recomputation) are read and written with synchronous calls: they are small and in the page
- * cache, and the replicator and the reconstructor read the hashes of every partition on every pass, where a
- * thread-pool round trip per call cost more CPU than the calls themselves (docs/storage-nodes.md, "Reads").
- *
  * It also numbers the changes (a process-wide generation, bumped for a partition whenever one of its suffixes
  * is invalidated, or its hashes turn out different when recomputed with no invalidation since the last read),
  * so the replicator of a peer can ask which
@@ -22,7 +17,7 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { KeyedMutex, readdirIfExistsSync } from './fs-util.js';
+import { KeyedMutex, readdirIfExists, unlinkIfExists } from './fs-util.js';
 import { hashDirState } from './hash-dir.js';
 import { type HashDirEntry, type HashesFile, hashDirEntry, isHashDirName, isSuffix, parseHashesFile, type SuffixEntry, suffixEntry } from './suffix-hashes.js';
 
@@ -98,7 +93,7 @@ export class FsSuffixHashes {
       // A change found now that no invalidation here announced (a write through another path, a file lost)
       // is numbered below; one announced was numbered when it was invalidated.
       const announced = this.#invalidated.delete(partitionDir);
-      const names = readdirIfExistsSync(partitionDir);
+      const names = await readdirIfExists(partitionDir);
       const cached = this.#take(partitionDir);
       if (names === undefined) {
         if (cached && Object.keys(cached.suffixes).length > 0 && !announced) this.#noteChanged(partitionDir);
@@ -113,7 +108,7 @@ export class FsSuffixHashes {
 
       let dirty = false;
       let file: HashesFile | undefined = cached && { version: 1, suffixes: { ...cached.suffixes } };
-      file ??= parseHashesFile(readIfExists(join(partitionDir, hashesFileName)));
+      file ??= parseHashesFile(await readIfExists(join(partitionDir, hashesFileName)));
       if (!file) {
         file = { version: 1, suffixes: {} };
         dirty = true;
@@ -131,7 +126,7 @@ export class FsSuffixHashes {
       for (const [suffix, entry] of Object.entries(file.suffixes)) {
         if (entry) continue;
         dirty = true;
-        const fresh = suffixEntry(listSuffixNow(partitionDir, suffix));
+        const fresh = suffixEntry(await listSuffix(partitionDir, suffix));
         if (fresh) file.suffixes[suffix] = fresh;
         else {
           delete file.suffixes[suffix];
@@ -139,7 +134,7 @@ export class FsSuffixHashes {
         }
         if (fresh?.hash !== previous[suffix]?.hash) changed = true;
       }
-      if (dirty) writeHashesFile(partitionDir, file);
+      if (dirty) await writeHashesFile(partitionDir, file);
       if (changed && !announced) this.#noteChanged(partitionDir);
       const suffixes = file.suffixes as Record<string, SuffixEntry>;
       this.#put(partitionDir, { suffixes, empty });
@@ -158,15 +153,15 @@ export class FsSuffixHashes {
    */
   async #fold(partitionDir: string, file: HashesFile, empty: Set<string>): Promise<void> {
     await this.#invalidLocks.run(partitionDir, async () => {
-      const invalidText = readIfExists(join(partitionDir, invalidFileName));
+      const invalidText = await readIfExists(join(partitionDir, invalidFileName));
       if (invalidText === undefined) return;
       for (const s of invalidText.split('\n')) {
         if (!isSuffix(s)) continue;
         file.suffixes[s] = null;
         empty.delete(s);
       }
-      writeHashesFile(partitionDir, file);
-      unlinkIfExistsSync(join(partitionDir, invalidFileName));
+      await writeHashesFile(partitionDir, file);
+      await unlinkIfExists(join(partitionDir, invalidFileName));
     });
   }
 
@@ -212,50 +207,36 @@ function sameSuffixDirs(onDisk: ReadonlySet<string>, c: Cached): boolean {
 
 /** The hash dirs of a suffix with their states; hash dirs holding nothing (no version, nothing pending) are left out. */
 export async function listSuffix(partitionDir: string, suffix: string): Promise<HashDirEntry[]> {
-  return listSuffixNow(partitionDir, suffix);
-}
-
-function listSuffixNow(partitionDir: string, suffix: string): HashDirEntry[] {
   const suffixDir = join(partitionDir, suffix);
-  const hashes = readdirIfExistsSync(suffixDir) ?? [];
+  const hashes = (await readdirIfExists(suffixDir)) ?? [];
   const out: HashDirEntry[] = [];
   for (const hash of hashes) {
     if (!isHashDirName(hash)) continue;
-    let names: string[] | undefined;
-    try {
-      names = readdirIfExistsSync(join(suffixDir, hash));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
-    }
+    const names = await readdirIfExists(join(suffixDir, hash)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOTDIR') return undefined;
+      throw err;
+    });
     const entry = names && hashDirEntry(hash, hashDirState(names));
     if (entry) out.push(entry);
   }
   return out;
 }
 
-function readIfExists(path: string): string | undefined {
+async function readIfExists(path: string): Promise<string | undefined> {
   try {
-    return fs.readFileSync(path, 'latin1');
+    return await fs.promises.readFile(path, 'latin1');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
 }
 
-function unlinkIfExistsSync(path: string): void {
-  try {
-    fs.unlinkSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-}
-
 /** Replaces the cache atomically (not fsynced: a lost cache is recomputed, and a stale one is marked stale first). */
-function writeHashesFile(partitionDir: string, file: HashesFile): void {
+async function writeHashesFile(partitionDir: string, file: HashesFile): Promise<void> {
   const tmp = join(partitionDir, `${hashesFileName}.tmp`);
   try {
-    fs.writeFileSync(tmp, JSON.stringify(file), 'latin1');
-    fs.renameSync(tmp, join(partitionDir, hashesFileName));
+    await fs.promises.writeFile(tmp, JSON.stringify(file), 'latin1');
+    await fs.promises.rename(tmp, join(partitionDir, hashesFileName));
   } catch (err) {
     // The partition was removed meanwhile (a reverted handoff): nothing to cache.
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;

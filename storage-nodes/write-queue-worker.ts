@@ -192,14 +192,21 @@ export class WriteRunner {
     made.catch(() => {});
     if (job.data) {
       try {
-        r.fd = await openNew(job.tmpPath);
-        r.ownFd = true;
+        try {
+          r.fd = await openNew(job.tmpPath);
+          r.ownFd = true;
+        } catch (err) {
+          r.tmp = false;
+          (err as { stage?: string }).stage = 'tmp';
+          throw err;
+        }
+        writeAll(r.fd, job.data);
       } catch (err) {
-        r.tmp = false;
-        (err as { stage?: string }).stage = 'tmp';
+        // The hash dir's mkdir runs beside the open: it ends before the job does, so nothing changes the
+        // device after a job reported (a test removing the device dir then raced it).
+        await made.catch(() => {});
         throw err;
       }
-      writeAll(r.fd, job.data);
     }
     r.created = await made;
     if (job.sync) await fdatasync(r.fd!);
