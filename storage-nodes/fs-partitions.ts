@@ -46,35 +46,45 @@ export class FsPartitions {
    * process (all changed since it started when `since` is 0), with the current generation and the device's
    * epoch: a peer replicator asks only about those, unless the epoch differs from the one it saw last (the
    * node restarted, or the device was wiped) — then anything may have changed. DeviceUnavailableError when
-   * the device is not there. With `withHashes`, each changed partition's suffix hashes too (recomputed where
+   * the device is not there. With `hashes`, each changed partition's suffix hashes too (recomputed where
    * writes invalidated them), up to `maxChangedSuffixes` in all: a peer then compares those partitions
-   * without asking for each.
+   * without asking for each. With `all` (a peer's full pass), every partition the device holds of the policy
+   * is listed, not only the changed ones, and `complete` says whether each came with its hashes (then a
+   * partition not listed is one the device does not hold).
    */
-  async changes(device: string, policyIndex: number, since: number, withHashes = false): Promise<PartitionChanges> {
+  async changes(device: string, policyIndex: number, since: number, opts: { hashes?: boolean; all?: boolean } = {}): Promise<PartitionChanges> {
     const devicePath = this.files.devicePath(device);
     // (partitionDir also refuses a device this node does not serve.)
     const prefix = dirname(this.files.partitionDir(device, policyIndex, 0)) + sep;
     const { gen, dirs } = this.files.suffixHashes.changedSince(since);
     if (!fs.existsSync(join(devicePath, 'tmp'))) throw new DeviceUnavailableError(device, devicePath, 'missing (not mounted?)');
-    const partitions: number[] = [];
-    for (const dir of dirs) {
-      if (!dir.startsWith(prefix)) continue;
-      const rest = dir.slice(prefix.length);
-      if (/^(0|[1-9]\d{0,9})$/.test(rest)) partitions.push(Number(rest));
+    let partitions: number[] = [];
+    if (opts.all) partitions = await this.partitions(device, policyIndex);
+    else {
+      for (const dir of dirs) {
+        if (!dir.startsWith(prefix)) continue;
+        const rest = dir.slice(prefix.length);
+        if (/^(0|[1-9]\d{0,9})$/.test(rest)) partitions.push(Number(rest));
+      }
+      partitions.sort((a, b) => a - b);
     }
-    partitions.sort((a, b) => a - b);
     const changes: PartitionChanges = { epoch: `${this.#boot}.${this.#resets.get(device) ?? 0}`, gen, partitions };
-    if (withHashes) {
+    if (opts.hashes) {
       const hashes: Record<string, SuffixHashes> = {};
       let suffixes = 0;
+      let complete = true;
       for (const partition of partitions) {
         const h = hashMap(await this.hashes({ device, policyIndex, partition }));
         const count = Object.keys(h).length;
-        if (suffixes + count > maxChangedSuffixes) break;
+        if (suffixes + count > maxChangedSuffixes) {
+          complete = false;
+          break;
+        }
         suffixes += count;
         hashes[partition] = h;
       }
       changes.hashes = hashes;
+      if (opts.all) changes.complete = complete;
     }
     return changes;
   }

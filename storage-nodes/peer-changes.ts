@@ -35,6 +35,8 @@ interface PeerFeed {
   gen: number;
   /** This pass's `changes` answer: by partition, the suffix hashes the peer held then. */
   hashes: Record<string, SuffixHashes>;
+  /** The answer listed every partition the peer held (a full pass asks so): one not in `hashes` is empty there. */
+  complete: boolean;
 }
 
 interface InSync {
@@ -50,6 +52,8 @@ export class PeerChanges {
   readonly #now: () => number;
   readonly #fullPassIntervalMs: number;
   #lastFull = Number.NEGATIVE_INFINITY;
+  /** The pass running is a full one: its `changes` requests ask for every partition's hashes. */
+  #full = false;
   /** By `device/policy`, then peer key. */
   readonly #feeds = new Map<string, Map<string, PeerFeed>>();
   /** By `device/policy`, then partition. */
@@ -68,7 +72,8 @@ export class PeerChanges {
   /** Starts a pass: true when it is a full one (forced, or the interval passed), which forgets every record. */
   startPass(forceFull = false): boolean {
     const now = this.#now();
-    if (!forceFull && this.#fullPassIntervalMs > 0 && now - this.#lastFull < this.#fullPassIntervalMs) return false;
+    this.#full = forceFull || this.#fullPassIntervalMs <= 0 || now - this.#lastFull >= this.#fullPassIntervalMs;
+    if (!this.#full) return false;
     this.#inSync.clear();
     this.#lastFull = now;
     return true;
@@ -76,8 +81,8 @@ export class PeerChanges {
 
   /**
    * Asks each of `peers` (peer devices of the local device's partitions of the policy) which partitions
-   * changed there since it was last asked, with their suffix hashes, and forgets that those are in sync with
-   * it; a peer with a new epoch or a failed device (507) is forgotten for every partition. A peer that does
+   * changed there since it was last asked, with their suffix hashes (in a full pass: every partition it holds,
+   * so the pass needs no request per partition either), and forgets that those are in sync with it; a peer with a new epoch or a failed device (507) is forgotten for every partition. A peer that does
    * not answer keeps its records: it reports its changes once it answers again, and the partitions changed
    * here are compared with it meanwhile (and fail).
    */
@@ -93,10 +98,13 @@ export class PeerChanges {
         const last = feeds.get(key);
         stats.requests++;
         stats.changeRequests++;
-        const { status, changes } = await this.client.changes(dev, policyIndex, last?.gen ?? 0, true);
+        const { status, changes } = await this.client.changes(dev, policyIndex, last?.gen ?? 0, { hashes: true, all: this.#full });
         if (!changes) {
           stats.failures++;
-          if (last) last.hashes = {};
+          if (last) {
+            last.hashes = {};
+            last.complete = false;
+          }
           if (status === 507) {
             feeds.delete(key);
             for (const r of records?.values() ?? []) r.peers.delete(key);
@@ -108,7 +116,7 @@ export class PeerChanges {
         } else {
           for (const p of changes.partitions) records?.get(p)?.peers.delete(key);
         }
-        feeds.set(key, { epoch: changes.epoch, gen: changes.gen, hashes: changes.hashes ?? {} });
+        feeds.set(key, { epoch: changes.epoch, gen: changes.gen, hashes: changes.hashes ?? {}, complete: changes.complete === true });
       }),
     );
   }
@@ -119,12 +127,14 @@ export class PeerChanges {
     return record !== undefined && record.local === this.#digest(local) && peers.every((d) => record.peers.has(peerKey(d)));
   }
 
-  /** The peer's hashes of the partition as its `changes` answer of this pass reported them (used once). */
+  /**
+   * The peer's hashes of the partition as its `changes` answer of this pass reported them (`{}` for a
+   * partition a complete answer did not list), or undefined: ask the peer.
+   */
   reported(dev: PeerDevice, ref: PartitionRef): SuffixHashes | undefined {
     const feed = this.#feeds.get(`${ref.device}/${ref.policyIndex}`)?.get(peerKey(dev));
-    const hashes = feed?.hashes[ref.partition];
-    if (feed && hashes) delete feed.hashes[ref.partition];
-    return hashes;
+    if (!feed) return undefined;
+    return feed.hashes[ref.partition] ?? (feed.complete ? {} : undefined);
   }
 
   /**

@@ -64,11 +64,11 @@ export class ReplicationClient {
   }
 
   /**
-   * Which partitions of a policy changed on the peer's device after generation `since` (with `withHashes`, and
-   * the suffix hashes of those); no `changes` (with the status) when it failed.
+   * Which partitions of a policy changed on the peer's device after generation `since` (with `hashes`, and the
+   * suffix hashes of those; with `all`, every partition it holds); no `changes` (with the status) when it failed.
    */
-  async changes(peer: PeerDevice, policyIndex: number, since: number, withHashes = false): Promise<{ status: number; changes?: PartitionChanges }> {
-    const q = `?changes&since=${since}${withHashes ? '&hashes' : ''}`;
+  async changes(peer: PeerDevice, policyIndex: number, since: number, opts: { hashes?: boolean; all?: boolean } = {}): Promise<{ status: number; changes?: PartitionChanges }> {
+    const q = `?changes&since=${since}${opts.hashes ? '&hashes' : ''}${opts.all ? '&all' : ''}`;
     const reply = await this.#call(peer, { method: 'GET', path: `/o/${encodeURIComponent(peer.device)}${q}`, headers: policyHeader(policyIndex) });
     const c = reply.status === 200 ? parseJson<PartitionChanges>(reply.body) : undefined;
     const ok =

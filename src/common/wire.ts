@@ -110,6 +110,8 @@
  *         start); 507 when the device is not there. The replicators ask only about those partitions. With
  *         `&hashes`, also each changed partition's suffix hashes (what `?hashes` would answer), as many
  *         partitions as fit in `maxChangedSuffixes` suffixes: the asker compares those without a request each.
+ *         With `&all` (a full pass), every partition the device holds is listed, changed or not, and
+ *         `complete` is true when each came with its hashes (a partition not listed is then not held).
  *  GET    `/o/{device}/{partition}?suffixes=abc,def` → 200 JSON `SuffixContents`: per suffix, per hash dir,
  *         its state: the newest version (`<ts>.data` or `<ts>.ts`; for EC `<ts>.data` stands for the durable
  *         archives at `<ts>` whatever their indexes, so primaries in sync hash alike) and ` <ts>.meta` when a
@@ -336,6 +338,8 @@ export interface PartitionChanges {
   partitions: number[];
   /** Asked with `&hashes`: by partition, its suffix hashes now (some partitions may be left out; ask those). */
   hashes?: Record<string, SuffixHashes>;
+  /** Asked with `&hashes&all`: every partition the device holds is in `hashes` (one not there is not held). */
+  complete?: boolean;
 }
 
 /** Most suffix hashes one `?changes&hashes` answer carries (~40 bytes each on the wire). */

@@ -63,6 +63,11 @@ test(
       t.deepEqual(withHashes.hashes![part], JSON.parse(r.body.toString()));
     }
     t.is((await ask(`&since=${start.gen}`)).body!.hashes, undefined, 'only when asked');
+    // With &all, every partition the device holds, changed or not, and complete: true.
+    const every = (await ask(`&since=${all.gen}&hashes&all`)).body!;
+    t.deepEqual(every.partitions, [3, 5]);
+    t.deepEqual(Object.keys(every.hashes ?? {}), ['3', '5']);
+    t.is(every.complete, true);
     t.is((await ask('&since=-1')).status, 400);
     t.is((await n.request('GET', '/o/d1')).status, 400);
     t.is((await n.request('PUT', '/o/d1?changes')).status, 405);
@@ -70,7 +75,7 @@ test(
     // The client reads the same.
     const client = new ReplicationClient(new http.Agent(), 2000);
     t.deepEqual((await client.changes({ ip: '127.0.0.1', port: n.port, device: 'd1' }, 0, all.gen)).changes?.partitions, [5]);
-    t.deepEqual(Object.keys((await client.changes({ ip: '127.0.0.1', port: n.port, device: 'd1' }, 0, all.gen, true)).changes?.hashes ?? {}), ['5']);
+    t.deepEqual(Object.keys((await client.changes({ ip: '127.0.0.1', port: n.port, device: 'd1' }, 0, all.gen, { hashes: true })).changes?.hashes ?? {}), ['5']);
     t.like(await client.changes({ ip: '127.0.0.1', port: n.port, device: 'nope' }, 0, 0), { status: 507, changes: undefined });
   }),
 );
