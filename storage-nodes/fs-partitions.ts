@@ -11,7 +11,7 @@ import type { Timestamp } from '../src/common/timestamp.js';
 import { maxChangedSuffixes, type PartitionChanges, type SuffixContents, type SuffixHashes, type SuffixInventory } from '../src/common/wire.js';
 import { CorruptDataFileError, type DataFile, DeviceUnavailableError, objectsDirName } from './disk-file.js';
 import type { FsDiskFiles } from './fs-disk-file.js';
-import { hashesFileName, invalidFileName, listSuffix, type SuffixHashOptions } from './fs-suffix-hashes.js';
+import { hashesFileName, isInvalidFileName, listSuffix, type SuffixHashOptions } from './fs-suffix-hashes.js';
 import { mkdirTracked, readdirIfExists, unlinkIfExists } from './fs-util.js';
 import { hashDirState, type MetaFileContent, parseFileName } from './hash-dir.js';
 import { entrySummary, type HashDirEntry, hashDirEntry, hashMap, isHashDirName, isSuffix, type SuffixEntry } from './suffix-hashes.js';
@@ -337,7 +337,7 @@ export class FsPartitions {
         for (const s of names.filter(isSuffix)) await rmdirIfEmpty(join(dir, s));
         const left = (await readdirIfExists(dir)) ?? [];
         if (left.some(isSuffix)) return false;
-        for (const n of [hashesFileName, invalidFileName]) await unlinkIfExists(join(dir, n));
+        for (const n of left) if (n === hashesFileName || isInvalidFileName(n)) await unlinkIfExists(join(dir, n));
         return rmdirIfEmpty(dir);
       });
     } catch (err) {

@@ -1,8 +1,8 @@
 /**
  * Suffix hashes on disk (Swift's hashes.pkl + hashes.invalid): every commit or delete appends its suffix to
- * `<partition>/hashes.invalid`; reading the hashes folds that list into `<partition>/hashes.json` (marking those
- * suffixes stale, durably, before the list is emptied), recomputes only the stale suffixes and writes the cache
- * back.
+ * `<partition>/hashes.invalid`; reading the hashes folds that list into `<partition>/hashes.json`, recomputes
+ * only the stale suffixes and writes the cache back. That recomputation runs on a worker thread
+ * (suffix-hash-worker.ts), one message each way.
  *
  * The parsed cache of each partition is also kept in memory (up to `maxCachedSuffixes` suffixes per process,
  * least recently read first out), so reading the hashes of a partition nothing was written to costs one
@@ -17,12 +17,15 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { KeyedMutex, readdirIfExists, unlinkIfExists } from './fs-util.js';
+import { KeyedMutex, readdirIfExists } from './fs-util.js';
 import { hashDirState } from './hash-dir.js';
-import { type HashDirEntry, type HashesFile, hashDirEntry, isHashDirName, isSuffix, parseHashesFile, type SuffixEntry, suffixEntry } from './suffix-hashes.js';
+import { JobThread } from './job-thread.js';
+import { hashesFileName, invalidFileName, isInvalidFileName, type RehashJob, type RehashReply } from './suffix-hash-worker.js';
+import { type HashDirEntry, hashDirEntry, isHashDirName, isSuffix, type SuffixEntry } from './suffix-hashes.js';
 
-export const hashesFileName = 'hashes.json';
-export const invalidFileName = 'hashes.invalid';
+export { hashesFileName, invalidFileName, isInvalidFileName } from './suffix-hash-worker.js';
+
+const workerUrl = new URL('./suffix-hash-worker.js', import.meta.url);
 
 export interface SuffixHashOptions {
   /** Suffixes to recompute whatever the cache says (the replicator's check before it syncs a suffix). */
@@ -53,6 +56,7 @@ export class FsSuffixHashes {
   readonly #changed = new Map<string, number>();
   /** Partition dirs invalidated since their hashes were last read (their change is numbered already). */
   readonly #invalidated = new Set<string>();
+  readonly #thread = new JobThread<RehashJob, RehashReply>(workerUrl, { name: 'suffix hash worker', workerData: { arcaSuffixHashes: true } });
 
   constructor(private readonly maxSuffixes = maxCachedSuffixes) {}
 
@@ -93,76 +97,41 @@ export class FsSuffixHashes {
       // A change found now that no invalidation here announced (a write through another path, a file lost)
       // is numbered below; one announced was numbered when it was invalidated.
       const announced = this.#invalidated.delete(partitionDir);
-      const names = await readdirIfExists(partitionDir);
+      // Most partitions the ring gives a device hold nothing here: a synchronous existence check answers those
+      // without a thread-pool round trip and the ENOENT error a readdir would build.
+      const names = fs.existsSync(partitionDir) ? await readdirIfExists(partitionDir) : undefined;
       const cached = this.#take(partitionDir);
       if (names === undefined) {
         if (cached && Object.keys(cached.suffixes).length > 0 && !announced) this.#noteChanged(partitionDir);
         return {};
       }
-      const onDisk = new Set(names.filter(isSuffix));
+      const onDisk = names.filter(isSuffix);
       const recalculate = (opts.recalculate ?? []).filter(isSuffix);
-      if (cached && recalculate.length === 0 && !names.includes(invalidFileName) && sameSuffixDirs(onDisk, cached)) {
+      const folding = names.filter((n) => n !== invalidFileName && isInvalidFileName(n));
+      const invalid = names.includes(invalidFileName);
+      if (cached && recalculate.length === 0 && !invalid && folding.length === 0 && sameSuffixDirs(new Set(onDisk), cached)) {
         this.#put(partitionDir, cached);
         return cached.suffixes;
       }
-
-      let dirty = false;
-      let file: HashesFile | undefined = cached && { version: 1, suffixes: { ...cached.suffixes } };
-      file ??= parseHashesFile(await readIfExists(join(partitionDir, hashesFileName)));
-      if (!file) {
-        file = { version: 1, suffixes: {} };
-        dirty = true;
+      // hashes.invalid moves aside (no write's append is in flight meanwhile); the job folds it and removes it
+      // once the hashes are written. A name no leftover of an interrupted job has.
+      if (invalid) {
+        let n = 1;
+        while (names.includes(`${invalidFileName}.${n}`)) n++;
+        const name = `${invalidFileName}.${n}`;
+        if (await this.#invalidLocks.run(partitionDir, () => renameIfExists(join(partitionDir, invalidFileName), join(partitionDir, name)))) folding.push(name);
       }
-      const previous = { ...file.suffixes };
-      const empty = new Set([...(cached?.empty ?? [])].filter((s) => onDisk.has(s)));
-      if (names.includes(invalidFileName)) await this.#fold(partitionDir, file, empty);
-      for (const s of onDisk) if (!(s in file.suffixes) && !empty.has(s)) file.suffixes[s] = null;
-      for (const s of Object.keys(file.suffixes)) if (!onDisk.has(s)) file.suffixes[s] = null;
-      for (const s of recalculate) {
-        file.suffixes[s] = null;
-        empty.delete(s);
-      }
-      let changed = false;
-      for (const [suffix, entry] of Object.entries(file.suffixes)) {
-        if (entry) continue;
-        dirty = true;
-        const fresh = suffixEntry(await listSuffix(partitionDir, suffix));
-        if (fresh) file.suffixes[suffix] = fresh;
-        else {
-          delete file.suffixes[suffix];
-          if (onDisk.has(suffix)) empty.add(suffix);
-        }
-        if (fresh?.hash !== previous[suffix]?.hash) changed = true;
-      }
-      if (dirty) await writeHashesFile(partitionDir, file);
-      if (changed && !announced) this.#noteChanged(partitionDir);
-      const suffixes = file.suffixes as Record<string, SuffixEntry>;
-      this.#put(partitionDir, { suffixes, empty });
-      return suffixes;
+      const reply = await this.#thread.run({ partitionDir, onDisk, cached: cached && { suffixes: cached.suffixes, empty: [...cached.empty] }, recalculate, folding });
+      if (reply.kind === 'failed') throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
+      if (reply.changed && !announced) this.#noteChanged(partitionDir);
+      this.#put(partitionDir, { suffixes: reply.suffixes, empty: new Set(reply.empty) });
+      return reply.suffixes;
     });
   }
 
   /** Runs `fn` while no hash computation of the partition runs (used before removing a partition dir). */
   exclusive<T>(partitionDir: string, fn: () => Promise<T>): Promise<T> {
     return this.#calcLocks.run(partitionDir, fn);
-  }
-
-  /**
-   * Folds hashes.invalid into `file`: the named suffixes are marked stale and the cache written before the list
-   * is removed, so a crash in between loses no invalidation.
-   */
-  async #fold(partitionDir: string, file: HashesFile, empty: Set<string>): Promise<void> {
-    await this.#invalidLocks.run(partitionDir, async () => {
-      const invalidText = await readIfExists(join(partitionDir, invalidFileName));
-      if (invalidText === undefined) return;
-      for (const s of invalidText.split('\n')) {
-        if (!isSuffix(s)) continue;
-        file.suffixes[s] = null;
-        empty.delete(s);
-      }
-      await writeHashesFile(partitionDir, file);
-      await unlinkIfExists(join(partitionDir, invalidFileName));
-    });
   }
 
   #noteChanged(partitionDir: string): void {
@@ -222,23 +191,13 @@ export async function listSuffix(partitionDir: string, suffix: string): Promise<
   return out;
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
+/** rename that answers false when the source is gone. */
+async function renameIfExists(from: string, to: string): Promise<boolean> {
   try {
-    return await fs.promises.readFile(path, 'latin1');
+    await fs.promises.rename(from, to);
+    return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
-  }
-}
-
-/** Replaces the cache atomically (not fsynced: a lost cache is recomputed, and a stale one is marked stale first). */
-async function writeHashesFile(partitionDir: string, file: HashesFile): Promise<void> {
-  const tmp = join(partitionDir, `${hashesFileName}.tmp`);
-  try {
-    await fs.promises.writeFile(tmp, JSON.stringify(file), 'latin1');
-    await fs.promises.rename(tmp, join(partitionDir, hashesFileName));
-  } catch (err) {
-    // The partition was removed meanwhile (a reverted handoff): nothing to cache.
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }

@@ -31,6 +31,7 @@ import type { Timestamp } from '../src/common/timestamp.js';
 import type { ObjectMeta } from '../src/common/wire.js';
 import { parseTrailer, trailerLength } from './data-file-format.js';
 import { mkdirTracked as mkdirTrackedWith } from './fs-util.js';
+import { serveJobs } from './job-thread.js';
 import { applyPatch, conflictOf, type HashDirState, hashDirState, type MetaFileContent, parseFileName, versionDataFile } from './hash-dir.js';
 import { readStoredMeta } from './stored-meta.js';
 
@@ -381,18 +382,8 @@ function pread(fd: number, length: number, position: number): Buffer {
 }
 
 if (parentPort && (workerData as Partial<WriteWorkerOptions> | undefined)?.arcaWriteQueue === true) {
-  const port = parentPort;
-  // Replies ready in one turn of this thread's loop go back in one message (each message wakes the main thread).
-  let replies: WriteReply[] = [];
-  const flush = () => {
-    const out = replies;
-    replies = [];
-    port.postMessage(out);
-  };
-  const runner = new WriteRunner(workerData as WriteWorkerOptions, (reply) => {
-    if (replies.push(reply) === 1) setImmediate(flush);
-  });
-  port.on('message', (jobs: WriteJob[]) => {
-    for (const job of jobs) runner.add(job);
+  serveJobs<WriteJob, WriteReply>((reply) => {
+    const runner = new WriteRunner(workerData as WriteWorkerOptions, reply);
+    return (job) => runner.add(job);
   });
 }

@@ -161,15 +161,21 @@ test('changes: partitions whose hashes changed after a generation, with an epoch
   });
 });
 
-test('an invalidation written while a cache is folded is never lost (the cache marks it stale first)', async (t) => {
+test('an invalidation is never lost: hashes.invalid, and a hashes.invalid.N an interrupted fold left, are folded, then removed', async (t) => {
   await withFiles(async (files, parts, dir) => {
     await writeObject(files, loc('/a/b/x'), ts(1), Buffer.from('x'));
+    await writeObject(files, loc('/a/b/y'), ts(1), Buffer.from('y'));
     await parts.hashes(part);
-    // As if a write landed and the process died before the replicator looked: only the invalid list knows.
-    const hd = files.hashDir(loc('/a/b/x'));
-    await rename(join(hd, `${ts(1)}.data`), join(hd, `${ts(2)}.data`));
-    await writeFile(join(partDir(dir), 'hashes.invalid'), `${suffixOf('/a/b/x')}\n`);
-    t.deepEqual(hashMap(await parts.hashes(part)), await fromScratch(dir));
+    // As if writes landed and the process died before the replicator looked (one while a fold ran, which
+    // had moved hashes.invalid aside): only the invalid lists know.
+    for (const [name, list] of [['/a/b/x', 'hashes.invalid'], ['/a/b/y', 'hashes.invalid.1']]) {
+      const hd = files.hashDir(loc(name));
+      await rename(join(hd, `${ts(1)}.data`), join(hd, `${ts(2)}.data`));
+      await writeFile(join(partDir(dir), list), `${suffixOf(name)}\n`);
+    }
+    const fresh = new FsPartitions(new FsDiskFiles({ devicesDir: dir, devices: ['sda'], fsync: false }));
+    t.deepEqual(hashMap(await fresh.hashes(part)), await fromScratch(dir));
+    t.false((await readdir(partDir(dir))).some((n) => n.startsWith('hashes.invalid')), 'both lists folded and removed');
   });
 });
 
