@@ -1,6 +1,7 @@
+import { createHook } from 'node:async_hooks';
 import test from 'ava';
 import { parseBackendPath, partitionPath } from '../../../src/common/wire.js';
-import { Pacer, TokenBucket } from '../../../storage-nodes/pacer.js';
+import { minPauseMs, Pacer, TokenBucket } from '../../../storage-nodes/pacer.js';
 
 test('the pacer sleeps tranquility times the work, and at least enough to stay under the rate', async (t) => {
   let now = 0;
@@ -18,6 +19,20 @@ test('the pacer sleeps tranquility times the work, and at least enough to stay u
     await capped.end();
   }
   t.true(performance.now() - t0 >= 190, 'four units at 20/s take at least 200 ms');
+});
+
+test('short pauses add up and are slept together, at the same average pace', async (t) => {
+  const pacer = new Pacer({ maxPerSec: 10_000, tranquility: 0 });
+  const timers = { n: 0 };
+  const hook = createHook({ init: (_id, type) => void (type === 'Timeout' && timers.n++) }).enable();
+  const start = performance.now();
+  for (let i = 0; i < 1000; i++) {
+    pacer.begin();
+    await pacer.end();
+  }
+  hook.disable();
+  t.true(performance.now() - start >= 90, '1,000 units at 10,000/s take at least 100 ms');
+  t.true(timers.n <= 1000 / minPauseMs + 5, `${timers.n} timers, not one per unit`);
 });
 
 test('a stop signal cuts a pause short', async (t) => {
