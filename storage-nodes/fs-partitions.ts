@@ -92,6 +92,7 @@ export class FsPartitions {
   /** Notes that a device was wiped and made a new, empty one (DeviceMonitor): its epoch changes. */
   deviceReset(device: string): void {
     this.#resets.set(device, (this.#resets.get(device) ?? 0) + 1);
+    this.files.suffixHashes.forget(`${this.files.devicePath(device)}/`);
   }
 
   /** Policy indexes with an object dir on the device. */

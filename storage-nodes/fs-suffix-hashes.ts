@@ -6,7 +6,8 @@
  *
  * The parsed cache of each partition is also kept in memory (up to `maxCachedSuffixes` suffixes per process,
  * least recently read first out), so reading the hashes of a partition nothing was written to costs one
- * `readdir` of its dir: no `hashes.invalid` there and the same suffix dirs as cached means nothing changed.
+ * `readdir` of its dir (no `hashes.invalid` there and the same suffix dirs as cached means nothing changed),
+ * or nothing at all when the caller trusts the cache (`listdir: false`).
  * That listing also catches suffix dirs that appeared or vanished behind the cache's back. Changes inside a
  * suffix dir that came with no invalidation are not seen until the suffix is recalculated (as on disk).
  *
@@ -30,6 +31,12 @@ const workerUrl = new URL('./suffix-hash-worker.js', import.meta.url);
 export interface SuffixHashOptions {
   /** Suffixes to recompute whatever the cache says (the replicator's check before it syncs a suffix). */
   recalculate?: readonly string[];
+  /**
+   * false: a partition cached in memory that no write, delete or quarantine of this process touched since it was
+   * read is answered from the cache without listing its dir. The walkers ask so but for one pass in ten per
+   * partition (and full passes), as Swift's replicator lists a partition dir one pass in ten. Default true.
+   */
+  listdir?: boolean;
 }
 
 /** Most suffix entries kept in memory over all partitions (about 130 bytes each). */
@@ -97,6 +104,13 @@ export class FsSuffixHashes {
       // A change found now that no invalidation here announced (a write through another path, a file lost)
       // is numbered below; one announced was numbered when it was invalidated.
       const announced = this.#invalidated.delete(partitionDir);
+      if (opts.listdir === false && !announced && !opts.recalculate?.length) {
+        const trusted = this.#take(partitionDir);
+        if (trusted) {
+          this.#put(partitionDir, trusted);
+          return trusted.suffixes;
+        }
+      }
       // Most partitions the ring gives a device hold nothing here: a synchronous existence check answers those
       // without a thread-pool round trip and the ENOENT error a readdir would build.
       const names = fs.existsSync(partitionDir) ? await readdirIfExists(partitionDir) : undefined;
@@ -127,6 +141,11 @@ export class FsSuffixHashes {
       this.#put(partitionDir, { suffixes: reply.suffixes, empty: new Set(reply.empty) });
       return reply.suffixes;
     });
+  }
+
+  /** Drops the cached hashes of every partition dir under `prefix` (a device that was wiped or replaced). */
+  forget(prefix: string): void {
+    for (const dir of [...this.#cache.keys()]) if (dir.startsWith(prefix)) this.#take(dir);
   }
 
   /** Runs `fn` while no hash computation of the partition runs (used before removing a partition dir). */

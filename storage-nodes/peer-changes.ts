@@ -22,6 +22,12 @@ import { hashMap, type SuffixEntry } from './suffix-hashes.js';
 /** Default of `fullPassIntervalMs`. */
 export const defaultFullPassIntervalMs = 10 * 60 * 1000;
 
+/**
+ * One pass in this many per partition lists the partition's dir (SuffixHashOptions.listdir), catching what
+ * changed behind the node's back; the reconstructor then also walks each of its suffixes.
+ */
+export const rescanEvery = 10;
+
 /** The counters a pass keeps that PeerChanges adds to. */
 export interface FeedStats {
   requests: number;
@@ -67,6 +73,11 @@ export class PeerChanges {
   ) {
     this.#now = opts.now ?? Date.now;
     this.#fullPassIntervalMs = opts.fullPassIntervalMs ?? defaultFullPassIntervalMs;
+  }
+
+  /** The pass running is a full one. */
+  get fullPass(): boolean {
+    return this.#full;
   }
 
   /** Starts a pass: true when it is a full one (forced, or the interval passed), which forgets every record. */

@@ -37,7 +37,7 @@ import type { FsPartitions, HashDirRef, PartitionRef } from './fs-partitions.js'
 import { parseFileName, parseSummary, type SummaryParts } from './hash-dir.js';
 import type { LocalDevices, NodeRing, NodeRings } from './node-rings.js';
 import { Pacer } from './pacer.js';
-import { PeerChanges } from './peer-changes.js';
+import { PeerChanges, rescanEvery } from './peer-changes.js';
 import type { PeerDevice, ReplicationClient } from './replication-client.js';
 import { entrySummary, type HashDirEntry, hashMap } from './suffix-hashes.js';
 
@@ -98,7 +98,6 @@ export interface ReconstructionStats {
 const suffixBatch = 16;
 /** Suffixes of a batch settled at once (each may rebuild archives). */
 const suffixConcurrency = 4;
-const rescanEvery = 10;
 
 /** One other primary of a partition, with what it said. */
 interface Peer {
@@ -209,7 +208,7 @@ export class ObjectReconstructor {
       return;
     }
     stats.primaryPartitions++;
-    let local = await this.deps.partitions.hashes(ref);
+    let local = await this.deps.partitions.hashes(ref, { listdir: rescan || this.#changes.fullPass });
     // Other devices of this node are peers like any other (asked through this node's own server): with
     // several devices per node, skipping them would leave fewer than k sources after two losses.
     const others = [...primaries.entries()].filter(([index]) => !mine.has(index));

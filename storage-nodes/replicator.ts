@@ -39,7 +39,7 @@ import type { FsPartitions, HashDirRef, PartitionRef } from './fs-partitions.js'
 import { parseFileName, parseSummary } from './hash-dir.js';
 import { type LocalDevices, type NodeRing, type NodeRings, nextHandoff } from './node-rings.js';
 import { Pacer } from './pacer.js';
-import { PeerChanges } from './peer-changes.js';
+import { PeerChanges, rescanEvery } from './peer-changes.js';
 import type { PeerDevice, ReplicationClient } from './replication-client.js';
 import { differingSuffixes, entrySummary, type HashDirEntry, hashMap, type SuffixEntry } from './suffix-hashes.js';
 
@@ -111,6 +111,7 @@ interface Peer {
 export class ObjectReplicator {
   readonly #now: () => number;
   readonly #changes: PeerChanges;
+  #pass = 0;
 
   constructor(private readonly deps: ObjectReplicatorDeps) {
     this.#now = deps.now ?? Date.now;
@@ -119,6 +120,7 @@ export class ObjectReplicator {
 
   /** One pass over every device, policy and partition; stops early (between partitions) when `signal` aborts. */
   async runOnce(signal?: AbortSignal): Promise<ReplicationStats> {
+    this.#pass++;
     const stats: ReplicationStats = {
       primaryPartitions: 0,
       handoffPartitions: 0,
@@ -197,7 +199,8 @@ export class ObjectReplicator {
   async #partition(ref: PartitionRef, ring: NodeRing, stats: ReplicationStats): Promise<void> {
     const primaries = ring.primaries(ref.partition);
     const isPrimary = primaries.some((d) => this.deps.self.is(d, ref.device));
-    let local = await this.deps.partitions.hashes(ref);
+    const rescan = (this.#pass + ref.partition) % rescanEvery === 0;
+    let local = await this.deps.partitions.hashes(ref, { listdir: rescan || this.#changes.fullPass });
     if (isPrimary) stats.primaryPartitions++;
     else stats.handoffPartitions++;
     if (Object.keys(local).length === 0) {

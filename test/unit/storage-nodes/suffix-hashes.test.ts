@@ -161,6 +161,25 @@ test('changes: partitions whose hashes changed after a generation, with an epoch
   });
 });
 
+test('listdir: false trusts the cache of a partition nothing here touched, not one a write touched', async (t) => {
+  await withFiles(async (files, parts, dir) => {
+    await writeObject(files, loc('/a/b/x'), ts(1), Buffer.from('x'));
+    const first = await parts.hashes(part);
+    // A suffix dir removed behind the node's back: a listing sees it, a trusting read does not.
+    await rm(join(partDir(dir), suffixOf('/a/b/x')), { recursive: true });
+    t.is(await parts.hashes(part, { listdir: false }), first, 'the cached object itself');
+    t.deepEqual(await parts.hashes(part), {}, 'listed: the suffix is gone');
+    await writeObject(files, loc('/a/b/y'), ts(1), Buffer.from('y'));
+    t.deepEqual(hashMap(await parts.hashes(part, { listdir: false })), await fromScratch(dir), 'a write here is always seen');
+    // A device found wiped forgets what was cached for it.
+    const cached = await parts.hashes(part, { listdir: false });
+    parts.deviceReset('sda');
+    await rm(partDir(dir), { recursive: true });
+    t.not(cached, first);
+    t.deepEqual(await parts.hashes(part, { listdir: false }), {}, 'read again: the partition is gone');
+  });
+});
+
 test('an invalidation is never lost: hashes.invalid, and a hashes.invalid.N an interrupted fold left, are folded, then removed', async (t) => {
   await withFiles(async (files, parts, dir) => {
     await writeObject(files, loc('/a/b/x'), ts(1), Buffer.from('x'));
