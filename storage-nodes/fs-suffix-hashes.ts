@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { KeyedMutex, readdirIfExists } from './fs-util.js';
 import { hashDirState } from './hash-dir.js';
 import { JobThread } from './job-thread.js';
-import { hashesFileName, invalidFileName, isInvalidFileName, type RehashJob, type RehashReply } from './suffix-hash-worker.js';
+import { invalidFileName, isInvalidFileName, type RehashJob, type RehashReply } from './suffix-hash-worker.js';
 import { type HashDirEntry, hashDirEntry, isHashDirName, isSuffix, type SuffixEntry } from './suffix-hashes.js';
 
 export { hashesFileName, invalidFileName, isInvalidFileName } from './suffix-hash-worker.js';
