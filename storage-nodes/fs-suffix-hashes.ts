@@ -63,7 +63,12 @@ export class FsSuffixHashes {
   readonly #changed = new Map<string, number>();
   /** Partition dirs invalidated since their hashes were last read (their change is numbered already). */
   readonly #invalidated = new Set<string>();
-  readonly #thread = new JobThread<RehashJob, RehashReply>(workerUrl, { name: 'suffix hash worker', workerData: { arcaSuffixHashes: true } });
+  readonly #thread = new JobThread<RehashJob, RehashReply>(workerUrl, {
+    name: 'suffix hash worker',
+    workerData: { arcaSuffixHashes: true },
+    // A job holds one partition's cache (4,096 suffixes at most, ~0.5 MiB): a small heap keeps the thread's RSS low.
+    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
+  });
 
   constructor(private readonly maxSuffixes = maxCachedSuffixes) {}
 
