@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { KeyedMutex, readdirIfExists } from './fs-util.js';
 import { hashDirState } from './hash-dir.js';
-import { JobThread } from './job-thread.js';
+import { errorOf, JobThread } from './job-thread.js';
 import { invalidFileName, isInvalidFileName, type RehashJob, type RehashReply } from './suffix-hash-worker.js';
 import { type HashDirEntry, hashDirEntry, isHashDirName, isSuffix, type SuffixEntry } from './suffix-hashes.js';
 
@@ -141,7 +141,7 @@ export class FsSuffixHashes {
         if (await this.#invalidLocks.run(partitionDir, () => renameIfExists(join(partitionDir, invalidFileName), join(partitionDir, name)))) folding.push(name);
       }
       const reply = await this.#thread.run({ partitionDir, onDisk, cached: cached && { suffixes: cached.suffixes, empty: [...cached.empty] }, recalculate, folding });
-      if (reply.kind === 'failed') throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
+      if (reply.kind === 'failed') throw errorOf(reply.error);
       if (reply.changed && !announced) this.#noteChanged(partitionDir);
       this.#put(partitionDir, { suffixes: reply.suffixes, empty: new Set(reply.empty) });
       return reply.suffixes;

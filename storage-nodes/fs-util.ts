@@ -110,6 +110,25 @@ export async function unlinkIfExists(path: string): Promise<void> {
   }
 }
 
+/** unlinkIfExists without the thread pool. */
+export function unlinkIfExistsSync(path: string): void {
+  try {
+    fs.unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/** A file's content (latin1), or undefined when it does not exist; without the thread pool. */
+export function readFileIfExistsSync(path: string): string | undefined {
+  try {
+    return fs.readFileSync(path, 'latin1');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 /**
  * Writes a small file atomically and (with `sync`) durably: tmp file in `tmpDir` → fsync → rename → fsync
  * the destination dir (and any dirs created for it).

@@ -9,6 +9,7 @@
  * or may not have happened, as with a crash) and the next job starts a new one.
  */
 import { parentPort, Worker } from 'node:worker_threads';
+import { ArcaError, type ArcaErrorCode } from '../src/common/errors.js';
 
 export interface JobThreadOptions {
   /** Names the worker in the error its pending jobs fail with when it dies. */
@@ -106,6 +107,36 @@ export class JobThread<J extends { id: number }, R extends { id: number }> {
       p.reject(new Error(`the ${this.opts.name} stopped (${why})`));
     }
   }
+}
+
+/** An error crossing back from a worker. */
+export interface JobError {
+  message: string;
+  /** errno code of a file-system error. */
+  code?: string;
+  /** `tmp` when creating the tmp file failed (a missing tmp dir means the device went away). */
+  stage?: 'tmp';
+  /** Set for an ArcaError (Conflict, Locked), with its code in `code`. */
+  arca?: { detail: Record<string, unknown> };
+}
+
+/** The worker's side: what an error thrown by a job sends back. */
+export function jobError(err: unknown): JobError {
+  if (err instanceof ArcaError) return { message: err.message, code: err.code, arca: { detail: err.detail } };
+  const e = err as NodeJS.ErrnoException & { stage?: 'tmp' };
+  const out: JobError = { message: e?.message ?? String(err) };
+  if (typeof e?.code === 'string') out.code = e.code;
+  if (e?.stage) out.stage = e.stage;
+  return out;
+}
+
+/** This side: the error a job's `JobError` stands for (an ArcaError, or an Error with `code` and `stage`). */
+export function errorOf(e: JobError): Error {
+  if (e.arca) return new ArcaError(e.code as ArcaErrorCode, e.message, e.arca.detail);
+  const err = new Error(e.message) as NodeJS.ErrnoException & { stage?: string };
+  if (e.code !== undefined) err.code = e.code;
+  if (e.stage !== undefined) err.stage = e.stage;
+  return err;
 }
 
 /**

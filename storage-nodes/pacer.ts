@@ -1,8 +1,8 @@
 /**
  * How background work is paced so it never starves client requests. `Pacer` is Garage's tranquilizer with a
  * rate cap: after each unit of work (a partition), sleep `tranquility` times as long as the unit took, and at
- * least long enough to stay under `maxPerSec` (short pauses added up: `minPauseMs`). `TokenBucket` caps a byte rate (the auditor's reads). Both
- * sleep through an AbortSignal, so stopping a worker never waits out a pause.
+ * least long enough to stay under `maxPerSec` (short pauses added up: `minPauseMs`). `TokenBucket` caps a byte
+ * rate (the auditor's reads). Both sleep through an AbortSignal, so stopping a worker never waits out a pause.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 

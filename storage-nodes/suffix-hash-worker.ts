@@ -14,9 +14,9 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
-import { readdirIfExistsSync } from './fs-util.js';
+import { readdirIfExistsSync, readFileIfExistsSync, unlinkIfExistsSync } from './fs-util.js';
 import { hashDirState } from './hash-dir.js';
-import { serveJobs } from './job-thread.js';
+import { type JobError, jobError, serveJobs } from './job-thread.js';
 import { type HashDirEntry, type HashesFile, hashDirEntry, isHashDirName, isSuffix, parseHashesFile, type SuffixEntry, suffixEntry } from './suffix-hashes.js';
 
 export const hashesFileName = 'hashes.json';
@@ -49,14 +49,14 @@ export interface Rehashed {
   changed: boolean;
 }
 
-export type RehashReply = ({ id: number; kind: 'done' } & Rehashed) | { id: number; kind: 'failed'; error: { message: string; code?: string } };
+export type RehashReply = ({ id: number; kind: 'done' } & Rehashed) | { id: number; kind: 'failed'; error: JobError };
 
 /** Folds, recomputes what is stale and writes `hashes.json` back: the whole job, synchronously. */
 export function rehashPartition(job: Omit<RehashJob, 'id'>): Rehashed {
   const dir = job.partitionDir;
   let dirty = false;
   let file: HashesFile | undefined = job.cached && { version: 1, suffixes: { ...job.cached.suffixes } };
-  file ??= parseHashesFile(readIfExistsSync(join(dir, hashesFileName)));
+  file ??= parseHashesFile(readFileIfExistsSync(join(dir, hashesFileName)));
   if (!file) {
     file = { version: 1, suffixes: {} };
     dirty = true;
@@ -68,7 +68,7 @@ export function rehashPartition(job: Omit<RehashJob, 'id'>): Rehashed {
     file.suffixes[s] = null;
     empty.delete(s);
   };
-  for (const name of job.folding) for (const s of (readIfExistsSync(join(dir, name)) ?? '').split('\n')) if (isSuffix(s)) stale(s);
+  for (const name of job.folding) for (const s of (readFileIfExistsSync(join(dir, name)) ?? '').split('\n')) if (isSuffix(s)) stale(s);
   for (const s of onDisk) if (!(s in file.suffixes) && !empty.has(s)) file.suffixes[s] = null;
   for (const s of Object.keys(file.suffixes)) if (!onDisk.has(s)) file.suffixes[s] = null;
   for (const s of job.recalculate) stale(s);
@@ -107,23 +107,6 @@ function listSuffixSync(partitionDir: string, suffix: string): HashDirEntry[] {
   return out;
 }
 
-function readIfExistsSync(path: string): string | undefined {
-  try {
-    return fs.readFileSync(path, 'latin1');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-function unlinkIfExistsSync(path: string): void {
-  try {
-    fs.unlinkSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-}
-
 /** Replaces the cache atomically (not fsynced, like Swift's hashes.invalid: a lost cache file is recomputed). */
 function writeHashesFile(partitionDir: string, file: HashesFile): void {
   const tmp = join(partitionDir, `${hashesFileName}.tmp`);
@@ -141,8 +124,7 @@ if ((workerData as { arcaSuffixHashes?: boolean } | undefined)?.arcaSuffixHashes
     try {
       reply({ id: job.id, kind: 'done', ...rehashPartition(job) });
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      reply({ id: job.id, kind: 'failed', error: { message: e.message, code: e.code } });
+      reply({ id: job.id, kind: 'failed', error: jobError(err) });
     }
   });
 }

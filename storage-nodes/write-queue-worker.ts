@@ -31,7 +31,7 @@ import type { Timestamp } from '../src/common/timestamp.js';
 import type { ObjectMeta } from '../src/common/wire.js';
 import { parseTrailer, trailerLength } from './data-file-format.js';
 import { mkdirTracked as mkdirTrackedWith } from './fs-util.js';
-import { serveJobs } from './job-thread.js';
+import { type JobError, jobError, serveJobs } from './job-thread.js';
 import { applyPatch, conflictOf, type HashDirState, hashDirState, type MetaFileContent, parseFileName, versionDataFile } from './hash-dir.js';
 import { readStoredMeta } from './stored-meta.js';
 
@@ -78,17 +78,6 @@ export interface InstallOutcome {
   previous?: 'data' | 'tombstone';
   replaced?: ObjectMeta;
   replacedMetaTs?: Timestamp;
-}
-
-/** An error crossing back to the main thread. */
-export interface JobError {
-  message: string;
-  /** errno code of a file-system error. */
-  code?: string;
-  /** `tmp` when creating the tmp file failed (a missing tmp dir means the device went away). */
-  stage?: 'tmp';
-  /** Set for an ArcaError (Conflict, Locked), with its code in `code`. */
-  arca?: { detail: Record<string, unknown> };
 }
 
 export interface WriteWorkerOptions {
@@ -275,15 +264,6 @@ export class DirSyncs {
       });
     return running;
   }
-}
-
-function jobError(err: unknown): JobError {
-  if (err instanceof ArcaError) return { message: err.message, code: err.code, arca: { detail: err.detail } };
-  const e = err as NodeJS.ErrnoException & { stage?: 'tmp' };
-  const out: JobError = { message: e?.message ?? String(err) };
-  if (typeof e?.code === 'string') out.code = e.code;
-  if (e?.stage) out.stage = e.stage;
-  return out;
 }
 
 /*

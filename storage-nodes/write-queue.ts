@@ -7,9 +7,8 @@
  * (job-thread.ts): started on the first job, idle ones keep no process alive, and a worker that dies fails its
  * pending jobs (their writes may or may not have happened, as with a crash).
  */
-import { ArcaError, type ArcaErrorCode } from '../src/common/errors.js';
-import { JobThread } from './job-thread.js';
-import type { InstallOutcome, JobError, WriteJob, WriteReply, WriteWorkerOptions } from './write-queue-worker.js';
+import { errorOf, JobThread } from './job-thread.js';
+import type { InstallOutcome, WriteJob, WriteReply, WriteWorkerOptions } from './write-queue-worker.js';
 
 export type { InstallOutcome } from './write-queue-worker.js';
 
@@ -61,14 +60,6 @@ let shared: WriteQueue | undefined;
 export function sharedWriteQueue(opts?: WriteQueueOptions): WriteQueue {
   shared ??= new WriteQueue(opts);
   return shared;
-}
-
-function errorOf(e: JobError): Error {
-  if (e.arca) return new ArcaError(e.code as ArcaErrorCode, e.message, e.arca.detail);
-  const err = new Error(e.message) as NodeJS.ErrnoException & { stage?: string };
-  if (e.code !== undefined) err.code = e.code;
-  if (e.stage !== undefined) err.stage = e.stage;
-  return err;
 }
 
 function hashOf(s: string): number {
