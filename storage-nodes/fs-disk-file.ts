@@ -63,6 +63,7 @@ import {
   tmpName,
   unlinkIfExists,
 } from './fs-util.js';
+import { dropBehindReads } from './page-cache.js';
 import { type InstallOutcome, sharedWriteQueue, type WriteQueue, type WriteQueueOptions } from './write-queue.js';
 
 export interface FsDiskFilesOptions {
@@ -90,6 +91,11 @@ export interface FsDiskFilesOptions {
   writeBufferBudgetBytes?: number;
   /** The least a streaming writer buffers before a write. Default 64 KiB. */
   minWriteBufferBytes?: number;
+  /**
+   * Data files larger than this are read past the page cache: what a read stream read is dropped from it as
+   * it goes (page-cache.ts; Swift's `keep_cache_size`). Default 5 MiB.
+   */
+  keepCacheBytes?: number;
   /** The write queue (default: the process's, `sharedWriteQueue(writeQueueOptions)`). */
   writeQueue?: WriteQueue;
   /** Options of the process's write queue when this is the first to make it. */
@@ -112,6 +118,7 @@ export class FsDiskFiles implements DiskFiles {
   readonly #inlineWriteBytes: number;
   readonly #writeBufferBudget: number;
   readonly #minWriteBufferBytes: number;
+  readonly #keepCacheBytes: number;
   readonly #writeQueue: WriteQueue;
   /** Writers created and not yet committed or aborted (the write buffer budget is shared among them). */
   #openWriters = 0;
@@ -131,6 +138,7 @@ export class FsDiskFiles implements DiskFiles {
     this.#inlineWriteBytes = opts.inlineWriteBytes ?? 64 * 1024;
     this.#writeBufferBudget = opts.writeBufferBudgetBytes ?? 8 * 1024 * 1024;
     this.#minWriteBufferBytes = Math.min(opts.minWriteBufferBytes ?? 64 * 1024, this.#writeBufferBytes);
+    this.#keepCacheBytes = opts.keepCacheBytes ?? 5 * 1024 * 1024;
     this.#writeQueue = opts.writeQueue ?? sharedWriteQueue(opts.writeQueueOptions);
     this.#now = opts.now ?? Date.now;
   }
@@ -512,7 +520,7 @@ export class FsDiskFiles implements DiskFiles {
       fs.closeSync(fd);
       data = new BufferedDataFile(stored.meta, stored.rawMeta, tail.subarray(0, size));
     } else {
-      data = new StreamedDataFile(stored.meta, stored.rawMeta, size, fd);
+      data = new StreamedDataFile(stored.meta, stored.rawMeta, size, fd, fileSize > this.#keepCacheBytes);
     }
     if (stored.fragmentChecksums) data.fragmentChecksums = stored.fragmentChecksums;
     return data;
@@ -585,6 +593,8 @@ class StreamedDataFile implements DataFile {
     public rawMeta: Uint8Array,
     readonly size: number,
     fd: number,
+    /** Reads leave no pages in the cache behind them (large files). */
+    private readonly dropBehind: boolean,
   ) {
     this.#fd = fd;
   }
@@ -595,12 +605,14 @@ class StreamedDataFile implements DataFile {
       void closeFd(fd).catch(() => {});
       return Readable.from([]);
     }
+    const start = range?.start ?? 0;
     return fs.createReadStream('', {
       fd,
-      start: range?.start ?? 0,
+      start,
       end: range?.end ?? this.size - 1,
       autoClose: true,
       highWaterMark: 256 * 1024,
+      ...(this.dropBehind ? { fs: dropBehindReads(start) } : {}),
     });
   }
 

@@ -31,8 +31,9 @@ import type { Timestamp } from '../src/common/timestamp.js';
 import type { ObjectMeta } from '../src/common/wire.js';
 import { parseTrailer, trailerLength } from './data-file-format.js';
 import { mkdirTracked as mkdirTrackedWith } from './fs-util.js';
-import { type JobError, jobError, serveJobs } from './job-thread.js';
 import { applyPatch, conflictOf, type HashDirState, hashDirState, type MetaFileContent, parseFileName, versionDataFile } from './hash-dir.js';
+import { type JobError, jobError, serveJobs } from './job-thread.js';
+import { dropCachedPages } from './page-cache.js';
 import { readStoredMeta } from './stored-meta.js';
 
 /** A job as the main thread posts it. */
@@ -199,7 +200,11 @@ export class WriteRunner {
       }
     }
     r.created = await made;
-    if (job.sync) await fdatasync(r.fd!);
+    if (job.sync) {
+      await fdatasync(r.fd!);
+      // A streamed body's pages leave the cache once on disk (page-cache.ts); a small one's stay, to be read.
+      if (!r.ownFd) dropCachedPages(r.fd!);
+    }
     const fd = r.fd!;
     r.fd = undefined;
     if (r.ownFd) fs.closeSync(fd);

@@ -1,11 +1,15 @@
-import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import type { Readable } from 'node:stream';
 import test from 'ava';
 import { footerMagic } from '../../../storage-nodes/data-file-format.js';
 import { CorruptDataFileError, DeviceUnavailableError, type ObjectLocation } from '../../../storage-nodes/disk-file.js';
 import { FsDiskFiles, type FsDiskFilesOptions } from '../../../storage-nodes/fs-disk-file.js';
+import { pageCacheAdvice } from '../../../storage-nodes/page-cache.js';
 import { readBody, writeObject } from './disk-file.conformance.js';
 
 const t1 = '1700000001.000000';
@@ -196,5 +200,50 @@ test('the write buffer budget is shared among open writers', async (t) => {
       t.true(got?.kind === 'data' && (await readBody(got.read())).equals(body));
     },
     { writeBufferBudgetBytes: 32 * 1024 * 1024 },
+  );
+});
+
+/** Bytes of `path` in the page cache, by util-linux's fincore (mincore(2)). */
+function cachedBytes(path: string): number {
+  return Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', path], { encoding: 'utf8' }).trim());
+}
+
+/** Reads a data file's body through a stream and waits for the stream to close its fd. */
+async function readClosed(files: FsDiskFiles, l: ObjectLocation, range?: { start: number; end: number }): Promise<Buffer> {
+  const got = await files.open(l);
+  if (got?.kind !== 'data') throw new Error('no data');
+  const stream = got.read(range) as Readable;
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  if (!stream.closed) await once(stream, 'close');
+  return Buffer.concat(chunks);
+}
+
+test('page cache: a streamed body leaves it once synced, a large file is read past it, small ones stay in it', async (t) => {
+  t.true(pageCacheAdvice, 'the fadvise addon loads');
+  await withDevice(
+    async (files) => {
+      const big = randomBytes(3 * 1024 * 1024 + 123);
+      const mid = randomBytes(300 * 1024);
+      const small = randomBytes(10 * 1024);
+      const path = (name: string) => join(files.hashDir(loc(name)), `${t1}.data`);
+      await writeObject(files, loc('/a/b/big'), t1, big);
+      await writeObject(files, loc('/a/b/mid'), t1, mid);
+      await writeObject(files, loc('/a/b/small'), t1, small);
+      // Streamed bodies (over the 64 KiB inline limit) are dropped after their sync; an inline one stays.
+      t.is(cachedBytes(path('/a/b/big')), 0);
+      t.is(cachedBytes(path('/a/b/mid')), 0);
+      t.true(cachedBytes(path('/a/b/small')) > 0);
+      // Reads of a file over keepCacheBytes leave (next to) nothing cached behind them, whole or a range from
+      // an offset inside a page (a readahead still in flight when the stream closes may land after the drop);
+      // a smaller file's read pages stay.
+      t.true((await readClosed(files, loc('/a/b/big'))).equals(big));
+      t.true(cachedBytes(path('/a/b/big')) <= 64 * 1024);
+      t.true((await readClosed(files, loc('/a/b/big'), { start: 5000, end: 2_500_000 })).equals(big.subarray(5000, 2_500_001)));
+      t.true(cachedBytes(path('/a/b/big')) <= 64 * 1024);
+      t.true((await readClosed(files, loc('/a/b/mid'))).equals(mid));
+      t.true(cachedBytes(path('/a/b/mid')) >= mid.length - 4096);
+    },
+    { keepCacheBytes: 1024 * 1024 },
   );
 });
