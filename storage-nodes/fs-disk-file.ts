@@ -52,6 +52,7 @@ import {
 } from './hash-dir.js';
 import {
   closeFd,
+  fdatasyncFd,
   fsyncCreated,
   fsyncFd,
   KeyedMutex,
@@ -63,7 +64,7 @@ import {
   tmpName,
   unlinkIfExists,
 } from './fs-util.js';
-import { dropBehindReads } from './page-cache.js';
+import { dropBehindReads, dropCachedPages } from './page-cache.js';
 import { type InstallOutcome, sharedWriteQueue, type WriteQueue, type WriteQueueOptions } from './write-queue.js';
 
 export interface FsDiskFilesOptions {
@@ -96,6 +97,12 @@ export interface FsDiskFilesOptions {
    * it goes (page-cache.ts; Swift's `keep_cache_size`). Default 5 MiB.
    */
   keepCacheBytes?: number;
+  /**
+   * A streaming writer syncs what it wrote and drops it from the page cache each time this much more is
+   * written (in the background, while the body keeps arriving), so the commit's sync has at most this much
+   * left to write and a large upload reuses its own pages. 0: only at the commit. Default 8 MiB.
+   */
+  syncBehindBytes?: number;
   /** The write queue (default: the process's, `sharedWriteQueue(writeQueueOptions)`). */
   writeQueue?: WriteQueue;
   /** Options of the process's write queue when this is the first to make it. */
@@ -119,6 +126,7 @@ export class FsDiskFiles implements DiskFiles {
   readonly #writeBufferBudget: number;
   readonly #minWriteBufferBytes: number;
   readonly #keepCacheBytes: number;
+  readonly #syncBehindBytes: number;
   readonly #writeQueue: WriteQueue;
   /** Writers created and not yet committed or aborted (the write buffer budget is shared among them). */
   #openWriters = 0;
@@ -139,6 +147,7 @@ export class FsDiskFiles implements DiskFiles {
     this.#writeBufferBudget = opts.writeBufferBudgetBytes ?? 8 * 1024 * 1024;
     this.#minWriteBufferBytes = Math.min(opts.minWriteBufferBytes ?? 64 * 1024, this.#writeBufferBytes);
     this.#keepCacheBytes = opts.keepCacheBytes ?? 5 * 1024 * 1024;
+    this.#syncBehindBytes = opts.fsync ? (opts.syncBehindBytes ?? 8 * 1024 * 1024) : 0;
     this.#writeQueue = opts.writeQueue ?? sharedWriteQueue(opts.writeQueueOptions);
     this.#now = opts.now ?? Date.now;
   }
@@ -229,6 +238,11 @@ export class FsDiskFiles implements DiskFiles {
   /** @internal Bodies up to this size stay in memory until the commit. */
   get inlineWriteBytes(): number {
     return this.#inlineWriteBytes;
+  }
+
+  /** @internal How far a streaming writer's writes may run ahead of its last sync (0: no syncs before the commit). */
+  get syncBehindBytes(): number {
+    return this.#syncBehindBytes;
   }
 
   /** @internal A writer is done (committed or aborted). */
@@ -644,6 +658,12 @@ class FsDiskFileWriter implements DiskFileWriter {
   #tmp = false;
   /** The write in progress, which `abort` lets finish before it closes the fd. */
   #writing: Promise<unknown> | undefined;
+  /** Bytes from the start synced and dropped from the page cache (a page boundary). */
+  #synced = 0;
+  /** The sync behind the writes in progress; the commit and `abort` wait for it. */
+  #syncing: Promise<void> | undefined;
+  /** Why a sync behind failed: the commit fails with it. */
+  #syncError: unknown;
   #state: 'open' | 'committing' | 'done' = 'open';
   /** Still counted among the node's open writers (the write buffer budget's divisor). */
   #counted = true;
@@ -698,6 +718,8 @@ class FsDiskFileWriter implements DiskFileWriter {
         this.#bufferedBytes = 0;
       } else {
         await this.#flush();
+        await this.#syncing;
+        if (this.#syncError !== undefined) throw this.#syncError;
         if (this.#state !== 'committing' || this.#fd === undefined) throw new Error('writer aborted during its commit');
         content = { fd: this.#fd };
       }
@@ -732,6 +754,7 @@ class FsDiskFileWriter implements DiskFileWriter {
   async #release(): Promise<void> {
     // A write still in the thread pool must not find its fd closed (or reused by another file).
     await this.#writing?.catch(() => {});
+    await this.#syncing;
     const fd = this.#fd;
     this.#fd = undefined;
     if (fd !== undefined) await closeFd(fd).catch(() => {});
@@ -752,6 +775,25 @@ class FsDiskFileWriter implements DiskFileWriter {
       this.#position += await writing;
     } finally {
       this.#writing = undefined;
+    }
+    const every = this.files.syncBehindBytes;
+    if (every > 0 && this.#syncing === undefined && this.#position - this.#synced >= every) this.#syncing = this.#syncBehind(this.#fd!);
+  }
+
+  /**
+   * Syncs what was written so far and drops it from the page cache, while the next writes go on: the disk
+   * writes the body as it arrives instead of all of it at the commit, and the next writes reuse the pages.
+   */
+  async #syncBehind(fd: number): Promise<void> {
+    const upTo = this.#position - (this.#position % 4096);
+    try {
+      await fdatasyncFd(fd);
+      dropCachedPages(fd, this.#synced, upTo - this.#synced);
+      this.#synced = upTo;
+    } catch (err) {
+      this.#syncError ??= err;
+    } finally {
+      this.#syncing = undefined;
     }
   }
 }

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 export const openFd = promisify(fs.open);
 export const closeFd = promisify(fs.close);
 export const fsyncFd = promisify(fs.fsync);
+export const fdatasyncFd = promisify(fs.fdatasync);
 const writevFd = promisify(fs.writev);
 
 /**

@@ -247,3 +247,27 @@ test('page cache: a streamed body leaves it once synced, a large file is read pa
     { keepCacheBytes: 1024 * 1024 },
   );
 });
+
+test('page cache: a streaming writer syncs and drops what it wrote every syncBehindBytes, before its commit', async (t) => {
+  await withDevice(
+    async (files, dir) => {
+      const body = randomBytes(4 * 1024 * 1024);
+      const l = loc('/a/b/behind');
+      const w = await files.create(l);
+      for (let i = 0; i < body.length; i += 65536) await w.write(body.subarray(i, i + 65536));
+      const [tmp] = await readdir(join(dir, 'sda', 'tmp'));
+      const tmpPath = join(dir, 'sda', 'tmp', tmp!);
+      // The syncs behind run in the background: wait (bounded) until the first MiBs have left the cache.
+      let cached = cachedBytes(tmpPath);
+      for (let i = 0; i < 100 && cached > body.length - 1024 * 1024; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        cached = cachedBytes(tmpPath);
+      }
+      t.true(cached <= body.length - 1024 * 1024, `${cached} bytes of ${body.length} still cached`);
+      w.put({ name: l.name, ts: t1, size: body.length, xxh64: '0000000000000000', etag: 'e', contentType: 'application/octet-stream' });
+      await w.commit();
+      t.true((await readClosed(files, l)).equals(body));
+    },
+    { syncBehindBytes: 1024 * 1024, writeBufferBytes: 256 * 1024 },
+  );
+});
