@@ -64,7 +64,7 @@ import {
   tmpName,
   unlinkIfExists,
 } from './fs-util.js';
-import { dropBehindReads, dropCachedPages } from './page-cache.js';
+import { dropBehindReads, dropCachedPages, pageBytes } from './page-cache.js';
 import { type InstallOutcome, sharedWriteQueue, type WriteQueue, type WriteQueueOptions } from './write-queue.js';
 
 export interface FsDiskFilesOptions {
@@ -94,9 +94,9 @@ export interface FsDiskFilesOptions {
   minWriteBufferBytes?: number;
   /**
    * Data files larger than this are read past the page cache: what a read stream read is dropped from it as
-   * it goes (page-cache.ts; Swift's `keep_cache_size`). Default 5 MiB.
+   * it goes (page-cache.ts; Swift's `keep_cache_size`). 0, the default: reads stay cached.
    */
-  keepCacheBytes?: number;
+  readPastCacheBytes?: number;
   /**
    * A streaming writer syncs what it wrote and drops it from the page cache each time this much more is
    * written (in the background, while the body keeps arriving), so the commit's sync has at most this much
@@ -125,7 +125,7 @@ export class FsDiskFiles implements DiskFiles {
   readonly #inlineWriteBytes: number;
   readonly #writeBufferBudget: number;
   readonly #minWriteBufferBytes: number;
-  readonly #keepCacheBytes: number;
+  readonly #readPastCacheBytes: number;
   readonly #syncBehindBytes: number;
   readonly #writeQueue: WriteQueue;
   /** Writers created and not yet committed or aborted (the write buffer budget is shared among them). */
@@ -146,7 +146,7 @@ export class FsDiskFiles implements DiskFiles {
     this.#inlineWriteBytes = opts.inlineWriteBytes ?? 64 * 1024;
     this.#writeBufferBudget = opts.writeBufferBudgetBytes ?? 8 * 1024 * 1024;
     this.#minWriteBufferBytes = Math.min(opts.minWriteBufferBytes ?? 64 * 1024, this.#writeBufferBytes);
-    this.#keepCacheBytes = opts.keepCacheBytes ?? 5 * 1024 * 1024;
+    this.#readPastCacheBytes = opts.readPastCacheBytes ?? 0;
     this.#syncBehindBytes = opts.fsync ? (opts.syncBehindBytes ?? 8 * 1024 * 1024) : 0;
     this.#writeQueue = opts.writeQueue ?? sharedWriteQueue(opts.writeQueueOptions);
     this.#now = opts.now ?? Date.now;
@@ -534,7 +534,7 @@ export class FsDiskFiles implements DiskFiles {
       fs.closeSync(fd);
       data = new BufferedDataFile(stored.meta, stored.rawMeta, tail.subarray(0, size));
     } else {
-      data = new StreamedDataFile(stored.meta, stored.rawMeta, size, fd, fileSize > this.#keepCacheBytes);
+      data = new StreamedDataFile(stored.meta, stored.rawMeta, size, fd, this.#readPastCacheBytes > 0 && fileSize > this.#readPastCacheBytes);
     }
     if (stored.fragmentChecksums) data.fragmentChecksums = stored.fragmentChecksums;
     return data;
@@ -785,7 +785,7 @@ class FsDiskFileWriter implements DiskFileWriter {
    * writes the body as it arrives instead of all of it at the commit, and the next writes reuse the pages.
    */
   async #syncBehind(fd: number): Promise<void> {
-    const upTo = this.#position - (this.#position % 4096);
+    const upTo = this.#position - (this.#position % pageBytes);
     try {
       await fdatasyncFd(fd);
       dropCachedPages(fd, this.#synced, upTo - this.#synced);

@@ -50,7 +50,8 @@ export function dropCachedPages(fd: number, offset = 0, length = 0): boolean {
 
 /** How much a read stream reads between two drops behind it. */
 const dropWindowBytes = 1024 * 1024;
-const pageBytes = 4096;
+/** The page size the drops are aligned to. */
+export const pageBytes = 4096;
 
 type ReadCallback = (err: NodeJS.ErrnoException | null, bytesRead: number, buffer: NodeJS.ArrayBufferView) => void;
 

@@ -78,6 +78,8 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     devices: config.devices,
     fsync: config.fsync,
     writeBufferBudgetBytes: config.writes?.bufferBudgetBytes,
+    syncBehindBytes: config.writes?.syncBehindBytes,
+    readPastCacheBytes: config.writes?.readPastCacheBytes,
     writeQueueOptions: config.writes && { workers: config.writes.workers, maxInFlight: config.writes.maxInFlight },
   });
   try {

@@ -86,6 +86,10 @@ export interface NodeWriteConfig {
   maxInFlight: number;
   /** Body bytes all uploads of the node may buffer together before writing them out. Default 8 MiB. */
   bufferBudgetBytes: number;
+  /** An upload syncs and drops from the page cache what it wrote each time this much more arrived (0: only at the commit). Default 8 MiB. */
+  syncBehindBytes: number;
+  /** Reads of data files over this size leave nothing in the page cache behind them (Swift's keep_cache_size); 0, the default: reads stay cached. */
+  readPastCacheBytes: number;
 }
 
 export interface ProxyConfig {
@@ -378,6 +382,8 @@ export function parseNodeConfig(obj: Record<string, unknown>, where = 'node conf
       workers: wr.int('workers', 1, 1, 64),
       maxInFlight: wr.int('maxInFlight', 64, 1, 4096),
       bufferBudgetBytes: wr.int('bufferBudgetBytes', 8 * 1024 * 1024, 0),
+      syncBehindBytes: wr.int('syncBehindBytes', 8 * 1024 * 1024, 0),
+      readPastCacheBytes: wr.int('readPastCacheBytes', 0, 0),
     },
     reconRun: f.bool('reconRun', false),
   };

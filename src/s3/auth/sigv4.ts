@@ -176,7 +176,8 @@ export async function authenticateV4Header(
   if (!time || dateText === undefined) {
     throw new S3Error('AccessDenied', { message: 'AWS authentication requires a valid Date or x-amz-date header' });
   }
-  const amzDate = formatAmzDate(time);
+  // An accepted x-amz-date is already in that form (parseAmzDate takes nothing else).
+  const amzDate = amzDateHeader !== undefined ? amzDateHeader.trim() : formatAmzDate(time);
   if (amzDate.slice(0, 8) !== scope.date) {
     throw malformed('header', `Invalid credential date "${scope.date}". This date is not the same as X-Amz-Date: "${amzDate.slice(0, 8)}".`);
   }

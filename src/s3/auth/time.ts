@@ -6,8 +6,12 @@ export const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
 
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
+/** The last text parseAmzDate accepted and its time: the requests of one second all carry the same. */
+let lastAmzDate = { text: '', ms: 0 };
+
 /** Parses ISO 8601 basic format `YYYYMMDDTHHMMSSZ` (`x-amz-date`, `X-Amz-Date`); undefined if invalid. */
 export function parseAmzDate(s: string): Date | undefined {
+  if (s === lastAmzDate.text) return new Date(lastAmzDate.ms);
   const m = AMZ_DATE.exec(s);
   if (!m) return undefined;
   const [y, mo, d, h, mi, se] = m.slice(1).map(Number);
@@ -15,6 +19,7 @@ export function parseAmzDate(s: string): Date | undefined {
   const date = new Date(t);
   // Reject rolled-over fields such as month 13 or 25:00.
   if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || date.getUTCHours() !== h || date.getUTCMinutes() !== mi) return undefined;
+  lastAmzDate = { text: s, ms: t };
   return date;
 }
 

@@ -219,7 +219,7 @@ async function readClosed(files: FsDiskFiles, l: ObjectLocation, range?: { start
   return Buffer.concat(chunks);
 }
 
-test('page cache: a streamed body leaves it once synced, a large file is read past it, small ones stay in it', async (t) => {
+test('page cache: a streamed body leaves it once synced; with readPastCacheBytes a large file is read past it, small ones stay in it', async (t) => {
   t.true(pageCacheAdvice, 'the fadvise addon loads');
   await withDevice(
     async (files) => {
@@ -234,7 +234,7 @@ test('page cache: a streamed body leaves it once synced, a large file is read pa
       t.is(cachedBytes(path('/a/b/big')), 0);
       t.is(cachedBytes(path('/a/b/mid')), 0);
       t.true(cachedBytes(path('/a/b/small')) > 0);
-      // Reads of a file over keepCacheBytes leave (next to) nothing cached behind them, whole or a range from
+      // Reads of a file over readPastCacheBytes leave (next to) nothing cached behind them, whole or a range from
       // an offset inside a page (a readahead still in flight when the stream closes may land after the drop);
       // a smaller file's read pages stay.
       t.true((await readClosed(files, loc('/a/b/big'))).equals(big));
@@ -244,7 +244,7 @@ test('page cache: a streamed body leaves it once synced, a large file is read pa
       t.true((await readClosed(files, loc('/a/b/mid'))).equals(mid));
       t.true(cachedBytes(path('/a/b/mid')) >= mid.length - 4096);
     },
-    { keepCacheBytes: 1024 * 1024 },
+    { readPastCacheBytes: 1024 * 1024 },
   );
 });
 
@@ -270,4 +270,15 @@ test('page cache: a streaming writer syncs and drops what it wrote every syncBeh
     },
     { syncBehindBytes: 1024 * 1024, writeBufferBytes: 256 * 1024 },
   );
+});
+
+test('page cache: by default a read stays cached, whatever the size (a streamed body left it at its commit)', async (t) => {
+  await withDevice(async (files) => {
+    const big = randomBytes(3 * 1024 * 1024);
+    await writeObject(files, loc('/a/b/big'), t1, big);
+    const path = join(files.hashDir(loc('/a/b/big')), `${t1}.data`);
+    t.is(cachedBytes(path), 0);
+    t.true((await readClosed(files, loc('/a/b/big'))).equals(big));
+    t.true(cachedBytes(path) >= big.length);
+  });
 });
