@@ -5,18 +5,71 @@
 import http from 'node:http';
 import { type ContainerUpdateTarget, type ListingRow, listingPath } from '../src/common/wire.js';
 
-/** Sends listing rows to listing servers. */
+/** Rows waiting for the request in flight to their listing replica, and the callers waiting on them. */
+interface Queued {
+  rows: ListingRow[];
+  waiters: ((status: number) => void)[];
+}
+
+/**
+ * Sends listing rows to listing servers. Updates of one listing replica go one request at a time: rows that
+ * come while a request to the same replica is in flight wait for it and then go together in the next one
+ * (the listing server merges a request's rows in one batch), so under load N concurrent writes to a bucket
+ * cost a few requests instead of N. A row that comes when nothing is in flight goes at once.
+ */
 export class ListingUpdateClient {
+  /** Per listing replica: present while a request is in flight, with the rows queued behind it (if any). */
+  readonly #busy = new Map<string, Queued | undefined>();
+
   constructor(
     private readonly agent: http.Agent,
     private readonly timeoutMs: number,
   ) {}
 
   /**
-   * POSTs `rows` to the container listing of `account/bucket` on `target`; resolves to the reply status, or
-   * 0 when the replica could not be reached or did not answer within the timeout.
+   * Sends `rows` to the container listing of `account/bucket` on `target`; resolves to the reply status, or
+   * 0 when the replica could not be reached or did not answer within the timeout (counted from this call,
+   * queueing included). Rows without `ifAbsent` only (a batch shares one status).
    */
   sendRows(target: ContainerUpdateTarget, account: string, bucket: string, rows: ListingRow[]): Promise<number> {
+    const key = `${target.ip}:${target.port}${listingPath(target.device, target.partition, account, bucket)}`;
+    if (!this.#busy.has(key)) return this.#send(key, target, account, bucket, rows);
+    let queued = this.#busy.get(key);
+    if (!queued) {
+      queued = { rows: [], waiters: [] };
+      this.#busy.set(key, queued);
+    }
+    queued.rows.push(...rows);
+    const waiters = queued.waiters;
+    return new Promise((resolve) => {
+      let settled = false;
+      const timer = setTimeout(() => done(0), this.timeoutMs);
+      const done = (status: number) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(status);
+      };
+      waiters.push(done);
+    });
+  }
+
+  /** One request; when it ends, the rows queued meanwhile for the same replica go in the next. */
+  #send(key: string, target: ContainerUpdateTarget, account: string, bucket: string, rows: ListingRow[]): Promise<number> {
+    this.#busy.set(key, undefined);
+    const sent = this.#post(target, account, bucket, rows);
+    void sent.then(() => {
+      const queued = this.#busy.get(key);
+      this.#busy.delete(key);
+      if (!queued) return;
+      void this.#send(key, target, account, bucket, queued.rows).then((status) => {
+        for (const w of queued.waiters) w(status);
+      });
+    });
+    return sent;
+  }
+
+  #post(target: ContainerUpdateTarget, account: string, bucket: string, rows: ListingRow[]): Promise<number> {
     const body = Buffer.from(JSON.stringify({ rows }));
     return new Promise((resolve) => {
       let settled = false;
