@@ -64,7 +64,7 @@ import {
   tmpName,
   unlinkIfExists,
 } from './fs-util.js';
-import { dropBehindReads, dropCachedPages, pageBytes } from './page-cache.js';
+import { dropBehindReads, dropCachedPages, pageFloor } from './page-cache.js';
 import { type InstallOutcome, sharedWriteQueue, type WriteQueue, type WriteQueueOptions } from './write-queue.js';
 
 export interface FsDiskFilesOptions {
@@ -785,7 +785,7 @@ class FsDiskFileWriter implements DiskFileWriter {
    * writes the body as it arrives instead of all of it at the commit, and the next writes reuse the pages.
    */
   async #syncBehind(fd: number): Promise<void> {
-    const upTo = this.#position - (this.#position % pageBytes);
+    const upTo = pageFloor(this.#position);
     try {
       await fdatasyncFd(fd);
       dropCachedPages(fd, this.#synced, upTo - this.#synced);

@@ -32,8 +32,9 @@ export class ListingUpdateClient {
    * queueing included). Rows without `ifAbsent` only (a batch shares one status).
    */
   sendRows(target: ContainerUpdateTarget, account: string, bucket: string, rows: ListingRow[]): Promise<number> {
-    const key = `${target.ip}:${target.port}${listingPath(target.device, target.partition, account, bucket)}`;
-    if (!this.#busy.has(key)) return this.#send(key, target, account, bucket, rows);
+    const path = listingPath(target.device, target.partition, account, bucket);
+    const key = `${target.ip}:${target.port}${path}`;
+    if (!this.#busy.has(key)) return this.#send(key, target, path, rows);
     let queued = this.#busy.get(key);
     if (!queued) {
       queued = { rows: [], waiters: [] };
@@ -41,50 +42,33 @@ export class ListingUpdateClient {
     }
     queued.rows.push(...rows);
     const waiters = queued.waiters;
-    return new Promise((resolve) => {
-      let settled = false;
-      const timer = setTimeout(() => done(0), this.timeoutMs);
-      const done = (status: number) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(status);
-      };
-      waiters.push(done);
-    });
+    return new Promise((resolve) => waiters.push(settleOnce(resolve, this.timeoutMs)));
   }
 
   /** One request; when it ends, the rows queued meanwhile for the same replica go in the next. */
-  #send(key: string, target: ContainerUpdateTarget, account: string, bucket: string, rows: ListingRow[]): Promise<number> {
+  #send(key: string, target: ContainerUpdateTarget, path: string, rows: ListingRow[]): Promise<number> {
     this.#busy.set(key, undefined);
-    const sent = this.#post(target, account, bucket, rows);
+    const sent = this.#post(target, path, rows);
     void sent.then(() => {
       const queued = this.#busy.get(key);
       this.#busy.delete(key);
       if (!queued) return;
-      void this.#send(key, target, account, bucket, queued.rows).then((status) => {
+      void this.#send(key, target, path, queued.rows).then((status) => {
         for (const w of queued.waiters) w(status);
       });
     });
     return sent;
   }
 
-  #post(target: ContainerUpdateTarget, account: string, bucket: string, rows: ListingRow[]): Promise<number> {
+  #post(target: ContainerUpdateTarget, path: string, rows: ListingRow[]): Promise<number> {
     const body = Buffer.from(JSON.stringify({ rows }));
     return new Promise((resolve) => {
-      let settled = false;
-      const done = (status: number) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(status);
-      };
       const req = http.request(
         {
           host: target.ip,
           port: target.port,
           method: 'POST',
-          path: `${listingPath(target.device, target.partition, account, bucket)}?rows`,
+          path: `${path}?rows`,
           headers: { 'content-type': 'application/json', 'content-length': body.length },
           agent: this.agent,
         },
@@ -94,14 +78,30 @@ export class ListingUpdateClient {
           res.once('error', () => done(0));
         },
       );
-      const timer = setTimeout(() => {
-        req.destroy();
-        done(0);
-      }, this.timeoutMs);
+      const done = settleOnce(resolve, this.timeoutMs, () => req.destroy());
       req.once('error', () => done(0));
       req.end(body);
     });
   }
+}
+
+/**
+ * `resolve` wrapped to take the first status it is given, or 0 after `timeoutMs` (calling `onTimeout` then);
+ * later calls do nothing.
+ */
+function settleOnce(resolve: (status: number) => void, timeoutMs: number, onTimeout?: () => void): (status: number) => void {
+  let settled = false;
+  const done = (status: number) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    resolve(status);
+  };
+  const timer = setTimeout(() => {
+    onTimeout?.();
+    done(0);
+  }, timeoutMs);
+  return done;
 }
 
 /** Parses `x-backend-container-updates`: a JSON array of targets, plain or base64url-encoded. */

@@ -51,7 +51,12 @@ export function dropCachedPages(fd: number, offset = 0, length = 0): boolean {
 /** How much a read stream reads between two drops behind it. */
 const dropWindowBytes = 1024 * 1024;
 /** The page size the drops are aligned to. */
-export const pageBytes = 4096;
+const pageBytes = 4096;
+
+/** `offset` rounded down to a page boundary. */
+export function pageFloor(offset: number): number {
+  return offset - (offset % pageBytes);
+}
 
 type ReadCallback = (err: NodeJS.ErrnoException | null, bytesRead: number, buffer: NodeJS.ArrayBufferView) => void;
 
@@ -65,7 +70,7 @@ export function dropBehindReads(start: number): {
   read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number | null, cb: ReadCallback): void;
   close(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
 } {
-  let dropped = start - (start % pageBytes);
+  let dropped = pageFloor(start);
   let end = start;
   return {
     read(fd, buffer, offset, length, position, cb) {
@@ -73,7 +78,7 @@ export function dropBehindReads(start: number): {
         if (!err && position !== null) {
           end = Math.max(end, position + bytesRead);
           if (end - dropped >= dropWindowBytes) {
-            const upTo = end - (end % pageBytes);
+            const upTo = pageFloor(end);
             dropCachedPages(fd, dropped, upTo - dropped);
             dropped = upTo;
           }
