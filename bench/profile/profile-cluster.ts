@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { storageNodeEnv } from '../../src/cli/thread-pool.js';
+import { proxyEnv, storageNodeEnv } from '../../src/cli/process-env.js';
 import { populateArca } from '../compare/populate.js';
 import { startArcaCluster } from '../lib/arca-cluster.js';
 import { ServerMeter } from '../lib/proc.js';
@@ -56,8 +56,8 @@ const log = (s: string) => process.stderr.write(`[profile] ${s}\n`);
 
 /** Starts `node [flags] main.js args` and resolves once it prints its ready line. */
 async function startProcess(name: string, flags: string[], args: string[]): Promise<ChildProcess> {
-  // Nodes get the environment `arca cluster` gives them (their thread pool size).
-  const env = args[0] === 'node' ? storageNodeEnv() : process.env;
+  // Each process gets the environment `arca cluster` gives it (a node's thread pool size, the proxy's malloc settings).
+  const env = args[0] === 'node' ? storageNodeEnv() : args[0] === 'proxy' ? proxyEnv() : process.env;
   const child = spawn(process.execPath, [...flags, main, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let seen = '';
   child.stderr!.on('data', (d: Buffer) => {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ArcaError } from '../common/errors.js';
 import { prepareLocalCluster } from './local-cluster.js';
-import { storageNodeEnv } from './thread-pool.js';
+import { proxyEnv, storageNodeEnv } from './process-env.js';
 
 const usage = `usage: arca cluster [--data DIR] [--port 8080] [--nodes 4] [--policy replica-3] [--glance-port 9292]
                     [--webhook NAME=URL]...
@@ -156,7 +156,7 @@ export async function run(args: string[]): Promise<number> {
 
   try {
     await Promise.all(layout.nodeConfigFiles.map((file, i) => startChild(`node${i + 1}`, ['node', '--config', file], children, storageNodeEnv())));
-    await startChild('proxy', ['proxy', '--config', layout.proxyConfigFile], children);
+    await startChild('proxy', ['proxy', '--config', layout.proxyConfigFile], children, proxyEnv());
   } catch (err) {
     await stopAll();
     throw err;

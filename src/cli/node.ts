@@ -4,13 +4,13 @@ import { ArcaError } from '../common/errors.js';
 import { loadNodeConfig } from '../common/config.js';
 import { startStorageNode } from '../../storage-nodes/server.js';
 import { untilSignal } from './signals.js';
-import { defaultNodeThreadPoolSize } from './thread-pool.js';
+import { defaultNodeThreadPoolSize } from './process-env.js';
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' } } });
   if (!values.config) throw new ArcaError('InvalidConfig', 'usage: arca node --config FILE');
   if (!process.env.UV_THREADPOOL_SIZE) {
-    // Too late to change here: the pool started with the process (thread-pool.ts).
+    // Too late to change here: the pool started with the process (process-env.ts).
     process.stderr.write(`arca node: UV_THREADPOOL_SIZE is not set, so libuv's thread pool has 4 threads; start nodes with UV_THREADPOOL_SIZE=${defaultNodeThreadPoolSize} (arca cluster does)\n`);
   }
   const node = await startStorageNode(loadNodeConfig(values.config));

@@ -65,6 +65,16 @@ test.serial('arca cluster runs 1 proxy + 4 nodes, serves the aws CLI, stops clea
   t.regex(banner, new RegExp(`S3 endpoint: +http://127\\.0\\.0\\.1:${port}`));
   const creds = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8'));
   t.true(banner.includes(creds.accessKey) && banner.includes(creds.secretKey));
+  // Each child got the environment its role needs before it started (src/cli/process-env.ts).
+  const children = (await pidsUnder(dataDir)).split('\n').map((pid) => ({
+    args: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'),
+    env: readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0'),
+  }));
+  const role = (name: string) => children.filter((c) => c.args.includes(name));
+  t.is(role('proxy').length, 1);
+  t.is(role('node').length, 4);
+  t.true(role('proxy')[0].env.includes('MALLOC_TRIM_THRESHOLD_=67108864'));
+  for (const node of role('node')) t.true(node.env.includes('UV_THREADPOOL_SIZE=32'));
   const env = { HOME: dataDir, AWS_ACCESS_KEY_ID: creds.accessKey, AWS_SECRET_ACCESS_KEY: creds.secretKey, AWS_DEFAULT_REGION: 'us-east-1' };
   const aws = (...args: string[]) => runCommand('/usr/bin/aws', ['--endpoint-url', `http://127.0.0.1:${port}`, ...args], env);
   const file = join(dataDir, 'hello.txt');

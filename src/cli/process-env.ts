@@ -1,0 +1,36 @@
+/**
+ * Environment that Arca's server processes need before they start. Node and glibc read these variables once,
+ * while the process starts — before any of Arca's code runs — so a process cannot set them for itself:
+ * whatever starts it passes them in its environment (`arca cluster` does; docker-compose.yml does too).
+ *
+ * - Storage nodes: `UV_THREADPOOL_SIZE`. libuv's pool starts while the ES module loader reads the entry module;
+ *   Node's default of 4 lets four blocked fsyncs stall every other file-system call of the process
+ *   (docs/storage-nodes.md, "The node's thread pool").
+ * - The proxy: glibc malloc's trim and mmap thresholds. Every socket read allocates a fresh 64 KiB buffer,
+ *   freed when V8 collects it, tens of MiB at a time; with glibc's defaults the freed top of the heap goes back
+ *   to the kernel and the next reads fault it in again, page by page (docs/proxy.md, "Memory allocator").
+ */
+
+/** Threads a storage node's pool gets when its environment names none. */
+export const defaultNodeThreadPoolSize = 32;
+
+/**
+ * The proxy's malloc settings: keep up to 64 MiB of freed heap top (more than V8 lets die between collections
+ * of a large transfer's buffers), and keep allocations up to 8 MiB in the heap instead of a fresh mmap each.
+ */
+export const proxyMallocEnv: Readonly<Record<string, string>> = {
+  MALLOC_TRIM_THRESHOLD_: String(64 * 1024 * 1024),
+  MALLOC_MMAP_THRESHOLD_: String(8 * 1024 * 1024),
+};
+
+/** `env` with `UV_THREADPOOL_SIZE` set for a storage node, unless it already names a size. */
+export function storageNodeEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (env.UV_THREADPOOL_SIZE) return env;
+  return { ...env, UV_THREADPOOL_SIZE: String(defaultNodeThreadPoolSize) };
+}
+
+/** `env` with the proxy's malloc settings, unless it already names either. */
+export function proxyEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (Object.keys(proxyMallocEnv).some((name) => env[name])) return env;
+  return { ...env, ...proxyMallocEnv };
+}
