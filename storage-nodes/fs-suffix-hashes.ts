@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { KeyedMutex, readdirIfExists } from './fs-util.js';
 import { hashDirState } from './hash-dir.js';
-import { errorOf, JobThread } from './job-thread.js';
+import { errorOf, JobThread } from '../src/common/job-thread.js';
 import { invalidFileName, isInvalidFileName, type RehashJob, type RehashReply } from './suffix-hash-worker.js';
 import { type HashDirEntry, hashDirEntry, isHashDirName, isSuffix, type SuffixEntry } from './suffix-hashes.js';
 

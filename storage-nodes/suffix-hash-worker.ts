@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { readdirIfExistsSync, readFileIfExistsSync, unlinkIfExistsSync } from './fs-util.js';
 import { hashDirState } from './hash-dir.js';
-import { type JobError, jobError, serveJobs } from './job-thread.js';
+import { type JobError, jobError, serveJobs } from '../src/common/job-thread.js';
 import { type HashDirEntry, type HashesFile, hashDirEntry, isHashDirName, isSuffix, parseHashesFile, type SuffixEntry, suffixEntry } from './suffix-hashes.js';
 
 export const hashesFileName = 'hashes.json';

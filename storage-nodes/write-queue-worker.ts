@@ -32,7 +32,7 @@ import type { ObjectMeta } from '../src/common/wire.js';
 import { parseTrailer, trailerLength } from './data-file-format.js';
 import { mkdirTracked as mkdirTrackedWith } from './fs-util.js';
 import { applyPatch, conflictOf, type HashDirState, hashDirState, type MetaFileContent, parseFileName, versionDataFile } from './hash-dir.js';
-import { type JobError, jobError, serveJobs } from './job-thread.js';
+import { type JobError, jobError, serveJobs } from '../src/common/job-thread.js';
 import { dropCachedPages } from './page-cache.js';
 import { readStoredMeta } from './stored-meta.js';
 

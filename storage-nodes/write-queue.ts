@@ -7,7 +7,7 @@
  * (job-thread.ts): started on the first job, idle ones keep no process alive, and a worker that dies fails its
  * pending jobs (their writes may or may not have happened, as with a crash).
  */
-import { errorOf, JobThread } from './job-thread.js';
+import { errorOf, JobThread } from '../src/common/job-thread.js';
 import type { InstallOutcome, WriteJob, WriteReply, WriteWorkerOptions } from './write-queue-worker.js';
 
 export type { InstallOutcome } from './write-queue-worker.js';

@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { useDigestThread } from '../common/checksums.js';
 import { ArcaError } from '../common/errors.js';
 import type { ProxyConfig } from '../common/config.js';
 import { RingSet } from '../common/ring-files.js';
@@ -56,6 +57,7 @@ function eventLag(buckets: Array<{ consumers: Array<{ pending?: number; oldestPe
 
 export async function startProxy(config: ProxyConfig, opts: { log?: (line: string) => void } = {}): Promise<RunningProxy> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  useDigestThread(config.hashOffThread);
   const rings = new RingSet(config.ringDir, config.policies.map((p) => p.index));
   const client = new NodeClient({ connTimeoutMs: config.connTimeoutMs, nodeTimeoutMs: config.nodeTimeoutMs });
   const policies = new PolicyRegistry(config.policies, rings, client, { ecSegmentSize: config.ecSegmentSize });

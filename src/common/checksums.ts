@@ -14,6 +14,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { crc32c } from '@node-rs/crc32';
 import { createCRC64 } from 'hash-wasm';
+import { type ThreadHashAlgorithm, ThreadHashes } from './hash-thread.js';
 
 /** The checksum algorithms S3 clients send (`x-amz-checksum-*`, `x-amz-checksum-algorithm`). */
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
@@ -93,6 +94,29 @@ export interface DigestOptions {
   sha256Hex?: boolean;
   sha512?: boolean;
   checksums?: readonly ChecksumAlgorithm[];
+  /**
+   * MD5 and the SHAs on the process's hash worker (hash-thread.ts), for large bodies: {@link Digester.update}
+   * may then ask its caller to wait, and only {@link Digester.settle} gives the result.
+   */
+  offThread?: boolean;
+}
+
+/**
+ * Bodies from this size up (and those of unknown length) are worth hashing on the hash worker (`offThread`), so
+ * that the event loop only moves their bytes; below it a message round trip costs more than the hash.
+ */
+export const offThreadDigestBytes = 1024 * 1024;
+
+let digestThread = false;
+
+/** Whether this process hashes large bodies on the hash worker (the proxy's `hashOffThread`); off until set. */
+export function useDigestThread(on: boolean): void {
+  digestThread = on;
+}
+
+/** Whether a body of `length` bytes (undefined: not known yet) is hashed on the hash worker. */
+export function digestOffThread(length: number | undefined): boolean {
+  return digestThread && (length === undefined || length >= offThreadDigestBytes);
 }
 
 /** The digests of everything passed to {@link Digester.update}. */
@@ -107,13 +131,16 @@ export interface DigestResult {
   checksums: Partial<Record<ChecksumAlgorithm, string>>;
 }
 
+/** The node:crypto hashes a {@link Digester} computes, in the order it keeps them. */
+type CryptoHashes = Partial<Record<ThreadHashAlgorithm, Buffer>>;
+
 /** Incremental digests over a byte stream; each hash runs only if asked for, SHA-256 once if asked twice. */
 export class Digester {
   #bytes = 0;
-  #md5: Hash | undefined;
-  #sha256: Hash | undefined;
-  #sha512: Hash | undefined;
-  #sha1: Hash | undefined;
+  /** The node:crypto hashes, computed here (`#hashes`) or on the hash worker (`#thread`). */
+  readonly #algorithms: ThreadHashAlgorithm[] = [];
+  #hashes: Hash[] | undefined;
+  #thread: ThreadHashes | undefined;
   #crc32: number | undefined;
   #crc32c: number | undefined;
   #crc64: Uint8Array | undefined;
@@ -123,45 +150,61 @@ export class Digester {
   constructor(opts: DigestOptions) {
     this.#opts = opts;
     const checksums = opts.checksums ?? [];
-    if (opts.md5) this.#md5 = createHash('md5');
-    if (opts.sha256Hex || checksums.includes('SHA256')) this.#sha256 = createHash('sha256');
-    if (opts.sha512) this.#sha512 = createHash('sha512');
-    if (checksums.includes('SHA1')) this.#sha1 = createHash('sha1');
+    if (opts.md5) this.#algorithms.push('md5');
+    if (opts.sha256Hex || checksums.includes('SHA256')) this.#algorithms.push('sha256');
+    if (opts.sha512) this.#algorithms.push('sha512');
+    if (checksums.includes('SHA1')) this.#algorithms.push('sha1');
+    if (opts.offThread && this.#algorithms.length > 0) this.#thread = new ThreadHashes(this.#algorithms);
+    else this.#hashes = this.#algorithms.map((a) => createHash(a));
     if (checksums.includes('CRC32')) this.#crc32 = 0;
     if (checksums.includes('CRC32C')) this.#crc32c = 0;
     if (checksums.includes('CRC64NVME')) this.#crc64 = crc64Initial;
   }
 
-  /** Adds bytes. Throws after {@link digest}. */
-  update(chunk: Uint8Array): void {
+  /**
+   * Adds bytes. Throws after the result was taken. Off the thread, returns a promise when the hash worker is
+   * behind: a caller that can wait should, before it gives more.
+   */
+  update(chunk: Uint8Array): Promise<void> | undefined {
     if (this.#result) throw new Error('Digester.update after digest');
     this.#bytes += chunk.length;
-    this.#md5?.update(chunk);
-    this.#sha256?.update(chunk);
-    this.#sha512?.update(chunk);
-    this.#sha1?.update(chunk);
+    if (this.#hashes) for (const h of this.#hashes) h.update(chunk);
     if (this.#crc32 !== undefined) this.#crc32 = zlibCrc32(chunk, this.#crc32);
     if (this.#crc32c !== undefined) this.#crc32c = crc32c(chunk, this.#crc32c);
     if (this.#crc64 !== undefined) this.#crc64 = crc64Shared.load(this.#crc64).update(chunk).save();
+    return this.#thread?.update(chunk);
   }
 
-  /** Finishes and returns the digests; later calls return the same result. */
+  /** Finishes and returns the digests; later calls return the same result. Not for an `offThread` digester. */
   digest(): DigestResult {
     if (this.#result) return this.#result;
+    if (this.#thread) throw new Error('Digester.digest: an offThread digester settles');
+    return this.#finish(this.#hashes!.map((h) => h.digest()));
+  }
+
+  /** Finishes and resolves with the digests, wherever they were computed; later calls give the same result. */
+  async settle(): Promise<DigestResult> {
+    if (this.#result) return this.#result;
+    if (!this.#thread) return this.digest();
+    const digests = await this.#thread.digest();
+    return (this.#result ??= this.#finish(digests));
+  }
+
+  #finish(digests: Buffer[]): DigestResult {
+    const raw: CryptoHashes = {};
+    for (const [i, a] of this.#algorithms.entries()) raw[a] = digests[i];
     const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
     const result: DigestResult = { bytes: this.#bytes, checksums };
-    if (this.#md5) {
-      const md5 = this.#md5.digest();
-      result.md5Hex = md5.toString('hex');
-      result.md5Base64 = md5.toString('base64');
+    if (raw.md5) {
+      result.md5Hex = raw.md5.toString('hex');
+      result.md5Base64 = raw.md5.toString('base64');
     }
-    if (this.#sha256) {
-      const sha = this.#sha256.digest();
-      if (this.#opts.sha256Hex) result.sha256Hex = sha.toString('hex');
-      if (this.#opts.checksums?.includes('SHA256')) checksums.SHA256 = sha.toString('base64');
+    if (raw.sha256) {
+      if (this.#opts.sha256Hex) result.sha256Hex = raw.sha256.toString('hex');
+      if (this.#opts.checksums?.includes('SHA256')) checksums.SHA256 = raw.sha256.toString('base64');
     }
-    if (this.#sha512) result.sha512Hex = this.#sha512.digest('hex');
-    if (this.#sha1) checksums.SHA1 = this.#sha1.digest('base64');
+    if (raw.sha512) result.sha512Hex = raw.sha512.toString('hex');
+    if (raw.sha1) checksums.SHA1 = raw.sha1.toString('base64');
     if (this.#crc32 !== undefined) checksums.CRC32 = uint32Base64(this.#crc32);
     if (this.#crc32c !== undefined) checksums.CRC32C = uint32Base64(this.#crc32c);
     if (this.#crc64 !== undefined) {
@@ -188,8 +231,9 @@ export class DigestStream extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.digester.update(chunk);
-    cb(null, chunk);
+    const behind = this.digester.update(chunk);
+    if (behind) behind.then(() => cb(null, chunk), cb);
+    else cb(null, chunk);
   }
 
   /** The digests; call once the stream has ended. */

@@ -3,6 +3,7 @@
  * of a process receives only its own slice. Config files are JSON; a bad field is reported by its path.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { ArcaError } from './errors.js';
 
 /** A storage policy: how a bucket's objects are kept. */
@@ -129,6 +130,12 @@ export interface ProxyConfig {
   ecSegmentSize: number;
   /** Milliseconds users and access keys are cached in the proxy (changes through other proxies show after this). */
   identityCacheTtlMs: number;
+  /**
+   * Hash bodies of 1 MiB and more (MD5, the SHAs) on a worker thread instead of the event loop. Default: on
+   * when the machine has 4 cores or more; on 2 cores that are both busy it cost CPU and gained nothing
+   * (docs/proxy.md, "Hashing off the event loop").
+   */
+  hashOffThread: boolean;
   /**
    * Cluster key material protecting stored secret keys at rest (AES-256-GCM, key derived with HKDF). Default:
    * the root secret key; set it to the old root secret before changing the root secret.
@@ -415,6 +422,7 @@ export function parseProxyConfig(obj: Record<string, unknown>, where = 'proxy co
     virtualHostDomains: f.strings('virtualHostDomains', []),
     ecSegmentSize: f.int('ecSegmentSize', 1024 * 1024, 8, 1 << 30),
     identityCacheTtlMs: f.int('identityCacheTtlMs', 3_000),
+    hashOffThread: f.bool('hashOffThread', availableParallelism() >= 4),
     identityKey: f.optionalString('identityKey'),
     multipartAbortAfterSec: f.int('multipartAbortAfterSec', 7 * 24 * 3600, 0),
     multipartJanitorIntervalSec: f.int('multipartJanitorIntervalSec', 3600, 0),

@@ -5,7 +5,7 @@
  * client that goes away aborts the write: nothing is stored.
  */
 import { Transform, type Readable } from 'node:stream';
-import { Digester } from '../common/checksums.js';
+import { Digester, digestOffThread } from '../common/checksums.js';
 import { ArcaError } from '../common/errors.js';
 import type { BucketInfo, ObjectInfo, ObjectStore } from '../proxy/object-store.js';
 import { GlanceError } from './errors.js';
@@ -43,7 +43,8 @@ export async function ingest(store: ObjectStore, bucket: BucketInfo, key: string
     source.resume();
     throw tooLarge(opts.sizeCap);
   }
-  const digester = new Digester({ md5: true, sha512: true });
+  // A large image's MD5 and SHA-512 are computed on the hash worker (hash-thread.ts), off the event loop.
+  const digester = new Digester({ md5: true, sha512: true, offThread: digestOffThread(opts.declaredLength) });
   const inspector = new FormatInspector(opts.diskFormat, opts.containerFormat === null || opts.containerFormat === 'bare');
   let failure: unknown;
   let seen = 0;
@@ -52,9 +53,10 @@ export async function ingest(store: ObjectStore, bucket: BucketInfo, key: string
       try {
         seen += chunk.length;
         if (seen > opts.sizeCap) throw tooLarge(opts.sizeCap);
-        digester.update(chunk);
+        const behind = digester.update(chunk);
         inspector.update(chunk);
-        cb(null, chunk);
+        if (behind) behind.then(() => cb(null, chunk), cb);
+        else cb(null, chunk);
       } catch (err) {
         failure ??= err;
         cb(err as Error);
@@ -75,11 +77,11 @@ export async function ingest(store: ObjectStore, bucket: BucketInfo, key: string
       body,
       contentType: 'application/octet-stream',
       meta: { image: { id: opts.imageId } },
-      finish: ({ size }) => {
+      finish: async ({ size }) => {
         if (opts.declaredLength !== undefined && size !== opts.declaredLength) {
           throw new GlanceError('BadRequest', `The image body has ${size} bytes, not the ${opts.declaredLength} its Content-Length said.`);
         }
-        const d = digester.digest();
+        const d = await digester.settle();
         const inspected = inspector.finish();
         result = { size, checksum: d.md5Hex!, sha512: d.sha512Hex!, virtualSize: inspected.virtualSize, format: inspected.format };
         return { etag: d.md5Hex!, meta: { image: { id: opts.imageId, sha512: d.sha512Hex } } };

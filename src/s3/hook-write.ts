@@ -16,9 +16,9 @@ export function declaredSize(req: S3Request): number | undefined {
 }
 
 /** What a hooked upload stores, once its body has ended. */
-export function hookedFinish(upload: PreparedUpload, hooked: HookedUpload): PutFinish {
+export async function hookedFinish(upload: PreparedUpload, hooked: HookedUpload): Promise<PutFinish> {
   const r = hooked.result();
-  const f = upload.finish({ size: r.inputBytes });
+  const f = await upload.finish({ size: r.inputBytes });
   // Checksums describe the client's bytes: kept only when those are what is stored.
   const meta: Record<string, unknown> = r.transformed ? {} : { ...f.meta };
   if (Object.keys(r.meta).length) {

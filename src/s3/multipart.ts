@@ -231,7 +231,7 @@ export async function writePart(
   record: UploadRecord,
   partNumber: number,
   body: Readable,
-  finish: (info: { size: number }) => PutFinish,
+  finish: (info: { size: number }) => PutFinish | Promise<PutFinish>,
   ck: CustomerKey | undefined,
 ): Promise<ObjectInfo> {
   const segments = await store.internalBucket(bucket, 'segments');
@@ -239,13 +239,13 @@ export async function writePart(
   let write = { body, finish };
   if (seal && ck) {
     const sealed = encryptUpload(body, ck, seal);
-    write = { body: sealed.body, finish: (i) => sealed.finish(finish(i)) };
+    write = { body: sealed.body, finish: async (i) => sealed.finish(await finish(i)) };
   }
   return store.putObject(segments, partName(record.key, record.uploadId, partNumber), {
     body: write.body,
     contentType: 'application/octet-stream',
-    finish: (i) => {
-      const f = write.finish(i);
+    finish: async (i) => {
+      const f = await write.finish(i);
       const checksums = f.meta?.checksums as Record<string, string> | undefined;
       return checksums ? { ...f, listing: { ...f.listing, checksums } } : f;
     },

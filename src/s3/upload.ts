@@ -9,6 +9,7 @@ import {
   checksumAlgorithmFromHeader,
   checksumHeaderName,
   Digester,
+  digestOffThread,
   isValidChecksum,
   parseChecksumAlgorithm,
 } from '../common/checksums.js';
@@ -93,7 +94,7 @@ export interface PreparedUpload extends UploadHeaders {
   /** The checksum algorithm of this upload, if any. */
   checksum?: ChecksumAlgorithm;
   /** Checks sizes and digests once the body has ended; the ETag and checksums to store. */
-  finish(info: { size: number }): PutFinish;
+  finish(info: { size: number }): Promise<PutFinish>;
 }
 
 /** Options of {@link prepareUpload}. */
@@ -125,14 +126,20 @@ export function prepareUpload(req: S3Request, maxBytes: number, opts: PrepareUpl
   if (declared !== undefined && declared > maxBytes) {
     throw new S3Error('EntityTooLarge', { extra: { ProposedSize: String(declared), MaxSizeAllowed: String(maxBytes) } });
   }
-  const digester = new Digester({ md5: true, sha256Hex: needsPayloadSha256(req.payload), checksums: checksum ? [checksum.algo] : [] });
+  const digester = new Digester({
+    md5: true,
+    sha256Hex: needsPayloadSha256(req.payload),
+    checksums: checksum ? [checksum.algo] : [],
+    offThread: digestOffThread(declared),
+  });
   let seen = 0;
   const body = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       seen += chunk.length;
       if (seen > maxBytes) return cb(new S3Error('EntityTooLarge', { extra: { MaxSizeAllowed: String(maxBytes) } }));
-      digester.update(chunk);
-      cb(null, chunk);
+      const behind = digester.update(chunk);
+      if (behind) behind.then(() => cb(null, chunk), cb);
+      else cb(null, chunk);
     },
   });
   relay(source, body);
@@ -140,11 +147,11 @@ export function prepareUpload(req: S3Request, maxBytes: number, opts: PrepareUpl
     ...headers,
     body,
     checksum: checksum?.algo,
-    finish: ({ size }) => {
+    finish: async ({ size }) => {
       if (declared !== undefined && size !== declared) {
         throw new S3Error('IncompleteBody', { message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' });
       }
-      const d = digester.digest();
+      const d = await digester.settle();
       if (d.sha256Hex !== undefined) assertPayloadSha256(req.payload, d.sha256Hex);
       if (contentMd5 !== undefined && d.md5Base64 !== contentMd5) throw new S3Error('BadDigest', { extra: { ExpectedDigest: contentMd5 } });
       const meta: Record<string, unknown> = {};

@@ -34,21 +34,21 @@ export const putObject: Handler = async (req, deps) => {
   const upload = prepareUpload(req, maxSinglePutBytes);
   const meta: Record<string, unknown> = { ...upload.meta, ...accessMeta(req.headers, req.principal?.account, bucket), ...writeLock(req.headers, bucket), ...deleteAt(req.headers, bucket) };
   if (tags?.length) meta.tags = tags;
-  let write: { body: Readable; finish(i: { size: number }): PutFinish } = upload;
+  let write: { body: Readable; finish(i: { size: number }): Promise<PutFinish> } = upload;
   const userMeta = (upload.meta.userMeta ?? {}) as Record<string, string>;
   const hooked = await deps.compute?.putHook(bucket, key, { body: upload.body, contentType: upload.contentType, size: declaredSize(req), userMeta });
   if (hooked) write = { body: hooked.body, finish: () => hookedFinish(upload, hooked) };
   if (ck) {
     const inner = write;
     const sealed = encryptUpload(inner.body, ck, sealFor(ck));
-    write = { body: sealed.body, finish: (i) => sealed.finish(inner.finish(i)) };
+    write = { body: sealed.body, finish: async (i) => sealed.finish(await inner.finish(i)) };
   }
   const info = await deps.store.putObject(bucket, key, {
     body: write.body,
     contentType: upload.contentType,
     meta,
     finish: async (i) => {
-      const f = write.finish(i);
+      const f = await write.finish(i);
       await checkWriteConditions(deps.store, bucket, key, conditions);
       return f;
     },

@@ -9,7 +9,7 @@
  * or may not have happened, as with a crash) and the next job starts a new one.
  */
 import { parentPort, Worker } from 'node:worker_threads';
-import { ArcaError, type ArcaErrorCode } from '../src/common/errors.js';
+import { ArcaError, type ArcaErrorCode } from './errors.js';
 
 export interface JobThreadOptions {
   /** Names the worker in the error its pending jobs fail with when it dies. */
