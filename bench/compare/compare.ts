@@ -17,11 +17,13 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type ArcaCluster, startArcaCluster } from '../lib/arca-cluster.js';
+import { SigV4Signer } from '../lib/sigv4.js';
 import { bestLimits, type MachineLimits, measureLimits } from '../lib/limits.js';
 import { commitInfo, machineInfo } from '../lib/machine.js';
 import { ServerMeter } from '../lib/proc.js';
 import { round } from '../lib/stats.js';
 import { dropSwiftObjects, ensureSwiftInstalled, type SwiftPeer, startSwiftPeer } from '../lib/swift-peer.js';
+import { S3Client } from '../load/client.js';
 import { type LoadOptions, type LoadResult, runLoad } from '../load/run.js';
 import { makePlan, type Plan } from './plan.js';
 import { type PopulateResult, populateArca, populateSwift, type S3Target } from './populate.js';
@@ -151,6 +153,23 @@ async function startArca(): Promise<ArcaCluster> {
   }
 }
 
+/** Buckets of the kept Arca cluster that are not bench:compare's own (`cmp-…`): left by other experiments. */
+async function foreignBuckets(cluster: ArcaCluster): Promise<string[]> {
+  const client = new S3Client({
+    endpoint: cluster.endpoint,
+    signer: new SigV4Signer({ accessKeyId: cluster.accessKey, secretAccessKey: cluster.secretKey, region: 'us-east-1' }),
+    maxSockets: 1,
+    timeoutMs: 30_000,
+  });
+  try {
+    const r = await client.request({ method: 'GET', path: '/', collect: true });
+    const names = [...(r.body?.toString() ?? '').matchAll(/<Name>([^<]*)<\/Name>/g)].map((m) => m[1]);
+    return names.filter((n) => !n.startsWith('cmp-'));
+  } finally {
+    client.close();
+  }
+}
+
 async function startSwift(): Promise<{ peer?: SwiftPeer; skipped?: string; version?: string }> {
   if (flags['no-swift']) return { skipped: '--no-swift' };
   const python = process.env.SWIFT_PEER_PYTHON ?? '/usr/bin/python3';
@@ -212,6 +231,10 @@ async function main(): Promise<number> {
 
   arca = await startArca();
   log(`Arca: ${arca.endpoint}, proxy pid ${arca.proxyPid}, node pids ${arca.nodePids.join(',')}`);
+  const foreign = await foreignBuckets(arca);
+  if (foreign.length > 0) {
+    log(`WARNING: the kept Arca data dir holds buckets this run did not make (${foreign.join(', ')}): its auditor and replicators work on their objects during the rounds; delete them, or run with --fresh`);
+  }
   const swiftStart = await startSwift();
   swift = swiftStart.peer;
   if (swift) log(`Swift: ${swift.endpoint} (${swiftStart.version})`);
