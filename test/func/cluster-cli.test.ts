@@ -74,7 +74,10 @@ test.serial('arca cluster runs 1 proxy + 4 nodes, serves the aws CLI, stops clea
   t.is(role('proxy').length, 1);
   t.is(role('node').length, 4);
   t.true(role('proxy')[0].env.includes('MALLOC_TRIM_THRESHOLD_=67108864'));
-  for (const node of role('node')) t.true(node.env.includes('UV_THREADPOOL_SIZE=32'));
+  for (const node of role('node')) {
+    t.true(node.env.includes('UV_THREADPOOL_SIZE=32'));
+    t.true(node.env.some((v) => v.startsWith('NODE_OPTIONS=') && v.includes('--max-semi-space-size=')));
+  }
   const env = { HOME: dataDir, AWS_ACCESS_KEY_ID: creds.accessKey, AWS_SECRET_ACCESS_KEY: creds.secretKey, AWS_DEFAULT_REGION: 'us-east-1' };
   const aws = (...args: string[]) => runCommand('/usr/bin/aws', ['--endpoint-url', `http://127.0.0.1:${port}`, ...args], env);
   const file = join(dataDir, 'hello.txt');

@@ -1,10 +1,17 @@
 import test from 'ava';
-import { defaultNodeThreadPoolSize, proxyEnv, proxyMallocEnv, storageNodeEnv } from '../../../src/cli/process-env.js';
+import { defaultNodeThreadPoolSize, nodeSemiSpaceMiB, proxyEnv, proxyMallocEnv, storageNodeEnv } from '../../../src/cli/process-env.js';
 
 test('a storage node gets a larger thread pool unless its environment names a size', (t) => {
   t.is(storageNodeEnv({ PATH: '/bin' }).UV_THREADPOOL_SIZE, String(defaultNodeThreadPoolSize));
   t.is(storageNodeEnv({ UV_THREADPOOL_SIZE: '8' }).UV_THREADPOOL_SIZE, '8');
   t.is(storageNodeEnv({ PATH: '/bin' }).MALLOC_TRIM_THRESHOLD_, undefined);
+});
+
+test('a storage node gets a small V8 young generation, added to NODE_OPTIONS unless they name one', (t) => {
+  t.is(storageNodeEnv({}).NODE_OPTIONS, `--max-semi-space-size=${nodeSemiSpaceMiB}`);
+  t.is(storageNodeEnv({ NODE_OPTIONS: '--enable-source-maps' }).NODE_OPTIONS, `--enable-source-maps --max-semi-space-size=${nodeSemiSpaceMiB}`);
+  t.is(storageNodeEnv({ NODE_OPTIONS: '--max-semi-space-size=16' }).NODE_OPTIONS, '--max-semi-space-size=16');
+  t.is(proxyEnv({}).NODE_OPTIONS, undefined, 'the proxy keeps V8\'s default');
 });
 
 test('the proxy gets the malloc thresholds unless its environment names either', (t) => {
