@@ -28,6 +28,11 @@ export interface ProcStat {
   startTime: number;
   /** utime + stime, in ticks. */
   cpuTicks: number;
+  /** utime and stime apart, in ticks. */
+  userTicks: number;
+  sysTicks: number;
+  /** Minor page faults (minflt): pages the process touched that the kernel had to map in. */
+  minorFaults: number;
 }
 
 /** /proc/PID/stat, or undefined when the process is gone. */
@@ -40,7 +45,9 @@ export function readStat(pid: number): ProcStat | undefined {
   }
   // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { pid, ppid: Number(f[1]), startTime: Number(f[19]), cpuTicks: Number(f[11]) + Number(f[12]) };
+  const userTicks = Number(f[11]);
+  const sysTicks = Number(f[12]);
+  return { pid, ppid: Number(f[1]), startTime: Number(f[19]), cpuTicks: userTicks + sysTicks, userTicks, sysTicks, minorFaults: Number(f[7]) };
 }
 
 export interface ProcMemory {
@@ -120,6 +127,18 @@ export interface ServerUsage {
   processes: number;
   /** RSS samples taken. */
   samples: number;
+  /** The same window per process, in the order they were first seen. */
+  byProcess: ProcessUsage[];
+}
+
+/** One process's share of a {@link ServerUsage} window. */
+export interface ProcessUsage {
+  pid: number;
+  /** User and system CPU milliseconds during the window. */
+  userMs: number;
+  sysMs: number;
+  /** Minor page faults during the window. */
+  minorFaults: number;
 }
 
 export interface ServerMeterOptions {
@@ -130,8 +149,10 @@ export interface ServerMeterOptions {
 }
 
 interface CpuTrack {
-  first: number;
-  last: number;
+  pid: number;
+  /** Readings at the start of the window (zeros for a process born in it) and the latest. */
+  first: Pick<ProcStat, 'userTicks' | 'sysTicks' | 'minorFaults'>;
+  last: ProcStat;
 }
 
 /**
@@ -166,17 +187,25 @@ export class ServerMeter {
     clearInterval(this.#timer);
     this.#rescan(false);
     const hwm = this.#sampleMemory();
-    let ticks = 0;
-    for (const t of this.#cpu.values()) ticks += t.last - t.first;
+    const ms = (ticks: number) => (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+    const byProcess = [...this.#cpu.values()].map((t) => ({
+      pid: t.pid,
+      userMs: ms(t.last.userTicks - t.first.userTicks),
+      sysMs: ms(t.last.sysTicks - t.first.sysTicks),
+      minorFaults: t.last.minorFaults - t.first.minorFaults,
+    }));
+    let cpuMs = 0;
+    for (const p of byProcess) cpuMs += p.userMs + p.sysMs;
     let pss = 0;
     for (const p of this.#tree) pss += readPss(p.pid) ?? 0;
     return {
-      cpuMs: (ticks * 1000) / CLOCK_TICKS_PER_SECOND,
+      cpuMs,
       peakRssMiB: this.#peakRss / 1048576,
       hwmMiB: hwm / 1048576,
       pssMiB: pss / 1048576,
       processes: this.#cpu.size,
       samples: this.#samples,
+      byProcess,
     };
   }
 
@@ -206,8 +235,8 @@ export class ServerMeter {
     for (const st of tree) {
       const key = `${st.pid}:${st.startTime}`;
       const t = this.#cpu.get(key);
-      if (t) t.last = st.cpuTicks;
-      else this.#cpu.set(key, { first: initial ? st.cpuTicks : 0, last: st.cpuTicks });
+      if (t) t.last = st;
+      else this.#cpu.set(key, { pid: st.pid, first: initial ? st : { userTicks: 0, sysTicks: 0, minorFaults: 0 }, last: st });
     }
   }
 

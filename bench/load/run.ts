@@ -95,6 +95,8 @@ export interface LoadResult {
   serverHwmMiB?: number;
   /** Sum of the server processes' Pss at the end, MiB: shared pages of forked workers counted once. */
   serverPssMiB?: number;
+  /** Per server process (`serverPids` given): user and system CPU ms and minor page faults per successful op. */
+  serverProcesses?: Array<{ pid: number; userMsPerOp: number | null; sysMsPerOp: number | null; minorFaultsPerOp: number | null }>;
   /** This process's CPU ms per successful op (signing, HTTP, the /proc sampler). */
   clientCpuMsPerOp: number | null;
   /** The first failure, for diagnosis. */
@@ -242,6 +244,12 @@ async function measure(client: S3Client, o: LoadOptions, plan: Plan): Promise<Lo
     result.serverPeakRssMiB = round(server.peakRssMiB, 1);
     result.serverHwmMiB = round(server.hwmMiB, 1);
     result.serverPssMiB = round(server.pssMiB, 1);
+    result.serverProcesses = server.byProcess.map((p) => ({
+      pid: p.pid,
+      userMsPerOp: perOp(p.userMs),
+      sysMsPerOp: perOp(p.sysMs),
+      minorFaultsPerOp: perOp(p.minorFaults),
+    }));
   }
   if (firstError !== undefined) result.firstError = firstError;
   return result;

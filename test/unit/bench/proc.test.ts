@@ -56,6 +56,13 @@ test('ServerMeter counts the CPU of a child born during the window and samples i
   t.true(usage.pssMiB >= 64, `pssMiB ${usage.pssMiB}`);
   t.true(usage.processes >= 2);
   t.true(usage.samples >= 5);
+  // Per process: the child's busy loop is user time, and its 64 MiB buffer was faulted in (page by page, or
+  // in 2 MiB huge pages where the kernel gives those: 32 faults at least either way).
+  const mine = usage.byProcess.find((p) => p.pid === c.pid);
+  t.truthy(mine);
+  t.true(mine!.userMs >= 250, `userMs ${mine!.userMs}`);
+  t.true(mine!.minorFaults >= 32, `minorFaults ${mine!.minorFaults}`);
+  t.is(usage.byProcess.reduce((sum, p) => sum + p.userMs + p.sysMs, 0), usage.cpuMs);
 });
 
 test('ServerMeter does not count CPU used before start()', async (t) => {
