@@ -5,7 +5,8 @@
  *
  * - Storage nodes: `UV_THREADPOOL_SIZE`. libuv's pool starts while the ES module loader reads the entry module;
  *   Node's default of 4 lets four blocked fsyncs stall every other file-system call of the process
- *   (docs/storage-nodes.md, "The node's thread pool").
+ *   (docs/storage-nodes.md, "The node's thread pool"). And `--max-semi-space-size` in `NODE_OPTIONS`: V8 sizes
+ *   its heap when the process starts.
  * - The proxy: glibc malloc's trim and mmap thresholds. Every socket read allocates a fresh 64 KiB buffer,
  *   freed when V8 collects it, tens of MiB at a time; with glibc's defaults the freed top of the heap goes back
  *   to the kernel and the next reads fault it in again, page by page (docs/proxy.md, "Memory allocator").
@@ -25,8 +26,9 @@ export const proxyMallocEnv: Readonly<Record<string, string>> = {
 
 /**
  * The V8 young generation of a storage node, MiB per semi-space (Node 20's default is 16). A node's requests
- * allocate little that lives, but with 16 MiB semi-spaces V8 grew each node's heap to ~110 MiB committed
- * around ~28 MiB of live objects under small-object load (docs/storage-nodes.md, "Memory").
+ * allocate little that lives, but with 16 MiB semi-spaces V8 grew each node's heap to ~110–120 MiB committed
+ * around 15–35 MiB of live objects under small-object load (docs/storage-nodes.md, "The node's young
+ * generation").
  */
 export const nodeSemiSpaceMiB = 2;
 

@@ -215,6 +215,15 @@ export class Digester {
   }
 }
 
+/**
+ * A transform's callback for `chunk`, called once the digester that returned `behind` from its update has
+ * caught up (at once when it was not behind): a slow hash worker then slows the stream, not memory.
+ */
+export function passWhenCaughtUp(behind: Promise<void> | undefined, chunk: Buffer, cb: TransformCallback): void {
+  if (behind) behind.then(() => cb(null, chunk), cb);
+  else cb(null, chunk);
+}
+
 function uint32Base64(n: number): string {
   const b = Buffer.allocUnsafe(4);
   b.writeUInt32BE(n >>> 0);
@@ -231,9 +240,7 @@ export class DigestStream extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    const behind = this.digester.update(chunk);
-    if (behind) behind.then(() => cb(null, chunk), cb);
-    else cb(null, chunk);
+    passWhenCaughtUp(this.digester.update(chunk), chunk, cb);
   }
 
   /** The digests; call once the stream has ended. */

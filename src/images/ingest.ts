@@ -5,7 +5,7 @@
  * client that goes away aborts the write: nothing is stored.
  */
 import { Transform, type Readable } from 'node:stream';
-import { Digester, digestOffThread } from '../common/checksums.js';
+import { Digester, digestOffThread, passWhenCaughtUp } from '../common/checksums.js';
 import { ArcaError } from '../common/errors.js';
 import type { BucketInfo, ObjectInfo, ObjectStore } from '../proxy/object-store.js';
 import { GlanceError } from './errors.js';
@@ -55,8 +55,7 @@ export async function ingest(store: ObjectStore, bucket: BucketInfo, key: string
         if (seen > opts.sizeCap) throw tooLarge(opts.sizeCap);
         const behind = digester.update(chunk);
         inspector.update(chunk);
-        if (behind) behind.then(() => cb(null, chunk), cb);
-        else cb(null, chunk);
+        passWhenCaughtUp(behind, chunk, cb);
       } catch (err) {
         failure ??= err;
         cb(err as Error);

@@ -10,6 +10,7 @@ import {
   checksumHeaderName,
   Digester,
   digestOffThread,
+  passWhenCaughtUp,
   isValidChecksum,
   parseChecksumAlgorithm,
 } from '../common/checksums.js';
@@ -137,9 +138,7 @@ export function prepareUpload(req: S3Request, maxBytes: number, opts: PrepareUpl
     transform(chunk: Buffer, _enc, cb) {
       seen += chunk.length;
       if (seen > maxBytes) return cb(new S3Error('EntityTooLarge', { extra: { MaxSizeAllowed: String(maxBytes) } }));
-      const behind = digester.update(chunk);
-      if (behind) behind.then(() => cb(null, chunk), cb);
-      else cb(null, chunk);
+      passWhenCaughtUp(digester.update(chunk), chunk, cb);
     },
   });
   relay(source, body);
