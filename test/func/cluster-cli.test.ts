@@ -74,6 +74,7 @@ test.serial('arca cluster runs 1 proxy + 4 nodes, serves the aws CLI, stops clea
   t.is(role('proxy').length, 1);
   t.is(role('node').length, 4);
   t.true(role('proxy')[0].env.includes('MALLOC_TRIM_THRESHOLD_=67108864'));
+  t.true(role('proxy')[0].env.some((v) => v.startsWith('NODE_OPTIONS=') && v.includes('--max-semi-space-size=8')));
   for (const node of role('node')) {
     t.true(node.env.includes('UV_THREADPOOL_SIZE=32'));
     t.true(node.env.some((v) => v.startsWith('NODE_OPTIONS=') && v.includes('--max-semi-space-size=')));
