@@ -7,9 +7,10 @@
  *   Node's default of 4 lets four blocked fsyncs stall every other file-system call of the process
  *   (docs/storage-nodes.md, "The node's thread pool"). And `--max-semi-space-size` in `NODE_OPTIONS`: V8 sizes
  *   its heap when the process starts.
- * - The proxy: glibc malloc's trim and mmap thresholds, and an 8 MiB semi-space. Every socket read allocates a fresh 64 KiB buffer,
- *   freed when V8 collects it, tens of MiB at a time; with glibc's defaults the freed top of the heap goes back
- *   to the kernel and the next reads fault it in again, page by page (docs/proxy.md, "Memory allocator").
+ * - The proxy: glibc malloc's trim and mmap thresholds, and an 8 MiB semi-space. Every socket read allocates a
+ *   fresh 64 KiB buffer, freed when V8 collects it, tens of MiB at a time; with glibc's defaults the freed top
+ *   of the heap goes back to the kernel and the next reads fault it in again, page by page (docs/proxy.md,
+ *   "Memory allocator").
  */
 
 /** Threads a storage node's pool gets when its environment names none. */
