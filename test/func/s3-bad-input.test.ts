@@ -4,7 +4,7 @@
  */
 import { readdirSync } from 'node:fs';
 import http from 'node:http';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import test from 'ava';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { rawRequest, signedOptions } from '../helpers/raw.js';
@@ -20,14 +20,16 @@ test.after.always(async () => cluster?.close());
 /** Every file under the devices' object and tmp dirs (what a half-stored object would leave). */
 function filesOnDisk(): string[] {
   const out: string[] = [];
+  const devicesDir = cluster.nodeConfigs[0].devicesDir;
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (/\.(data|meta)$/.test(e.name) || p.includes('/tmp/')) out.push(p);
+      // A device's own tmp dir, not the temp dir the whole cluster lives in.
+      else if (/\.(data|meta)$/.test(e.name) || relative(devicesDir, p).split(sep).includes('tmp')) out.push(p);
     }
   };
-  walk(cluster.nodeConfigs[0].devicesDir);
+  walk(devicesDir);
   return out;
 }
 
