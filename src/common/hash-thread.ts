@@ -81,9 +81,10 @@ function post(job: Omit<HashJob, 'id'>): Promise<HashReply> {
     });
 }
 
-// A stream whose owner was collected before its digest (an upload that failed) is dropped from the worker.
+// A stream whose owner was collected before its digest (an upload that failed) is dropped from the worker
+// (with no worker running, none holds it: no new one is started for that).
 const unfinished = new FinalizationRegistry<number>((stream) => {
-  post({ stream, algorithms: [], drop: true }).catch(() => {});
+  if (thread) post({ stream, algorithms: [], drop: true }).catch(() => {});
 });
 
 /** The hashes of one byte stream, computed on the process's hash worker. */
