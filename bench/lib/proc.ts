@@ -26,9 +26,7 @@ export interface ProcStat {
   ppid: number;
   /** Start time after boot, in ticks: with pid, identifies a process across pid reuse. */
   startTime: number;
-  /** utime + stime, in ticks. */
-  cpuTicks: number;
-  /** utime and stime apart, in ticks. */
+  /** utime and stime, in ticks. */
   userTicks: number;
   sysTicks: number;
   /** Minor page faults (minflt): pages the process touched that the kernel had to map in. */
@@ -45,9 +43,7 @@ export function readStat(pid: number): ProcStat | undefined {
   }
   // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const userTicks = Number(f[11]);
-  const sysTicks = Number(f[12]);
-  return { pid, ppid: Number(f[1]), startTime: Number(f[19]), cpuTicks: userTicks + sysTicks, userTicks, sysTicks, minorFaults: Number(f[7]) };
+  return { pid, ppid: Number(f[1]), startTime: Number(f[19]), userTicks: Number(f[11]), sysTicks: Number(f[12]), minorFaults: Number(f[7]) };
 }
 
 export interface ProcMemory {

@@ -187,7 +187,7 @@ export class Digester {
     if (this.#result) return this.#result;
     if (!this.#thread) return this.digest();
     const digests = await this.#thread.digest();
-    return (this.#result ??= this.#finish(digests));
+    return this.#finish(digests);
   }
 
   #finish(digests: Buffer[]): DigestResult {

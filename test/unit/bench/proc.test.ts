@@ -4,10 +4,16 @@ import { once } from 'node:events';
 import test from 'ava';
 import { processTree, readMemory, readPss, readStat, ServerMeter } from '../../../bench/lib/proc.js';
 
-/** A node child that burns CPU for `busyMs`, holding `mib` MiB, then idles until killed. */
-async function child(busyMs: number, mib = 0): Promise<ChildProcess> {
-  const script = `const b = Buffer.alloc(${mib} * 1048576, 1); const end = Date.now() + ${busyMs}; let x = 0;
-    process.stdout.write('up\\n'); while (Date.now() < end) x++; setInterval(() => b[0] + x, 1000);`;
+/**
+ * A node child that burns CPU for `busyMs`, holding `mib` MiB, then idles until killed. By default it spins
+ * `busyMs` of wall time after it says it is up; with `cpu`, until it has used `busyMs` of CPU itself, and says
+ * it is up only then (so a busy machine cannot shorten what it burns).
+ */
+async function child(busyMs: number, mib = 0, cpu = false): Promise<ChildProcess> {
+  const spin = cpu
+    ? `const c = process.cpuUsage(); while (process.cpuUsage(c).user < ${busyMs * 1000}) x++; process.stdout.write('up\\n');`
+    : `const end = Date.now() + ${busyMs}; process.stdout.write('up\\n'); while (Date.now() < end) x++;`;
+  const script = `const b = Buffer.alloc(${mib} * 1048576, 1); let x = 0; ${spin} setInterval(() => b[0] + x, 1000);`;
   const c = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   await once(c.stdout!, 'data');
   return c;
@@ -24,7 +30,7 @@ test('readStat and readMemory describe this process; a missing pid is undefined'
   const st = readStat(process.pid);
   t.is(st?.pid, process.pid);
   t.is(st?.ppid, process.ppid);
-  t.true((st?.cpuTicks ?? -1) >= 0);
+  t.true((st?.userTicks ?? -1) >= 0 && (st?.sysTicks ?? -1) >= 0);
   const mem = readMemory(process.pid);
   t.true((mem?.rss ?? 0) > 10 * 1048576);
   t.true((mem?.hwm ?? 0) >= (mem?.rss ?? 0));
@@ -46,7 +52,7 @@ test('processTree finds descendants of the roots', async (t) => {
 test('ServerMeter counts the CPU of a child born during the window and samples its RSS', async (t) => {
   const meter = new ServerMeter([process.pid], { sampleMs: 20, rescanMs: 20 });
   meter.start();
-  const c = await child(400, 64);
+  const c = await child(400, 64, true);
   t.teardown(() => stop(c));
   await new Promise((r) => setTimeout(r, 500));
   const usage = meter.stop();
