@@ -1,15 +1,16 @@
 /**
- * The load generator's S3 client: path-style requests over one keep-alive `http.Agent`, signed with
- * bench/lib/sigv4. It does the least a real client must do — sign, send Content-Length, stream the body,
- * read the response — so that what the benchmark measures is the server.
+ * The load generator's S3 client: path-style requests over one undici `Pool` of keep-alive connections,
+ * signed with bench/lib/sigv4. It does the least a real client must do — sign, send Content-Length, stream
+ * the body, read the response — so that what the benchmark measures is the server. undici, not node:http:
+ * the generator shares the machine's cores with the servers it measures (docs/benchmarks.md, "The S3 load
+ * generator").
  *
  * A request never rejects because of the HTTP status: every answer is a `Reply`; only transport failures
  * (refused, reset, timeout) reject, with an `Error` whose `code` names the failure.
  */
-import http from 'node:http';
-import https from 'node:https';
+import { Readable } from 'node:stream';
+import { Pool } from 'undici';
 import { EMPTY_SHA256, type SigV4Signer } from '../lib/sigv4.js';
-
 /** A body made of one buffer repeated: `size` bytes sent as consecutive slices of `chunk`. */
 export interface RepeatedBody {
   chunk: Buffer;
@@ -30,7 +31,8 @@ export interface RequestSpec {
 
 export interface Reply {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  /** Header names in lower case. */
+  headers: Record<string, string | string[] | undefined>;
   /** Response body bytes received. */
   bytes: number;
   /** The first COLLECT_LIMIT bytes of the body, when asked for or when the status is an error. */
@@ -61,27 +63,23 @@ export class TransportError extends Error {
 
 export class S3Client {
   readonly #signer: SigV4Signer;
-  readonly #agent: http.Agent;
-  readonly #transport: typeof http | typeof https;
-  readonly #hostname: string;
-  readonly #port: number;
+  readonly #pool: Pool;
   readonly #host: string;
-  readonly #timeoutMs: number;
 
   constructor(options: S3ClientOptions) {
     const url = new URL(options.endpoint);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`endpoint must be http(s): ${options.endpoint}`);
-    const secure = url.protocol === 'https:';
-    this.#transport = secure ? https : http;
-    this.#agent = new this.#transport.Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets });
-    this.#hostname = url.hostname.replace(/^\[|\]$/g, '');
-    this.#port = Number(url.port) || (secure ? 443 : 80);
+    this.#pool = new Pool(url.origin, {
+      connections: options.maxSockets,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connect: { timeout: options.timeoutMs },
+    });
     this.#host = url.host; // includes the port only when it is not the default, as clients send it
     this.#signer = options.signer;
-    this.#timeoutMs = options.timeoutMs;
   }
 
-  request(spec: RequestSpec): Promise<Reply> {
+  async request(spec: RequestSpec): Promise<Reply> {
     const body = spec.body;
     const signed = this.#signer.sign({
       method: spec.method,
@@ -91,89 +89,53 @@ export class S3Client {
       headers: body || spec.method === 'PUT' ? { 'content-length': String(body?.size ?? 0) } : undefined,
       payloadHash: body?.payloadHash ?? EMPTY_SHA256,
     });
-    return new Promise<Reply>((resolve, reject) => {
-      let settled = false;
-      const fail = (e: Error & { code?: string }) => {
-        if (settled) return;
-        settled = true;
-        reject(e instanceof TransportError ? e : new TransportError(e.message, e.code ?? 'ERROR'));
-      };
-      const req = this.#transport.request(
-        {
-          agent: this.#agent,
-          method: spec.method,
-          hostname: this.#hostname,
-          port: this.#port,
-          path: signed.url,
-          headers: signed.headers,
-          timeout: this.#timeoutMs,
-        },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          const keep = spec.collect || status >= 300;
-          const chunks: Buffer[] = [];
-          let kept = 0;
-          let bytes = 0;
-          res.on('data', (c: Buffer) => {
-            bytes += c.length;
-            if (keep && kept < COLLECT_LIMIT) {
-              chunks.push(c);
-              kept += c.length;
-            }
-          });
-          res.on('end', () => {
-            if (settled) return;
-            settled = true;
-            resolve({ status, headers: res.headers, bytes, body: keep ? Buffer.concat(chunks) : undefined });
-          });
-          res.on('error', fail);
-          res.on('close', () => {
-            if (!res.complete) fail(new TransportError('connection closed before the response ended', 'ECONNRESET'));
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new TransportError(`no activity for ${this.#timeoutMs} ms`, 'TIMEOUT')));
-      req.on('error', fail);
-      if (body) writeBody(req, body).catch(fail);
-      else req.end();
-    });
+    try {
+      const res = await this.#pool.request({
+        method: spec.method,
+        path: signed.url,
+        headers: signed.headers,
+        body: body === undefined ? undefined : body.size <= body.chunk.length ? body.chunk.subarray(0, body.size) : Readable.from(slices(body), { objectMode: false }),
+        // undici closes the connection after a HEAD unless told the server sends no body with it.
+        reset: false,
+      });
+      const keep = spec.collect || res.statusCode >= 300;
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      let bytes = 0;
+      for await (const c of res.body as AsyncIterable<Buffer>) {
+        bytes += c.length;
+        if (keep && kept < COLLECT_LIMIT) {
+          chunks.push(c);
+          kept += c.length;
+        }
+      }
+      return { status: res.statusCode, headers: res.headers, bytes, body: keep ? Buffer.concat(chunks) : undefined };
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      throw new TransportError(e.message, transportCode(e.code));
+    }
   }
 
-  /** Closes the kept-alive sockets. */
+  /** Closes the kept-alive connections. */
   close(): void {
-    this.#agent.destroy();
+    void this.#pool.destroy().catch(() => {});
   }
+}
+
+/** The code a transport failure reports: TIMEOUT for undici's timeouts, ECONNRESET for a closed socket. */
+function transportCode(code: string | undefined): string {
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'TIMEOUT';
+  if (code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') return 'ECONNRESET';
+  return code ?? 'ERROR';
 }
 
 /**
- * Writes `size` bytes as slices of one buffer, waiting for 'drain' between them, so a 64 MiB PUT holds one
+ * `size` bytes as slices of one buffer, produced as the connection takes them, so a 64 MiB PUT holds one
  * 1 MiB buffer (shared by every request) instead of 64 MiB per request.
  */
-async function writeBody(req: http.ClientRequest, body: RepeatedBody): Promise<void> {
+async function* slices(body: RepeatedBody): AsyncGenerator<Buffer> {
   const { chunk, size } = body;
-  let sent = 0;
-  while (sent < size) {
-    const n = Math.min(chunk.length, size - sent);
-    const slice = n === chunk.length ? chunk : chunk.subarray(0, n);
-    sent += n;
-    if (sent >= size) {
-      req.end(slice);
-      return;
-    }
-    if (!req.write(slice)) await drained(req);
-    if (req.destroyed) return;
+  for (let sent = 0; sent < size; sent += chunk.length) {
+    yield size - sent >= chunk.length ? chunk : chunk.subarray(0, size - sent);
   }
-  req.end();
-}
-
-function drained(req: http.ClientRequest): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      req.off('drain', done);
-      req.off('close', done);
-      resolve();
-    };
-    req.on('drain', done);
-    req.on('close', done);
-  });
 }
