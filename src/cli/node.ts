@@ -4,7 +4,7 @@ import { ArcaError } from '../common/errors.js';
 import { loadNodeConfig } from '../common/config.js';
 import { startStorageNode } from '../../storage-nodes/server.js';
 import { untilSignal } from './signals.js';
-import { defaultNodeThreadPoolSize } from './process-env.js';
+import { applyNodeHeapGrowth, defaultNodeThreadPoolSize } from './process-env.js';
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' } } });
@@ -13,6 +13,7 @@ export async function run(args: string[]): Promise<number> {
     // Too late to change here: the pool started with the process (process-env.ts).
     process.stderr.write(`arca node: UV_THREADPOOL_SIZE is not set, so libuv's thread pool has 4 threads; start nodes with UV_THREADPOOL_SIZE=${defaultNodeThreadPoolSize} (arca cluster does)\n`);
   }
+  applyNodeHeapGrowth();
   const node = await startStorageNode(loadNodeConfig(values.config));
   process.stdout.write(`ready node ${node.port}\n`);
   await untilSignal();
