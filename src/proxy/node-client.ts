@@ -1,15 +1,10 @@
 /**
- * HTTP client for the storage nodes' internal API: keep-alive connections, connect and idle timeouts, and
- * the three shapes of exchange the policies need — a small request with a buffered reply, a streamed read,
- * and a streamed write that ends with trailers.
- *
- * Requests and reads go through undici, which costs about half of node:http's client CPU per exchange
- * (docs/proxy.md, "The client to the nodes"); uploads stay on node:http, whose requests can send trailers.
+ * HTTP client for the storage nodes' internal API: one keep-alive agent per proxy, connect and idle
+ * timeouts, and the three shapes of exchange the policies need — a small request with a buffered reply, a
+ * streamed read, and a streamed write that ends with trailers.
  */
 import http from 'node:http';
-import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { ArcaError } from '../common/errors.js';
 
 /** Where a storage node listens (a ring device carries these). */
@@ -18,20 +13,10 @@ export interface NodeAddress {
   port: number;
 }
 
-/** A node's reply headers, names in lower case. */
-export type NodeHeaders = Record<string, string | string[] | undefined>;
-
 export interface NodeReply {
   status: number;
-  headers: NodeHeaders;
+  headers: IncomingHttpHeaders;
   body: Buffer;
-}
-
-/** A node's reply whose body the caller streams: it must consume or destroy it. */
-export interface NodeStreamReply {
-  status: number;
-  headers: NodeHeaders;
-  body: Readable;
 }
 
 export interface NodeRequest {
@@ -60,23 +45,11 @@ export interface NodeClientOptions {
   nodeTimeoutMs: number;
 }
 
-/** undici's codes for the three timeouts it enforces. */
-const timeoutCodes = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-
 export class NodeClient {
-  /** Connections for uploads (node:http). */
   readonly agent: http.Agent;
-  /** Connections for everything else (undici). */
-  readonly #dispatcher: Agent;
 
   constructor(private readonly opts: NodeClientOptions) {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' });
-    this.#dispatcher = new Agent({
-      connections: 512,
-      connect: { timeout: opts.connTimeoutMs },
-      headersTimeout: opts.nodeTimeoutMs,
-      bodyTimeout: opts.nodeTimeoutMs,
-    });
   }
 
   /** How long a node may stay silent during a request before it counts as failed. */
@@ -87,28 +60,6 @@ export class NodeClient {
   /** Closes idle connections (process shutdown, tests). */
   close(): void {
     this.agent.destroy();
-    void this.#dispatcher.destroy().catch(() => {});
-  }
-
-  /** Sends a request through undici; its timeouts become the `Timeout` the other exchanges raise. */
-  async #send(node: NodeAddress, r: NodeRequest): Promise<Dispatcher.ResponseData> {
-    try {
-      return await this.#dispatcher.request({
-        origin: `http://${node.ip}:${node.port}`,
-        method: r.method as Dispatcher.HttpMethod,
-        path: r.path,
-        headers: r.headers,
-        body: r.body,
-        // undici closes the connection after a HEAD unless told the server is trusted to send no body.
-        reset: false,
-      });
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code && timeoutCodes.has(code)) {
-        throw new ArcaError('Timeout', `node ${node.ip}:${node.port}: ${(err as Error).message}`);
-      }
-      throw err;
-    }
   }
 
   private open(node: NodeAddress, method: string, path: string, headers: Record<string, string>): http.ClientRequest {
@@ -168,29 +119,39 @@ export class NodeClient {
 
   /** Sends a small request and buffers the whole reply. */
   async request(node: NodeAddress, r: NodeRequest): Promise<NodeReply> {
-    const res = await this.#send(node, r);
-    return { status: res.statusCode, headers: res.headers, body: await this.readReply(node, res.body) };
+    const headers = { ...r.headers };
+    if (r.body !== undefined) headers['content-length'] = String(Buffer.byteLength(r.body));
+    const req = this.open(node, r.method, r.path, headers);
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      req.once('response', resolve);
+      req.once('error', reject);
+      req.end(r.body);
+    });
+    return { status: res.statusCode ?? 0, headers: res.headers, body: await this.readReply(node, res) };
   }
 
-  /** The whole body of a reply (the idle timeout still guards it; a reply cut short rejects). */
-  async readReply(node: NodeAddress, body: Readable): Promise<Buffer> {
+  /** The whole body of a reply (the request's idle timeout still guards it). */
+  readReply(node: NodeAddress, res: IncomingMessage): Promise<Buffer> {
     const chunks: Buffer[] = [];
-    try {
-      for await (const c of body) chunks.push(c as Buffer);
-    } catch (err) {
-      if (err instanceof ArcaError) throw err;
-      throw new ArcaError('Internal', `node ${node.ip}:${node.port} cut its reply short: ${(err as Error).message}`);
-    }
-    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    return new Promise<Buffer>((resolve, reject) => {
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+      res.once('error', reject);
+      res.once('aborted', () => reject(new ArcaError('Internal', `node ${node.ip}:${node.port} aborted its reply`)));
+    });
   }
 
   /** Starts a request whose reply body the caller streams; the caller must consume or destroy it. */
-  async stream(node: NodeAddress, r: NodeRequest): Promise<NodeStreamReply> {
-    const res = await this.#send(node, r);
-    // undici's body emits an AbortError when its reader destroys it (a dropped probe, a client gone);
-    // node:http's did not. Whoever reads the body still sees every error through its own listener.
-    res.body.on('error', () => {});
-    return { status: res.statusCode, headers: res.headers, body: res.body };
+  stream(node: NodeAddress, r: NodeRequest): Promise<IncomingMessage> {
+    const req = this.open(node, r.method, r.path, r.headers ?? {});
+    return new Promise((resolve, reject) => {
+      req.once('response', (res) => {
+        // The idle timeout keeps guarding the body while it streams.
+        resolve(res);
+      });
+      req.once('error', reject);
+      req.end(r.body);
+    });
   }
 
   /**

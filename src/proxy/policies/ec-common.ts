@@ -2,7 +2,7 @@
  * What the parts of the EC policy share: the policy's settings, placement of an object's partition, and how
  * one storage node's answer about one fragment archive is read (a probe).
  */
-import type { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import { ArcaError } from '../../common/errors.js';
 import type { Timestamp } from '../../common/timestamp.js';
 import { BackendHeader, decodeHeaderJson, type FragmentArchiveInfo, type ObjectMeta, objectPath } from '../../common/wire.js';
@@ -65,7 +65,7 @@ export interface ArchiveProbe {
   /** Fragment index of the archive answered. */
   frag?: number;
   /** The archive bytes (GET 200/206), to consume or destroy. */
-  stream?: Readable;
+  stream?: IncomingMessage;
   /** First and last archive byte of `stream`. */
   offset?: number;
   end?: number;

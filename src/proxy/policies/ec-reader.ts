@@ -79,13 +79,13 @@ async function probe(ctx: EcContext, p: Placement, t: ObjectTarget, dev: RingDev
     const res = await ctx.client.stream(dev, { method: 'GET', path: archivePath(dev, p.part, t), headers });
     let got: ArchiveProbe;
     try {
-      got = probeOf(dev, res.status, res.headers);
+      got = probeOf(dev, res.statusCode ?? 0, res.headers);
     } catch (err) {
-      res.body.destroy();
+      res.destroy();
       throw err;
     }
-    if (got.status === 200 || got.status === 206) got.stream = res.body;
-    else res.body.resume();
+    if (got.status === 200 || got.status === 206) got.stream = res;
+    else res.resume();
     return got;
   } catch {
     return undefined;

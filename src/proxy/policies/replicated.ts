@@ -227,14 +227,14 @@ export class ReplicatedPolicy implements StoragePolicy {
     if (range) headers.range = rangeHeader(range);
     if (ifTs) headers[BackendHeader.ifTimestamp] = ifTs;
     const res = await this.client.stream(dev, { method: 'GET', path: this.path(dev, part, t), headers });
-    const probe = this.probeOf(dev, res.status, res.headers);
+    const probe = this.probeOf(dev, res.statusCode ?? 0, res.headers);
     if (probe.status === 200 || probe.status === 206) {
       // A small body is read whole here: what serves it sends it in one write, with no stream in between.
-      probe.stream = Number(res.headers['content-length']) <= heldBodyBytes ? new HeldBody(await this.client.readReply(dev, res.body)) : res.body;
+      probe.stream = Number(res.headers['content-length']) <= heldBodyBytes ? new HeldBody(await this.client.readReply(dev, res)) : res;
       const m = /^bytes (\d+)-(\d+)\//.exec(String(res.headers['content-range'] ?? ''));
       if (probe.status === 206 && m) probe.range = { start: Number(m[1]), end: Number(m[2]) };
     } else {
-      res.body.resume();
+      res.resume();
     }
     return probe;
   }
