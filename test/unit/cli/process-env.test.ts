@@ -38,7 +38,7 @@ function peakHeapMiB(apply: boolean): number {
     if (${apply}) applyNodeHeapGrowth();
     const ring = new Array(20000);
     let peak = 0;
-    for (let i = 0; i < 2_000_000; i++) {
+    for (let i = 0; i < 1_000_000; i++) {
       ring[i % ring.length] = { a: 'x'.repeat(200) + i, b: [i, i + 1], c: { d: i } };
       if (i % 5000 === 0) await new Promise((r) => setImmediate(r));
       if (i % 1000 === 0) peak = Math.max(peak, process.memoryUsage().heapTotal);
