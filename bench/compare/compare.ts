@@ -44,7 +44,8 @@ const usage = `usage: npm run bench:compare -- [options]
   --swift-daemons      also run Swift's replicators and updaters (Arca's nodes always run their workers)
   --fresh              delete the kept data dirs first (the big LIST bucket is filled again)
   --budget-min M       no new round starts after M minutes (default 120; quick 20)
-  --render FILE        run nothing: write bench/RESULTS.md and the charts from the JSON line saved in FILE`;
+  --render FILE        run nothing: print the tables of the JSON line saved in FILE (with --write, also
+                       write bench/RESULTS.md and the charts from it)`;
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const { values: flags } = parseArgs({
@@ -94,7 +95,7 @@ if (flags.render !== undefined) {
   }
   const saved = JSON.parse(line) as Report;
   process.stdout.write(renderText(saved));
-  process.stderr.write(`wrote bench/RESULTS.md and ${writeResults(saved)} charts in bench/charts/\n`);
+  if (flags.write) process.stderr.write(`wrote bench/RESULTS.md and ${writeResults(saved)} charts in bench/charts/\n`);
   process.exit(0);
 }
 
