@@ -11,6 +11,7 @@
 import { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { EMPTY_SHA256, type SigV4Signer } from '../lib/sigv4.js';
+
 /** A body made of one buffer repeated: `size` bytes sent as consecutive slices of `chunk`. */
 export interface RepeatedBody {
   chunk: Buffer;
