@@ -71,6 +71,7 @@ export interface NewestFile {
  * object's version atomically and durably — or `abort` to leave nothing behind.
  */
 export interface DiskFileWriter {
+  /** Takes `chunk` for good: the writer may free its memory once it is written (src/common/free-bytes.ts). */
   write(chunk: Uint8Array): Promise<void>;
   /** Body bytes accepted so far. */
   readonly bytesWritten: number;

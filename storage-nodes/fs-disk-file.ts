@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ArcaError } from '../src/common/errors.js';
+import { freeAll } from '../src/common/free-bytes.js';
 import { assertLockPatch, assertRemovable } from '../src/common/object-lock.js';
 import type { Timestamp } from '../src/common/timestamp.js';
 import type { ObjectMeta } from '../src/common/wire.js';
@@ -714,6 +715,7 @@ class FsDiskFileWriter implements DiskFileWriter {
       this.#buffered.push(encodeFooter(this.#meta));
       if (this.#fd === undefined) {
         content = { data: ownedBytes(this.#buffered) };
+        freeAll(this.#buffered);
         this.#buffered = [];
         this.#bufferedBytes = 0;
       } else {
@@ -740,6 +742,7 @@ class FsDiskFileWriter implements DiskFileWriter {
     if (this.#state === 'done' && this.#fd === undefined && !this.#tmp) return;
     this.#uncount();
     this.#state = 'done';
+    freeAll(this.#buffered);
     this.#buffered = [];
     this.#bufferedBytes = 0;
     await this.#release();
@@ -775,6 +778,7 @@ class FsDiskFileWriter implements DiskFileWriter {
       this.#position += await writing;
     } finally {
       this.#writing = undefined;
+      freeAll(chunks);
     }
     const every = this.files.syncBehindBytes;
     if (every > 0 && this.#syncing === undefined && this.#position - this.#synced >= every) this.#syncing = this.#syncBehind(this.#fd!);

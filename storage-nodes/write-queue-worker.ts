@@ -26,6 +26,7 @@ import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ArcaError } from '../src/common/errors.js';
+import { freeBytes } from '../src/common/free-bytes.js';
 import { assertRemovable } from '../src/common/object-lock.js';
 import type { Timestamp } from '../src/common/timestamp.js';
 import type { ObjectMeta } from '../src/common/wire.js';
@@ -192,6 +193,8 @@ export class WriteRunner {
           throw err;
         }
         writeAll(r.fd, job.data);
+        // The main thread moved the body here: its memory goes now, not at this isolate's next collection.
+        freeBytes(job.data);
       } catch (err) {
         // The hash dir's mkdir runs beside the open: it ends before the job does, so nothing changes the
         // device after a job reported (a test removing the device dir then raced it).

@@ -1,0 +1,50 @@
+/**
+ * Frees a buffer's memory now instead of at V8's next collection.
+ *
+ * Every body chunk an HTTP server receives is a fresh ArrayBuffer (malloc'd; node:http copies it out of the
+ * parser's read buffer), and a storage node allocates almost nothing else per chunk. So V8 collects the chunks
+ * only when their external memory passes its own limit (64 MiB over what survived the last collection): a node
+ * taking uploads carried 35–50 MiB of dead chunks in its malloc heap (docs/storage-nodes.md, "Memory V8 does not see").
+ * Detaching an ArrayBuffer with `ArrayBuffer.prototype.transfer(0)` drops its backing store at once.
+ *
+ * Node 20's V8 (11.3) has `transfer` behind `--harmony-rab-gsab-transfer`. A V8 flag set while the process runs
+ * does not reach a context that exists already, but a context made after it has the method, and the builtin
+ * accepts an ArrayBuffer of any context. Newer Node has it on every ArrayBuffer.
+ */
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+type Transfer = (this: ArrayBuffer, newLength?: number) => ArrayBuffer;
+
+const transfer: Transfer | undefined = findTransfer();
+
+function findTransfer(): Transfer | undefined {
+  const own = (ArrayBuffer.prototype as { transfer?: Transfer }).transfer;
+  if (typeof own === 'function') return own;
+  try {
+    v8.setFlagsFromString('--harmony-rab-gsab-transfer');
+    const made = vm.runInNewContext('ArrayBuffer.prototype.transfer') as unknown;
+    return typeof made === 'function' ? (made as Transfer) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `freeBytes` frees anything in this process. */
+export const canFreeBytes = transfer !== undefined;
+
+/**
+ * Frees the memory of `bytes` when it is the whole of its ArrayBuffer (a view of part of one may share it:
+ * Node's pooled small Buffers do). Every view of that ArrayBuffer reads as empty afterwards, so the caller
+ * must own it: nothing else may hold it.
+ */
+export function freeBytes(bytes: Uint8Array): void {
+  const buffer = bytes.buffer;
+  if (!transfer || !(buffer instanceof ArrayBuffer) || bytes.byteOffset !== 0 || bytes.byteLength !== buffer.byteLength || bytes.byteLength === 0) return;
+  transfer.call(buffer, 0);
+}
+
+/** `freeBytes` for each of `chunks`. */
+export function freeAll(chunks: readonly Uint8Array[]): void {
+  for (const c of chunks) freeBytes(c);
+}
