@@ -35,17 +35,16 @@ import {
   type StoredRow,
 } from './listing-merge.js';
 import { afterAllUtf8, collectPage, justBefore, type NameBounds, pageJson, parsePage, queryBounds, type RowCursor, rowEntryJson } from './listing-page.js';
-import {
-  type CreateOutcome,
-  type DeleteListingOutcome,
-  type IncomingRow,
-  type ListingChanges,
-  type ListingQuery,
-  type ListingRef,
-  type ListingStore,
-  type ListingSyncState,
-  type MergeOutcome,
-  maxListingLimit,
+import type {
+  CreateOutcome,
+  DeleteListingOutcome,
+  IncomingRow,
+  ListingChanges,
+  ListingQuery,
+  ListingRef,
+  ListingStore,
+  ListingSyncState,
+  MergeOutcome,
 } from './listing-store.js';
 
 export interface LevelListingStoreOptions {
@@ -510,8 +509,15 @@ function wrapError(device: string, path: string, err: unknown): Error {
   return new DeviceUnavailableError(device, path, `listing database: ${cause?.message ?? (err as Error).message}`);
 }
 
-/** Bytes one read of a listing page may fetch (classic-level stops a batch at 16 KiB by default: ~100 rows). */
-const pageReadBytes = 1024 * 1024;
+/**
+ * Rows one read of a listing page fetches (`nextv`), and the bytes it may (classic-level stops a batch at
+ * 16 KiB by default: ~100 rows; the row count decides here). classic-level keeps an iterator's last batch,
+ * and room for `batchRows` rows, in native memory until V8 collects the closed iterator — which V8 does not
+ * hurry, since it cannot see that memory. Pages read in one batch of 1,001 rows left ~270 KiB each behind in a
+ * stand-alone test, and 35–45 MiB per node after bench:compare's 4 KiB LIST steps (docs/storage-nodes.md,
+ * "Memory V8 does not see").
+ */
+const pageRead = { batchRows: 128, bytes: 1024 * 1024 };
 
 /**
  * Live rows of one listing straight from a Level iterator, read in batches (`nextv`: one thread-pool round
@@ -535,12 +541,12 @@ class LevelRowCursor implements RowCursor {
     if (bounds.lower?.inclusive) range.gte = this.#key(bounds.lower.name);
     else if (bounds.lower) range.gt = this.#key(bounds.lower.name);
     else range.gte = base;
-    this.#it = db.iterator({ ...range, reverse, highWaterMarkBytes: pageReadBytes });
+    this.#it = db.iterator({ ...range, reverse, highWaterMarkBytes: pageRead.bytes });
   }
 
   async next(wanted: number): Promise<string | undefined> {
     if (this.#i === this.#rows.length) {
-      this.#rows = await this.#it.nextv(Math.max(1, Math.min(wanted, maxListingLimit + 1)));
+      this.#rows = await this.#it.nextv(Math.max(1, Math.min(wanted, pageRead.batchRows)));
       this.#i = 0;
       this.stats.rowsRead += this.#rows.length;
       if (this.#rows.length === 0) return undefined;
