@@ -1,8 +1,10 @@
-import { Worker } from 'node:worker_threads';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import test from 'ava';
 import { canFreeBytes, freeAll, freeBytes } from '../../../src/common/free-bytes.js';
 
 const MiB = 1024 * 1024;
+const run = promisify(execFile);
 
 test('Node 20 can free buffers (ArrayBuffer.prototype.transfer, behind a V8 flag there)', (t) => {
   t.true(canFreeBytes);
@@ -32,23 +34,24 @@ test('a view of part of an ArrayBuffer is left alone, and so is the buffer it sh
 
 test('a worker thread frees a buffer moved to it (the write queue)', async (t) => {
   const url = new URL('../../../src/common/free-bytes.js', import.meta.url).href;
-  // The process's RSS: a 32 MiB buffer is its own mapping, which goes back to the kernel when it is freed.
-  const code = `
-    const { parentPort } = require('node:worker_threads');
-    import(${JSON.stringify(url)}).then(({ freeBytes }) => parentPort.once('message', (data) => {
-      const before = process.memoryUsage.rss();
-      freeBytes(data);
-      parentPort.postMessage({ length: data.length, freed: before - process.memoryUsage.rss() });
-    }));`;
-  const worker = new Worker(code, { eval: true });
-  const data = new Uint8Array(32 * MiB).fill(3);
-  const reply = await new Promise<{ length: number; freed: number }>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
+  // In a process of its own (ava's test files share this one): its RSS falls when the worker frees the
+  // 32 MiB buffer, a mapping of its own that goes back to the kernel.
+  const script = `
+    const { Worker } = require('node:worker_threads');
+    const code = \`
+      const { parentPort } = require('node:worker_threads');
+      import(\${JSON.stringify(${JSON.stringify(url)})}).then(({ freeBytes }) => parentPort.once('message', (data) => {
+        const before = process.memoryUsage.rss();
+        freeBytes(data);
+        parentPort.postMessage({ length: data.length, freed: before - process.memoryUsage.rss() });
+      }));\`;
+    const worker = new Worker(code, { eval: true });
+    const data = new Uint8Array(32 * 1048576).fill(3);
     // The worker's port keeps the message until its module has loaded and listens.
     worker.postMessage(data, [data.buffer]);
-  });
-  await worker.terminate();
+    worker.once('message', (reply) => { console.log(JSON.stringify(reply)); worker.terminate(); });`;
+  const { stdout } = await run(process.execPath, ['-e', script]);
+  const reply = JSON.parse(stdout) as { length: number; freed: number };
   t.is(reply.length, 0);
   t.true(reply.freed >= 30 * MiB, `RSS fell by ${reply.freed} bytes`);
 });
