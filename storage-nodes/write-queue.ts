@@ -7,6 +7,7 @@
  * (job-thread.ts): started on the first job, idle ones keep no process alive, and a worker that dies fails its
  * pending jobs (their writes may or may not have happened, as with a crash).
  */
+import { isWholeBuffer } from '../src/common/free-bytes.js';
 import { errorOf, JobThread } from '../src/common/job-thread.js';
 import type { InstallOutcome, WriteJob, WriteReply, WriteWorkerOptions } from './write-queue-worker.js';
 
@@ -42,7 +43,7 @@ export class WriteQueue {
   async submit(req: WriteRequest): Promise<InstallOutcome> {
     // A buffer of its own moves to the worker without a copy; a slice of a larger one is copied.
     const data = req.data;
-    const transfer = data && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer ? [data.buffer] : [];
+    const transfer = data && isWholeBuffer(data) ? [data.buffer] : [];
     const reply = await this.#threads[hashOf(req.queue) % this.#threads.length].run(req, transfer);
     if (reply.kind === 'failed') throw errorOf(reply.error);
     return reply.outcome;

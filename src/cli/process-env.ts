@@ -40,8 +40,9 @@ export const nodeSemiSpaceMiB = 2;
  * How much a storage node's V8 heap may grow past what was live after a full collection, percent (V8's
  * `--heap-growing-percent`; its own factor is 1.1–4× and starts high, so a node's old generation reached
  * 60–128 MiB in use — the replicators' first passes after a start, then small-object load — around ~15 MiB
- * of live objects before its first full collections; docs/storage-nodes.md, "The node's young generation"). Unlike the semi-space size it can be set
- * while the process runs (`applyNodeHeapGrowth`), so every way of starting a node gets it.
+ * of live objects before its first full collections; docs/storage-nodes.md, "The node's young generation").
+ * Unlike the semi-space size it can be set while the process runs (`applyNodeHeapGrowth`), so every way of
+ * starting a node gets it.
  */
 export const nodeHeapGrowingPercent = 50;
 
