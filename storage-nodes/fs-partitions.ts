@@ -301,17 +301,18 @@ export class FsPartitions {
    */
   async quarantine(ref: HashDirRef, file: string): Promise<string | undefined> {
     const dir = this.hashDirPath(ref);
-    const qdir = join(this.files.devicePath(ref.device), 'quarantined', objectsDirName(ref.policyIndex));
+    const deviceDir = this.files.devicePath(ref.device);
+    const qdir = join(deviceDir, 'quarantined', objectsDirName(ref.policyIndex));
     try {
       return await this.files.withHashDirLock(dir, async () => {
         const names = await readdirIfExists(dir);
         const e = names && hashDirEntry(ref.hash, hashDirState(names));
         if (!e || !(e.files?.includes(file) || e.pending?.includes(file))) return undefined;
-        await mkdirTracked(qdir);
+        await mkdirTracked(qdir, deviceDir);
         let dest = join(qdir, ref.hash);
         for (let n = 1; await exists(dest); n++) dest = join(qdir, `${ref.hash}-${n}`);
         if (parseFileName(file)?.kind === 'data' && (parseFileName(file) as { frag?: number }).frag !== undefined) {
-          await mkdirTracked(dest);
+          await mkdirTracked(dest, deviceDir);
           await fs.promises.rename(join(dir, file), join(dest, file));
           await rmdirIfEmpty(dir);
         } else {

@@ -3,7 +3,7 @@
  * directory fsync, durable small-file writes, and a per-key mutex.
  */
 import * as fs from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { promisify } from 'node:util';
 
 export const openFd = promisify(fs.open);
@@ -65,11 +65,15 @@ export async function fsyncDir(path: string): Promise<void> {
 }
 
 /**
- * Creates `dir` and any missing parents; returns the directories it created (outermost first) so the
- * caller can fsync their parents, or [] when `dir` existed.
+ * Creates `dir` and any missing parents below `within` (a device's directory); returns the directories it
+ * created (outermost first) so the caller can fsync their parents, or [] when `dir` existed. `within` itself
+ * is never made: when it is missing (the device was unmounted or removed) a plain `mkdir -p` would make it
+ * again, on the disk under the mount point, and the device would look present. That throws ENODEV instead,
+ * after removing the directories it made.
  */
 export async function mkdirTracked(
   dir: string,
+  within: string,
   mkdirp: (dir: string) => Promise<string | undefined> = (d) => fs.promises.mkdir(d, { recursive: true }),
 ): Promise<string[]> {
   const first = await mkdirp(dir);
@@ -78,6 +82,17 @@ export async function mkdirTracked(
   for (let d = dir; ; d = dirname(d)) {
     created.unshift(d);
     if (d === first || d === dirname(d)) break;
+  }
+  if (!first.startsWith(within + sep)) {
+    // Deepest first; one another writer already filled stays (rmdir fails on a non-empty dir).
+    for (const d of created.reverse()) {
+      try {
+        fs.rmdirSync(d);
+      } catch {
+        // Not empty or gone: leave it.
+      }
+    }
+    throw Object.assign(new Error(`ENODEV: ${within} is missing; not made again under ${dirname(within)}`), { code: 'ENODEV', path: within });
   }
   return created;
 }
@@ -131,8 +146,8 @@ export function readFileIfExistsSync(path: string): string | undefined {
 }
 
 /**
- * Writes a small file atomically and (with `sync`) durably: tmp file in `tmpDir` → fsync → rename → fsync
- * the destination dir (and any dirs created for it).
+ * Writes a small file atomically and (with `sync`) durably: tmp file in `tmpDir` (a device's `tmp/`) → fsync
+ * → rename → fsync the destination dir (and any dirs created for it, all below the device's dir).
  */
 export async function writeFileDurably(tmpDir: string, dest: string, data: Uint8Array, sync: boolean): Promise<void> {
   const tmp = join(tmpDir, tmpName());
@@ -146,7 +161,7 @@ export async function writeFileDurably(tmpDir: string, dest: string, data: Uint8
     throw err;
   }
   await closeFd(fd);
-  const created = await mkdirTracked(dirname(dest)).catch(async (err) => {
+  const created = await mkdirTracked(dirname(dest), dirname(tmpDir)).catch(async (err) => {
     await unlinkIfExists(tmp);
     throw err;
   });
@@ -185,6 +200,30 @@ export class KeyedMutex {
     } finally {
       release();
       if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    }
+  }
+}
+
+/**
+ * Runs at most `limit` async sections at once; the others wait in arrival order. For work whose memory grows
+ * with how many run together, not with how many wait (a waiting section holds only its closure).
+ */
+export class Gate {
+  #running = 0;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(readonly limit: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    else this.#running++;
+    try {
+      return await fn();
+    } finally {
+      // The slot passes straight to the next waiter, so a newcomer cannot take it in between.
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running--;
     }
   }
 }

@@ -18,7 +18,7 @@ import type { Timestamp } from '../src/common/timestamp.js';
 import type { ChangeLogEntry, ChangeLogPage, ChangeRowState, ListingCreate, ListingInfo, ListingMetaUpdate, ListingPage, ListingReplicateBatch, ListingRow } from '../src/common/wire.js';
 import { changeEntryOf, logsChanges, maxTrimPerCall } from './change-log.js';
 import { DeviceUnavailableError, isSafeDeviceName } from './disk-file.js';
-import { KeyedMutex } from './fs-util.js';
+import { Gate, KeyedMutex } from './fs-util.js';
 import { GroupCommitDb, type WriteOp } from './group-commit.js';
 import {
   applyCreate,
@@ -53,6 +53,9 @@ export interface LevelListingStoreOptions {
   /** Sync each group commit to disk (off only for throwaway test clusters). */
   fsync: boolean;
 }
+
+/** Listing pages one node builds at once (`#pageReads`); more wait their turn. */
+export const pageReadsAtOnce = 4;
 
 const tag = { info: 0x69, live: 0x72, dead: 0x64, seq: 0x73, point: 0x70, change: 0x65 } as const; // 'i', 'r', 'd', 's', 'p', 'e'
 
@@ -97,6 +100,12 @@ export class LevelListingStore implements ListingStore {
   readonly stats = { rowsRead: 0 };
   /** Read-modify-write of one listing runs alone, so stats never race. */
   readonly #locks = new KeyedMutex();
+  /**
+   * Pages built at once on this node. Each holds its rows (up to 1,001, as strings and the Buffers leveldb
+   * read) until it is sent, so memory grows with the pages in progress; the main thread builds one at a time
+   * anyway, and a few in flight keep the pool's reads overlapping.
+   */
+  readonly #pageReads = new Gate(pageReadsAtOnce);
 
   private constructor(
     private readonly dbs: Map<string, GroupCommitDb>,
@@ -173,6 +182,10 @@ export class LevelListingStore implements ListingStore {
   }
 
   async listJson(ref: ListingRef, query: ListingQuery): Promise<string | undefined> {
+    return this.#pageReads.run(() => this.#listJson(ref, query));
+  }
+
+  async #listJson(ref: ListingRef, query: ListingQuery): Promise<string | undefined> {
     const group = this.#db(ref.device);
     const prefix = listingKeyPrefix(ref);
     const raw = await group.db.get(keyOf(prefix, tag.info));

@@ -40,7 +40,10 @@ import { readStoredMeta } from './stored-meta.js';
 /** A job as the main thread posts it. */
 export interface WriteJob {
   id: number;
-  /** Jobs with the same key (the device's path) are batched together. */
+  /**
+   * The device's directory. Jobs with the same one are batched together, and the hash dir's missing parents
+   * are made below it, never it (a device that went away is not made again: mkdirTracked).
+   */
   queue: string;
   /** The object's name (for error messages). */
   name: string;
@@ -180,7 +183,7 @@ export class WriteRunner {
     r.outcome = { previous: replacesVersion ? state.version?.kind : undefined, ...replaced };
     if (r.outcome.previous === undefined) delete r.outcome.previous;
     r.obsolete = after.obsolete;
-    const made = names === undefined ? mkdirTracked(job.hashDir) : Promise.resolve([]);
+    const made = names === undefined ? mkdirTracked(job.hashDir, job.queue) : Promise.resolve([]);
     made.catch(() => {});
     if (job.data) {
       try {
@@ -288,7 +291,7 @@ const fdatasync = (fd: number) => poolCall((cb) => fs.fdatasync(fd, cb));
 const fsync = (fd: number) => poolCall((cb) => fs.fsync(fd, cb));
 const mkdirp = (dir: string) => poolCall<string | undefined>((cb) => fs.mkdir(dir, { recursive: true }, cb));
 /** `mkdir -p` (one pool call); the directories it created, outermost first ([] when `dir` existed). */
-const mkdirTracked = (dir: string) => mkdirTrackedWith(dir, mkdirp);
+const mkdirTracked = (dir: string, within: string) => mkdirTrackedWith(dir, within, mkdirp);
 
 /**
  * fsyncs a directory. Its fd is opened for this sync only: a cached one could outlive the directory (the

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -156,6 +157,8 @@ test('a missing device directory or a file in its place is a clear error naming 
     // (A small body is kept in memory until the commit, which finds the device's tmp/ gone.)
     t.true((await t.throwsAsync(writeObject(files, { ...loc('/a/b/k'), device: 'gone' }, t1, Buffer.from('x')))) instanceof DeviceUnavailableError);
     t.true((await t.throwsAsync(writeObject(files, { ...loc('/a/b/k'), device: 'gone' }, t1, Buffer.alloc(200_000)))) instanceof DeviceUnavailableError);
+    // Nor did the hash dir's mkdir -p make the device's directory again, on the disk under its mount point.
+    t.false(existsSync(join(dir, 'gone')));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
