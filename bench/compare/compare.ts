@@ -17,14 +17,12 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type ArcaCluster, startArcaCluster } from '../lib/arca-cluster.js';
-import { SigV4Signer } from '../lib/sigv4.js';
 import { bestLimits, type MachineLimits, measureLimits } from '../lib/limits.js';
 import { commitInfo, machineInfo } from '../lib/machine.js';
 import { ServerMeter } from '../lib/proc.js';
 import { round } from '../lib/stats.js';
 import { dropSwiftObjects, ensureSwiftInstalled, type SwiftPeer, startSwiftPeer } from '../lib/swift-peer.js';
-import { S3Client } from '../load/client.js';
-import { type LoadOptions, type LoadResult, runLoad } from '../load/run.js';
+import { type LoadOptions, type LoadResult, runLoad, signedClient } from '../load/run.js';
 import { makePlan, type Plan } from './plan.js';
 import { type PopulateResult, populateArca, populateSwift, type S3Target } from './populate.js';
 import { type MemorySide, type Report, renderCharts, renderResultsMd, renderText } from './report.js';
@@ -156,12 +154,7 @@ async function startArca(): Promise<ArcaCluster> {
 
 /** Buckets of the kept Arca cluster that are not bench:compare's own (`cmp-…`): left by other experiments. */
 async function foreignBuckets(cluster: ArcaCluster): Promise<string[]> {
-  const client = new S3Client({
-    endpoint: cluster.endpoint,
-    signer: new SigV4Signer({ accessKeyId: cluster.accessKey, secretAccessKey: cluster.secretKey, region: 'us-east-1' }),
-    maxSockets: 1,
-    timeoutMs: 30_000,
-  });
+  const client = signedClient(cluster, 1, 30_000);
   try {
     const r = await client.request({ method: 'GET', path: '/', collect: true });
     const names = [...(r.body?.toString() ?? '').matchAll(/<Name>([^<]*)<\/Name>/g)].map((m) => m[1]);

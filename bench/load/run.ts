@@ -103,15 +103,20 @@ export interface LoadResult {
   firstError?: string;
 }
 
+/** An S3 client signing with SigV4 for `target`, with at most `maxSockets` connections. */
+export function signedClient(target: Pick<LoadOptions, 'endpoint' | 'accessKey' | 'secretKey' | 'region'>, maxSockets: number, timeoutMs: number): S3Client {
+  return new S3Client({
+    endpoint: target.endpoint,
+    signer: new SigV4Signer({ accessKeyId: target.accessKey, secretAccessKey: target.secretKey, region: target.region }),
+    maxSockets,
+    timeoutMs,
+  });
+}
+
 /** Runs one bounded workload; resolves when every issued op has finished. Throws only on bad options or setup. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const plan = validate(options);
-  const client = new S3Client({
-    endpoint: options.endpoint,
-    signer: new SigV4Signer({ accessKeyId: options.accessKey, secretAccessKey: options.secretKey, region: options.region }),
-    maxSockets: options.concurrency,
-    timeoutMs: options.timeoutMs ?? 300_000,
-  });
+  const client = signedClient(options, options.concurrency, options.timeoutMs ?? 300_000);
   try {
     if (options.createBucket) await createBucket(client, options.bucket);
     return await measure(client, options, plan);
