@@ -84,7 +84,7 @@ export async function mkdirTracked(
     if (d === first || d === dirname(d)) break;
   }
   if (!first.startsWith(within + sep)) {
-    // Deepest first; one another writer already filled stays (rmdir fails on a non-empty dir).
+    // Deepest first. A dir another writer already put something in stays (rmdir fails on a non-empty dir).
     for (const d of created.reverse()) {
       try {
         fs.rmdirSync(d);
