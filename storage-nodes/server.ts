@@ -16,6 +16,7 @@ import { FsDiskFiles } from './fs-disk-file.js';
 import { FsPartitions } from './fs-partitions.js';
 import { send, statusOfError } from './http-util.js';
 import { LevelListingStore } from './level-listing-store.js';
+import { IdleCollector } from './idle-collector.js';
 import { ListingServer } from './listing-server.js';
 import type { ListingStore } from './listing-store.js';
 import { ListingReplicator } from './listing-replicator.js';
@@ -115,7 +116,9 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   const updater = new ObjectUpdater({ devices: config.devices, queue, client: listingClient, log });
 
   let recon: ReconServer | undefined;
+  const idleCollector = new IdleCollector({ idleMs: config.idleCollectMs ?? 1000, minGrowthBytes: 16 * 1024 * 1024 });
   const server = http.createServer({ keepAlive: true, requestTimeout: 0, maxHeaderSize: 64 * 1024 }, (req, res) => {
+    idleCollector.track(res);
     void route(req, res);
   });
   // Longer than clients keep idle sockets, so a client never sends on a socket the node is closing.
@@ -256,6 +259,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     log,
   });
   for (const loop of loops) loop.start();
+  if ((config.idleCollectMs ?? 1000) > 0) idleCollector.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -267,6 +271,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     partitions,
     close: () =>
       (closing ??= (async () => {
+        idleCollector.stop();
         await Promise.all(loops.map((loop) => loop.stop()));
         await recorder.flush();
         await new Promise<void>((resolve) => {
