@@ -7,13 +7,17 @@
  * from what was live at the last full collection, and gives pages back only after a later one; on a server
  * nothing prompts that while it is idle. So a node carried the heap of its busiest moment into the next one:
  * ~40 MiB in use after the first pass, and 48–53 MiB of old space committed around 19–30 in use at the peaks
- * of bench:compare (docs/storage-nodes.md, "Memory V8 does not see"). Swift's object server (CPython) frees as
+ * of bench:compare (docs/storage-nodes.md, "Collecting when idle"). Swift's object server (CPython) frees as
  * it goes.
  *
  * Node has no API for it; `gc` exists in contexts made after `--expose-gc` is set (as free-bytes.ts finds
  * `transfer`), and V8 compacts in that one collection when `--compact-on-every-full-gc` is set around it. A
  * compacting collection of a node's heap takes ~10–40 ms of the main thread, so it runs only when no request
  * has been in flight for `idleMs`, and only when the heap grew by `minGrowthBytes` since the last one.
+ *
+ * It is off unless the node config sets `idleCollectMs`: the next burst then starts from a small heap, which
+ * V8 grows again with more collections, and small requests cost measurably more CPU on the 2-core test machine
+ * (docs/storage-nodes.md, "Collecting when idle").
  */
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';

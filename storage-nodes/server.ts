@@ -116,7 +116,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   const updater = new ObjectUpdater({ devices: config.devices, queue, client: listingClient, log });
 
   let recon: ReconServer | undefined;
-  const idleCollector = new IdleCollector({ idleMs: config.idleCollectMs ?? 1000, minGrowthBytes: 16 * 1024 * 1024 });
+  const idleCollector = new IdleCollector({ idleMs: config.idleCollectMs ?? 0, minGrowthBytes: 16 * 1024 * 1024 });
   const server = http.createServer({ keepAlive: true, requestTimeout: 0, maxHeaderSize: 64 * 1024 }, (req, res) => {
     idleCollector.track(res);
     void route(req, res);
@@ -259,7 +259,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     log,
   });
   for (const loop of loops) loop.start();
-  if ((config.idleCollectMs ?? 1000) > 0) idleCollector.start();
+  if ((config.idleCollectMs ?? 0) > 0) idleCollector.start();
 
   let closing: Promise<void> | undefined;
   return {

@@ -78,8 +78,9 @@ export interface NodeConfig {
   /** Serve `POST /recon/run?worker=NAME`, which runs a worker's pass on demand (tests; default off). */
   reconRun?: boolean;
   /**
-   * A full garbage collection once no request has been in flight for this long, if V8's heap grew by 16 MiB
-   * since the last one (docs/storage-nodes.md, "Memory V8 does not see"); 0 turns it off. Default 1000.
+   * A compacting garbage collection once no request has been in flight for this many ms, if V8's heap grew by
+   * 16 MiB since the last one: less memory at rest, for some CPU when load returns (docs/storage-nodes.md,
+   * "Collecting when idle"). Default 0: off.
    */
   idleCollectMs?: number;
 }
@@ -398,7 +399,7 @@ export function parseNodeConfig(obj: Record<string, unknown>, where = 'node conf
       readPastCacheBytes: wr.int('readPastCacheBytes', 0, 0),
     },
     reconRun: f.bool('reconRun', false),
-    idleCollectMs: f.int('idleCollectMs', 1000, 0),
+    idleCollectMs: f.int('idleCollectMs', 0, 0),
   };
 }
 
