@@ -10,10 +10,10 @@
  * of bench:compare (docs/storage-nodes.md, "Collecting when idle"). Swift's object server (CPython) frees as
  * it goes.
  *
- * Node has no API for it; `gc` exists in contexts made after `--expose-gc` is set (as free-bytes.ts finds
- * `transfer`), and V8 compacts in that one collection when `--compact-on-every-full-gc` is set around it. A
- * compacting collection of a node's heap takes ~10–40 ms of the main thread, so it runs only when no request
- * has been in flight for `idleMs`, and only when the heap grew by `minGrowthBytes` since the last one.
+ * Node has no API for it; `gc` exists in contexts made after `--expose-gc` is set (v8-builtin.ts), and V8
+ * compacts in that one collection when `--compact-on-every-full-gc` is set around it. A compacting collection
+ * of a node's heap takes ~10–40 ms of the main thread, so it runs only when no request has been in flight for
+ * `idleMs`, and only when the heap grew by `minGrowthBytes` since the last one.
  *
  * It is off unless the node config sets `idleCollectMs`: the next burst then starts from a small heap, which
  * V8 grows again with more collections, and small requests cost measurably more CPU on the 2-core test machine
@@ -22,19 +22,9 @@
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
-import vm from 'node:vm';
+import { builtinBehindFlag } from '../src/common/v8-builtin.js';
 
-const gc: (() => void) | undefined = findGc();
-
-function findGc(): (() => void) | undefined {
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const made = vm.runInNewContext('gc') as unknown;
-    return typeof made === 'function' ? (made as () => void) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const gc = builtinBehindFlag<() => void>('--expose-gc', 'gc');
 
 /** Whether this process can collect on demand. */
 export const canCollect = gc !== undefined;

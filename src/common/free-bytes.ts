@@ -8,28 +8,16 @@
  * not see").
  * Detaching an ArrayBuffer with `ArrayBuffer.prototype.transfer(0)` drops its backing store at once.
  *
- * Node 20's V8 (11.3) has `transfer` behind `--harmony-rab-gsab-transfer`. A V8 flag set while the process runs
- * does not reach a context that exists already, but a context made after it has the method, and the builtin
+ * Node 20's V8 (11.3) has `transfer` behind `--harmony-rab-gsab-transfer` (v8-builtin.ts), and the builtin
  * accepts an ArrayBuffer of any context. Newer Node has it on every ArrayBuffer.
  */
-import v8 from 'node:v8';
-import vm from 'node:vm';
+import { builtinBehindFlag } from './v8-builtin.js';
 
 type Transfer = (this: ArrayBuffer, newLength?: number) => ArrayBuffer;
 
-const transfer: Transfer | undefined = findTransfer();
-
-function findTransfer(): Transfer | undefined {
-  const own = (ArrayBuffer.prototype as { transfer?: Transfer }).transfer;
-  if (typeof own === 'function') return own;
-  try {
-    v8.setFlagsFromString('--harmony-rab-gsab-transfer');
-    const made = vm.runInNewContext('ArrayBuffer.prototype.transfer') as unknown;
-    return typeof made === 'function' ? (made as Transfer) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const own = (ArrayBuffer.prototype as { transfer?: Transfer }).transfer;
+const transfer: Transfer | undefined =
+  typeof own === 'function' ? own : builtinBehindFlag<Transfer>('--harmony-rab-gsab-transfer', 'ArrayBuffer.prototype.transfer');
 
 /** Whether `freeBytes` frees anything in this process. */
 export const canFreeBytes = transfer !== undefined;
