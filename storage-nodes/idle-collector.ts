@@ -45,8 +45,6 @@ export class IdleCollector {
   #inFlight = 0;
   #lastActive = performance.now();
   #timer: NodeJS.Timeout | undefined;
-  /** Collections run so far. */
-  collections = 0;
 
   constructor(private readonly opts: IdleCollectorOptions) {}
 
@@ -83,7 +81,6 @@ export class IdleCollector {
       v8.setFlagsFromString('--no-compact-on-every-full-gc');
     }
     afterLast = v8.getHeapStatistics().total_heap_size;
-    this.collections++;
     return true;
   }
 }

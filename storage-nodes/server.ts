@@ -116,9 +116,10 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   const updater = new ObjectUpdater({ devices: config.devices, queue, client: listingClient, log });
 
   let recon: ReconServer | undefined;
-  const idleCollector = new IdleCollector({ idleMs: config.idleCollectMs ?? 0, minGrowthBytes: 16 * 1024 * 1024 });
+  // Off by default: then no request carries a listener for it.
+  const idleCollector = config.idleCollectMs ? new IdleCollector({ idleMs: config.idleCollectMs, minGrowthBytes: 16 * 1024 * 1024 }) : undefined;
   const server = http.createServer({ keepAlive: true, requestTimeout: 0, maxHeaderSize: 64 * 1024 }, (req, res) => {
-    idleCollector.track(res);
+    idleCollector?.track(res);
     void route(req, res);
   });
   // Longer than clients keep idle sockets, so a client never sends on a socket the node is closing.
@@ -259,7 +260,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     log,
   });
   for (const loop of loops) loop.start();
-  if ((config.idleCollectMs ?? 0) > 0) idleCollector.start();
+  idleCollector?.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -271,7 +272,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     partitions,
     close: () =>
       (closing ??= (async () => {
-        idleCollector.stop();
+        idleCollector?.stop();
         await Promise.all(loops.map((loop) => loop.stop()));
         await recorder.flush();
         await new Promise<void>((resolve) => {
