@@ -9,6 +9,11 @@
  * bucket's listing — Arca's listing server `POST /l/…?rows` in batches, Swift's `ContainerBroker.merge_items`
  * on each container database (bench/compare/swift-populate.py). Object data is not written: a LIST never
  * reads it. Rows already present are merged again harmlessly, so a half-finished fill resumes.
+ *
+ * Arca's fill then waits for its listing replicators (`listingReplicasSettled`): each replica numbers the rows
+ * merged into it as changes of its own, and its replicator sends them all to the other replicas, which is
+ * background work the first rounds of a fresh data dir's run would otherwise measure. Swift's peer runs no
+ * replicators.
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -18,12 +23,16 @@ import { fileURLToPath } from 'node:url';
 import { ringFileName } from '../../src/common/config.js';
 import { rootAccount } from '../../src/common/identity.js';
 import { readRingFile } from '../../src/common/ring-files.js';
-import { BackendHeader, decodeHeaderJson, type ListingInfo, type ListingPage, type ListingRow, listingPath } from '../../src/common/wire.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BackendHeader, decodeHeaderJson, type ListingInfo, type ListingPage, type ListingRow, listingPath, type ReconStatus } from '../../src/common/wire.js';
 import { runLoad } from '../load/run.js';
 import { round } from '../lib/stats.js';
 
 /** Rows merged per request (the listing server accepts 16 MiB of JSON; 10,000 rows are about 1.5 MiB). */
 const BATCH = 10_000;
+
+/** How long a fill waits at most for Arca's listing replicators to pass its rows on. */
+const SETTLE_TIMEOUT_MS = 30 * 60_000;
 
 /** The name of row i: what runLoad's PUT of `count: 1` calls its first object, then the same pattern. */
 export const bigListName = (i: number): string => `obj-${i}`;
@@ -40,6 +49,8 @@ export interface PopulateResult {
   /** Rows merged by this call (0 when the bucket was already full). */
   inserted: number;
   seconds: number;
+  /** Arca, after merging rows: seconds until its listing replicators had no rows left to push, and whether they got there before the timeout. */
+  replication?: { seconds: number; settled: boolean };
 }
 
 /** Creates the bucket and its first object through S3 (the template row). */
@@ -111,7 +122,34 @@ export async function populateArca(target: S3Target, arcaDataDir: string, bucket
     }),
   );
   const counts = await Promise.all(replicas.map(count));
-  return { replicas: counts, inserted, seconds: round((performance.now() - t0) / 1000, 1) };
+  const seconds = round((performance.now() - t0) / 1000, 1);
+  if (inserted === 0) return { replicas: counts, inserted, seconds };
+  const nodes = [...new Map(replicas.map((r) => [`${r.dev.ip}:${r.dev.port}`, r.dev])).values()];
+  return { replicas: counts, inserted, seconds, replication: await listingReplicasSettled(nodes, Date.now(), SETTLE_TIMEOUT_MS) };
+}
+
+/**
+ * Waits until the listing replicator of each node in `nodes` finished a pass begun after `since` (ms since the
+ * epoch) with no rows to push and no failed request, or runs no passes (its interval is 0). After a fill
+ * of a million rows merged into each replica, the replicators were still sending them on ~7 minutes of
+ * running time later (docs/benchmarks.md, "The big LIST bucket").
+ */
+export async function listingReplicasSettled(nodes: ReadonlyArray<{ ip: string; port: number }>, since: number, timeoutMs: number): Promise<{ seconds: number; settled: boolean }> {
+  const t0 = performance.now();
+  const quiet = async (node: { ip: string; port: number }): Promise<boolean> => {
+    const reply = await backend(node.ip, node.port, 'GET', '/recon/status').catch(() => undefined);
+    if (reply?.status !== 200) return false;
+    const worker = (JSON.parse(reply.body) as ReconStatus).workers.find((w) => w.name === 'listingReplicator');
+    if (worker?.intervalSec === 0) return true;
+    const last = worker?.last;
+    return last?.stats !== undefined && Date.parse(last.start) > since && last.stats.rowsPushed === 0 && last.stats.failures === 0;
+  };
+  for (;;) {
+    const settled = (await Promise.all(nodes.map(quiet))).every(Boolean);
+    const seconds = round((performance.now() - t0) / 1000, 1);
+    if (settled || performance.now() - t0 >= timeoutMs) return { seconds, settled };
+    await sleep(2000);
+  }
 }
 
 /** Fills a Swift peer bucket's container databases up to `keys` rows (bench/compare/swift-populate.py). */

@@ -179,6 +179,12 @@ export function renderText(report: Report): string {
 }
 
 /** How the machine's measured limits moved between before and after the rounds (empty without both runs). */
+/** How long Arca's listing replicators took to pass a fill's rows on, before the rounds began. */
+function settledText(p: PopulateResult): string {
+  if (!p.replication) return '';
+  return p.replication.settled ? `, then ${fmt(p.replication.seconds)} s until its listing replicators had passed them on` : `; its listing replicators were still passing them on after ${fmt(p.replication.seconds)} s, when the rounds began`;
+}
+
 function drift(runs: readonly MachineLimits[] | undefined): string {
   if (!runs || runs.length < 2) return '';
   const [a, b] = [runs[0], runs[runs.length - 1]];
@@ -199,7 +205,7 @@ export function renderResultsMd(report: Report, charts: readonly string[], notes
   const idle = `${idleOf(report.idleCpuPct) || '–'} of a core before the rounds${report.idleCpuPctAfter ? `, ${idleOf(report.idleCpuPctAfter)} after them` : ''}`;
   const daemons = report.swift.daemons ? 'with its replicators and updaters (--swift-daemons)' : 'without background daemons';
   const populate = Object.entries(report.bigList.populate)
-    .map(([s, p]) => `${s === 'arca' ? 'Arca' : 'Swift'} ${p.replicas.map(fmt).join(' / ')} rows per replica${p.inserted ? ` (${fmt(p.inserted)} merged now, ${fmt(p.seconds)} s)` : ' (already there)'}`)
+    .map(([s, p]) => `${s === 'arca' ? 'Arca' : 'Swift'} ${p.replicas.map(fmt).join(' / ')} rows per replica${p.inserted ? ` (${fmt(p.inserted)} merged now, ${fmt(p.seconds)} s${settledText(p)})` : ' (already there)'}`)
     .join('; ');
   return `# Arca vs OpenStack Swift: measured side by side
 

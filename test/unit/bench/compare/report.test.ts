@@ -89,6 +89,15 @@ test('RESULTS.md puts the hand-written notes after the targets, and names idle C
   t.notRegex(renderResultsMd(report(), []), /Why the misses/);
 });
 
+test('RESULTS.md says how the big LIST bucket was filled, and how long Arca\'s listing replicators took to pass it on', (t) => {
+  t.regex(renderResultsMd(report(), []), /Arca 1,000,000 \/ 1,000,000 \/ 1,000,000 rows per replica \(already there\)/);
+  const r = report();
+  r.bigList.populate.arca = { replicas: [1_000_000, 1_000_000, 1_000_000], inserted: 2_999_997, seconds: 387, replication: { seconds: 412, settled: true } };
+  t.regex(renderResultsMd(r, []), /\(2,999,997 merged now, 387 s, then 412 s until its listing replicators had passed them on\)/);
+  r.bigList.populate.arca.replication = { seconds: 1800, settled: false };
+  t.regex(renderResultsMd(r, []), /387 s; its listing replicators were still passing them on after 1,800 s, when the rounds began\)/);
+});
+
 test('one chart per workload, each a well-formed SVG', (t) => {
   const charts = renderCharts(report());
   t.deepEqual(
