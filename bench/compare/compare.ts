@@ -197,9 +197,27 @@ const issuedOf = (r: LoadResult) => r.ops + Object.values(r.errors).reduce((s, n
 const brief = (r: LoadResult) =>
   `${r.ops} ops${issuedOf(r) > r.ops ? ` (+${issuedOf(r) - r.ops} failed: ${r.firstError})` : ''}, ${r.opsPerSec} ops/s, ${r.mibPerSec} MiB/s, p99 ${r.latencyMs.p99} ms, ${r.serverCpuMsPerOp ?? '–'} CPU-ms/op`;
 
+/**
+ * What the run was doing when: each step, clean-up and phase notes its start, so a process's whole-run peak
+ * RSS can be told where it happened (`runPeaks`).
+ */
+const timeline: Array<{ at: number; what: string }> = [];
+const sideName = (side: Side | SideName) => ((typeof side === 'string' ? side : side.name) === 'arca' ? 'Arca' : 'Swift');
+function mark(what: string): void {
+  timeline.push({ at: Date.now(), what });
+}
+/** The step or phase under way at `at` (ms since the epoch). */
+function markAt(at: number): string {
+  let what = 'before the rounds';
+  for (const m of timeline) if (m.at <= at) what = m.what;
+  return what;
+}
+
 /** Deletes `count` objects (`obj-0` …) without measuring; what is gone already answers 404, which is fine. */
-async function cleanup(side: Side, bucket: string, count: number, concurrency: number): Promise<void> {
-  if (count > 0) await load(side, { bucket, workload: 'delete', size: 0, concurrency, count, durationSec: 600 }, false);
+async function cleanup(side: Side, bucket: string, count: number, concurrency: number, when: string): Promise<void> {
+  if (count === 0) return;
+  mark(`${when}, ${sideName(side)} clean-up of ${bucket}`);
+  await load(side, { bucket, workload: 'delete', size: 0, concurrency, count, durationSec: 600 }, false);
 }
 
 /** Peak RSS meters, one per process, over a long window: rare rescans (these processes fork nothing new). */
@@ -282,6 +300,7 @@ async function main(): Promise<number> {
     const each = async (meta: Omit<Row, 'rounds' | 'arca' | 'swift' | 'firstError'>, opts: (side: Side) => Parameters<typeof load>[1]) => {
       const out = new Map<SideName, LoadResult>();
       for (const side of order) {
+        mark(`round ${round}, ${sideName(side)} ${meta.workload} ${meta.op}`);
         const r = await load(side, opts(side));
         book.add(meta, side.name, r);
         out.set(side.name, r);
@@ -299,7 +318,7 @@ async function main(): Promise<number> {
       await each(meta('list'), () => ({ ...common, workload: 'list', ...g.list }));
       const deletes = await each(meta('delete'), (s) => ({ ...common, workload: 'delete', count: written(s), durationSec: g.deleteSec }));
       for (const side of order) {
-        if (issuedOf(deletes.get(side.name)!) < written(side)) await cleanup(side, g.bucket, written(side), g.concurrency);
+        if (issuedOf(deletes.get(side.name)!) < written(side)) await cleanup(side, g.bucket, written(side), g.concurrency, `round ${round}`);
       }
     }
     const m = plan.mixed;
@@ -329,7 +348,7 @@ async function main(): Promise<number> {
       count: sp.count,
       durationSec: 120,
     }));
-    for (const side of order) await cleanup(side, sp.bucket, issuedOf(singles.get(side.name)!), 2);
+    for (const side of order) await cleanup(side, sp.bucket, issuedOf(singles.get(side.name)!), 2, `round ${round}`);
     roundsDone = round;
     lastRoundSec = elapsed() - roundStart;
   }
@@ -344,6 +363,7 @@ async function main(): Promise<number> {
     const meters = processMeters(roles, 100);
     const n = plan.memory.concurrency;
     log(`${side.name}: ${n} concurrent ${plan.memory.size / 1048576} MiB PUTs`);
+    mark(`${sideName(side)} ${n} concurrent ${plan.memory.size / 1048576} MiB uploads`);
     const r = await load(side, { bucket: plan.memory.bucket, createBucket: true, workload: 'put', size: plan.memory.size, concurrency: n, count: n, durationSec: 900 });
     const peaks = meters.map((mt) => mt.stop().peakRssMiB);
     log(`  ${brief(r)}; peak RSS ${peaks.map((p) => p.toFixed(0)).join(', ')} MiB`);
@@ -357,12 +377,14 @@ async function main(): Promise<number> {
       errors: issuedOf(r) - r.ops,
     };
     memory[side.name] = ms;
-    await cleanup(side, plan.memory.bucket, n, 8);
+    await cleanup(side, plan.memory.bucket, n, 8, 'after the uploads');
   }
 
+  mark('idle after the rounds');
   const idleCpuPctAfter = await idleAll();
   log(`idle CPU after the rounds over ${idleSec} s (% of a core): ${JSON.stringify(idleCpuPctAfter)}`);
 
+  mark('measuring the machine limits again');
   log('measuring the machine limits again');
   const limitsAfter: MachineLimits = await measureLimits(join(dataRoot, 'limits'), plan.limits);
   log(`limits: ${JSON.stringify(limitsAfter)}`);
@@ -370,8 +392,11 @@ async function main(): Promise<number> {
 
   const runPeaks: Report['runPeaks'] = {};
   for (const side of sides) {
-    const peaks = runMeters[side.name].map((m) => round(m.stop().peakRssMiB, 1));
-    if (peaks.length > 0) runPeaks[side.name] = { proxyMiB: peaks[0], nodesMiB: peaks.slice(1) };
+    const usage = runMeters[side.name].map((m) => m.stop());
+    if (usage.length === 0) continue;
+    const peaks = usage.map((u) => round(u.peakRssMiB, 1));
+    const when = usage.map((u) => markAt(u.peakRssAt));
+    runPeaks[side.name] = { proxyMiB: peaks[0], nodesMiB: peaks.slice(1), proxyWhen: when[0], nodesWhen: when.slice(1) };
   }
 
   const rows = book.rows();
@@ -381,6 +406,7 @@ async function main(): Promise<number> {
     replicas: REPLICAS,
     memory: memory.arca ? { concurrency: memory.concurrency, proxyPeakRssMiB: memory.arca.proxyPeakRssMiB, nodePeakRssMiB: memory.arca.nodePeakRssMiB, ops: memory.arca.ops, errors: memory.arca.errors } : undefined,
     nodeRunPeaksMiB: runPeaks.arca?.nodesMiB,
+    nodeRunPeaksWhen: runPeaks.arca?.nodesWhen,
     bigListId: `list-${plan.bigList.keys}`,
     singlePutId: '64m-c1:put',
   });

@@ -45,8 +45,11 @@ export interface Report {
   bigList: { keys: number; populate: Partial<Record<SideName, PopulateResult>> };
   rows: Row[];
   memory: { concurrency: number; sizeMiB: number } & Partial<Record<SideName, MemorySide>>;
-  /** Peak RSS per process over the whole run (Arca: proxy and nodes; Swift: proxy and object servers). */
-  runPeaks: Partial<Record<SideName, { proxyMiB: number; nodesMiB: number[] }>>;
+  /**
+   * Peak RSS per process over the whole run (Arca: proxy and nodes; Swift: proxy and object servers), and the
+   * step or phase each happened in (`…When`; reports from before 2026-12-01 evening have none).
+   */
+  runPeaks: Partial<Record<SideName, { proxyMiB: number; nodesMiB: number[]; proxyWhen?: string; nodesWhen?: string[] }>>;
   targets: TargetResult[];
 }
 
@@ -153,8 +156,10 @@ export function renderMemoryTable(report: Pick<Report, 'memory' | 'runPeaks'>): 
   const peaks = report.runPeaks;
   if (peaks.arca || peaks.swift) {
     lines.push('', 'Peak RSS per process over the whole run:', '');
-    if (peaks.arca) lines.push(`- Arca: proxy ${fmt(peaks.arca.proxyMiB)} MiB; nodes ${peaks.arca.nodesMiB.map(fmt).join(', ')} MiB`);
-    if (peaks.swift) lines.push(`- Swift: proxy (with its worker) ${fmt(peaks.swift.proxyMiB)} MiB; object servers ${peaks.swift.nodesMiB.map(fmt).join(', ')} MiB`);
+    const at = (when: string | undefined) => (when ? ` (${when})` : '');
+    const list = (mib: number[], when: string[] | undefined) => mib.map((v, i) => `${fmt(v)}${at(when?.[i])}`).join(', ');
+    if (peaks.arca) lines.push(`- Arca: proxy ${fmt(peaks.arca.proxyMiB)} MiB${at(peaks.arca.proxyWhen)}; nodes ${list(peaks.arca.nodesMiB, peaks.arca.nodesWhen)} MiB`);
+    if (peaks.swift) lines.push(`- Swift: proxy (with its worker) ${fmt(peaks.swift.proxyMiB)} MiB${at(peaks.swift.proxyWhen)}; object servers ${list(peaks.swift.nodesMiB, peaks.swift.nodesWhen)} MiB`);
   }
   return lines.join('\n');
 }

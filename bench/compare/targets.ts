@@ -33,8 +33,9 @@ export interface TargetInputs {
   /** Replicas per object (the durable-create rate is divided by it). */
   replicas: number;
   memory?: MemoryPeaks;
-  /** Arca's node processes' peak RSS over the whole run, MiB. */
+  /** Arca's node processes' peak RSS over the whole run, MiB, and the step each happened in. */
   nodeRunPeaksMiB?: number[];
+  nodeRunPeaksWhen?: string[];
   /** Row ids of the big-bucket LIST and the single 64 MiB PUT. */
   bigListId: string;
   singlePutId: string;
@@ -158,7 +159,9 @@ export function evaluateTargets(i: TargetInputs): TargetResult[] {
     if (peaks.length === 0) out.push(na(id, target, 'not measured'));
     else {
       const max = Math.max(...peaks);
-      out.push({ id, target, measured: `highest node peak ${fmt(max)} MiB`, needed: '< 150', verdict: verdict(max < 150) });
+      const run = i.nodeRunPeaksMiB ?? [];
+      const when = run.indexOf(max) >= 0 && !(i.memory?.nodePeakRssMiB ?? []).includes(max) ? i.nodeRunPeaksWhen?.[run.indexOf(max)] : undefined;
+      out.push({ id, target, measured: `highest node peak ${fmt(max)} MiB${when ? ` (${when})` : ''}`, needed: '< 150', verdict: verdict(max < 150) });
     }
   }
   {

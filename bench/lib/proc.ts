@@ -115,6 +115,8 @@ export interface ServerUsage {
   cpuMs: number;
   /** Highest sum of VmRSS over the tree seen by the sampler, MiB. */
   peakRssMiB: number;
+  /** When the sampler saw that peak, ms since the epoch. */
+  peakRssAt: number;
   /** Sum of VmHWM over the tree at the end of the window (each process's lifetime peak), MiB. */
   hwmMiB: number;
   /** Sum of Pss over the tree at the end of the window, MiB: shared pages counted once (see readPss). */
@@ -162,6 +164,7 @@ export class ServerMeter {
   #tree: ProcStat[] = [];
   #lastScan = 0;
   #peakRss = 0;
+  #peakRssAt = 0;
   #samples = 0;
   #timer: NodeJS.Timeout | undefined;
 
@@ -197,6 +200,7 @@ export class ServerMeter {
     return {
       cpuMs,
       peakRssMiB: this.#peakRss / 1048576,
+      peakRssAt: this.#peakRssAt,
       hwmMiB: hwm / 1048576,
       pssMiB: pss / 1048576,
       processes: this.#cpu.size,
@@ -246,7 +250,10 @@ export class ServerMeter {
       rss += m.rss;
       hwm += m.hwm;
     }
-    if (rss > this.#peakRss) this.#peakRss = rss;
+    if (rss > this.#peakRss) {
+      this.#peakRss = rss;
+      this.#peakRssAt = Date.now();
+    }
     this.#samples++;
     return hwm;
   }

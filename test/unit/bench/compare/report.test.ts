@@ -98,6 +98,13 @@ test('RESULTS.md says how the big LIST bucket was filled, and how long Arca\'s l
   t.regex(renderResultsMd(r, []), /387 s; its listing replicators were still passing them on after 1,800 s, when the rounds began\)/);
 });
 
+test('the whole-run peaks name the step each happened in, when the run noted it', (t) => {
+  const r = report();
+  t.regex(renderResultsMd(r, []), /- Arca: proxy 160 MiB; nodes 120, 130, 140, 145 MiB/);
+  r.runPeaks.arca = { proxyMiB: 160, nodesMiB: [120, 145], proxyWhen: 'round 1, Arca 4KiB ×64 list', nodesWhen: ['idle after the rounds', 'round 2, Swift 64MiB ×2 get'] };
+  t.regex(renderResultsMd(r, []), /- Arca: proxy 160 MiB \(round 1, Arca 4KiB ×64 list\); nodes 120 \(idle after the rounds\), 145 \(round 2, Swift 64MiB ×2 get\) MiB/);
+});
+
 test('one chart per workload, each a well-formed SVG', (t) => {
   const charts = renderCharts(report());
   t.deepEqual(

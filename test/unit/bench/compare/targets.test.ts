@@ -16,13 +16,14 @@ const rows = [
   row('64m-c1:put', 67108864, { mibPerSec: 250 }, { mibPerSec: 100 }),
 ];
 
-const byId = (id: string) => {
+const byId = (id: string, nodeRunPeaksWhen?: string[]) => {
   const r = evaluateTargets({
     rows,
     limits,
     replicas: 3,
     memory: { concurrency: 64, proxyPeakRssMiB: 180, nodePeakRssMiB: [100, 120, 90, 110], ops: 64, errors: 0 },
     nodeRunPeaksMiB: [140, 149, 151, 100],
+    nodeRunPeaksWhen,
     bigListId: 'list-1000000',
     singlePutId: '64m-c1:put',
   });
@@ -69,6 +70,8 @@ test('memory and LIST targets', (t) => {
   t.is(byId('memory-proxy').verdict, 'met');
   t.is(byId('memory-nodes').verdict, 'missed');
   t.is(byId('memory-nodes').measured, 'highest node peak 151 MiB');
+  // A whole-run peak names the step it happened in, when the run noted it.
+  t.is(byId('memory-nodes', ['a', 'b', 'round 2, Arca 64MiB ×2 get', 'd']).measured, 'highest node peak 151 MiB (round 2, Arca 64MiB ×2 get)');
   t.is(byId('list-big').verdict, 'met');
   t.regex(byId('list-big').target, /1,000,000-key/);
   t.is(byId('list-big').measured, 'p99 20 ms (Swift 300 ms)');
