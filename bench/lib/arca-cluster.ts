@@ -65,6 +65,16 @@ function storedPorts(dataDir: string): { port: number; nodePorts: number[] } | u
   return { port: spec.port, nodePorts: spec.nodePorts ?? [] };
 }
 
+/**
+ * Clusters started here and not stopped yet. When the process that started them exits without stopping them
+ * (a script that threw), each is told to stop, so its nodes and proxy do not go on running, orphaned, beside
+ * the next measurement.
+ */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGTERM');
+});
+
 /** Starts a cluster of `nodes` storage nodes with `policy`, and resolves once it is ready. */
 export async function startArcaCluster(opts: ArcaClusterOptions = {}): Promise<ArcaCluster> {
   const nodes = opts.nodes ?? 4;
@@ -83,6 +93,8 @@ export async function startArcaCluster(opts: ArcaClusterOptions = {}): Promise<A
   const main = opts.main ?? fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
   const args = [main, 'cluster', '--data', dataDir, '--port', String(port), '--nodes', String(nodes), '--policy', opts.policy ?? 'replica-3'];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let out = '';
   let ready = false;
   // The pipes are read to the end (a full pipe would block the cluster); output is kept only until ready.

@@ -1,7 +1,8 @@
 /**
  * `arca cluster`: a whole cluster on this machine — builds the rings on first start, then runs one proxy and
  * N storage nodes as child processes on 127.0.0.1, prints the endpoint and credentials and a line with
- * `ready`, and stops every child on SIGINT/SIGTERM. Restarting on the same data directory keeps all data.
+ * `ready`, and stops every child on SIGINT/SIGTERM, when its output's reader went away, and when it exits
+ * otherwise. Restarting on the same data directory keeps all data.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -145,13 +146,20 @@ export async function run(args: string[]): Promise<number> {
       ),
     );
   };
+  // However this process ends, its children end with it: they would otherwise go on running, orphaned.
+  process.once('exit', () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+  });
   const exited = new Promise<number>((resolveExit) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, () => {
-        process.stdout.write(`arca cluster: ${signal}, stopping\n`);
-        void stopAll().then(() => resolveExit(0));
-      });
-    }
+    const stop = (why: string) => {
+      if (stopping) return;
+      process.stdout.write(`arca cluster: ${why}, stopping\n`);
+      void stopAll().then(() => resolveExit(0));
+    };
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop(signal));
+    // Output whose reader went away (a script that started the cluster and died) stops the cluster as a
+    // hang-up would, instead of an unhandled EPIPE ending this process before its children.
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => stop('output closed'));
   });
 
   try {

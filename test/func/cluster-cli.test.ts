@@ -107,6 +107,45 @@ test.serial('a port in use is refused with a one-line error naming it', async (t
   t.regex(run.stderr, new RegExp(`port ${port + 2}`));
 });
 
+/** Resolves once no process names `dataDir` any more; rejects after `ms`. */
+async function allGone(dataDir: string, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while ((await pidsUnder(dataDir)) !== '') {
+    if (Date.now() > until) throw new Error(`still running after ${ms} ms: ${await pidsUnder(dataDir)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test.serial('a script that started a cluster with the bench helper and then threw leaves no process behind', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'arca-cluster-'));
+  const script = join(dataDir, 'throws.mjs');
+  const helper = join(process.cwd(), 'dist/bench/lib/arca-cluster.js');
+  writeFileSync(script, `const { startArcaCluster } = await import(${JSON.stringify(helper)});\nawait startArcaCluster({ dataDir: ${JSON.stringify(join(dataDir, 'arca'))} });\nthrow new Error('the script failed');\n`);
+  const run = await runCommand(process.execPath, [script], {});
+  t.not(run.code, 0);
+  t.regex(run.stderr, /the script failed/);
+  // The helper told the cluster to stop as the script exited; the cluster stopped its nodes and proxy.
+  await allGone(dataDir, 20_000);
+  t.pass();
+});
+
+test.serial('a cluster whose output reader went away stops its nodes and proxy at its next line of output', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'arca-cluster-'));
+  const port = await consecutiveFreePorts(5);
+  const c = startArcaCluster(dataDir, port);
+  await c.ready;
+  const exited = new Promise<number | null>((resolve) => c.child.once('exit', (code) => resolve(code)));
+  // The reader goes. A request for a device node1 does not have makes it log a line (507), which the
+  // cluster passes on to its own closed stderr.
+  c.child.stdout!.destroy();
+  c.child.stderr!.destroy();
+  const { nodePorts } = JSON.parse(readFileSync(join(dataDir, 'cluster.json'), 'utf8')) as { nodePorts: number[] };
+  const res = await fetch(`http://127.0.0.1:${nodePorts[0]}/o/no-such-device/0/a/b/c`, { method: 'HEAD' });
+  t.is(res.status, 507);
+  t.is(await exited, 0, 'the cluster stopped as on a hang-up');
+  await allGone(dataDir, 20_000);
+});
+
 test('docker-compose.yml validates, and its process configs parse', async (t) => {
   const r = await runCommand('/usr/bin/docker-compose', ['-f', 'docker-compose.yml', 'config', '--quiet'], { HOME: tmpdir() });
   t.is(r.code, 0, r.stderr);
