@@ -68,3 +68,21 @@ test(
     for (const dev of primaries.slice(1)) t.deepEqual(await c.files(dev, name), []);
   }),
 );
+
+test(
+  'the auditor reads at its configured rate (it frees each chunk it hashed, which must not hide its length from the rate)',
+  withRepairCluster({ auditorBytesPerSec: 4 * 1024 * 1024 }, async (t, c) => {
+    const name = '/AUTH_probe/bucket/large';
+    const [dev] = c.placement(name).primaries;
+    await c.put(dev, name, randomBytes(8 * 1024 * 1024), tsAgo(5));
+    const node = c.nodeOf(dev).node!;
+    const started = performance.now();
+    const audit = await node.workers.auditor.runOnce();
+    const ms = performance.now() - started;
+    t.is(audit.quarantined, 0);
+    t.true(audit.bytes >= 8 * 1024 * 1024, `${audit.bytes} bytes read`);
+    // The bucket starts with one second's worth; everything past that waits for it.
+    const rate = 4 * 1024 * 1024;
+    t.true(ms >= ((audit.bytes - rate) / rate) * 1000 * 0.9, `${audit.bytes} bytes in ${Math.round(ms)} ms`);
+  }),
+);

@@ -23,6 +23,8 @@ export interface RepairClusterOptions {
   reclaimAgeSec?: number;
   /** Seconds between the object replicators' full passes (default: the production default). */
   fullPassIntervalSec?: number;
+  /** Bytes per second each node's auditor may read (default: the production default). */
+  auditorBytesPerSec?: number;
 }
 
 export interface RepairNode {
@@ -62,6 +64,7 @@ export class RepairCluster {
       replicas: opts.replicas ?? 3,
       reclaimAgeSec: opts.reclaimAgeSec ?? 7 * 24 * 3600,
       fullPassIntervalSec: opts.fullPassIntervalSec ?? defaultWorkerConfig.replicatorFullPassIntervalSec,
+      auditorBytesPerSec: opts.auditorBytesPerSec ?? defaultWorkerConfig.auditorBytesPerSec,
     };
     const dir = await mkdtemp(join(tmpdir(), 'arca-repair-'));
     const ringDir = join(dir, 'rings');
@@ -104,6 +107,7 @@ export class RepairCluster {
         listingReplicatorIntervalSec: 0,
         updaterIntervalSec: 0,
         auditorIntervalSec: 0,
+        auditorBytesPerSec: this.opts.auditorBytesPerSec,
         replicatorTranquility: 0,
       },
     };
