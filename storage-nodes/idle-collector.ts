@@ -24,10 +24,19 @@ import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { builtinBehindFlag } from '../src/common/v8-builtin.js';
 
-const gc = builtinBehindFlag<() => void>('--expose-gc', 'gc');
+type Gc = () => void;
+
+/** `gc`, looked up the first time a collector is made: a node with idle collection off sets no flag for it. */
+let gcFound: Gc | undefined | null = null;
+function findGc(): Gc | undefined {
+  if (gcFound === null) gcFound = builtinBehindFlag<Gc>('--expose-gc', 'gc');
+  return gcFound;
+}
 
 /** Whether this process can collect on demand. */
-export const canCollect = gc !== undefined;
+export function canCollect(): boolean {
+  return findGc() !== undefined;
+}
 
 /** The heap's size after this isolate's last idle collection (process-wide: the nodes of a test process share a heap). */
 let afterLast = 0;
@@ -42,6 +51,7 @@ export interface IdleCollectorOptions {
 }
 
 export class IdleCollector {
+  readonly #gc = findGc();
   #inFlight = 0;
   #lastActive = performance.now();
   #timer: NodeJS.Timeout | undefined;
@@ -49,7 +59,7 @@ export class IdleCollector {
   constructor(private readonly opts: IdleCollectorOptions) {}
 
   start(): void {
-    if (!gc || this.#timer) return;
+    if (!this.#gc || this.#timer) return;
     this.#timer = setInterval(() => this.check(), this.opts.checkMs ?? this.opts.idleMs);
     this.#timer.unref();
   }
@@ -70,13 +80,13 @@ export class IdleCollector {
 
   /** Collects now if the node is idle and its heap grew enough; true when it did. */
   check(): boolean {
-    if (!gc || this.#inFlight > 0 || performance.now() - this.#lastActive < this.opts.idleMs) return false;
+    if (!this.#gc || this.#inFlight > 0 || performance.now() - this.#lastActive < this.opts.idleMs) return false;
     if (v8.getHeapStatistics().total_heap_size < afterLast + this.opts.minGrowthBytes) return false;
     // A plain full collection frees the dead objects but keeps their pages when live ones are scattered
     // across them (a node's are): compacting this one collection moves those and gives the pages back.
     v8.setFlagsFromString('--compact-on-every-full-gc');
     try {
-      gc();
+      this.#gc();
     } finally {
       v8.setFlagsFromString('--no-compact-on-every-full-gc');
     }

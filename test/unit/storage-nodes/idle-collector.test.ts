@@ -16,7 +16,7 @@ function garbage(mib: number): void {
 }
 
 test('an idle node collects once its heap grew, and never while a request is in flight', async (t) => {
-  t.true(canCollect);
+  t.true(canCollect());
   const collector = new IdleCollector({ idleMs: 50, minGrowthBytes: 8 * 1024 * 1024 });
   // Whatever this isolate held before: start from a collection.
   await sleep(60);
