@@ -25,7 +25,7 @@ import { dropSwiftObjects, ensureSwiftInstalled, type SwiftPeer, startSwiftPeer 
 import { type LoadOptions, type LoadResult, runLoad, signedClient } from '../load/run.js';
 import { makePlan, type Plan } from './plan.js';
 import { type PopulateResult, populateArca, populateSwift, type S3Target } from './populate.js';
-import { type MemorySide, type Report, renderCharts, renderResultsMd, renderText } from './report.js';
+import { type MemorySide, type Report, renderCharts, renderResultsMd, renderText, sideLabel } from './report.js';
 import { RoundBook, type Row, type SideName } from './summary.js';
 import { evaluateTargets } from './targets.js';
 
@@ -202,7 +202,6 @@ const brief = (r: LoadResult) =>
  * RSS can be told where it happened (`runPeaks`).
  */
 const timeline: Array<{ at: number; what: string }> = [];
-const sideName = (side: Side | SideName) => ((typeof side === 'string' ? side : side.name) === 'arca' ? 'Arca' : 'Swift');
 function mark(what: string): void {
   timeline.push({ at: Date.now(), what });
 }
@@ -216,7 +215,7 @@ function markAt(at: number): string {
 /** Deletes `count` objects (`obj-0` …) without measuring; what is gone already answers 404, which is fine. */
 async function cleanup(side: Side, bucket: string, count: number, concurrency: number, when: string): Promise<void> {
   if (count === 0) return;
-  mark(`${when}, ${sideName(side)} clean-up of ${bucket}`);
+  mark(`${when}, ${sideLabel(side.name)} clean-up of ${bucket}`);
   await load(side, { bucket, workload: 'delete', size: 0, concurrency, count, durationSec: 600 }, false);
 }
 
@@ -300,7 +299,7 @@ async function main(): Promise<number> {
     const each = async (meta: Omit<Row, 'rounds' | 'arca' | 'swift' | 'firstError'>, opts: (side: Side) => Parameters<typeof load>[1]) => {
       const out = new Map<SideName, LoadResult>();
       for (const side of order) {
-        mark(`round ${round}, ${sideName(side)} ${meta.workload} ${meta.op}`);
+        mark(`round ${round}, ${sideLabel(side.name)} ${meta.workload} ${meta.op}`);
         const r = await load(side, opts(side));
         book.add(meta, side.name, r);
         out.set(side.name, r);
@@ -363,7 +362,7 @@ async function main(): Promise<number> {
     const meters = processMeters(roles, 100);
     const n = plan.memory.concurrency;
     log(`${side.name}: ${n} concurrent ${plan.memory.size / 1048576} MiB PUTs`);
-    mark(`${sideName(side)} ${n} concurrent ${plan.memory.size / 1048576} MiB uploads`);
+    mark(`${sideLabel(side.name)} ${n} concurrent ${plan.memory.size / 1048576} MiB uploads`);
     const r = await load(side, { bucket: plan.memory.bucket, createBucket: true, workload: 'put', size: plan.memory.size, concurrency: n, count: n, durationSec: 900 });
     const peaks = meters.map((mt) => mt.stop().peakRssMiB);
     log(`  ${brief(r)}; peak RSS ${peaks.map((p) => p.toFixed(0)).join(', ')} MiB`);

@@ -184,6 +184,11 @@ export function renderText(report: Report): string {
 }
 
 /** How the machine's measured limits moved between before and after the rounds (empty without both runs). */
+/** A side's name as the report writes it. */
+export function sideLabel(side: SideName): string {
+  return side === 'arca' ? 'Arca' : 'Swift';
+}
+
 /** How long Arca's listing replicators took to pass a fill's rows on, before the rounds began. */
 function settledText(p: PopulateResult): string {
   if (!p.replication) return '';
@@ -205,12 +210,12 @@ export function renderResultsMd(report: Report, charts: readonly string[], notes
   const t = tally(report.targets);
   const idleOf = (x: Partial<Record<SideName, number>>) =>
     Object.entries(x)
-      .map(([s, v]) => `${s === 'arca' ? 'Arca' : 'Swift'} ${fmt(v)} %`)
+      .map(([s, v]) => `${sideLabel(s as SideName)} ${fmt(v)} %`)
       .join(', ');
   const idle = `${idleOf(report.idleCpuPct) || '–'} of a core before the rounds${report.idleCpuPctAfter ? `, ${idleOf(report.idleCpuPctAfter)} after them` : ''}`;
   const daemons = report.swift.daemons ? 'with its replicators and updaters (--swift-daemons)' : 'without background daemons';
   const populate = Object.entries(report.bigList.populate)
-    .map(([s, p]) => `${s === 'arca' ? 'Arca' : 'Swift'} ${p.replicas.map(fmt).join(' / ')} rows per replica${p.inserted ? ` (${fmt(p.inserted)} merged now, ${fmt(p.seconds)} s${settledText(p)})` : ' (already there)'}`)
+    .map(([s, p]) => `${sideLabel(s as SideName)} ${p.replicas.map(fmt).join(' / ')} rows per replica${p.inserted ? ` (${fmt(p.inserted)} merged now, ${fmt(p.seconds)} s${settledText(p)})` : ' (already there)'}`)
     .join('; ');
   return `# Arca vs OpenStack Swift: measured side by side
 

@@ -159,8 +159,8 @@ export function evaluateTargets(i: TargetInputs): TargetResult[] {
     if (peaks.length === 0) out.push(na(id, target, 'not measured'));
     else {
       const max = Math.max(...peaks);
-      const run = i.nodeRunPeaksMiB ?? [];
-      const when = run.indexOf(max) >= 0 && !(i.memory?.nodePeakRssMiB ?? []).includes(max) ? i.nodeRunPeaksWhen?.[run.indexOf(max)] : undefined;
+      // The whole-run meters cover the uploads too: the highest peak is a run peak, with its step, when noted.
+      const when = i.nodeRunPeaksWhen?.[(i.nodeRunPeaksMiB ?? []).indexOf(max)];
       out.push({ id, target, measured: `highest node peak ${fmt(max)} MiB${when ? ` (${when})` : ''}`, needed: '< 150', verdict: verdict(max < 150) });
     }
   }
