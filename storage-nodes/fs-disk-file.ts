@@ -432,12 +432,9 @@ export class FsDiskFiles implements DiskFiles {
   }
 
   async invalidatedSuffixes(device: string, policyIndex: number, partition: number): Promise<string[]> {
-    const file = join(this.partitionDir(device, policyIndex, partition), invalidFileName);
     try {
-      const text = await fs.promises.readFile(file, 'latin1');
-      return [...new Set(text.split('\n').filter((s) => s !== ''))].sort();
+      return this.suffixHashes.pending(this.partitionDir(device, policyIndex, partition));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw this.#deviceError(device, err);
     }
   }
@@ -465,7 +462,7 @@ export class FsDiskFiles implements DiskFiles {
     }
     return this.#hashDirLocks.run(dir, async () => {
       try {
-        // The job appends the suffix to hashes.invalid itself, after the rename: no fold may run meanwhile.
+        // The job appends the suffix to hashes.invalid itself, after the rename (no rotation of the log meanwhile).
         const outcome: InstallOutcome = await this.suffixHashes.appending(partitionDir, () =>
           this.#writeQueue.submit({
             queue: device,

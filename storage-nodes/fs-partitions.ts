@@ -74,7 +74,7 @@ export class FsPartitions {
       let suffixes = 0;
       let complete = true;
       for (const partition of partitions) {
-        const h = hashMap(await this.hashes({ device, policyIndex, partition }));
+        const h = hashMap(await this.hashes({ device, policyIndex, partition }, { listdir: opts.all === true }));
         const count = Object.keys(h).length;
         if (suffixes + count > maxChangedSuffixes) {
           complete = false;
@@ -339,6 +339,7 @@ export class FsPartitions {
         for (const s of names.filter(isSuffix)) await rmdirIfEmpty(join(dir, s));
         const left = (await readdirIfExists(dir)) ?? [];
         if (left.some(isSuffix)) return false;
+        this.files.suffixHashes.forgetPartition(dir);
         for (const n of left) if (n === hashesFileName || isInvalidFileName(n)) await unlinkIfExists(join(dir, n));
         return rmdirIfEmpty(dir);
       });

@@ -1,15 +1,16 @@
 /**
  * Suffix hashes on disk (Swift's hashes.pkl + hashes.invalid): every commit or delete appends its suffix to
- * `<partition>/hashes.invalid`; reading the hashes folds that list into `<partition>/hashes.json`, recomputes
- * only the stale suffixes and writes the cache back. That recomputation runs on a worker thread
- * (suffix-hash-worker.ts), one message each way.
+ * `<partition>/hashes.invalid`; reading the hashes folds what was appended since the last fold into the
+ * partition's cache, recomputes only the stale suffixes, and every so often writes the cache to
+ * `<partition>/hashes.json`. That job runs on a worker thread (suffix-hash-worker.ts, which says how the log,
+ * its offsets and the cache file stay crash-safe), one message each way.
  *
  * The parsed cache of each partition is also kept in memory (up to `maxCachedSuffixes` suffixes per process,
- * least recently read first out), so reading the hashes of a partition nothing was written to costs one
- * `readdir` of its dir (no `hashes.invalid` there and the same suffix dirs as cached means nothing changed),
- * or nothing at all when the caller trusts the cache (`listdir: false`).
- * That listing also catches suffix dirs that appeared or vanished behind the cache's back. Changes inside a
- * suffix dir that came with no invalidation are not seen until the suffix is recalculated (as on disk).
+ * least recently read first out), so reading the hashes of a partition nothing was written to costs one job
+ * that lists its dir and finds nothing new in its log, or nothing at all when the caller trusts the cache
+ * (`listdir: false`). That listing also catches suffix dirs that appeared or vanished behind the cache's
+ * back. Changes inside a suffix dir that came with no invalidation are not seen until the suffix is
+ * recalculated (as on disk).
  *
  * It also numbers the changes (a process-wide generation, bumped for a partition whenever one of its suffixes
  * is invalidated, or its hashes turn out different when recomputed with no invalidation since the last read),
@@ -18,11 +19,11 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { KeyedMutex, readdirIfExists } from './fs-util.js';
+import { KeyedMutex, readdirIfExists, readFileIfExistsSync } from './fs-util.js';
 import { hashDirState } from './hash-dir.js';
 import { errorOf, JobThread } from '../src/common/job-thread.js';
-import { invalidFileName, isInvalidFileName, type RehashJob, type RehashReply } from './suffix-hash-worker.js';
-import { type HashDirEntry, hashDirEntry, isHashDirName, isSuffix, type SuffixEntry } from './suffix-hashes.js';
+import { type CachedHashes, hashesFileName, invalidFileName, isInvalidFileName, noLog, type RehashJob, type RehashReply, readLogTail, rotateLogBytes } from './suffix-hash-worker.js';
+import { type HashDirEntry, hashDirEntry, isHashDirName, isSuffix, parseHashesFile, type SuffixEntry } from './suffix-hashes.js';
 
 export { hashesFileName, invalidFileName, isInvalidFileName } from './suffix-hash-worker.js';
 
@@ -42,16 +43,19 @@ export interface SuffixHashOptions {
 /** Most suffix entries kept in memory over all partitions (about 130 bytes each). */
 export const maxCachedSuffixes = 262_144;
 
-interface Cached {
-  /** The complete cache (no `null`), as written to hashes.json; never mutated once cached (callers hold it). */
-  suffixes: Record<string, SuffixEntry>;
-  /** Suffix dirs that exist but hold nothing (so they are not recomputed on every read). */
-  empty: ReadonlySet<string>;
+/** A partition's cache (CachedHashes); `suffixes` is never mutated once cached (callers hold it). */
+type Cached = Readonly<CachedHashes>;
+
+export interface SuffixHashCacheOptions {
+  /** Most suffix entries kept in memory (default `maxCachedSuffixes`). */
+  maxSuffixes?: number;
+  /** Folded offset past which a partition's `hashes.invalid` is rotated (default `rotateLogBytes`; tests). */
+  rotateLogBytes?: number;
 }
 
 /** The suffix-hash caches of a node's partitions; one instance per process (it owns the locks). */
 export class FsSuffixHashes {
-  /** Appends to hashes.invalid and the fold of it into the cache exclude each other, per partition. */
+  /** Appends to hashes.invalid and its rotation exclude each other, per partition. */
   readonly #invalidLocks = new KeyedMutex();
   /** One recomputation per partition at a time (the replicator and a peer's request may overlap). */
   readonly #calcLocks = new KeyedMutex();
@@ -70,7 +74,13 @@ export class FsSuffixHashes {
     resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
   });
 
-  constructor(private readonly maxSuffixes = maxCachedSuffixes) {}
+  readonly #maxSuffixes: number;
+  readonly #rotateLogBytes: number;
+
+  constructor(opts: SuffixHashCacheOptions = {}) {
+    this.#maxSuffixes = opts.maxSuffixes ?? maxCachedSuffixes;
+    this.#rotateLogBytes = opts.rotateLogBytes ?? rotateLogBytes;
+  }
 
   /** Notes that `suffix` of the partition at `partitionDir` changed. */
   async invalidate(partitionDir: string, suffix: string): Promise<void> {
@@ -88,7 +98,7 @@ export class FsSuffixHashes {
 
   /**
    * Runs `fn`, which appends `<suffix>\n` lines to the partition's hashes.invalid itself (the write queue's
-   * worker does, in the job that writes the object), while no fold of that file runs; then numbers the
+   * worker does, in the job that writes the object), while the log is not being rotated; then numbers the
    * change as `invalidate` does (also when `fn` failed: it may have appended before it did).
    */
   async appending<T>(partitionDir: string, fn: () => Promise<T>): Promise<T> {
@@ -116,41 +126,60 @@ export class FsSuffixHashes {
           return trusted.suffixes;
         }
       }
-      // Most partitions the ring gives a device hold nothing here: a synchronous existence check answers those
-      // without a thread-pool round trip and the ENOENT error a readdir would build.
-      const names = fs.existsSync(partitionDir) ? await readdirIfExists(partitionDir) : undefined;
       const cached = this.#take(partitionDir);
-      if (names === undefined) {
+      const recalculate = (opts.recalculate ?? []).filter(isSuffix);
+      // Most partitions the ring gives a device hold nothing here: a synchronous existence check answers those
+      // without a job.
+      const reply = fs.existsSync(partitionDir) ? await this.#rehash(partitionDir, cached, recalculate) : ({ kind: 'missing' } as const);
+      if (reply.kind === 'failed') throw errorOf(reply.error);
+      if (reply.kind === 'missing') {
         if (cached && Object.keys(cached.suffixes).length > 0 && !announced) this.#noteChanged(partitionDir);
         return {};
       }
-      const onDisk = names.filter(isSuffix);
-      const recalculate = (opts.recalculate ?? []).filter(isSuffix);
-      const folding = names.filter((n) => n !== invalidFileName && isInvalidFileName(n));
-      const invalid = names.includes(invalidFileName);
-      if (cached && recalculate.length === 0 && !invalid && folding.length === 0 && sameSuffixDirs(new Set(onDisk), cached)) {
+      if (reply.kind === 'same' && cached) {
         this.#put(partitionDir, cached);
         return cached.suffixes;
       }
-      // hashes.invalid moves aside (no write's append is in flight meanwhile); the job folds it and removes it
-      // once the hashes are written. A name no leftover of an interrupted job has.
-      if (invalid) {
-        let n = 1;
-        while (names.includes(`${invalidFileName}.${n}`)) n++;
-        const name = `${invalidFileName}.${n}`;
-        if (await this.#invalidLocks.run(partitionDir, () => renameIfExists(join(partitionDir, invalidFileName), join(partitionDir, name)))) folding.push(name);
-      }
-      const reply = await this.#thread.run({ partitionDir, onDisk, cached: cached && { suffixes: cached.suffixes, empty: [...cached.empty] }, recalculate, folding });
-      if (reply.kind === 'failed') throw errorOf(reply.error);
+      if (reply.kind !== 'done') throw new Error(`suffix hash worker: unexpected '${reply.kind}' for ${partitionDir}`);
       if (reply.changed && !announced) this.#noteChanged(partitionDir);
-      this.#put(partitionDir, { suffixes: reply.suffixes, empty: new Set(reply.empty) });
-      return reply.suffixes;
+      const { suffixes, empty, log, unwritten } = reply;
+      this.#put(partitionDir, { suffixes, empty, log, unwritten });
+      return suffixes;
     });
+  }
+
+  /** The rehash job; one that rotates the log runs while no append to it is in flight. */
+  #rehash(partitionDir: string, cached: Cached | undefined, recalculate: string[]): Promise<RehashReply> {
+    const rotate = cached !== undefined && cached.log.offset >= this.#rotateLogBytes;
+    const job: Omit<RehashJob, 'id'> = { partitionDir, cached, recalculate, rotate };
+    return rotate ? this.#invalidLocks.run(partitionDir, () => this.#thread.run(job)) : this.#thread.run(job);
+  }
+
+  /**
+   * Suffixes appended to the partition's invalid lists and not folded into its cache yet (sorted, each once):
+   * what the next read recomputes.
+   */
+  pending(partitionDir: string): string[] {
+    const from = this.#cache.get(partitionDir)?.log ?? parseHashesFile(readFileIfExistsSync(join(partitionDir, hashesFileName)))?.invalid ?? noLog;
+    const out = new Set(readLogTail(join(partitionDir, invalidFileName), from).suffixes);
+    for (const name of fs.existsSync(partitionDir) ? fs.readdirSync(partitionDir) : []) {
+      if (name === invalidFileName || !isInvalidFileName(name)) continue;
+      for (const s of (readFileIfExistsSync(join(partitionDir, name)) ?? '').split('\n')) if (isSuffix(s)) out.add(s);
+    }
+    return [...out].sort();
   }
 
   /** Drops the cached hashes of every partition dir under `prefix` (a device that was wiped or replaced). */
   forget(prefix: string): void {
     for (const dir of [...this.#cache.keys()]) if (dir.startsWith(prefix)) this.#take(dir);
+  }
+
+  /**
+   * Drops the cached hashes of one partition dir, whose log is being removed: a new log could get the same
+   * inode, and an offset kept for the old one would skip its first lines.
+   */
+  forgetPartition(partitionDir: string): void {
+    this.#take(partitionDir);
   }
 
   /** Runs `fn` while no hash computation of the partition runs (used before removing a partition dir). */
@@ -176,7 +205,7 @@ export class FsSuffixHashes {
     this.#cache.set(partitionDir, c);
     this.#cachedSuffixes += cacheSize(c);
     for (const [dir, old] of this.#cache) {
-      if (this.#cachedSuffixes <= this.maxSuffixes) break;
+      if (this.#cachedSuffixes <= this.#maxSuffixes) break;
       this.#cache.delete(dir);
       this.#cachedSuffixes -= cacheSize(old);
     }
@@ -184,18 +213,7 @@ export class FsSuffixHashes {
 }
 
 function cacheSize(c: Cached): number {
-  return Object.keys(c.suffixes).length + c.empty.size + 1;
-}
-
-/** True when the suffix dirs on disk are exactly those the cache knows (with an entry or as empty). */
-function sameSuffixDirs(onDisk: ReadonlySet<string>, c: Cached): boolean {
-  let known = c.empty.size;
-  for (const s of c.empty) if (!onDisk.has(s)) return false;
-  for (const s in c.suffixes) {
-    if (!onDisk.has(s)) return false;
-    known++;
-  }
-  return known === onDisk.size;
+  return Object.keys(c.suffixes).length + c.empty.length + 1;
 }
 
 /** The hash dirs of a suffix with their states; hash dirs holding nothing (no version, nothing pending) are left out. */
@@ -213,15 +231,4 @@ export async function listSuffix(partitionDir: string, suffix: string): Promise<
     if (entry) out.push(entry);
   }
   return out;
-}
-
-/** rename that answers false when the source is gone. */
-async function renameIfExists(from: string, to: string): Promise<boolean> {
-  try {
-    await fs.promises.rename(from, to);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
 }

@@ -1,15 +1,29 @@
 /**
- * Recomputing a partition's suffix hashes, on a worker thread of its own (fs-suffix-hashes.ts is the side the
- * node's main thread sees). A recomputation is a dozen small file-system calls: read `hashes.json` and the
- * invalidations to fold, list each stale suffix dir and its hash dirs, write `hashes.json` back, remove the
- * folded lists. Made one by one through libuv's thread pool they cost the main thread a round trip, a promise
- * and a wake-up each; here they are plain synchronous calls, and the main thread posts one message and gets one
- * back. On the main thread itself they would stall every request whenever a call waits for a directory's lock
- * behind a write's fsync; here only the recomputations wait.
+ * Reading and recomputing a partition's suffix hashes, on a worker thread of its own (fs-suffix-hashes.ts is
+ * the side the node's main thread sees). A job is a handful of small file-system calls: list the partition
+ * dir, read what was appended to `hashes.invalid` since the last fold, read `hashes.json` when the main
+ * thread holds no cache, list each stale suffix dir and its hash dirs, and now and then write `hashes.json`
+ * back. Made one by one through libuv's thread pool they would cost the main thread a round trip, a promise
+ * and a wake-up each; here they are plain synchronous calls, and the main thread posts one message and gets
+ * one back. On the main thread itself they would stall every request whenever a call waits for a directory's
+ * lock behind a write's fsync; here only the recomputations wait.
  *
- * Folding is crash-safe without a lock: the main thread renames `hashes.invalid` to a `hashes.invalid.N` of its
- * own (under the lock that keeps the write queue's appends out), and the job removes that file only after the
- * hashes it folded in are written. A crash in between leaves the file, which the next recomputation folds again.
+ * **`hashes.invalid` is an append-only log.** Writes append `<suffix>\n` lines to it; a fold reads the lines
+ * after the offset the cache records (`InvalidLog`: the log's inode and the offset folded up to) and moves the
+ * offset on, without renaming or removing anything, so folds and appends need no lock between them: an
+ * append that lands during a fold is read by the next one, and every write appends only after its file is in
+ * place, so a fold that reads a line sees the write it names. Only whole lines count (an append in flight may
+ * be half there). A log with another inode than recorded (replaced), or shorter than the offset (cut short by
+ * a crash), is read from its start.
+ *
+ * **`hashes.json` is written every `foldsPerWrite` folds**, not on every one (a create and a rename each
+ * time, the costliest calls of a fold on ext4): the log is kept, so a `hashes.json` that is older than the
+ * memory cache, as after a crash, still records an offset from which the log names every suffix changed
+ * since; the next process folds those again. It is also written when there was none (or it was torn),
+ * when leftover `hashes.invalid.N` lists of an older version are folded (removed once it is written), and
+ * when the log is rotated: once the offset passes `rotateLogBytes`, the main thread runs a job with
+ * `rotate` while it keeps appends out; it folds the whole log, writes `hashes.json` with an empty log
+ * record, then removes the log (a crash in between folds it again from its start).
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -17,62 +31,83 @@ import { workerData } from 'node:worker_threads';
 import { readdirIfExistsSync, readFileIfExistsSync, unlinkIfExistsSync } from './fs-util.js';
 import { hashDirState } from './hash-dir.js';
 import { type JobError, jobError, serveJobs } from '../src/common/job-thread.js';
-import { type HashDirEntry, type HashesFile, hashDirEntry, isHashDirName, isSuffix, parseHashesFile, type SuffixEntry, suffixEntry } from './suffix-hashes.js';
+import { type HashDirEntry, type HashesFile, hashDirEntry, type InvalidLog, isHashDirName, isSuffix, parseHashesFile, type SuffixEntry, suffixEntry } from './suffix-hashes.js';
 
 export const hashesFileName = 'hashes.json';
 export const invalidFileName = 'hashes.invalid';
 
-/** `hashes.invalid`, or one of the `hashes.invalid.N` being folded. */
+/** `hashes.invalid`, or a `hashes.invalid.N` that an older version's fold left (folded, then removed). */
 export function isInvalidFileName(name: string): boolean {
   return name === invalidFileName || (name.startsWith(`${invalidFileName}.`) && /^\d+$/.test(name.slice(invalidFileName.length + 1)));
+}
+
+export const noLog: InvalidLog = { ino: 0, offset: 0 };
+
+/** What the main thread's cache holds for a partition. */
+export interface CachedHashes {
+  /** The complete entries, as in `hashes.json`. */
+  suffixes: Record<string, SuffixEntry>;
+  /** Suffix dirs that exist but hold nothing (so they are not recomputed on every read). */
+  empty: string[];
+  log: InvalidLog;
+  /** Folds since `hashes.json` was last written. */
+  unwritten: number;
 }
 
 export interface RehashJob {
   id: number;
   partitionDir: string;
-  /** The suffix dirs in the partition dir (the main thread has just listed it). */
-  onDisk: string[];
   /** What the main thread's cache holds for the partition (else `hashes.json` is read). */
-  cached?: { suffixes: Record<string, SuffixEntry>; empty: string[] };
+  cached?: CachedHashes;
   /** Suffixes to recompute whatever the cache says. */
   recalculate: string[];
-  /** `hashes.invalid.N` files whose suffixes are stale; removed once the hashes are written. */
-  folding: string[];
+  /** Fold the whole log, write `hashes.json` and remove the log: the caller keeps appends out meanwhile. */
+  rotate: boolean;
 }
 
-export interface Rehashed {
-  /** The complete entries, as written to hashes.json. */
-  suffixes: Record<string, SuffixEntry>;
-  /** Suffix dirs that exist but hold nothing. */
-  empty: string[];
-  /** Some suffix's hash differs from what the cache said before (stale entries aside). */
-  changed: boolean;
-}
+/** The partition dir is not there (`missing`); the cache is current (`same`); else the new cache. */
+export type Rehashed = { kind: 'missing' } | { kind: 'same' } | ({ kind: 'done'; changed: boolean } & CachedHashes);
 
-export type RehashReply = ({ id: number; kind: 'done' } & Rehashed) | { id: number; kind: 'failed'; error: JobError };
+export type RehashReply = ({ id: number } & Rehashed) | { id: number; kind: 'failed'; error: JobError };
 
-/** Folds, recomputes what is stale and writes `hashes.json` back: the whole job, synchronously. */
-export function rehashPartition(job: Omit<RehashJob, 'id'>): Rehashed {
+/** `hashes.json` is written back every this many folds that changed it (and whenever it must be: see above). */
+export const foldsPerWrite = 16;
+
+/** The log is rotated once folded up to this offset (16,384 lines). */
+export const rotateLogBytes = 64 * 1024;
+
+/** Lists the partition, folds what is stale into its cache and writes `hashes.json` when due: the whole job, synchronously. */
+export function rehashPartition(job: Omit<RehashJob, 'id'>, opts: { foldsPerWrite?: number } = {}): Rehashed {
   const dir = job.partitionDir;
-  let dirty = false;
-  let file: HashesFile | undefined = job.cached && { version: 1, suffixes: { ...job.cached.suffixes } };
+  const names = readdirIfExistsSync(dir);
+  if (names === undefined) return { kind: 'missing' };
+  const onDisk = new Set(names.filter(isSuffix));
+  const leftovers = names.filter((n) => n !== invalidFileName && isInvalidFileName(n));
+  let file: HashesFile | undefined = job.cached && { version: 1, suffixes: { ...job.cached.suffixes }, invalid: job.cached.log };
   file ??= parseHashesFile(readFileIfExistsSync(join(dir, hashesFileName)));
-  if (!file) {
-    file = { version: 1, suffixes: {} };
-    dirty = true;
+  // Without a readable hashes.json everything is recomputed, and the result written.
+  const mustWrite = file === undefined || leftovers.length > 0 || job.rotate;
+  file ??= { version: 1, suffixes: {} };
+  // A hashes.json with no log record predates the log: whatever hashes.invalid holds is not folded yet.
+  const from = file.invalid ?? noLog;
+  const tail = readLogTail(join(dir, invalidFileName), from);
+  const cached = job.cached;
+  if (cached && !mustWrite && job.recalculate.length === 0 && tail.suffixes.length === 0 && tail.ino === from.ino && tail.end === from.offset && sameSuffixDirs(onDisk, cached)) {
+    return { kind: 'same' };
   }
   const previous = { ...file.suffixes };
-  const onDisk = new Set(job.onDisk);
-  const empty = new Set((job.cached?.empty ?? []).filter((s) => onDisk.has(s)));
+  const empty = new Set((cached?.empty ?? []).filter((s) => onDisk.has(s)));
   const stale = (s: string) => {
     file.suffixes[s] = null;
     empty.delete(s);
   };
-  for (const name of job.folding) for (const s of (readFileIfExistsSync(join(dir, name)) ?? '').split('\n')) if (isSuffix(s)) stale(s);
+  for (const name of leftovers) for (const s of (readFileIfExistsSync(join(dir, name)) ?? '').split('\n')) if (isSuffix(s)) stale(s);
+  for (const s of tail.suffixes) stale(s);
   for (const s of onDisk) if (!(s in file.suffixes) && !empty.has(s)) file.suffixes[s] = null;
   for (const s of Object.keys(file.suffixes)) if (!onDisk.has(s)) file.suffixes[s] = null;
-  for (const s of job.recalculate) stale(s);
+  for (const s of job.recalculate) if (isSuffix(s)) stale(s);
   let changed = false;
+  let dirty = false;
   for (const [suffix, entry] of Object.entries(file.suffixes)) {
     if (entry) continue;
     dirty = true;
@@ -84,9 +119,57 @@ export function rehashPartition(job: Omit<RehashJob, 'id'>): Rehashed {
     }
     if (fresh?.hash !== previous[suffix]?.hash) changed = true;
   }
-  if (dirty) writeHashesFile(dir, file);
-  for (const name of job.folding) unlinkIfExistsSync(join(dir, name));
-  return { suffixes: file.suffixes as Record<string, SuffixEntry>, empty: [...empty], changed };
+  let log: InvalidLog = { ino: tail.ino, offset: tail.end };
+  let unwritten = (cached?.unwritten ?? 0) + (dirty ? 1 : 0);
+  if (mustWrite || unwritten >= (opts.foldsPerWrite ?? foldsPerWrite)) {
+    if (job.rotate) log = noLog;
+    writeHashesFile(dir, { ...file, invalid: log });
+    unwritten = 0;
+    for (const name of leftovers) unlinkIfExistsSync(join(dir, name));
+    if (job.rotate) unlinkIfExistsSync(join(dir, invalidFileName));
+  }
+  return { kind: 'done', suffixes: file.suffixes as Record<string, SuffixEntry>, empty: [...empty], log, unwritten, changed };
+}
+
+/**
+ * The whole lines of the log after `from` (from its start when it is another file than `from` names, or
+ * shorter than `from.offset`): their valid suffixes, the log's inode (0: no log) and the offset after them.
+ */
+export function readLogTail(path: string, from: InvalidLog): { ino: number; end: number; suffixes: string[] } {
+  // Most reads find nothing new: one stat says so.
+  const st = fs.statSync(path, { throwIfNoEntry: false });
+  if (st === undefined) return { ino: 0, end: 0, suffixes: [] };
+  if (st.ino === from.ino && st.size === from.offset) return { ino: st.ino, end: from.offset, suffixes: [] };
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ino: 0, end: 0, suffixes: [] };
+    throw err;
+  }
+  try {
+    const { ino, size } = fs.fstatSync(fd);
+    const start = ino === from.ino && size >= from.offset ? from.offset : 0;
+    if (size === start) return { ino, end: start, suffixes: [] };
+    const buf = Buffer.allocUnsafe(size - start);
+    const n = fs.readSync(fd, buf, 0, buf.length, start);
+    const text = buf.toString('latin1', 0, n);
+    const whole = text.lastIndexOf('\n') + 1;
+    return { ino, end: start + whole, suffixes: text.slice(0, whole).split('\n').filter(isSuffix) };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** True when the suffix dirs on disk are exactly those the cache knows (with an entry or as empty). */
+function sameSuffixDirs(onDisk: ReadonlySet<string>, c: CachedHashes): boolean {
+  let known = c.empty.length;
+  for (const s of c.empty) if (!onDisk.has(s)) return false;
+  for (const s in c.suffixes) {
+    if (!onDisk.has(s)) return false;
+    known++;
+  }
+  return known === onDisk.size;
 }
 
 /** The hash dirs of a suffix with their states, as listSuffix (fs-suffix-hashes.ts) finds them. */
@@ -122,7 +205,7 @@ function writeHashesFile(partitionDir: string, file: HashesFile): void {
 if ((workerData as { arcaSuffixHashes?: boolean } | undefined)?.arcaSuffixHashes === true) {
   serveJobs<RehashJob, RehashReply>((reply) => (job) => {
     try {
-      reply({ id: job.id, kind: 'done', ...rehashPartition(job) });
+      reply({ id: job.id, ...rehashPartition(job) });
     } catch (err) {
       reply({ id: job.id, kind: 'failed', error: jobError(err) });
     }

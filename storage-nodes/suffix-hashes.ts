@@ -56,6 +56,14 @@ export interface SuffixEntry {
 export interface HashesFile {
   version: 1;
   suffixes: Record<string, SuffixEntry | null>;
+  /** How far `hashes.invalid` is folded into `suffixes` (absent in files written before the log was kept). */
+  invalid?: InvalidLog;
+}
+
+/** Where a partition's fold of `hashes.invalid` stands: the log's inode (0: there was none) and the offset folded up to. */
+export interface InvalidLog {
+  ino: number;
+  offset: number;
 }
 
 /**
@@ -90,6 +98,7 @@ export function parseHashesFile(text: string | undefined): HashesFile | undefine
   try {
     const v = JSON.parse(text) as HashesFile;
     if (typeof v !== 'object' || v === null || v.version !== 1 || typeof v.suffixes !== 'object' || v.suffixes === null) return undefined;
+    if (v.invalid !== undefined && !(Number.isSafeInteger(v.invalid?.ino) && Number.isSafeInteger(v.invalid?.offset) && v.invalid.offset >= 0)) return undefined;
     return v;
   } catch {
     return undefined;

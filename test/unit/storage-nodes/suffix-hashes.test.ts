@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -6,6 +6,7 @@ import { hashOfName, type ObjectLocation, suffixOfHash } from '../../../storage-
 import { FsDiskFiles } from '../../../storage-nodes/fs-disk-file.js';
 import { FsPartitions } from '../../../storage-nodes/fs-partitions.js';
 import { FsSuffixHashes, listSuffix } from '../../../storage-nodes/fs-suffix-hashes.js';
+import { foldsPerWrite } from '../../../storage-nodes/suffix-hash-worker.js';
 import { differingSuffixes, hashMap, suffixEntry } from '../../../storage-nodes/suffix-hashes.js';
 import { writeObject } from './disk-file.conformance.js';
 
@@ -66,7 +67,7 @@ test('hashes are computed from the files, cached, and only invalidated suffixes 
     t.deepEqual(hashMap(first), await fromScratch(dir));
     t.deepEqual(Object.keys(first).sort(), [...new Set(names.map(suffixOf))].sort());
     t.is(first[suffixOf('/a/b/three')].oldestTombstone, ts(2));
-    t.false((await readdir(partDir(dir))).includes('hashes.invalid'), 'the invalid list was folded into the cache');
+    t.deepEqual(await files.invalidatedSuffixes('sda', 0, 5), [], 'the invalid list was folded into the cache');
 
     // Behind the cache's back: a version renamed on disk. The cache answers as before (nothing was listed)…
     const hd = files.hashDir(loc('/a/b/one'));
@@ -114,13 +115,22 @@ test('an unchanged partition is answered from memory; a write is folded into it'
     await writeFile(join(partDir(dir), 'hashes.json'), 'garbage');
     t.is(await parts.hashes(part), first, 'the same object, from memory');
     t.is(await readFile(join(partDir(dir), 'hashes.json'), 'latin1'), 'garbage');
-    // A write appends to hashes.invalid: folded into the cache kept in memory, then written back whole.
+    // A write appends to hashes.invalid: folded into the cache kept in memory. The file is written back every
+    // foldsPerWrite folds; the log keeps what it lacks meanwhile.
     await writeObject(files, loc('/a/b/y'), ts(1), Buffer.from('y'));
     const second = await parts.hashes(part);
     t.deepEqual(hashMap(second), await fromScratch(dir));
-    t.deepEqual(Object.keys(JSON.parse(await readFile(join(partDir(dir), 'hashes.json'), 'latin1')).suffixes).sort(), Object.keys(second).sort());
+    t.is(await readFile(join(partDir(dir), 'hashes.json'), 'latin1'), 'garbage', 'not written after one fold');
     t.not(second, first, 'a new object when something changed');
     t.deepEqual(Object.keys(first), [suffixOf('/a/b/x')], 'the object handed out before is left alone');
+    for (let i = 2; i <= foldsPerWrite; i++) {
+      await writeObject(files, loc('/a/b/y'), ts(i), Buffer.from('y'));
+      await parts.hashes(part);
+    }
+    const written = JSON.parse(await readFile(join(partDir(dir), 'hashes.json'), 'latin1'));
+    t.deepEqual(Object.keys(written.suffixes).sort(), Object.keys(await parts.hashes(part)).sort(), `written after ${foldsPerWrite} folds`);
+    const log = await stat(join(partDir(dir), 'hashes.invalid'));
+    t.deepEqual(written.invalid, { ino: log.ino, offset: log.size }, 'with the offset of the log it folded up to');
   });
 });
 
@@ -128,7 +138,7 @@ test('the memory cache holds at most maxSuffixes suffixes: the least recently re
   await withFiles(async (files, _parts, dir) => {
     await writeObject(files, loc('/a/b/x'), ts(1), Buffer.from('x'));
     await writeObject(files, { ...loc('/a/b/y'), partition: 9 }, ts(1), Buffer.from('y'));
-    const hashes = new FsSuffixHashes(2);
+    const hashes = new FsSuffixHashes({ maxSuffixes: 2 });
     const p5 = join(dir, 'sda', 'objects', '5');
     const p9 = join(dir, 'sda', 'objects', '9');
     const first = await hashes.get(p5);
@@ -180,54 +190,79 @@ test('listdir: false trusts the cache of a partition nothing here touched, not o
   });
 });
 
-test('an invalidation is never lost: hashes.invalid, and a hashes.invalid.N an interrupted fold left, are folded, then removed', async (t) => {
+test('an invalidation is never lost: hashes.invalid, and a hashes.invalid.N an older version left, are folded; the leftover is removed', async (t) => {
   await withFiles(async (files, parts, dir) => {
     await writeObject(files, loc('/a/b/x'), ts(1), Buffer.from('x'));
     await writeObject(files, loc('/a/b/y'), ts(1), Buffer.from('y'));
     await parts.hashes(part);
-    // As if writes landed and the process died before the replicator looked (one while a fold ran, which
-    // had moved hashes.invalid aside): only the invalid lists know.
+    // As if writes landed and the process died before the replicator looked (one while an older version's
+    // fold had moved the list aside): only the invalid lists know.
     for (const [name, list] of [['/a/b/x', 'hashes.invalid'], ['/a/b/y', 'hashes.invalid.1']]) {
       const hd = files.hashDir(loc(name));
       await rename(join(hd, `${ts(1)}.data`), join(hd, `${ts(2)}.data`));
-      await writeFile(join(partDir(dir), list), `${suffixOf(name)}\n`);
+      await appendFile(join(partDir(dir), list), `${suffixOf(name)}\n`);
     }
-    const fresh = new FsPartitions(new FsDiskFiles({ devicesDir: dir, devices: ['sda'], fsync: false }));
-    t.deepEqual(hashMap(await fresh.hashes(part)), await fromScratch(dir));
-    t.false((await readdir(partDir(dir))).some((n) => n.startsWith('hashes.invalid')), 'both lists folded and removed');
+    const freshFiles = new FsDiskFiles({ devicesDir: dir, devices: ['sda'], fsync: false });
+    t.deepEqual(await freshFiles.invalidatedSuffixes('sda', 0, 5), [suffixOf('/a/b/x'), suffixOf('/a/b/y')].sort());
+    t.deepEqual(hashMap(await new FsPartitions(freshFiles).hashes(part)), await fromScratch(dir));
+    t.deepEqual(await freshFiles.invalidatedSuffixes('sda', 0, 5), []);
+    t.deepEqual((await readdir(partDir(dir))).filter((n) => n.startsWith('hashes.invalid')), ['hashes.invalid'], 'the leftover list removed, the log kept');
   });
 });
 
-test('concurrent writes and hash reads leave a cache equal to a recomputation from scratch', async (t) => {
+test('a restart folds again what hashes.json had not taken in: the log keeps it', async (t) => {
   await withFiles(async (files, parts, dir) => {
-    const writes = Array.from({ length: 60 }, (_, i) => writeObject(files, loc(`/a/b/k${i % 20}`), ts(10 + Math.floor(i / 20)), Buffer.from(String(i))).catch(() => {}));
-    const reads = Array.from({ length: 10 }, () => parts.hashes(part));
-    await Promise.all([...writes, ...reads]);
+    await writeObject(files, loc('/a/b/x'), ts(1), Buffer.from('x'));
+    await writeObject(files, loc('/a/b/y'), ts(1), Buffer.from('y'));
+    await parts.hashes(part); // no hashes.json yet: written
+    await writeObject(files, loc('/a/b/x'), ts(2), Buffer.from('x2'));
+    await parts.hashes(part); // folded in memory only
+    // Behind the node's back, then a new process: its hashes.json is one fold behind, and the log says which.
+    const hd = files.hashDir(loc('/a/b/x'));
+    await rename(join(hd, `${ts(2)}.data`), join(hd, `${ts(3)}.data`));
+    const fresh = new FsDiskFiles({ devicesDir: dir, devices: ['sda'], fsync: false });
+    t.deepEqual(await fresh.invalidatedSuffixes('sda', 0, 5), [suffixOf('/a/b/x')]);
+    t.deepEqual(hashMap(await new FsPartitions(fresh).hashes(part)), await fromScratch(dir));
+  });
+});
+
+test('the log: a half-written line waits for its end; a log replaced by another file is read from its start', async (t) => {
+  await withFiles(async (files, parts, dir) => {
+    await writeObject(files, loc('/a/b/x'), ts(1), Buffer.from('x'));
+    await writeObject(files, loc('/a/b/y'), ts(1), Buffer.from('y'));
+    await parts.hashes(part);
+    const logPath = join(partDir(dir), 'hashes.invalid');
+    const [sx, sy] = [suffixOf('/a/b/x'), suffixOf('/a/b/y')];
+    // An append in flight: the first two characters of a line.
+    await appendFile(logPath, sx.slice(0, 2));
+    t.deepEqual(await files.invalidatedSuffixes('sda', 0, 5), []);
+    await parts.hashes(part);
+    await appendFile(logPath, `${sx.slice(2)}\n`);
+    t.deepEqual(await files.invalidatedSuffixes('sda', 0, 5), [sx], 'whole once its end arrived, and not skipped by the fold before');
+    await parts.hashes(part);
+    // Another file in the log's place (shorter than the offset folded up to): all of it counts.
+    const hd = files.hashDir(loc('/a/b/y'));
+    await rename(join(hd, `${ts(1)}.data`), join(hd, `${ts(2)}.data`));
+    await writeFile(`${logPath}.tmp`, `${sy}\n`);
+    await rename(`${logPath}.tmp`, logPath);
+    t.deepEqual(await files.invalidatedSuffixes('sda', 0, 5), [sy]);
     t.deepEqual(hashMap(await parts.hashes(part)), await fromScratch(dir));
   });
 });
 
-test('removing and quarantining a version happen only while it is the newest; an empty partition goes', async (t) => {
-  await withFiles(async (files, parts, dir) => {
-    const name = '/a/b/obj';
-    await writeObject(files, loc(name), ts(1), Buffer.from('x'));
-    const ref = { ...part, suffix: suffixOf(name), hash: hashOfName(name) };
-    t.false(await parts.removeVersion(ref, `${ts(0)}.data`), 'not its newest version');
-    await writeObject(files, loc(name), ts(2), Buffer.from('y'));
-    t.false(await parts.removeVersion(ref, `${ts(1)}.data`), 'replaced meanwhile');
-    t.is(await parts.quarantine(ref, `${ts(1)}.data`), undefined);
-    const q = await parts.quarantine(ref, `${ts(2)}.data`);
-    t.is(q, join(dir, 'sda', 'quarantined', 'objects', hashOfName(name)));
-    t.deepEqual(await readdir(q!), [`${ts(2)}.data`]);
-    t.deepEqual(await parts.hashes(part), {}, 'the quarantine invalidated the suffix');
-
-    await writeObject(files, loc(name), ts(3), Buffer.from('z'));
-    t.is(await parts.quarantine(ref, `${ts(3)}.data`), join(dir, 'sda', 'quarantined', 'objects', `${hashOfName(name)}-1`));
-    await writeObject(files, loc(name), ts(4), Buffer.from('w'));
-    t.false(await parts.removePartitionIfEmpty(part));
-    t.true(await parts.removeVersion(ref, `${ts(4)}.data`));
-    t.true(await parts.removePartitionIfEmpty(part));
-    t.deepEqual(await readdir(join(dir, 'sda', 'objects')), []);
-    t.deepEqual(await parts.partitions('sda', 0), []);
+test('the log is rotated once folded past rotateLogBytes: hashes.json written first, then the log removed', async (t) => {
+  await withFiles(async (files, _parts, dir) => {
+    const hashes = new FsSuffixHashes({ rotateLogBytes: 8 });
+    for (const n of ['/a/b/x', '/a/b/y', '/a/b/z']) await writeObject(files, loc(n), ts(1), Buffer.from(n));
+    const p5 = partDir(dir);
+    t.deepEqual(hashMap(await hashes.get(p5)), await fromScratch(dir)); // 12 bytes folded
+    await writeObject(files, loc('/a/b/x'), ts(2), Buffer.from('x2'));
+    t.deepEqual(hashMap(await hashes.get(p5)), await fromScratch(dir), 'the rotating fold took the last line in');
+    t.false((await readdir(p5)).includes('hashes.invalid'), 'the log is gone');
+    const written = JSON.parse(await readFile(join(p5, 'hashes.json'), 'latin1'));
+    t.deepEqual(written.invalid, { ino: 0, offset: 0 });
+    t.deepEqual(Object.keys(written.suffixes).sort(), Object.keys(await fromScratch(dir)).sort());
+    await writeObject(files, loc('/a/b/y'), ts(2), Buffer.from('y2'));
+    t.deepEqual(hashMap(await hashes.get(p5)), await fromScratch(dir), 'a new log is folded from its start');
   });
 });
