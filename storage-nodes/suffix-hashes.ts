@@ -98,7 +98,8 @@ export function parseHashesFile(text: string | undefined): HashesFile | undefine
   try {
     const v = JSON.parse(text) as HashesFile;
     if (typeof v !== 'object' || v === null || v.version !== 1 || typeof v.suffixes !== 'object' || v.suffixes === null) return undefined;
-    if (v.invalid !== undefined && !(Number.isSafeInteger(v.invalid?.ino) && Number.isSafeInteger(v.invalid?.offset) && v.invalid.offset >= 0)) return undefined;
+    // (An inode number past 2^53 comes back rounded, as fstat gives it: compared alike, so it still matches.)
+    if (v.invalid !== undefined && !(Number.isFinite(v.invalid?.ino) && v.invalid.ino >= 0 && Number.isSafeInteger(v.invalid.offset) && v.invalid.offset >= 0)) return undefined;
     return v;
   } catch {
     return undefined;

@@ -7,7 +7,7 @@ import { FsDiskFiles } from '../../../storage-nodes/fs-disk-file.js';
 import { FsPartitions } from '../../../storage-nodes/fs-partitions.js';
 import { FsSuffixHashes, listSuffix } from '../../../storage-nodes/fs-suffix-hashes.js';
 import { foldsPerWrite } from '../../../storage-nodes/suffix-hash-worker.js';
-import { differingSuffixes, hashMap, suffixEntry } from '../../../storage-nodes/suffix-hashes.js';
+import { differingSuffixes, hashMap, parseHashesFile, suffixEntry } from '../../../storage-nodes/suffix-hashes.js';
 import { writeObject } from './disk-file.conformance.js';
 
 const ts = (n: number) => `17000000${String(n).padStart(2, '0')}.000000`;
@@ -24,6 +24,13 @@ test('a suffix hash depends on each hash dir and its newest version, not on thei
   t.is(suffixEntry([a])?.oldestTombstone, undefined);
   t.is(suffixEntry([]), undefined);
   t.deepEqual(differingSuffixes({ abc: 'x', def: 'y', fed: 'z' }, { abc: 'x', def: 'q' }), ['def', 'fed']);
+});
+
+test('hashes.json: its log record must be an inode and an offset, or the file counts as torn', (t) => {
+  const file = (invalid: unknown) => JSON.stringify({ version: 1, suffixes: { abc: { hash: 'x' } }, invalid });
+  t.deepEqual(parseHashesFile(file({ ino: 12, offset: 40 }))?.invalid, { ino: 12, offset: 40 });
+  t.is(parseHashesFile(JSON.stringify({ version: 1, suffixes: {} }))?.invalid, undefined, 'written before the log: no record');
+  for (const bad of [{ ino: 'x', offset: 0 }, { ino: 1, offset: -4 }, { ino: 1, offset: 1.5 }, { ino: 1 }, null, 7]) t.is(parseHashesFile(file(bad)), undefined, JSON.stringify(bad));
 });
 
 async function withFiles(fn: (files: FsDiskFiles, parts: FsPartitions, dir: string) => Promise<void>): Promise<void> {
