@@ -217,6 +217,43 @@ test('an invalidation is never lost: hashes.invalid, and a hashes.invalid.N an o
   });
 });
 
+test('concurrent writes and hash reads leave a cache equal to a recomputation from scratch', async (t) => {
+  await withFiles(async (files, parts, dir) => {
+    const writes = Array.from({ length: 60 }, (_, i) => writeObject(files, loc(`/a/b/k${i % 20}`), ts(10 + Math.floor(i / 20)), Buffer.from(String(i))).catch(() => {}));
+    const reads = Array.from({ length: 10 }, () => parts.hashes(part));
+    await Promise.all([...writes, ...reads]);
+    t.deepEqual(hashMap(await parts.hashes(part)), await fromScratch(dir));
+  });
+});
+
+test('removing and quarantining a version happen only while it is the newest; an empty partition goes', async (t) => {
+  await withFiles(async (files, parts, dir) => {
+    const name = '/a/b/obj';
+    await writeObject(files, loc(name), ts(1), Buffer.from('x'));
+    const ref = { ...part, suffix: suffixOf(name), hash: hashOfName(name) };
+    t.false(await parts.removeVersion(ref, `${ts(0)}.data`), 'not its newest version');
+    await writeObject(files, loc(name), ts(2), Buffer.from('y'));
+    t.false(await parts.removeVersion(ref, `${ts(1)}.data`), 'replaced meanwhile');
+    t.is(await parts.quarantine(ref, `${ts(1)}.data`), undefined);
+    const q = await parts.quarantine(ref, `${ts(2)}.data`);
+    t.is(q, join(dir, 'sda', 'quarantined', 'objects', hashOfName(name)));
+    t.deepEqual(await readdir(q!), [`${ts(2)}.data`]);
+    t.deepEqual(await parts.hashes(part), {}, 'the quarantine invalidated the suffix');
+
+    await writeObject(files, loc(name), ts(3), Buffer.from('z'));
+    t.is(await parts.quarantine(ref, `${ts(3)}.data`), join(dir, 'sda', 'quarantined', 'objects', `${hashOfName(name)}-1`));
+    await writeObject(files, loc(name), ts(4), Buffer.from('w'));
+    t.false(await parts.removePartitionIfEmpty(part));
+    t.true(await parts.removeVersion(ref, `${ts(4)}.data`));
+    t.true(await parts.removePartitionIfEmpty(part));
+    t.deepEqual(await readdir(join(dir, 'sda', 'objects')), []);
+    t.deepEqual(await parts.partitions('sda', 0), []);
+    // Made again by a write: a new log, whose inode may be the old one's (the cache of the old is gone).
+    await writeObject(files, loc(name), ts(5), Buffer.from('v'));
+    t.deepEqual(hashMap(await parts.hashes(part)), await fromScratch(dir), 'a partition made again is folded from its new log');
+  });
+});
+
 test('a restart folds again what hashes.json had not taken in: the log keeps it', async (t) => {
   await withFiles(async (files, parts, dir) => {
     await writeObject(files, loc('/a/b/x'), ts(1), Buffer.from('x'));
