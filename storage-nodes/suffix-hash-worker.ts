@@ -77,7 +77,7 @@ export const foldsPerWrite = 16;
 export const rotateLogBytes = 64 * 1024;
 
 /** Lists the partition, folds what is stale into its cache and writes `hashes.json` when due: the whole job, synchronously. */
-export function rehashPartition(job: Omit<RehashJob, 'id'>, opts: { foldsPerWrite?: number } = {}): Rehashed {
+export function rehashPartition(job: Omit<RehashJob, 'id'>): Rehashed {
   const dir = job.partitionDir;
   const names = readdirIfExistsSync(dir);
   if (names === undefined) return { kind: 'missing' };
@@ -85,7 +85,8 @@ export function rehashPartition(job: Omit<RehashJob, 'id'>, opts: { foldsPerWrit
   const leftovers = names.filter((n) => n !== invalidFileName && isInvalidFileName(n));
   let file: HashesFile | undefined = job.cached && { version: 1, suffixes: { ...job.cached.suffixes }, invalid: job.cached.log };
   file ??= parseHashesFile(readFileIfExistsSync(join(dir, hashesFileName)));
-  // Without a readable hashes.json everything is recomputed, and the result written.
+  // Written whatever the count: a missing or torn hashes.json (everything is recomputed), leftover lists to
+  // remove, a rotation.
   const mustWrite = file === undefined || leftovers.length > 0 || job.rotate;
   file ??= { version: 1, suffixes: {} };
   // A hashes.json with no log record predates the log: whatever hashes.invalid holds is not folded yet.
@@ -121,7 +122,7 @@ export function rehashPartition(job: Omit<RehashJob, 'id'>, opts: { foldsPerWrit
   }
   let log: InvalidLog = { ino: tail.ino, offset: tail.end };
   let unwritten = (cached?.unwritten ?? 0) + (dirty ? 1 : 0);
-  if (mustWrite || unwritten >= (opts.foldsPerWrite ?? foldsPerWrite)) {
+  if (mustWrite || unwritten >= foldsPerWrite) {
     if (job.rotate) log = noLog;
     writeHashesFile(dir, { ...file, invalid: log });
     unwritten = 0;
