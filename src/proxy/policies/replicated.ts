@@ -202,7 +202,9 @@ export class ReplicatedPolicy implements StoragePolicy {
 
   /** What the devices' replies to a write add up to: the committed metadata once W took it (201). */
   private committed(t: ObjectTarget, input: PolicyPutInput, footer: Record<string, unknown>, replies: Array<NodeReply | undefined>): { meta: ObjectMeta } & Replaced {
-    const acks = replies.filter((r) => r?.status === 201).length;
+    // A device that answers 409 with this write's own timestamp holds this very version already: a peer's
+    // replicator pushed it there while this upload was on its way (a burst of writes races the passes).
+    const acks = replies.filter((r) => r?.status === 201 || (r?.status === 409 && r.headers[BackendHeader.timestamp] === input.ts)).length;
     if (acks < this.writeQuorum) {
       throwIfLocked(replies);
       const conflict = replies.some((r) => r?.status === 409);

@@ -49,6 +49,22 @@ test(
   }),
 );
 
+test(
+  'replica-3: a device that already holds the version being written (pushed by a peer meanwhile) counts toward the quorum',
+  withPolicies({ nodes: 4, policies }, async (t, f) => {
+    const p = f.policy('replica-3');
+    const ts = f.ts();
+    await p.put(f.target('raced'), bodyInput(ts, Buffer.from('same')));
+    // The same write again: every device answers 409 with its own timestamp, as one a replicator reached first.
+    const again = await p.put(f.target('raced'), bodyInput(ts, Buffer.from('same')));
+    t.like(again.meta, { ts, size: 4 });
+    const newer = await p.put(f.target('raced'), bodyInput(f.ts(), Buffer.from('newer')));
+    const older = p.put(f.target('raced'), bodyInput(ts, Buffer.from('same')));
+    await t.throwsAsync(older, { message: /devices committed the write/ }, 'an older write still loses');
+    t.like(await p.head(f.target('raced')), { ts: newer.meta.ts });
+  }),
+);
+
 /** Counts the node requests a client sends, by method. */
 function countRequests(client: NodeClient): Record<string, number> {
   const counts: Record<string, number> = {};
