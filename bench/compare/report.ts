@@ -183,7 +183,6 @@ export function renderText(report: Report): string {
   ].join('\n');
 }
 
-/** How the machine's measured limits moved between before and after the rounds (empty without both runs). */
 /** A side's name as the report writes it. */
 export function sideLabel(side: SideName): string {
   return side === 'arca' ? 'Arca' : 'Swift';
@@ -195,6 +194,7 @@ function settledText(p: PopulateResult): string {
   return p.replication.settled ? `, then ${fmt(p.replication.seconds)} s until its listing replicators had passed them on` : `; its listing replicators were still passing them on after ${fmt(p.replication.seconds)} s, when the rounds began`;
 }
 
+/** How the machine's measured limits moved between before and after the rounds (empty without both runs). */
 function drift(runs: readonly MachineLimits[] | undefined): string {
   if (!runs || runs.length < 2) return '';
   const [a, b] = [runs[0], runs[runs.length - 1]];
