@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FsSuffixHashes } from '../../storage-nodes/fs-suffix-hashes.js';
 import { machineInfo } from '../lib/machine.js';
-import { round } from '../lib/stats.js';
+import { percentile, round } from '../lib/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -65,7 +65,8 @@ async function measure(read: (dir: string) => Promise<unknown>): Promise<{ cpu: 
 const hashes = new FsSuffixHashes();
 try {
   for (const dir of dirs) await hashes.get(dir);
-  const cases = { fold: [] as Array<{ cpu: number; wall: number }>, relist: [] as Array<{ cpu: number; wall: number }>, trusted: [] as Array<{ cpu: number; wall: number }> };
+  type Run = { cpu: number; wall: number };
+  const cases: Record<'fold' | 'relist' | 'trusted', Run[]> = { fold: [], relist: [], trusted: [] };
   for (let r = 0; r < rounds; r++) {
     // One write per partition, as the write queue appends it (under the partition's log lock).
     for (const [p, dir] of dirs.entries()) {
@@ -75,7 +76,7 @@ try {
     cases.relist.push(await measure((dir) => hashes.get(dir)));
     cases.trusted.push(await measure((dir) => hashes.get(dir, { listdir: false })));
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50) ?? Number.NaN;
   const out: Record<string, unknown> = { bench: 'suffix-hashes', partitions, suffixes, rounds };
   for (const [name, runs] of Object.entries(cases)) {
     out[name] = { cpuMsPerPartition: round(median(runs.map((x) => x.cpu)), 4), wallMsPerPartition: round(median(runs.map((x) => x.wall)), 4) };
