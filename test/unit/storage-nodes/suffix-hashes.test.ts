@@ -33,11 +33,14 @@ test('hashes.json: its log record must be an inode and an offset, or the file co
   for (const bad of [{ ino: 'x', offset: 0 }, { ino: 1, offset: -4 }, { ino: 1, offset: 1.5 }, { ino: 1 }, null, 7]) t.is(parseHashesFile(file(bad)), undefined, JSON.stringify(bad));
 });
 
+/** The files of the device at `dir` as another process sees them (nothing cached in memory). */
+const filesAt = (dir: string) => new FsDiskFiles({ devicesDir: dir, devices: ['sda'], fsync: false });
+
 async function withFiles(fn: (files: FsDiskFiles, parts: FsPartitions, dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'arca-hashes-'));
   try {
     await mkdir(join(dir, 'sda'));
-    const files = new FsDiskFiles({ devicesDir: dir, devices: ['sda'], fsync: false });
+    const files = filesAt(dir);
     await files.prepareDevice('sda');
     await fn(files, new FsPartitions(files), dir);
   } finally {
@@ -99,7 +102,7 @@ test('a torn cache is rebuilt; suffix dirs that appeared or vanished behind the 
     await writeObject(files, loc('/a/b/y'), ts(1), Buffer.from('y'));
     const good = await new FsPartitions(files).hashes(part);
     // A new process (nothing in memory) finds the cache file torn.
-    const fresh = () => new FsPartitions(new FsDiskFiles({ devicesDir: dir, devices: ['sda'], fsync: false }));
+    const fresh = () => new FsPartitions(filesAt(dir));
     await writeFile(join(partDir(dir), 'hashes.json'), '{"version":1,"suff');
     t.deepEqual(await fresh().hashes(part), good);
 
@@ -209,7 +212,7 @@ test('an invalidation is never lost: hashes.invalid, and a hashes.invalid.N an o
       await rename(join(hd, `${ts(1)}.data`), join(hd, `${ts(2)}.data`));
       await appendFile(join(partDir(dir), list), `${suffixOf(name)}\n`);
     }
-    const freshFiles = new FsDiskFiles({ devicesDir: dir, devices: ['sda'], fsync: false });
+    const freshFiles = filesAt(dir);
     t.deepEqual(await freshFiles.invalidatedSuffixes('sda', 0, 5), [suffixOf('/a/b/x'), suffixOf('/a/b/y')].sort());
     t.deepEqual(hashMap(await new FsPartitions(freshFiles).hashes(part)), await fromScratch(dir));
     t.deepEqual(await freshFiles.invalidatedSuffixes('sda', 0, 5), []);
@@ -264,7 +267,7 @@ test('a restart folds again what hashes.json had not taken in: the log keeps it'
     // Behind the node's back, then a new process: its hashes.json is one fold behind, and the log says which.
     const hd = files.hashDir(loc('/a/b/x'));
     await rename(join(hd, `${ts(2)}.data`), join(hd, `${ts(3)}.data`));
-    const fresh = new FsDiskFiles({ devicesDir: dir, devices: ['sda'], fsync: false });
+    const fresh = filesAt(dir);
     t.deepEqual(await fresh.invalidatedSuffixes('sda', 0, 5), [suffixOf('/a/b/x')]);
     t.deepEqual(hashMap(await new FsPartitions(fresh).hashes(part)), await fromScratch(dir));
   });
