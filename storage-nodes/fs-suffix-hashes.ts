@@ -212,8 +212,16 @@ export class FsSuffixHashes {
   }
 }
 
+/** Each cached entry's size, counted once: an entry is taken and put back on every read of its partition. */
+const cacheSizes = new WeakMap<Cached, number>();
+
 function cacheSize(c: Cached): number {
-  return Object.keys(c.suffixes).length + c.empty.length + 1;
+  let size = cacheSizes.get(c);
+  if (size === undefined) {
+    size = Object.keys(c.suffixes).length + c.empty.length + 1;
+    cacheSizes.set(c, size);
+  }
+  return size;
 }
 
 /** The hash dirs of a suffix with their states; hash dirs holding nothing (no version, nothing pending) are left out. */
