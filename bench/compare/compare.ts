@@ -24,7 +24,7 @@ import { round } from '../lib/stats.js';
 import { dropSwiftObjects, ensureSwiftInstalled, type SwiftPeer, startSwiftPeer } from '../lib/swift-peer.js';
 import { type LoadOptions, type LoadResult, runLoad, signedClient } from '../load/run.js';
 import { makePlan, type Plan } from './plan.js';
-import { type PopulateResult, populateArca, populateSwift, type S3Target } from './populate.js';
+import { arcaNodes, type PopulateResult, passesDone, populateArca, populateSwift, type S3Target } from './populate.js';
 import { type MemorySide, type Report, renderCharts, renderResultsMd, renderText, sideLabel } from './report.js';
 import { RoundBook, type Row, type SideName } from './summary.js';
 import { evaluateTargets } from './targets.js';
@@ -260,14 +260,9 @@ async function main(): Promise<number> {
   const limitsBefore: MachineLimits = await measureLimits(join(dataRoot, 'limits'), plan.limits);
   log(`limits: ${JSON.stringify(limitsBefore)}`);
 
-  // Both sides at once (both idle), over one replicator interval of Arca's nodes (30 s; quick 6 s).
-  const idleSec = plan.quick ? 6 : 30;
-  const idleAll = async () => Object.fromEntries(await Promise.all(sides.map(async (s) => [s.name, await idleCpu(s, idleSec)]))) as Partial<Record<SideName, number>>;
-  const idleCpuPct = await idleAll();
-  log(`idle CPU over ${idleSec} s (% of a core): ${JSON.stringify(idleCpuPct)}`);
-
   // Setup, not measured: the mixed workload's objects and the big LIST bucket (kept between runs).
   const populate: Partial<Record<SideName, PopulateResult>> = {};
+  let arcaSetupDone = Date.now();
   for (const side of sides) {
     const m = plan.mixed;
     const r = await load(side, { bucket: m.bucket, createBucket: true, workload: 'put', size: m.size, concurrency: m.concurrency, count: m.keys, durationSec: 300 }, false);
@@ -278,7 +273,27 @@ async function main(): Promise<number> {
         ? await populateArca(side.target, cluster.dataDir, plan.bigList.bucket, plan.bigList.keys)
         : await populateSwift(side.target, peer!.dataDir, peer!.account, plan.bigList.bucket, plan.bigList.keys, peer!.python);
     log(`${side.name}: ${JSON.stringify(populate[side.name])}`);
+    if (side.name === 'arca') arcaSetupDone = Date.now();
   }
+
+  // Warm-up, not measured. Arca's nodes first finish the replication passes that their start (a restarted
+  // node compares every partition with its peers) and the setup writes began; round 1 measured them before.
+  // Then each side serves a short GET and HEAD run, so round 1 does not measure V8 compiling Arca's read path.
+  log("waiting for Arca's replicator, reconstructor and listing replicator to finish a pass begun after the setup");
+  const settle = await passesDone(arcaNodes(cluster.dataDir), arcaSetupDone, plan.warmup.settleMaxSec * 1000, ['replicator', 'reconstructor', 'listingReplicator']);
+  log(`Arca's passes ${settle.settled ? 'done' : 'still running (gave up waiting)'} after ${settle.seconds} s`);
+  for (const side of sides) {
+    for (const workload of ['get', 'head'] as const) {
+      const m = plan.mixed;
+      await load(side, { bucket: m.bucket, workload, size: m.size, concurrency: m.concurrency, keys: m.keys, count: plan.warmup.count, durationSec: plan.warmup.sec }, false);
+    }
+  }
+
+  // Both sides at once (both idle), over one replicator interval of Arca's nodes (30 s; quick 6 s).
+  const idleSec = plan.quick ? 6 : 30;
+  const idleAll = async () => Object.fromEntries(await Promise.all(sides.map(async (s) => [s.name, await idleCpu(s, idleSec)]))) as Partial<Record<SideName, number>>;
+  const idleCpuPct = await idleAll();
+  log(`idle CPU over ${idleSec} s (% of a core): ${JSON.stringify(idleCpuPct)}`);
 
   const runMeters = {
     arca: processMeters([cluster.proxyPid, ...cluster.nodePids], 250),
@@ -423,6 +438,7 @@ async function main(): Promise<number> {
     swift: swift ? { version: swiftStart.version, daemons: flags['swift-daemons'] } : { skipped: swiftStart.skipped },
     limits,
     limitRuns: [limitsBefore, limitsAfter],
+    warmup: { arcaSettle: settle, sec: plan.warmup.sec, count: plan.warmup.count },
     idleCpuPct,
     idleCpuPctAfter,
     bigList: { keys: plan.bigList.keys, populate },

@@ -46,6 +46,11 @@ export interface Plan {
   singlePut: { size: number; count: number; bucket: string };
   /** `concurrency` 64 MiB PUTs at once, once per side after the rounds (the memory targets). */
   memory: { size: number; concurrency: number; bucket: string };
+  /**
+   * Before round 1, not measured: how long to wait at most for Arca's replication passes begun after the setup,
+   * then a GET and a HEAD run over the mixed workload's objects on each side (`count` ops or `sec` seconds).
+   */
+  warmup: { settleMaxSec: number; count: number; sec: number };
   limits: LimitsPlan;
   /** Per-request inactivity timeout. */
   timeoutMs: number;
@@ -105,6 +110,7 @@ export function makePlan(o: PlanOptions): Plan {
     bigList: { keys, bucket: `cmp-list-${keys}`, concurrency: 1, ...b(400, 8, 60, 3) },
     singlePut: { size: 64 * MiB, count: q ? 1 : 3, bucket: 'cmp-64m-c1' },
     memory: { size: 64 * MiB, concurrency: q ? 16 : 64, bucket: 'cmp-memory' },
+    warmup: q ? { settleMaxSec: 60, count: 400, sec: 2 } : { settleMaxSec: 300, count: 3000, sec: 5 },
     limits: q
       ? { loopbackMiB: 512, seqWriteMiB: 256, creates: 300, createsMaxSec: 3 }
       : { loopbackMiB: 2048, seqWriteMiB: 1024, creates: 1000, createsMaxSec: 8 },

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { ringFileName } from '../../src/common/config.js';
 import { rootAccount } from '../../src/common/identity.js';
 import { readRingFile } from '../../src/common/ring-files.js';
-import { BackendHeader, decodeHeaderJson, type ListingInfo, type ListingPage, type ListingRow, listingPath, type ReconStatus } from '../../src/common/wire.js';
+import { BackendHeader, decodeHeaderJson, type ListingInfo, type ListingPage, type ListingRow, listingPath, type ReconStatus, type ReconWorkerName } from '../../src/common/wire.js';
 import { runLoad } from '../load/run.js';
 import { round } from '../lib/stats.js';
 
@@ -134,22 +134,46 @@ export async function populateArca(target: S3Target, arcaDataDir: string, bucket
  * of a million rows merged into each replica, the replicators were still sending them on ~7 minutes of
  * running time later (docs/benchmarks.md, "The big LIST bucket").
  */
-export async function listingReplicasSettled(nodes: ReadonlyArray<{ ip: string; port: number }>, since: number, timeoutMs: number): Promise<{ seconds: number; settled: boolean }> {
+export function listingReplicasSettled(nodes: ReadonlyArray<{ ip: string; port: number }>, since: number, timeoutMs: number): Promise<{ seconds: number; settled: boolean }> {
+  return passesDone(nodes, since, timeoutMs, ['listingReplicator'], (stats) => stats.rowsPushed === 0 && stats.failures === 0);
+}
+
+/**
+ * Waits until each of `workers` on every node in `nodes` finished a pass begun after `since` (ms since the
+ * epoch) whose stats satisfy `quiet` (any finished pass when it is not given), or runs no passes (its
+ * interval is 0); gives up after `timeoutMs`.
+ */
+export async function passesDone(
+  nodes: ReadonlyArray<{ ip: string; port: number }>,
+  since: number,
+  timeoutMs: number,
+  workers: readonly ReconWorkerName[],
+  quiet: (stats: Record<string, number>) => boolean = () => true,
+): Promise<{ seconds: number; settled: boolean }> {
   const t0 = performance.now();
-  const quiet = async (node: { ip: string; port: number }): Promise<boolean> => {
+  const done = async (node: { ip: string; port: number }): Promise<boolean> => {
     const reply = await backend(node.ip, node.port, 'GET', '/recon/status').catch(() => undefined);
     if (reply?.status !== 200) return false;
-    const worker = (JSON.parse(reply.body) as ReconStatus).workers.find((w) => w.name === 'listingReplicator');
-    if (worker?.intervalSec === 0) return true;
-    const last = worker?.last;
-    return last?.stats !== undefined && Date.parse(last.start) > since && last.stats.rowsPushed === 0 && last.stats.failures === 0;
+    const status = JSON.parse(reply.body) as ReconStatus;
+    return workers.every((name) => {
+      const worker = status.workers.find((w) => w.name === name);
+      if (worker?.intervalSec === 0) return true;
+      const last = worker?.last;
+      return last?.stats !== undefined && Date.parse(last.start) > since && quiet(last.stats);
+    });
   };
   for (;;) {
-    const settled = (await Promise.all(nodes.map(quiet))).every(Boolean);
+    const settled = (await Promise.all(nodes.map(done))).every(Boolean);
     const seconds = round((performance.now() - t0) / 1000, 1);
     if (settled || performance.now() - t0 >= timeoutMs) return { seconds, settled };
     await sleep(2000);
   }
+}
+
+/** The storage nodes of the Arca cluster in `arcaDataDir` (each holds devices of the listing ring). */
+export function arcaNodes(arcaDataDir: string): Array<{ ip: string; port: number }> {
+  const ring = readRingFile(join(arcaDataDir, 'rings', ringFileName('container')));
+  return [...new Map(ring.devices.map((d) => [`${d.ip}:${d.port}`, { ip: d.ip, port: d.port }])).values()];
 }
 
 /** Fills a Swift peer bucket's container databases up to `keys` rows (bench/compare/swift-populate.py). */

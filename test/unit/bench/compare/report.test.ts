@@ -89,6 +89,15 @@ test('RESULTS.md puts the hand-written notes after the targets, and names idle C
   t.notRegex(renderResultsMd(report(), []), /Why the misses/);
 });
 
+test('RESULTS.md says what ran before round 1, when the report has it', (t) => {
+  t.notRegex(renderResultsMd(report(), []), /Before round 1/);
+  const r = report();
+  r.warmup = { arcaSettle: { seconds: 41.5, settled: true }, sec: 5, count: 3000 };
+  t.regex(renderResultsMd(r, []), /Arca's nodes finished the replication passes begun after the setup writes .* in 41\.5 s; then each side served up to 3,000 GETs and as many HEADs \(5 s each at most\)/);
+  r.warmup.arcaSettle = { seconds: 300, settled: false };
+  t.regex(renderResultsMd(r, []), /were still running the replication passes .* when the wait gave up after 300 s/);
+});
+
 test('RESULTS.md says how the big LIST bucket was filled, and how long Arca\'s listing replicators took to pass it on', (t) => {
   t.regex(renderResultsMd(report(), []), /Arca 1,000,000 \/ 1,000,000 \/ 1,000,000 rows per replica \(already there\)/);
   const r = report();
