@@ -194,7 +194,6 @@ export function sideLabel(side: SideName): string {
   return side === 'arca' ? 'Arca' : 'Swift';
 }
 
-/** How long Arca's listing replicators took to pass a fill's rows on, before the rounds began. */
 /** What ran before round 1, unmeasured (Report.warmup). */
 function warmupLine(w: NonNullable<Report['warmup']>): string {
   const passes = "the replication passes begun after the setup writes (a node that starts compares every partition with its peers)";
@@ -202,6 +201,7 @@ function warmupLine(w: NonNullable<Report['warmup']>): string {
   return `- **Before round 1**, not measured: ${settle}; then each side served up to ${fmt(w.count)} GETs and as many HEADs (${fmt(w.sec)} s each at most), so that round 1 does not measure V8 compiling Arca's read path.`;
 }
 
+/** How long Arca's listing replicators took to pass a fill's rows on, before the rounds began. */
 function settledText(p: PopulateResult): string {
   if (!p.replication) return '';
   return p.replication.settled ? `, then ${fmt(p.replication.seconds)} s until its listing replicators had passed them on` : `; its listing replicators were still passing them on after ${fmt(p.replication.seconds)} s, when the rounds began`;
