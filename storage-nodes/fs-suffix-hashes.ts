@@ -19,10 +19,10 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { KeyedMutex, readdirIfExists, readFileIfExistsSync } from './fs-util.js';
+import { KeyedMutex, readdirIfExists, readdirIfExistsSync, readFileIfExistsSync } from './fs-util.js';
 import { hashDirState } from './hash-dir.js';
 import { errorOf, JobThread } from '../src/common/job-thread.js';
-import { type CachedHashes, hashesFileName, invalidFileName, isInvalidFileName, noLog, type RehashJob, type RehashReply, readLogTail, rotateLogBytes } from './suffix-hash-worker.js';
+import { type CachedHashes, hashesFileName, invalidFileName, leftoverLists, listedSuffixes, noLog, type RehashJob, type RehashReply, readLogTail, rotateLogBytes } from './suffix-hash-worker.js';
 import { type HashDirEntry, hashDirEntry, isHashDirName, isSuffix, parseHashesFile, type SuffixEntry } from './suffix-hashes.js';
 
 export { hashesFileName, invalidFileName, isInvalidFileName } from './suffix-hash-worker.js';
@@ -162,10 +162,7 @@ export class FsSuffixHashes {
   pending(partitionDir: string): string[] {
     const from = this.#cache.get(partitionDir)?.log ?? parseHashesFile(readFileIfExistsSync(join(partitionDir, hashesFileName)))?.invalid ?? noLog;
     const out = new Set(readLogTail(join(partitionDir, invalidFileName), from).suffixes);
-    for (const name of fs.existsSync(partitionDir) ? fs.readdirSync(partitionDir) : []) {
-      if (name === invalidFileName || !isInvalidFileName(name)) continue;
-      for (const s of (readFileIfExistsSync(join(partitionDir, name)) ?? '').split('\n')) if (isSuffix(s)) out.add(s);
-    }
+    for (const name of leftoverLists(readdirIfExistsSync(partitionDir) ?? [])) for (const s of listedSuffixes(join(partitionDir, name))) out.add(s);
     return [...out].sort();
   }
 

@@ -41,6 +41,16 @@ export function isInvalidFileName(name: string): boolean {
   return name === invalidFileName || (name.startsWith(`${invalidFileName}.`) && /^\d+$/.test(name.slice(invalidFileName.length + 1)));
 }
 
+/** The `hashes.invalid.N` lists an older version's fold left, among a partition dir's entries `names`. */
+export function leftoverLists(names: readonly string[]): string[] {
+  return names.filter((n) => n !== invalidFileName && isInvalidFileName(n));
+}
+
+/** The valid suffixes a list file names, one per line (none when it is gone). */
+export function listedSuffixes(path: string): string[] {
+  return (readFileIfExistsSync(path) ?? '').split('\n').filter(isSuffix);
+}
+
 export const noLog: InvalidLog = { ino: 0, offset: 0 };
 
 /** What the main thread's cache holds for a partition. */
@@ -82,7 +92,7 @@ export function rehashPartition(job: Omit<RehashJob, 'id'>): Rehashed {
   const names = readdirIfExistsSync(dir);
   if (names === undefined) return { kind: 'missing' };
   const onDisk = new Set(names.filter(isSuffix));
-  const leftovers = names.filter((n) => n !== invalidFileName && isInvalidFileName(n));
+  const leftovers = leftoverLists(names);
   let file: HashesFile | undefined = job.cached && { version: 1, suffixes: { ...job.cached.suffixes }, invalid: job.cached.log };
   file ??= parseHashesFile(readFileIfExistsSync(join(dir, hashesFileName)));
   // Written whatever the count: a missing or torn hashes.json (everything is recomputed), leftover lists to
@@ -102,7 +112,7 @@ export function rehashPartition(job: Omit<RehashJob, 'id'>): Rehashed {
     file.suffixes[s] = null;
     empty.delete(s);
   };
-  for (const name of leftovers) for (const s of (readFileIfExistsSync(join(dir, name)) ?? '').split('\n')) if (isSuffix(s)) stale(s);
+  for (const name of leftovers) for (const s of listedSuffixes(join(dir, name))) stale(s);
   for (const s of tail.suffixes) stale(s);
   for (const s of onDisk) if (!(s in file.suffixes) && !empty.has(s)) file.suffixes[s] = null;
   for (const s of Object.keys(file.suffixes)) if (!onDisk.has(s)) file.suffixes[s] = null;
