@@ -124,8 +124,7 @@ export async function populateArca(target: S3Target, arcaDataDir: string, bucket
   const counts = await Promise.all(replicas.map(count));
   const seconds = round((performance.now() - t0) / 1000, 1);
   if (inserted === 0) return { replicas: counts, inserted, seconds };
-  const nodes = [...new Map(replicas.map((r) => [`${r.dev.ip}:${r.dev.port}`, r.dev])).values()];
-  return { replicas: counts, inserted, seconds, replication: await listingReplicasSettled(nodes, Date.now(), SETTLE_TIMEOUT_MS) };
+  return { replicas: counts, inserted, seconds, replication: await listingReplicasSettled(distinctNodes(replicas.map((r) => r.dev)), Date.now(), SETTLE_TIMEOUT_MS) };
 }
 
 /**
@@ -172,8 +171,12 @@ export async function passesDone(
 
 /** The storage nodes of the Arca cluster in `arcaDataDir` (each holds devices of the listing ring). */
 export function arcaNodes(arcaDataDir: string): Array<{ ip: string; port: number }> {
-  const ring = readRingFile(join(arcaDataDir, 'rings', ringFileName('container')));
-  return [...new Map(ring.devices.map((d) => [`${d.ip}:${d.port}`, { ip: d.ip, port: d.port }])).values()];
+  return distinctNodes(readRingFile(join(arcaDataDir, 'rings', ringFileName('container'))).devices);
+}
+
+/** The nodes (ip and port, each once) that hold `devices`. */
+function distinctNodes(devices: ReadonlyArray<{ ip: string; port: number }>): Array<{ ip: string; port: number }> {
+  return [...new Map(devices.map((d) => [`${d.ip}:${d.port}`, { ip: d.ip, port: d.port }])).values()];
 }
 
 /** Fills a Swift peer bucket's container databases up to `keys` rows (bench/compare/swift-populate.py). */
