@@ -9,10 +9,11 @@ import test from 'ava';
 import { listingReplicasSettled, populateArca } from '../../bench/compare/populate.js';
 import { startArcaCluster } from '../../bench/lib/arca-cluster.js';
 import type { ReconStatus } from '../../src/common/wire.js';
+import { consecutiveFreePorts } from '../helpers/cluster.js';
 
 test('a fill waits for the listing replicators; they then have nothing left to push', async (t) => {
   t.timeout(240_000);
-  const cluster = await startArcaCluster({});
+  const cluster = await startArcaCluster({ basePort: await consecutiveFreePorts(5) });
   t.teardown(() => cluster.stop());
   const target = { endpoint: cluster.endpoint, accessKey: cluster.accessKey, secretKey: cluster.secretKey };
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { parseNodeConfig, parseProxyConfig } from '../../src/common/config.js';
 import { runCommand } from '../helpers/clients.js';
-import { freePorts } from '../helpers/cluster.js';
+import { consecutiveFreePorts } from '../helpers/cluster.js';
 
 const main = join(process.cwd(), 'dist/src/cli/main.js');
 
@@ -38,23 +38,6 @@ function stop(child: ChildProcess): Promise<number | null> {
 
 function pidsUnder(dataDir: string): Promise<string> {
   return runCommand('/usr/bin/pgrep', ['-f', dataDir], {}).then((r) => r.stdout.trim());
-}
-
-async function consecutiveFreePorts(n: number): Promise<number> {
-  for (;;) {
-    const [base] = await freePorts(1);
-    if (base + n > 65535) continue;
-    const ok = await Promise.all(
-      Array.from({ length: n }, (_, i) =>
-        new Promise<boolean>((resolve) => {
-          const s = createServer();
-          s.once('error', () => resolve(false));
-          s.listen(base + i, '127.0.0.1', () => s.close(() => resolve(true)));
-        }),
-      ),
-    );
-    if (ok.every(Boolean)) return base;
-  }
 }
 
 test.serial('arca cluster runs 1 proxy + 4 nodes, serves the aws CLI, stops cleanly and keeps data', async (t) => {
@@ -120,7 +103,8 @@ test.serial('a script that started a cluster with the bench helper and then thre
   const dataDir = mkdtempSync(join(tmpdir(), 'arca-cluster-'));
   const script = join(dataDir, 'throws.mjs');
   const helper = join(process.cwd(), 'dist/bench/lib/arca-cluster.js');
-  writeFileSync(script, `const { startArcaCluster } = await import(${JSON.stringify(helper)});\nawait startArcaCluster({ dataDir: ${JSON.stringify(join(dataDir, 'arca'))} });\nthrow new Error('the script failed');\n`);
+  const basePort = await consecutiveFreePorts(5);
+  writeFileSync(script, `const { startArcaCluster } = await import(${JSON.stringify(helper)});\nawait startArcaCluster({ dataDir: ${JSON.stringify(join(dataDir, 'arca'))}, basePort: ${basePort} });\nthrow new Error('the script failed');\n`);
   const run = await runCommand(process.execPath, [script], {});
   t.not(run.code, 0);
   t.regex(run.stderr, /the script failed/);

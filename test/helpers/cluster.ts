@@ -3,6 +3,7 @@
  * loopback ports, real disks in a temp directory — the same layout `arca cluster` uses. `withCluster`
  * hands a ready cluster to a test and tears it down afterwards.
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -44,25 +45,73 @@ export interface TestCluster {
   close(): Promise<void>;
 }
 
-/** Ports the OS considers free right now (bound and released; good enough on loopback in tests). */
 /**
  * Ports the tests may listen on later: picked at random below the kernel's ephemeral range (32768–60999 here) and
  * checked free. Ports from `listen(0)` come from that range, which every outgoing connection of every process on
  * the machine also draws from; between the check and the real listen (a node restarted on its port, a proxy
- * started after its rings were built) such a connection could take the port. Never the same port twice per process.
+ * started after its rings were built) such a connection could take the port. Never the same port twice in one
+ * run (see `claim`).
  */
 export async function freePorts(n: number): Promise<number[]> {
   const ports: number[] = [];
   while (ports.length < n) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
-    if (handedOut.has(port) || !(await canListen(port))) continue;
-    handedOut.add(port);
+    const port = randomPort();
+    if (!(await canListen(port)) || !claim(port)) continue;
     ports.push(port);
   }
   return ports;
 }
 
+/** The first of `n` consecutive free ports, all claimed: `arca cluster --port P` puts its nodes on P+1…P+n-1. */
+export async function consecutiveFreePorts(n: number): Promise<number> {
+  for (;;) {
+    const base = randomPort();
+    if (base + n > 32768) continue;
+    const ok = await Promise.all(Array.from({ length: n }, (_, i) => canListen(base + i)));
+    if (!ok.every(Boolean)) continue;
+    // Claimed one by one: a port another worker claimed since the check ends the attempt (the ports claimed
+    // before it stay claimed, unused).
+    if (Array.from({ length: n }, (_, i) => base + i).every(claim)) return base;
+  }
+}
+
+function randomPort(): number {
+  return 20000 + Math.floor(Math.random() * 12000);
+}
+
 const handedOut = new Set<number>();
+const claims = join(tmpdir(), 'arca-test-ports');
+
+/**
+ * Takes `port` for this process, or says another took it first. ava runs test files in parallel workers, each
+ * with its own copy of this module, and a port free at the check may be listened on by another worker's cluster
+ * a moment later; so a claim is also a file created exclusively under `<tmpdir>/arca-test-ports/` (under
+ * `npm test`, the run's scratch dir). A claim file whose process is gone (an earlier run) is taken over.
+ */
+function claim(port: number): boolean {
+  if (handedOut.has(port)) return false;
+  mkdirSync(claims, { recursive: true });
+  const file = join(claims, String(port));
+  try {
+    writeFileSync(file, String(process.pid), { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || processAlive(Number(readFileSync(file, 'utf8')))) return false;
+    writeFileSync(file, String(process.pid));
+  }
+  handedOut.add(port);
+  return true;
+}
+
+/** Whether process `pid` exists (a claim file read before its writer wrote a pid counts as alive). */
+function processAlive(pid: number): boolean {
+  if (!(pid > 0)) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** Whether something could listen on `port` of 127.0.0.1 right now. */
 export function canListen(port: number): Promise<boolean> {

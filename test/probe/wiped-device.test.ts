@@ -15,18 +15,9 @@ import test from 'ava';
 import type { ClusterStatus } from '../../src/admin/cluster-status.js';
 import { RingSet } from '../../src/common/ring-files.js';
 import { runCommand } from '../helpers/clients.js';
-import { canListen, freePorts } from '../helpers/cluster.js';
+import { consecutiveFreePorts } from '../helpers/cluster.js';
 import { createBucket } from './faults-common.js';
 import { arcaMain, eventually } from './process-cluster.js';
-
-async function consecutiveFreePorts(n: number): Promise<number> {
-  for (;;) {
-    const [base] = await freePorts(1);
-    if (base + n > 65535) continue;
-    const ok = await Promise.all(Array.from({ length: n }, (_, i) => canListen(base + i)));
-    if (ok.every(Boolean)) return base;
-  }
-}
 
 function startArcaCluster(dataDir: string, port: number): { child: ChildProcess; ready: Promise<void>; output: () => string } {
   const child = spawn(process.execPath, [arcaMain, 'cluster', '--data', dataDir, '--port', String(port), '--nodes', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
