@@ -125,7 +125,7 @@ export async function run(args: string[]): Promise<number> {
       partPower: 10,
       seed: Math.floor(Math.random() * 2 ** 32),
     },
-    { accessKey: process.env.ARCA_ACCESS_KEY, secretKey: process.env.ARCA_SECRET_KEY, ...(webhooks ? { events: { webhooks } } : {}) },
+    { accessKey: process.env.ARCA_ACCESS_KEY, secretKey: process.env.ARCA_SECRET_KEY, readAffinity: true, ...(webhooks ? { events: { webhooks } } : {}) },
   );
   const ports = [port, ...(layout.spec.nodePorts ?? []), ...(glancePort ? [glancePort] : [])];
   for (const p of ports) await ensurePortFree(p);

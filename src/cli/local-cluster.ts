@@ -86,7 +86,7 @@ export function nodeDevices(spec: Pick<LocalClusterSpec, 'nodes' | 'policies'>):
 export function prepareLocalCluster(
   dataDir: string,
   wanted: LocalClusterSpec,
-  opts: { accessKey?: string; secretKey?: string; fsync?: boolean; workers?: Record<string, number>; events?: Record<string, unknown> } = {},
+  opts: { accessKey?: string; secretKey?: string; fsync?: boolean; workers?: Record<string, number>; events?: Record<string, unknown>; readAffinity?: boolean } = {},
 ): LocalClusterLayout {
   mkdirSync(dataDir, { recursive: true });
   const specFile = join(dataDir, 'cluster.json');
@@ -158,6 +158,8 @@ export function prepareLocalCluster(
     defaultPolicy: spec.defaultPolicy,
     rootAccessKey: creds.accessKey,
     rootSecretKey: creds.secretKey,
+    // The nodes share this host's cores: reads asked of node1 first, then node2, … (docs/proxy.md, "Read affinity").
+    ...(opts.readAffinity ? { readAffinity: nodePorts.map((p) => `127.0.0.1:${p}`) } : {}),
     ...(opts.events ? { events: opts.events } : {}),
   });
   return { dataDir, spec: { ...spec, port: wanted.port, glancePort: wanted.glancePort, nodePorts }, ...creds, proxyConfigFile, nodeConfigFiles, ringDir };

@@ -60,7 +60,7 @@ export async function startProxy(config: ProxyConfig, opts: { log?: (line: strin
   useDigestThread(config.hashOffThread);
   const rings = new RingSet(config.ringDir, config.policies.map((p) => p.index));
   const client = new NodeClient({ connTimeoutMs: config.connTimeoutMs, nodeTimeoutMs: config.nodeTimeoutMs });
-  const policies = new PolicyRegistry(config.policies, rings, client, { ecSegmentSize: config.ecSegmentSize });
+  const policies = new PolicyRegistry(config.policies, rings, client, { ecSegmentSize: config.ecSegmentSize, readAffinity: config.readAffinity });
   const store = new ClusterStore({
     listings: new ListingClient(rings, client),
     policies,

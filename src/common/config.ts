@@ -143,6 +143,14 @@ export interface ProxyConfig {
    */
   hashOffThread: boolean;
   /**
+   * Storage nodes (`ip:port`) that plain reads of replicated objects ask first, in this order: of an object's
+   * primaries, the one listed earliest is asked; primaries not listed follow in ring order. Empty (the default):
+   * ring order, which spreads reads over every node. `arca cluster` lists its nodes, which share one host's
+   * cores: reads packed onto the fewest node processes cost them less CPU (docs/proxy.md, "Read affinity").
+   * Swift's `read_affinity`, by node rather than by region and zone.
+   */
+  readAffinity: string[];
+  /**
    * Cluster key material protecting stored secret keys at rest (AES-256-GCM, key derived with HKDF). Default:
    * the root secret key; set it to the old root secret before changing the root secret.
    */
@@ -430,6 +438,7 @@ export function parseProxyConfig(obj: Record<string, unknown>, where = 'proxy co
     ecSegmentSize: f.int('ecSegmentSize', 1024 * 1024, 8, 1 << 30),
     identityCacheTtlMs: f.int('identityCacheTtlMs', 3_000),
     hashOffThread: f.bool('hashOffThread', availableParallelism() >= 4),
+    readAffinity: nodeAddresses(f, 'readAffinity'),
     identityKey: f.optionalString('identityKey'),
     multipartAbortAfterSec: f.int('multipartAbortAfterSec', 7 * 24 * 3600, 0),
     multipartJanitorIntervalSec: f.int('multipartJanitorIntervalSec', 3600, 0),
@@ -438,6 +447,13 @@ export function parseProxyConfig(obj: Record<string, unknown>, where = 'proxy co
     events: parseEventsConfig(f.object('events')),
     hooks: parseHooksConfig(f.object('hooks')),
   };
+}
+
+/** A list of storage node addresses, `ip:port` each (default none). */
+function nodeAddresses(f: Fields, field: string): string[] {
+  const list = f.strings(field, []);
+  if (list.some((a) => !/^[^\s:]+:\d{1,5}$/.test(a) || Number(a.slice(a.lastIndexOf(':') + 1)) > 65535)) f.fail(field, 'a list of storage node addresses, ip:port');
+  return list;
 }
 
 function parseEventsConfig(f: Fields): EventsConfig {

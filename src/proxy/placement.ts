@@ -30,10 +30,10 @@ export function ringPath(account: string, bucket?: string, key?: string): string
 
 /**
  * Primaries first, then as many handoffs as asked for, lazily: the order in which a reader or writer tries
- * the devices of a partition.
+ * the devices of a partition. With `affinity` (a reader's), the primaries come in its order.
  */
-export function* candidates(ring: PlacementRing, part: number, maxHandoffs: number): Generator<RingDevice> {
-  yield* ring.primaries(part);
+export function* candidates(ring: PlacementRing, part: number, maxHandoffs: number, affinity?: ReadAffinity): Generator<RingDevice> {
+  yield* affinity ? affinity.order(ring.primaries(part)) : ring.primaries(part);
   let n = 0;
   for (const dev of ring.handoffs(part)) {
     if (n++ >= maxHandoffs) return;
@@ -67,4 +67,22 @@ export function withStandIns<T>(
       }
     }),
   );
+}
+
+/**
+ * Nodes a reader asks first (the proxy's `readAffinity`): devices on a node listed earlier come first, devices
+ * on nodes not listed after them; among equals, ring order.
+ */
+export class ReadAffinity {
+  readonly #rank: ReadonlyMap<string, number>;
+
+  constructor(nodes: readonly string[]) {
+    this.#rank = new Map(nodes.map((address, i) => [address, i]));
+  }
+
+  /** `devices` in this affinity's order (a new array; `devices` is left as it is). */
+  order(devices: readonly RingDevice[]): RingDevice[] {
+    const rank = (d: RingDevice) => this.#rank.get(`${d.ip}:${d.port}`) ?? this.#rank.size;
+    return devices.map((d, i) => ({ d, r: rank(d), i })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.d);
+  }
 }

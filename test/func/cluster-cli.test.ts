@@ -62,6 +62,9 @@ test.serial('arca cluster runs 1 proxy + 4 nodes, serves the aws CLI, stops clea
     t.true(node.env.includes('UV_THREADPOOL_SIZE=32'));
     t.true(node.env.some((v) => v.startsWith('NODE_OPTIONS=') && v.includes('--max-semi-space-size=')));
   }
+  // Its nodes share this host: reads ask node1 first, then node2, … (docs/proxy.md, "Read affinity").
+  const proxyConfig = parseProxyConfig(JSON.parse(readFileSync(join(dataDir, 'etc/proxy.json'), 'utf8')), 'proxy.json');
+  t.deepEqual(proxyConfig.readAffinity, [1, 2, 3, 4].map((i) => `127.0.0.1:${port + i}`));
   const env = { HOME: dataDir, AWS_ACCESS_KEY_ID: creds.accessKey, AWS_SECRET_ACCESS_KEY: creds.secretKey, AWS_DEFAULT_REGION: 'us-east-1' };
   const aws = (...args: string[]) => runCommand('/usr/bin/aws', ['--endpoint-url', `http://127.0.0.1:${port}`, ...args], env);
   const file = join(dataDir, 'hello.txt');

@@ -26,6 +26,8 @@ export interface ClusterOptions {
   glance?: Partial<ImagesConfig>;
   /** Domains under which `bucket.<domain>` addresses a bucket (virtual-host-style); none by default. */
   virtualHostDomains?: string[];
+  /** Reads ask node1 first, then node2, … (the proxy's `readAffinity`, as `arca cluster` writes it). */
+  readAffinity?: boolean;
   /** Any other proxy settings over the generated ones (e.g. `clientIdleTimeoutMs`). */
   proxy?: Partial<ProxyConfig>;
 }
@@ -130,7 +132,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const layout = prepareLocalCluster(
     dir,
     { port, nodes: nodeCount, nodePorts, policies, defaultPolicy: opts.defaultPolicy ?? policies[0].name, partPower: opts.partPower ?? 6, seed: 7 },
-    { fsync: false, workers: { replicatorIntervalSec: 0, listingReplicatorIntervalSec: 0, updaterIntervalSec: 0, reconstructorIntervalSec: 0, auditorIntervalSec: 0, expirerIntervalSec: 0 } },
+    {
+      fsync: false,
+      workers: { replicatorIntervalSec: 0, listingReplicatorIntervalSec: 0, updaterIntervalSec: 0, reconstructorIntervalSec: 0, auditorIntervalSec: 0, expirerIntervalSec: 0 },
+      readAffinity: opts.readAffinity,
+    },
   );
   const nodeConfigs = layout.nodeConfigFiles.map((f) => loadNodeConfig(f));
   const log = () => {};

@@ -2,6 +2,7 @@
  * Probe tests of the replicated write path: each object's replicas sit on exactly the devices the ring
  * names; with a primary down, a handoff takes its replica and reads see the newest write — once it is back
  * with an older version, reads that ask for the newest (`x-arca-newest`) and, after replication, all reads.
+ * With a read affinity, plain reads ask the listed node first.
  */
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import test from 'ava';
@@ -50,6 +51,34 @@ test(
     // Once the replicator has run, plain reads see v2 too.
     for (const node of cluster.nodes) await node?.workers.replicator.runOnce();
     t.is(await read(), 'v2');
+  }),
+);
+
+test(
+  'read affinity: a plain read asks the listed node first among the primaries, and the next when it is down',
+  withCluster({ nodes: 4, readAffinity: true }, async (t, cluster) => {
+    const s3 = cluster.s3();
+    await s3.send(new CreateBucketCommand({ Bucket: 'affinity' }));
+    // A key whose first primary in ring order is not the earliest-listed node among its primaries: ring order
+    // and affinity pick different devices for it.
+    const nodeOf = (device: string) => cluster.nodeConfigs.findIndex((c) => c.devices.includes(device));
+    let key = '';
+    let preferred = -1;
+    for (let i = 0; preferred < 0; i++) {
+      const { primaries } = placementOf(cluster, `/root/affinity/k${i}`);
+      const nodes = primaries.map(nodeOf);
+      if (nodes[0] !== Math.min(...nodes)) [key, preferred] = [`k${i}`, Math.min(...nodes)];
+    }
+    const read = async () => (await s3.send(new GetObjectCommand({ Bucket: 'affinity', Key: key }))).Body!.transformToString();
+    await s3.send(new PutObjectCommand({ Bucket: 'affinity', Key: key, Body: 'v1' }));
+    await cluster.stopNode(preferred);
+    await s3.send(new PutObjectCommand({ Bucket: 'affinity', Key: key, Body: 'v2' }));
+    // Down: the next primary in the affinity's order stands in.
+    t.is(await read(), 'v2');
+    await cluster.startNode(preferred);
+    // Back with v1: a plain read asks it, and only it (the ring's first primary holds v2).
+    t.is(await read(), 'v1');
+    t.is(await read(), 'v1');
   }),
 );
 

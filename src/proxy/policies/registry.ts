@@ -2,7 +2,7 @@
 import { ArcaError } from '../../common/errors.js';
 import { type PolicyConfig, parsePolicyName } from '../../common/config.js';
 import type { NodeClient } from '../node-client.js';
-import type { ClusterRings } from '../placement.js';
+import { type ClusterRings, ReadAffinity } from '../placement.js';
 import type { StoragePolicy } from './policy.js';
 import { DEFAULT_SEGMENT_SIZE } from '../../erasure/index.js';
 import { ErasureCodedPolicy } from './ec.js';
@@ -12,17 +12,20 @@ import { ReplicatedPolicy } from './replicated.js';
 export interface PolicyOptions {
   /** Bytes per segment of new EC objects (default DEFAULT_SEGMENT_SIZE, 1 MiB). */
   ecSegmentSize?: number;
+  /** Storage nodes (`ip:port`) that reads of replicated objects ask first, in this order (default: ring order). */
+  readAffinity?: readonly string[];
 }
 
 export class PolicyRegistry {
   private readonly byName = new Map<string, StoragePolicy>();
 
   constructor(configs: PolicyConfig[], rings: ClusterRings, client: NodeClient, opts: PolicyOptions = {}) {
+    const affinity = opts.readAffinity?.length ? new ReadAffinity(opts.readAffinity) : undefined;
     for (const c of configs) {
       const parsed = parsePolicyName(c.name);
       if (!parsed) throw new ArcaError('InvalidConfig', `unknown storage policy "${c.name}"`);
       if (parsed.kind === 'replica') {
-        this.byName.set(c.name, new ReplicatedPolicy(c.name, c.index, parsed.replicas, rings, client));
+        this.byName.set(c.name, new ReplicatedPolicy(c.name, c.index, parsed.replicas, rings, client, affinity));
       } else {
         this.byName.set(c.name, new ErasureCodedPolicy(c.name, c.index, parsed.k, parsed.m, rings, client, { segmentSize: opts.ecSegmentSize ?? DEFAULT_SEGMENT_SIZE }));
       }

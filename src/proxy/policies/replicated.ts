@@ -14,7 +14,7 @@ import { BackendHeader, decodeHeaderJson, encodeHeaderJson, type ObjectMeta, obj
 import { createXxh64, xxh64Hex } from '../../common/xxh64.js';
 import type { NodeClient, NodeReply, NodeUpload } from '../node-client.js';
 import type { RangeSpec } from '../object-store.js';
-import { type ClusterRings, candidates, type PlacementRing, type RingDevice, ringPath, withStandIns } from '../placement.js';
+import { type ClusterRings, candidates, type PlacementRing, type ReadAffinity, type RingDevice, ringPath, withStandIns } from '../placement.js';
 import { drainQuorum } from './drain.js';
 import { type LockOptions, lockHeaders, newestReplaced, type ObjectTarget, type PolicyPutInput, type PolicyReadOptions, type PolicyReadResult, type Replaced, type StoragePolicy, throwIfLocked } from './policy.js';
 
@@ -84,6 +84,8 @@ export class ReplicatedPolicy implements StoragePolicy {
     readonly replicas: number,
     private readonly rings: ClusterRings,
     private readonly client: NodeClient,
+    /** The order in which reads ask an object's primaries; ring order without it. */
+    private readonly affinity?: ReadAffinity,
   ) {
     this.writeQuorum = Math.floor(replicas / 2) + 1;
     this.readQuorum = replicas - this.writeQuorum + 1;
@@ -258,8 +260,9 @@ export class ReplicatedPolicy implements StoragePolicy {
   }
 
   /**
-   * Asks the devices what they hold, primaries first, the next candidate taking the place of one that fails
-   * (an error, a 5xx, a timeout). A plain read asks one device — the first primary, with GET when `get` is
+   * Asks the devices what they hold, primaries first (in the read affinity's order, when there is one), the
+   * next candidate taking the place of one that fails (an error, a 5xx, a timeout). A plain read asks one
+   * device — the first primary, with GET when `get` is
    * given, so a healthy read is one node request — and stops there when it holds a live version. When it
    * holds none (404, or a tombstone), or with `newest`, the read asks R devices in all, as a quorum read:
    * R + W > N, so they include one that took the last acknowledged write. When none of those holds anything
@@ -267,7 +270,7 @@ export class ReplicatedPolicy implements StoragePolicy {
    */
   private async collect(t: ObjectTarget, get: { range?: RangeSpec } | undefined, newest: boolean): Promise<{ probes: Probe[]; part: number }> {
     const { ring, part } = this.place(t);
-    const it = candidates(ring, part, ring.replicaCount);
+    const it = candidates(ring, part, ring.replicaCount, this.affinity);
     const probes: Probe[] = [];
     let errors = 0;
     const asker = async (asGet: boolean) => {
