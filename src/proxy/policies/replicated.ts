@@ -262,11 +262,11 @@ export class ReplicatedPolicy implements StoragePolicy {
   /**
    * Asks the devices what they hold, primaries first (in the read affinity's order, when there is one), the
    * next candidate taking the place of one that fails (an error, a 5xx, a timeout). A plain read asks one
-   * device — the first primary, with GET when `get` is
-   * given, so a healthy read is one node request — and stops there when it holds a live version. When it
-   * holds none (404, or a tombstone), or with `newest`, the read asks R devices in all, as a quorum read:
-   * R + W > N, so they include one that took the last acknowledged write. When none of those holds anything
-   * (no data, no tombstone), the other primaries and the first handoffs are asked too, at once.
+   * device — the first primary, with GET when `get` is given, so a healthy read is one node request — and
+   * stops there when it holds a live version. When it holds none (404, or a tombstone), or with `newest`,
+   * the read asks R devices in all, as a quorum read: R + W > N, so they include one that took the last
+   * acknowledged write. When none of those holds anything (no data, no tombstone), the other primaries and
+   * the first handoffs are asked too, at once.
    */
   private async collect(t: ObjectTarget, get: { range?: RangeSpec } | undefined, newest: boolean): Promise<{ probes: Probe[]; part: number }> {
     const { ring, part } = this.place(t);
