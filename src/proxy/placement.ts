@@ -74,15 +74,26 @@ export function withStandIns<T>(
  * on nodes not listed after them; among equals, ring order.
  */
 export class ReadAffinity {
-  readonly #rank: ReadonlyMap<string, number>;
+  readonly #byAddress: ReadonlyMap<string, number>;
+  /** Each ring device's place, worked out once: a ring hands out the same device objects for every partition. */
+  readonly #ranks = new WeakMap<RingDevice, number>();
 
   constructor(nodes: readonly string[]) {
-    this.#rank = new Map(nodes.map((address, i) => [address, i]));
+    this.#byAddress = new Map(nodes.map((address, i) => [address, i]));
   }
 
   /** `devices` in this affinity's order (a new array; `devices` is left as it is). */
   order(devices: readonly RingDevice[]): RingDevice[] {
-    const rank = (d: RingDevice) => this.#rank.get(`${d.ip}:${d.port}`) ?? this.#rank.size;
-    return devices.map((d, i) => ({ d, r: rank(d), i })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.d);
+    // Array#sort is stable: devices of equal rank keep their ring order.
+    return [...devices].sort((a, b) => this.#rank(a) - this.#rank(b));
+  }
+
+  #rank(d: RingDevice): number {
+    let rank = this.#ranks.get(d);
+    if (rank === undefined) {
+      rank = this.#byAddress.get(`${d.ip}:${d.port}`) ?? this.#byAddress.size;
+      this.#ranks.set(d, rank);
+    }
+    return rank;
   }
 }
