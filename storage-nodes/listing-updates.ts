@@ -1,8 +1,10 @@
 /**
  * The storage node's own outgoing requests: listing updates (`POST ?rows`) to the listing replicas an
- * object write names, over one keep-alive agent owned by the composition root.
+ * object write names, framed (src/common/frames.ts) when a frame client is given and the peer takes frames,
+ * else over one keep-alive agent owned by the composition root.
  */
 import http from 'node:http';
+import type { FrameClient } from '../src/common/frames.js';
 import { type ContainerUpdateTarget, type ListingRow, listingPath } from '../src/common/wire.js';
 
 /** Rows waiting for the request in flight to their listing replica, and the callers waiting on them. */
@@ -24,6 +26,8 @@ export class ListingUpdateClient {
   constructor(
     private readonly agent: http.Agent,
     private readonly timeoutMs: number,
+    /** Its request timeout should be `timeoutMs`. */
+    private readonly frames?: FrameClient,
   ) {}
 
   /**
@@ -62,6 +66,19 @@ export class ListingUpdateClient {
 
   #post(target: ContainerUpdateTarget, path: string, rows: ListingRow[]): Promise<number> {
     const body = Buffer.from(JSON.stringify({ rows }));
+    const frames = this.frames;
+    if (!frames) return this.#postHttp(target, path, body);
+    return new Promise((resolve) => {
+      // The timeout counts from here, the connection's set-up included.
+      const done = settleOnce(resolve, this.timeoutMs);
+      frames.request(target.ip, target.port, 'POST', `${path}?rows`, { 'content-type': 'application/json' }, body).then(
+        (reply) => (reply ? done(reply.status) : this.#postHttp(target, path, body).then(done)),
+        () => done(0),
+      );
+    });
+  }
+
+  #postHttp(target: ContainerUpdateTarget, path: string, body: Buffer): Promise<number> {
     return new Promise((resolve) => {
       const req = http.request(
         {

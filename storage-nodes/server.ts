@@ -7,11 +7,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type NodeConfig, type PolicyConfig, parsePolicyName } from '../src/common/config.js';
 import { ArcaError } from '../src/common/errors.js';
+import { FrameClient } from '../src/common/frames.js';
 import { parseBackendPath } from '../src/common/wire.js';
 import { AsyncPendingQueue } from './async-pending.js';
 import { ObjectAuditor } from './auditor.js';
 import { DeviceMonitor } from './device-monitor.js';
 import { DeviceUnavailableError } from './disk-file.js';
+import { FrameServer } from './frame-server.js';
 import { FsDiskFiles } from './fs-disk-file.js';
 import { FsPartitions } from './fs-partitions.js';
 import { send, statusOfError } from './http-util.js';
@@ -96,8 +98,10 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   }
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 32, scheduling: 'lifo' });
-  const listingClient = new ListingUpdateClient(agent, config.nodeTimeoutMs);
-  const inlineListingClient = new ListingUpdateClient(agent, config.listingUpdateTimeoutMs);
+  // Listing updates go framed to peers that take frames, like the proxy's small requests.
+  const frameClients = [config.nodeTimeoutMs, config.listingUpdateTimeoutMs].map((ms) => new FrameClient({ connTimeoutMs: Math.min(ms, 2000), nodeTimeoutMs: ms }));
+  const listingClient = new ListingUpdateClient(agent, config.nodeTimeoutMs, frameClients[0]);
+  const inlineListingClient = new ListingUpdateClient(agent, config.listingUpdateTimeoutMs, frameClients[1]);
   const queue = new AsyncPendingQueue({ devicesDir: config.devicesDir, fsync: config.fsync });
   const expiring = new ExpiryQueue({ devicesDir: config.devicesDir, fsync: config.fsync });
   const objectServer = new ObjectServer({
@@ -118,10 +122,14 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   let recon: ReconServer | undefined;
   // Off by default: then no request carries a listener for it.
   const idleCollector = config.idleCollectMs ? new IdleCollector({ idleMs: config.idleCollectMs, minGrowthBytes: 16 * 1024 * 1024 }) : undefined;
-  const server = http.createServer({ keepAlive: true, requestTimeout: 0, maxHeaderSize: 64 * 1024 }, (req, res) => {
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
     idleCollector?.track(res);
     void route(req, res);
-  });
+  };
+  const server = http.createServer({ keepAlive: true, requestTimeout: 0, maxHeaderSize: 64 * 1024 }, serve);
+  // The proxy's small requests come framed, many to a connection (frame-server.ts); the rest as HTTP.
+  const frames = new FrameServer(serve);
+  server.on('upgrade', (req, socket, head) => frames.upgrade(req, socket, head));
   // Longer than clients keep idle sockets, so a client never sends on a socket the node is closing.
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 60_000;
@@ -181,6 +189,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     await listen(server, config.port, config.bindIp);
   } catch (err) {
     agent.destroy();
+    for (const c of frameClients) c.close();
     await listings.close();
     throw err;
   }
@@ -278,10 +287,15 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
+          frames.close();
           // Requests still streaming get a moment to finish, then their connections go too.
-          setTimeout(() => server.closeAllConnections(), 2000).unref();
+          setTimeout(() => {
+            server.closeAllConnections();
+            frames.destroy();
+          }, 2000).unref();
         });
         agent.destroy();
+        for (const c of frameClients) c.close();
         await listings.close();
       })()),
   };

@@ -59,7 +59,7 @@ export async function startProxy(config: ProxyConfig, opts: { log?: (line: strin
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   useDigestThread(config.hashOffThread);
   const rings = new RingSet(config.ringDir, config.policies.map((p) => p.index));
-  const client = new NodeClient({ connTimeoutMs: config.connTimeoutMs, nodeTimeoutMs: config.nodeTimeoutMs });
+  const client = new NodeClient({ connTimeoutMs: config.connTimeoutMs, nodeTimeoutMs: config.nodeTimeoutMs, frames: config.nodeFrames });
   const policies = new PolicyRegistry(config.policies, rings, client, { ecSegmentSize: config.ecSegmentSize, readAffinity: config.readAffinity });
   const store = new ClusterStore({
     listings: new ListingClient(rings, client),

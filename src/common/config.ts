@@ -151,6 +151,13 @@ export interface ProxyConfig {
    */
   readAffinity: string[];
   /**
+   * Small requests to the storage nodes (HEAD, DELETE, POST, listing calls, PUTs of bodies up to 64 KiB, GETs
+   * whose body is that small) go framed, many in flight on one connection per node, instead of one HTTP
+   * request per socket (default true; docs/proxy.md, "Frames"). A node that refuses the upgrade is asked
+   * over HTTP.
+   */
+  nodeFrames: boolean;
+  /**
    * Cluster key material protecting stored secret keys at rest (AES-256-GCM, key derived with HKDF). Default:
    * the root secret key; set it to the old root secret before changing the root secret.
    */
@@ -439,6 +446,7 @@ export function parseProxyConfig(obj: Record<string, unknown>, where = 'proxy co
     identityCacheTtlMs: f.int('identityCacheTtlMs', 3_000),
     hashOffThread: f.bool('hashOffThread', availableParallelism() >= 4),
     readAffinity: nodeAddresses(f, 'readAffinity'),
+    nodeFrames: f.bool('nodeFrames', true),
     identityKey: f.optionalString('identityKey'),
     multipartAbortAfterSec: f.int('multipartAbortAfterSec', 7 * 24 * 3600, 0),
     multipartJanitorIntervalSec: f.int('multipartJanitorIntervalSec', 3600, 0),

@@ -1,11 +1,13 @@
 /**
- * HTTP client for the storage nodes' internal API: one keep-alive agent per proxy, connect and idle
- * timeouts, and the three shapes of exchange the policies need — a small request with a buffered reply, a
- * streamed read, and a streamed write that ends with trailers.
+ * Client for the storage nodes' internal API: connect and idle timeouts, and the shapes of exchange the
+ * policies need — a small request with a buffered reply, a read that is buffered when small and streamed when
+ * not, a streamed read, and a streamed write that ends with trailers. Small requests and replies go framed,
+ * many to one connection per node (common/frames.ts); streamed ones over HTTP with one keep-alive agent.
  */
 import http from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { ArcaError } from '../common/errors.js';
+import { FrameClient, frameMaxHeader, frameTooLargeHeader } from '../common/frames.js';
 
 /** Where a storage node listens (a ring device carries these). */
 export interface NodeAddress {
@@ -40,16 +42,23 @@ export interface NodeUpload {
   readonly failed: Error | undefined;
 }
 
+/** A read's reply: its body whole when it is small, a stream the caller must consume or destroy when not. */
+export type NodeRead = { status: number; headers: IncomingHttpHeaders } & ({ body: Buffer; stream?: undefined } | { body?: undefined; stream: IncomingMessage });
+
 export interface NodeClientOptions {
   connTimeoutMs: number;
   nodeTimeoutMs: number;
+  /** Small requests framed on one connection per node (default); false: every request over HTTP. */
+  frames?: boolean;
 }
 
 export class NodeClient {
   readonly agent: http.Agent;
+  readonly #frames: FrameClient | undefined;
 
   constructor(private readonly opts: NodeClientOptions) {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' });
+    this.#frames = opts.frames === false ? undefined : new FrameClient(opts);
   }
 
   /** How long a node may stay silent during a request before it counts as failed. */
@@ -57,9 +66,15 @@ export class NodeClient {
     return this.opts.nodeTimeoutMs;
   }
 
-  /** Closes idle connections (process shutdown, tests). */
+  /** Closes idle connections and the framed ones (process shutdown, tests). */
   close(): void {
     this.agent.destroy();
+    this.#frames?.close();
+  }
+
+  /** A request framed; undefined when frames are off or the node does not take them (then: HTTP). */
+  #sendFramed(node: NodeAddress, method: string, path: string, headers: Record<string, string>, body: Buffer | undefined): Promise<NodeReply | undefined> {
+    return this.#frames ? this.#frames.request(node.ip, node.port, method, path, headers, body) : Promise.resolve(undefined);
   }
 
   private open(node: NodeAddress, method: string, path: string, headers: Record<string, string>): http.ClientRequest {
@@ -119,6 +134,28 @@ export class NodeClient {
 
   /** Sends a small request and buffers the whole reply. */
   async request(node: NodeAddress, r: NodeRequest): Promise<NodeReply> {
+    const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
+    const framed = await this.#sendFramed(node, r.method, r.path, r.headers ?? {}, body);
+    return framed ?? this.#requestHttp(node, { ...r, body });
+  }
+
+  /**
+   * A read whose body comes whole when it is at most `maxBody` bytes (framed, when the node takes frames) and
+   * as a stream when it is larger (over HTTP: a second request, which only large bodies pay).
+   */
+  async read(node: NodeAddress, r: NodeRequest, maxBody: number): Promise<NodeRead> {
+    const framed = await this.#sendFramed(node, r.method, r.path, { ...r.headers, [frameMaxHeader]: String(maxBody) }, undefined);
+    if (framed && framed.headers[frameTooLargeHeader] === undefined) return framed;
+    const res = await this.stream(node, r);
+    const status = res.statusCode ?? 0;
+    // Only an object's body is streamed; a status without one (404, 412, an error) has a short body at most.
+    if ((status !== 200 && status !== 206) || Number(res.headers['content-length']) <= maxBody) {
+      return { status, headers: res.headers, body: await this.readReply(node, res) };
+    }
+    return { status, headers: res.headers, stream: res };
+  }
+
+  async #requestHttp(node: NodeAddress, r: NodeRequest): Promise<NodeReply> {
     const headers = { ...r.headers };
     if (r.body !== undefined) headers['content-length'] = String(Buffer.byteLength(r.body));
     const req = this.open(node, r.method, r.path, headers);

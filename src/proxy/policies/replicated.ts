@@ -230,15 +230,14 @@ export class ReplicatedPolicy implements StoragePolicy {
     const headers: Record<string, string> = { [BackendHeader.policyIndex]: String(this.index) };
     if (range) headers.range = rangeHeader(range);
     if (ifTs) headers[BackendHeader.ifTimestamp] = ifTs;
-    const res = await this.client.stream(dev, { method: 'GET', path: this.path(dev, part, t), headers });
-    const probe = this.probeOf(dev, res.statusCode ?? 0, res.headers);
+    // A small body comes whole: what serves it sends it in one write, with no stream in between.
+    const res = await this.client.read(dev, { method: 'GET', path: this.path(dev, part, t), headers }, heldBodyBytes);
+    // Only a 200 or 206 comes as a stream, and probeOf takes both.
+    const probe = this.probeOf(dev, res.status, res.headers);
     if (probe.status === 200 || probe.status === 206) {
-      // A small body is read whole here: what serves it sends it in one write, with no stream in between.
-      probe.stream = Number(res.headers['content-length']) <= heldBodyBytes ? new HeldBody(await this.client.readReply(dev, res)) : res;
+      probe.stream = res.stream ?? new HeldBody(res.body);
       const m = /^bytes (\d+)-(\d+)\//.exec(String(res.headers['content-range'] ?? ''));
       if (probe.status === 206 && m) probe.range = { start: Number(m[1]), end: Number(m[2]) };
-    } else {
-      res.resume();
     }
     return probe;
   }

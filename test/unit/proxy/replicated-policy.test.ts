@@ -69,14 +69,14 @@ test(
 function countRequests(client: NodeClient): Record<string, number> {
   const counts: Record<string, number> = {};
   const request = client.request.bind(client);
-  const stream = client.stream.bind(client);
+  const read = client.read.bind(client);
   client.request = (node, r) => {
     counts[r.method] = (counts[r.method] ?? 0) + 1;
     return request(node, r);
   };
-  client.stream = (node, r) => {
+  client.read = (node, r, maxBody) => {
     counts[r.method] = (counts[r.method] ?? 0) + 1;
-    return stream(node, r);
+    return read(node, r, maxBody);
   };
   return counts;
 }
