@@ -29,7 +29,12 @@ async function fakeListing(delayMs: number | null, status = 204) {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const target: ContainerUpdateTarget = { ip: '127.0.0.1', port: (server.address() as AddressInfo).port, device: 'sda', partition: 7 };
-  return { server: { close: () => (frames.destroy(), server.closeAllConnections(), server.close()) }, requests, target };
+  const close = () => {
+    frames.destroy();
+    server.closeAllConnections();
+    server.close();
+  };
+  return { server: { close }, requests, target };
 }
 
 /** Each test runs over HTTP and framed: the client under test, and what to close after it. */
