@@ -43,8 +43,8 @@ class FrameResponse extends EventEmitter {
   #headers: Record<string, string> = {};
   #chunks: Buffer[] = [];
   #size = 0;
-  /** Set once a caller asked to hear when a chunk was sent (to free it then): the frame must copy it. */
-  #copy = false;
+  /** Callbacks of `write`: run once the socket took the frame (a caller frees its chunks then). */
+  #written: (() => void)[] = [];
 
   constructor(
     private readonly id: number,
@@ -62,7 +62,7 @@ class FrameResponse extends EventEmitter {
     // A body larger than the sender takes in a frame: the status and headers go alone, and it asks over HTTP.
     if (this.method === 'GET' && Number(this.#headers['content-length']) > this.maxBody) {
       this.#headers[frameTooLargeHeader] = '1';
-      this.#finish(Buffer.alloc(0));
+      this.#finish([]);
     }
     return this;
   }
@@ -72,14 +72,10 @@ class FrameResponse extends EventEmitter {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     this.#chunks.push(buf);
     this.#size += buf.length;
+    if (cb) this.#written.push(cb);
     if (this.#size > maxFrameBytes) {
       this.destroy();
       return false;
-    }
-    // The frame copies such chunks (Buffer.concat) before it is queued, so a caller may free them then.
-    if (cb) {
-      this.#copy = true;
-      this.once('close', cb);
     }
     return true;
   }
@@ -89,26 +85,34 @@ class FrameResponse extends EventEmitter {
     if (chunk !== undefined) this.write(chunk);
     if (!this.headersSent) this.writeHead(this.statusCode);
     if (this.destroyed || this.writableEnded) return this;
-    this.#finish(this.#chunks.length === 1 && !this.#copy ? this.#chunks[0] : Buffer.concat(this.#chunks));
+    this.#finish(this.#chunks);
     return this;
   }
 
   destroy(): this {
     if (this.destroyed || this.writableEnded) return this;
     this.destroyed = true;
-    this.writer.send(encodeFrameHead(this.id, [0, {}], 0));
+    this.writer.send(encodeFrameHead(this.id, [0, {}], 0), undefined, this.#takeWritten());
     this.emit('close');
     return this;
   }
 
-  #finish(body: Buffer): void {
+  #finish(body: readonly Buffer[]): void {
     this.writableEnded = true;
     // Handlers stop writing once this is set (what a client gone away looks like to them).
     if (this.#headers[frameTooLargeHeader]) this.destroyed = true;
-    this.writer.send(encodeFrameHead(this.id, [this.statusCode, this.#headers], body.length), body);
+    const length = body.reduce((n, b) => n + b.length, 0);
+    // The chunks go out uncopied; a caller that asked to hear when they were sent hears it once the socket took them.
+    this.writer.send(encodeFrameHead(this.id, [this.statusCode, this.#headers], length), body, this.#takeWritten());
     this.#chunks = [];
     this.emit('finish');
     this.emit('close');
+  }
+
+  #takeWritten(): (() => void) | undefined {
+    const written = this.#written;
+    this.#written = [];
+    return written.length === 0 ? undefined : () => written.forEach((w) => w());
   }
 }
 

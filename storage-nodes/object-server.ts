@@ -309,8 +309,13 @@ export class ObjectServer {
       await this.#sendVerified(res, opened, range.kind === 'partial' ? range : { start: 0, end: size - 1 }, location);
       return;
     }
-    const body = opened.read(range.kind === 'partial' ? range : undefined);
     res.writeHead(status, headers);
+    // A framed request whose reply would be too large for a frame has its answer already (frame-server.ts).
+    if (res.destroyed) {
+      await opened.close();
+      return;
+    }
+    const body = opened.read(range.kind === 'partial' ? range : undefined);
     if (Buffer.isBuffer(body)) {
       res.end(body);
       return;

@@ -83,33 +83,64 @@ export class FrameDecoder {
 }
 
 /**
- * Gathers the frames one turn of the event loop produces and writes them to the socket together, in one
- * write: with requests in flight together this is what saves the CPU (a write and a wake-up per batch, not
- * per request).
+ * Gathers the frames one turn of the event loop produces and writes them to the socket together: with
+ * requests in flight together this is what saves the CPU (a write and a wake-up per batch, not per request).
+ * Small batches are copied into one buffer; larger ones, or ones whose senders wait to hear that their
+ * buffers were written (to free them), go out uncopied in one corked `writev`.
  */
 export class FrameWriter {
   #pending: Buffer[] = [];
+  #bytes = 0;
+  #written: (() => void)[] = [];
   #scheduled = false;
 
   constructor(private readonly socket: Socket) {}
 
-  send(head: Buffer, body?: Buffer): void {
-    this.#pending.push(head);
-    if (body && body.length > 0) this.#pending.push(body);
+  /** Queues a frame: its head, and its body as one buffer or several; `onWritten` once the socket took it. */
+  send(head: Buffer, body?: Buffer | readonly Buffer[], onWritten?: () => void): void {
+    this.#push(head);
+    if (Buffer.isBuffer(body)) this.#push(body);
+    else if (body) for (const b of body) this.#push(b);
+    if (onWritten) this.#written.push(onWritten);
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => this.#flush());
     }
   }
 
+  #push(b: Buffer): void {
+    if (b.length === 0) return;
+    this.#pending.push(b);
+    this.#bytes += b.length;
+  }
+
   #flush(): void {
     this.#scheduled = false;
     const out = this.#pending;
+    const written = this.#written;
+    const bytes = this.#bytes;
     this.#pending = [];
-    if (this.socket.destroyed || out.length === 0) return;
-    this.socket.write(out.length === 1 ? out[0] : Buffer.concat(out));
+    this.#written = [];
+    this.#bytes = 0;
+    const done = written.length === 0 ? undefined : () => written.forEach((w) => w());
+    if (this.socket.destroyed || out.length === 0) {
+      done?.();
+      return;
+    }
+    if (out.length === 1 || (bytes <= copyBelowBytes && !done)) {
+      this.socket.write(out.length === 1 ? out[0] : Buffer.concat(out, bytes), done);
+      return;
+    }
+    this.socket.cork();
+    for (let i = 0; i < out.length - 1; i++) this.socket.write(out[i]);
+    // Writes complete in order: the last one's callback means every buffer was taken.
+    this.socket.write(out[out.length - 1], done);
+    this.socket.uncork();
   }
 }
+
+/** Batches up to this size are copied into one buffer (cheaper than a writev of many small ones). */
+const copyBelowBytes = 64 * 1024;
 
 /** What a frame request answers. */
 export interface FrameReply {

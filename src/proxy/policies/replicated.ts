@@ -18,8 +18,14 @@ import { type ClusterRings, candidates, type PlacementRing, type ReadAffinity, t
 import { drainQuorum } from './drain.js';
 import { type LockOptions, lockHeaders, newestReplaced, type ObjectTarget, type PolicyPutInput, type PolicyReadOptions, type PolicyReadResult, type Replaced, type StoragePolicy, throwIfLocked } from './policy.js';
 
-/** Bodies up to this size are read whole from the node and held (reads) or sent in one request (writes). */
+/** Bodies up to this size are sent to each device in one request (writes). */
 const heldBodyBytes = 64 * 1024;
+/**
+ * Bodies up to this size are read whole from the node, in one frame, and held (reads); larger ones stream over
+ * HTTP, after a first framed answer that they are larger (proxy.md, "Frames"): a body that pays that extra
+ * request is large enough that it costs little beside reading it.
+ */
+const heldReadBytes = 1024 * 1024;
 
 /** What one device said about an object. */
 interface Probe {
@@ -231,7 +237,7 @@ export class ReplicatedPolicy implements StoragePolicy {
     if (range) headers.range = rangeHeader(range);
     if (ifTs) headers[BackendHeader.ifTimestamp] = ifTs;
     // A small body comes whole: what serves it sends it in one write, with no stream in between.
-    const res = await this.client.read(dev, { method: 'GET', path: this.path(dev, part, t), headers }, heldBodyBytes);
+    const res = await this.client.read(dev, { method: 'GET', path: this.path(dev, part, t), headers }, heldReadBytes);
     // Only a 200 or 206 comes as a stream, and probeOf takes both.
     const probe = this.probeOf(dev, res.status, res.headers);
     if (probe.status === 200 || probe.status === 206) {

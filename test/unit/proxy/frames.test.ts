@@ -64,6 +64,10 @@ test(
       const ranged = await client.read(node, { method: 'GET', path: o('big'), headers: { range: 'bytes=10-19' } }, 64 * 1024);
       t.is(ranged.status, 206);
       t.deepEqual(ranged.body, big.subarray(10, 20));
+      // A body the node streams from its file (and frees chunk by chunk once sent) comes whole and intact.
+      const whole = await client.read(node, { method: 'GET', path: o('big') }, 1024 * 1024);
+      t.is(whole.status, 200);
+      t.true(whole.body?.equals(big), 'streamed by the node, framed whole');
       t.deepEqual(Object.keys(client.agent.sockets), [], 'no HTTP request so far');
       t.deepEqual(Object.keys(client.agent.freeSockets), []);
 
