@@ -60,7 +60,11 @@ export async function startProxy(config: ProxyConfig, opts: { log?: (line: strin
   useDigestThread(config.hashOffThread);
   const rings = new RingSet(config.ringDir, config.policies.map((p) => p.index));
   const client = new NodeClient({ connTimeoutMs: config.connTimeoutMs, nodeTimeoutMs: config.nodeTimeoutMs, frames: config.nodeFrames });
-  const policies = new PolicyRegistry(config.policies, rings, client, { ecSegmentSize: config.ecSegmentSize, readAffinity: config.readAffinity });
+  const policies = new PolicyRegistry(config.policies, rings, client, {
+    ecSegmentSize: config.ecSegmentSize,
+    readAffinity: config.readAffinity,
+    errorLimit: { limit: config.errorSuppressionLimit, intervalMs: config.errorSuppressionIntervalSec * 1000 },
+  });
   const store = new ClusterStore({
     listings: new ListingClient(rings, client),
     policies,

@@ -158,6 +158,15 @@ export interface ProxyConfig {
    */
   nodeFrames: boolean;
   /**
+   * Swift's error limiting, for reads of replicated objects: a storage device with more than this many failed
+   * reads (an error, a 5xx, a timeout), each within `errorSuppressionIntervalSec` of the one before, is asked
+   * after the object's other primaries until that interval has passed since its last failure (default 10, as
+   * Swift's `error_suppression_limit`; 0 turns it off). docs/proxy.md, "Error limiting".
+   */
+  errorSuppressionLimit: number;
+  /** Seconds for `errorSuppressionLimit` (default 60, Swift's `error_suppression_interval`). */
+  errorSuppressionIntervalSec: number;
+  /**
    * Cluster key material protecting stored secret keys at rest (AES-256-GCM, key derived with HKDF). Default:
    * the root secret key; set it to the old root secret before changing the root secret.
    */
@@ -447,6 +456,8 @@ export function parseProxyConfig(obj: Record<string, unknown>, where = 'proxy co
     hashOffThread: f.bool('hashOffThread', availableParallelism() >= 4),
     readAffinity: nodeAddresses(f, 'readAffinity'),
     nodeFrames: f.bool('nodeFrames', true),
+    errorSuppressionLimit: f.int('errorSuppressionLimit', 10, 0),
+    errorSuppressionIntervalSec: f.int('errorSuppressionIntervalSec', 60, 1),
     identityKey: f.optionalString('identityKey'),
     multipartAbortAfterSec: f.int('multipartAbortAfterSec', 7 * 24 * 3600, 0),
     multipartJanitorIntervalSec: f.int('multipartJanitorIntervalSec', 3600, 0),

@@ -28,12 +28,20 @@ export function ringPath(account: string, bucket?: string, key?: string): string
   return `/${account}/${bucket}/${key}`;
 }
 
+/** What orders a reader's primaries: the read affinity, then the error limiter (limited devices last). */
+export interface ReadOrder {
+  affinity?: ReadAffinity;
+  limiter?: { order(devices: RingDevice[]): RingDevice[] };
+}
+
 /**
  * Primaries first, then as many handoffs as asked for, lazily: the order in which a reader or writer tries
- * the devices of a partition. With `affinity` (a reader's), the primaries come in its order.
+ * the devices of a partition. With a reader's `order`, the primaries come in its affinity's order, devices
+ * the limiter holds back last.
  */
-export function* candidates(ring: PlacementRing, part: number, maxHandoffs: number, affinity?: ReadAffinity): Generator<RingDevice> {
-  yield* affinity ? affinity.order(ring.primaries(part)) : ring.primaries(part);
+export function* candidates(ring: PlacementRing, part: number, maxHandoffs: number, order: ReadOrder = {}): Generator<RingDevice> {
+  const primaries = order.affinity ? order.affinity.order(ring.primaries(part)) : ring.primaries(part);
+  yield* order.limiter ? order.limiter.order(primaries) : primaries;
   let n = 0;
   for (const dev of ring.handoffs(part)) {
     if (n++ >= maxHandoffs) return;

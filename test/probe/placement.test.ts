@@ -4,6 +4,7 @@
  * with an older version, reads that ask for the newest (`x-arca-newest`) and, after replication, all reads.
  * With a read affinity, plain reads ask the listed node first.
  */
+import net, { type Socket } from 'node:net';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import test from 'ava';
 import { withCluster } from '../helpers/cluster.js';
@@ -87,3 +88,45 @@ function withHeader<T>(args: T, name: string, value: string): T {
   (args as { request: { headers: Record<string, string> } }).request.headers[name] = value;
   return args;
 }
+
+test(
+  'error limiting: a node that takes connections and answers nothing costs the first reads a timeout each, then none until the interval has passed',
+  withCluster(
+    { nodes: 4, readAffinity: true, proxy: { connTimeoutMs: 200, nodeTimeoutMs: 400, errorSuppressionLimit: 2, errorSuppressionIntervalSec: 3 } },
+    async (t, cluster) => {
+      const s3 = cluster.s3();
+      await s3.send(new CreateBucketCommand({ Bucket: 'limit' }));
+      // Keys with a replica on node 0, which the read affinity asks first.
+      const devices = cluster.nodeConfigs[0].devices;
+      const keys: string[] = [];
+      for (let i = 0; keys.length < 16; i++) if (placementOf(cluster, `/root/limit/k${i}`).primaries.some((d) => devices.includes(d))) keys.push(`k${i}`);
+      for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: 'limit', Key: key, Body: `body ${key}` }));
+      const read = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: 'limit', Key: key }))).Body!.transformToString();
+
+      await cluster.stopNode(0);
+      // In its place, on its port: a node that takes connections and answers nothing (hung).
+      let connections = 0;
+      const sockets = new Set<Socket>();
+      const hung = net.createServer((socket) => {
+        connections++;
+        sockets.add(socket);
+        socket.on('error', () => {});
+      });
+      await new Promise<void>((resolve) => hung.listen(cluster.nodeConfigs[0].port, '127.0.0.1', resolve));
+      try {
+        for (const key of keys) t.is(await read(key), `body ${key}`);
+        // Each of node 0's devices fails limit + 1 reads, then goes after the other primaries: not asked.
+        t.true(connections <= 3 * devices.length, `${connections} connections for ${keys.length} reads`);
+        const limited = connections;
+        for (const key of keys.slice(0, 4)) t.is(await read(key), `body ${key}`);
+        t.is(connections, limited, 'no read asks it while it is limited');
+        await new Promise((resolve) => setTimeout(resolve, 3100));
+        for (const key of keys.slice(0, 4)) t.is(await read(key), `body ${key}`);
+        t.true(connections > limited, 'after the interval it is asked again');
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => hung.close(resolve));
+      }
+    },
+  ),
+);

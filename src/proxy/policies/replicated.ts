@@ -13,6 +13,7 @@ import { compareTimestamps, type Timestamp } from '../../common/timestamp.js';
 import { BackendHeader, decodeHeaderJson, encodeHeaderJson, type ObjectMeta, objectPath } from '../../common/wire.js';
 import { createXxh64, xxh64Hex } from '../../common/xxh64.js';
 import type { NodeClient, NodeReply, NodeUpload } from '../node-client.js';
+import type { ErrorLimiter } from '../error-limiter.js';
 import type { RangeSpec } from '../object-store.js';
 import { type ClusterRings, candidates, type PlacementRing, type ReadAffinity, type RingDevice, ringPath, withStandIns } from '../placement.js';
 import { drainQuorum } from './drain.js';
@@ -90,8 +91,8 @@ export class ReplicatedPolicy implements StoragePolicy {
     readonly replicas: number,
     private readonly rings: ClusterRings,
     private readonly client: NodeClient,
-    /** The order in which reads ask an object's primaries; ring order without it. */
-    private readonly affinity?: ReadAffinity,
+    /** The order in which reads ask an object's primaries (ring order without an affinity), and the limiter their failures feed. */
+    private readonly reads: { affinity?: ReadAffinity; limiter?: ErrorLimiter } = {},
   ) {
     this.writeQuorum = Math.floor(replicas / 2) + 1;
     this.readQuorum = replicas - this.writeQuorum + 1;
@@ -275,7 +276,7 @@ export class ReplicatedPolicy implements StoragePolicy {
    */
   private async collect(t: ObjectTarget, get: { range?: RangeSpec } | undefined, newest: boolean): Promise<{ probes: Probe[]; part: number }> {
     const { ring, part } = this.place(t);
-    const it = candidates(ring, part, ring.replicaCount, this.affinity);
+    const it = candidates(ring, part, ring.replicaCount, this.reads);
     const probes: Probe[] = [];
     let errors = 0;
     const asker = async (asGet: boolean) => {
@@ -286,6 +287,7 @@ export class ReplicatedPolicy implements StoragePolicy {
           return;
         } catch {
           errors++;
+          this.reads.limiter?.failed(n.value);
         }
       }
     };
@@ -307,7 +309,14 @@ export class ReplicatedPolicy implements StoragePolicy {
     // rebalance the new primaries are empty while the old holders, now handoffs, still have the object; so is
     // a primary whose disk was replaced.
     if (probes.length > 0 && !probes.some((p) => p.ts)) {
-      const more = await Promise.all([...it].map((dev) => this.headProbe(dev, part, t).catch(() => undefined)));
+      const more = await Promise.all(
+        [...it].map((dev) =>
+          this.headProbe(dev, part, t).catch(() => {
+            this.reads.limiter?.failed(dev);
+            return undefined;
+          }),
+        ),
+      );
       for (const p of more) if (p) probes.push(p);
     }
     return { probes, part };

@@ -31,7 +31,7 @@ test('candidates: the primaries in the affinity order, then the handoffs as the 
     handoffs: () => [dev(6004), dev(6005)],
   };
   t.deepEqual(
-    [...candidates(ring, 0, 1, new ReadAffinity(['127.0.0.1:6001', '127.0.0.1:6002', '127.0.0.1:6003', '127.0.0.1:6004']))].map((d) => d.port),
+    [...candidates(ring, 0, 1, { affinity: new ReadAffinity(['127.0.0.1:6001', '127.0.0.1:6002', '127.0.0.1:6003', '127.0.0.1:6004']) })].map((d) => d.port),
     [6001, 6002, 6003, 6004],
   );
   t.deepEqual(

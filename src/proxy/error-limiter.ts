@@ -1,0 +1,61 @@
+/**
+ * Swift's error limiting, for reads: a device that failed more than `limit` requests (an error, a 5xx, a
+ * timeout), each within `intervalMs` of the one before, is asked last among an object's primaries until
+ * `intervalMs` has passed since its last failure. A node that hangs then costs the first reads a timeout each, and the reads
+ * after them nothing, until it is offered again.
+ */
+import type { RingDevice } from './placement.js';
+
+export interface ErrorLimiterOptions {
+  /** A device with more failures than this is limited (Swift's `error_suppression_limit`, 10); 0 turns limiting off. */
+  limit: number;
+  /** How long failures count, and a limited device stays limited after its last one (Swift's `error_suppression_interval`, 60 s). */
+  intervalMs: number;
+  /** The clock (ms; tests). */
+  now?: () => number;
+}
+
+export class ErrorLimiter {
+  readonly #errors = new Map<string, { count: number; last: number }>();
+  readonly #now: () => number;
+
+  constructor(private readonly opts: ErrorLimiterOptions) {
+    this.#now = opts.now ?? (() => performance.now());
+  }
+
+  /** Counts a failed request to `dev`; one that comes `intervalMs` after the last failure starts the count again. */
+  failed(dev: RingDevice): void {
+    if (this.opts.limit <= 0) return;
+    const key = deviceKey(dev);
+    const now = this.#now();
+    const e = this.#errors.get(key);
+    if (!e || now - e.last > this.opts.intervalMs) this.#errors.set(key, { count: 1, last: now });
+    else {
+      e.count++;
+      e.last = now;
+    }
+  }
+
+  /** Whether `dev` is asked last for now. */
+  limited(dev: RingDevice): boolean {
+    if (this.#errors.size === 0) return false;
+    const key = deviceKey(dev);
+    const e = this.#errors.get(key);
+    if (!e) return false;
+    if (this.#now() - e.last > this.opts.intervalMs) {
+      this.#errors.delete(key);
+      return false;
+    }
+    return e.count > this.opts.limit;
+  }
+
+  /** `devices` with the limited ones moved to the end, each group in its order (`devices` itself when none is). */
+  order(devices: RingDevice[]): RingDevice[] {
+    if (this.#errors.size === 0 || !devices.some((d) => this.limited(d))) return devices;
+    return [...devices.filter((d) => !this.limited(d)), ...devices.filter((d) => this.limited(d))];
+  }
+}
+
+function deviceKey(dev: RingDevice): string {
+  return `${dev.ip}:${dev.port}/${dev.device}`;
+}
