@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { type Duplex, Readable } from 'node:stream';
-import { type Frame, FrameDecoder, FrameWriter, encodeFrameHead, frameMaxHeader, frameTooLargeHeader, framesUpgrade, maxFrameBytes } from '../src/common/frames.js';
+import { type Frame, FrameDecoder, FrameWriter, callingAll, encodeFrameHead, frameMaxHeader, frameTooLargeHeader, framesUpgrade, maxFrameBytes } from '../src/common/frames.js';
 
 /** A framed request as the handlers see it: an IncomingMessage's fields, the body already whole. */
 class FrameRequest extends Readable {
@@ -112,7 +112,7 @@ class FrameResponse extends EventEmitter {
   #takeWritten(): (() => void) | undefined {
     const written = this.#written;
     this.#written = [];
-    return written.length === 0 ? undefined : () => written.forEach((w) => w());
+    return callingAll(written);
   }
 }
 

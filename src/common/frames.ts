@@ -122,7 +122,7 @@ export class FrameWriter {
     this.#pending = [];
     this.#written = [];
     this.#bytes = 0;
-    const done = written.length === 0 ? undefined : () => written.forEach((w) => w());
+    const done = callingAll(written);
     if (this.socket.destroyed || out.length === 0) {
       done?.();
       return;
@@ -137,6 +137,14 @@ export class FrameWriter {
     this.socket.write(out[out.length - 1], done);
     this.socket.uncork();
   }
+}
+
+/** One callback that calls each of `callbacks` in turn; undefined when there are none. */
+export function callingAll(callbacks: readonly (() => void)[]): (() => void) | undefined {
+  if (callbacks.length === 0) return undefined;
+  return () => {
+    for (const c of callbacks) c();
+  };
 }
 
 /** Batches up to this size are copied into one buffer (cheaper than a writev of many small ones). */
