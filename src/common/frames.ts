@@ -272,7 +272,12 @@ export class FrameConnection {
         socket.destroy(err as Error);
         return;
       }
-      for (const f of frames) this.#reply(f);
+      for (const f of frames) {
+        if (!this.#reply(f)) {
+          socket.destroy();
+          return;
+        }
+      }
     };
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', () => {});
@@ -292,14 +297,17 @@ export class FrameConnection {
 
   #onData: (chunk: Buffer) => void = () => {};
 
-  #reply(f: Frame): void {
+  /** Settles the request a reply answers; false when the reply is not one (a protocol error). */
+  #reply(f: Frame): boolean {
+    const [status, headers] = Array.isArray(f.head) ? (f.head as unknown[]) : [];
+    if (typeof status !== 'number' || typeof headers !== 'object' || headers === null) return false;
     const w = this.#waiting.get(f.id);
-    if (!w) return; // timed out already
+    if (!w) return true; // timed out already
     this.#waiting.delete(f.id);
     clearTimeout(w.timer);
-    const [status, headers] = f.head as [number, IncomingHttpHeaders];
     if (status === 0) w.reject(new ArcaError('Internal', `node ${this.ip}:${this.port} broke off the request`));
-    else w.resolve({ status, headers, body: f.body });
+    else w.resolve({ status, headers: headers as IncomingHttpHeaders, body: f.body });
+    return true;
   }
 }
 

@@ -189,6 +189,27 @@ test('a node that takes the request and stays silent fails it after the node tim
   }
 });
 
+test('a reply that is not [status, headers] ends the connection: its requests fail, the process goes on', async (t) => {
+  const fake = await fakeNode(
+    upgrading((s, frames) => {
+      const [f] = new FrameDecoder().push(frames);
+      s.write(frame(f.id, { status: 200 }));
+    }),
+  );
+  const client = new NodeClient({ connTimeoutMs: 1000, nodeTimeoutMs: 2000 });
+  try {
+    const node = { ip: '127.0.0.1', port: fake.port };
+    const results = await Promise.allSettled([client.request(node, { method: 'HEAD', path: '/x' }), client.request(node, { method: 'HEAD', path: '/y' })]);
+    t.deepEqual(
+      results.map((r) => r.status === 'rejected' && /closed the connection/.test(String(r.reason))),
+      [true, true],
+    );
+  } finally {
+    client.close();
+    fake.close();
+  }
+});
+
 test('a node that answers status 0 (it broke the request off) fails that request only', async (t) => {
   const fake = await fakeNode(
     upgrading((s, frames) => {
