@@ -152,7 +152,7 @@ export interface ProxyConfig {
   readAffinity: string[];
   /**
    * Small requests to the storage nodes (HEAD, DELETE, POST, listing calls, PUTs of bodies up to 64 KiB, GETs
-   * of bodies up to 1 MiB) go framed, many in flight on one connection per node, instead of one HTTP
+   * of bodies up to 256 KiB) go framed, many in flight on one connection per node, instead of one HTTP
    * request per socket (default true; docs/proxy.md, "Frames"). A node that refuses the upgrade is asked
    * over HTTP.
    */

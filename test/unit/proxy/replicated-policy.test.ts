@@ -161,7 +161,7 @@ test(
 );
 
 test(
-  'replica-3: a body up to 64 KiB goes to each device as one request (footer as a header), a larger one streams; reads hold bodies up to 1 MiB whole and stream larger ones',
+  'replica-3: a body up to 64 KiB goes to each device as one request (footer as a header), a larger one streams; reads hold bodies up to 256 KiB whole and stream larger ones',
   withPolicies({ nodes: 5, policies }, async (t, f) => {
     const p = f.policy('replica-3');
     const counts = countRequests(f.client);
@@ -184,10 +184,10 @@ test(
     await p.put(f.target('large'), bodyInput(f.ts(), large, { chunk: 1000 }));
     t.is(uploads, 3, 'three streamed uploads');
     const back = await p.get(f.target('large'));
-    t.true(back?.body instanceof HeldBody, 'held whole: up to 1 MiB');
+    t.true(back?.body instanceof HeldBody, 'held whole: up to 256 KiB');
     t.true(back && (await readAll(back.body)).equals(large));
 
-    const huge = Buffer.alloc(1024 * 1024 + 1, 3);
+    const huge = Buffer.alloc(256 * 1024 + 1, 3);
     await p.put(f.target('huge'), bodyInput(f.ts(), huge, { chunk: 65536 }));
     const streamed = await p.get(f.target('huge'));
     t.false(streamed?.body instanceof HeldBody, 'streamed');
