@@ -434,7 +434,7 @@ async function main(): Promise<number> {
     roundsDone,
     durationSec: round(elapsed(), 0),
     replicas: REPLICAS,
-    arca: { cluster: '1 proxy + 4 storage nodes, replica-3, fsync on, plain reads in node order (readAffinity)' },
+    arca: { cluster: '1 proxy + 4 storage nodes, replica-3, fsync on, plain reads in node order (readAffinity), small node requests framed' },
     swift: swift ? { version: swiftStart.version, daemons: flags['swift-daemons'] } : { skipped: swiftStart.skipped },
     limits,
     limitRuns: [limitsBefore, limitsAfter],
