@@ -67,16 +67,14 @@ class FrameResponse extends EventEmitter {
     return this;
   }
 
+  /** Always true: the frame gathers the body, there is no drain to wait for (a caller checks `destroyed`). */
   write(chunk: Buffer | string, cb?: () => void): boolean {
-    if (this.destroyed || this.writableEnded) return false;
+    if (this.destroyed || this.writableEnded) return true;
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     this.#chunks.push(buf);
     this.#size += buf.length;
     if (cb) this.#written.push(cb);
-    if (this.#size > maxFrameBytes) {
-      this.destroy();
-      return false;
-    }
+    if (this.#size > maxFrameBytes) this.destroy();
     return true;
   }
 
