@@ -185,11 +185,6 @@ export class FrameConnection {
     private readonly opts: { connTimeoutMs: number; nodeTimeoutMs: number },
   ) {}
 
-  /** Requests in flight (tests). */
-  get inFlight(): number {
-    return this.#waiting.size;
-  }
-
   request(method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<FrameReply> {
     if (this.#writer) return this.#send(method, path, headers, body);
     this.#opening ??= this.#open().finally(() => {
@@ -243,13 +238,9 @@ export class FrameConnection {
         req.destroy();
         reject(new FramesRefused(`node ${this.ip}:${this.port} answered ${res.statusCode} to the frames upgrade`));
       });
-      req.once('upgrade', (res, socket, head) => {
+      // node:http emits 'upgrade' for a 101 only; any other answer is a 'response' (above).
+      req.once('upgrade', (_res, socket, head) => {
         clearTimeout(timer);
-        if (res.statusCode !== 101) {
-          socket.destroy();
-          reject(new FramesRefused(`node ${this.ip}:${this.port} answered ${res.statusCode} to the frames upgrade`));
-          return;
-        }
         this.#attach(socket);
         if (head.length > 0) this.#onData(head);
         resolve();
