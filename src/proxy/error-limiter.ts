@@ -1,8 +1,8 @@
 /**
  * Swift's error limiting, for reads: a device that failed more than `limit` requests (an error, a 5xx, a
  * timeout), each within `intervalMs` of the one before, is asked last among an object's primaries until
- * `intervalMs` has passed since its last failure. A node that hangs then costs the first reads a timeout each, and the reads
- * after them nothing, until it is offered again.
+ * `intervalMs` has passed since its last failure. A node that hangs then costs the first reads a timeout each,
+ * and the reads after them nothing, until it is offered again.
  */
 import type { RingDevice } from './placement.js';
 
@@ -51,8 +51,10 @@ export class ErrorLimiter {
 
   /** `devices` with the limited ones moved to the end, each group in its order (`devices` itself when none is). */
   order(devices: RingDevice[]): RingDevice[] {
-    if (this.#errors.size === 0 || !devices.some((d) => this.limited(d))) return devices;
-    return [...devices.filter((d) => !this.limited(d)), ...devices.filter((d) => this.limited(d))];
+    if (this.#errors.size === 0) return devices;
+    // Each device is judged once: a read's primaries, on every read while any device has failed lately.
+    const held = devices.filter((d) => this.limited(d));
+    return held.length === 0 ? devices : [...devices.filter((d) => !held.includes(d)), ...held];
   }
 }
 
