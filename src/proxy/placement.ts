@@ -49,19 +49,34 @@ export function* candidates(ring: PlacementRing, part: number, maxHandoffs: numb
   }
 }
 
+/** What a writer's error limiter says of a device, and is told of its failures (error-limiter.ts). */
+export interface DeviceHealth {
+  limited(dev: RingDevice): boolean;
+  failed(dev: RingDevice): void;
+}
+
 /**
  * Runs `attempt` for every primary in parallel; when one fails (throws, or resolves undefined) the next
  * unused device of `spares` takes that primary's place, until the spares run out. Resolves, per primary, with
  * the first success or undefined. The spares are shared, so no device is tried twice.
+ *
+ * With `health` (a writer's error limiter), every failure is counted against its device, and a limited device
+ * is passed over: a limited primary for the next spare (it is tried only when no spare is left), a limited
+ * spare for the one after it.
  */
 export function withStandIns<T>(
   primaries: readonly RingDevice[],
   spares: Iterator<RingDevice>,
   attempt: (dev: RingDevice, i: number) => Promise<T | undefined>,
+  health?: DeviceHealth,
 ): Promise<Array<T | undefined>> {
+  const spare = (): RingDevice | undefined => {
+    for (let n = spares.next(); !n.done; n = spares.next()) if (!health?.limited(n.value)) return n.value;
+    return undefined;
+  };
   return Promise.all(
     primaries.map(async (primary, i) => {
-      let dev = primary;
+      let dev = health?.limited(primary) ? (spare() ?? primary) : primary;
       for (;;) {
         try {
           const done = await attempt(dev, i);
@@ -69,9 +84,10 @@ export function withStandIns<T>(
         } catch {
           // a stand-in takes over below
         }
-        const next = spares.next();
-        if (next.done) return undefined;
-        dev = next.value;
+        health?.failed(dev);
+        const next = spare();
+        if (next === undefined) return undefined;
+        dev = next;
       }
     }),
   );

@@ -2,10 +2,11 @@
  * Probe tests of the replicated write path: each object's replicas sit on exactly the devices the ring
  * names; with a primary down, a handoff takes its replica and reads see the newest write — once it is back
  * with an older version, reads that ask for the newest (`x-arca-newest`) and, after replication, all reads.
- * With a read affinity, plain reads ask the listed node first.
+ * With a read affinity, plain reads ask the listed node first. A node that hangs is error-limited, for reads
+ * and for writes.
  */
 import net, { type Socket } from 'node:net';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import test from 'ava';
 import { withCluster } from '../helpers/cluster.js';
 import { devicesHolding, placementOf } from '../helpers/placement.js';
@@ -104,29 +105,76 @@ test(
       const read = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: 'limit', Key: key }))).Body!.transformToString();
 
       await cluster.stopNode(0);
-      // In its place, on its port: a node that takes connections and answers nothing (hung).
-      let connections = 0;
-      const sockets = new Set<Socket>();
-      const hung = net.createServer((socket) => {
-        connections++;
-        sockets.add(socket);
-        socket.on('error', () => {});
-      });
-      await new Promise<void>((resolve) => hung.listen(cluster.nodeConfigs[0].port, '127.0.0.1', resolve));
+      const hung = await hangOn(cluster.nodeConfigs[0].port);
       try {
         for (const key of keys) t.is(await read(key), `body ${key}`);
         // Each of node 0's devices fails limit + 1 reads, then goes after the other primaries: not asked.
-        t.true(connections <= 3 * devices.length, `${connections} connections for ${keys.length} reads`);
-        const limited = connections;
+        t.true(hung.connections <= 3 * devices.length, `${hung.connections} connections for ${keys.length} reads`);
+        const limited = hung.connections;
         for (const key of keys.slice(0, 4)) t.is(await read(key), `body ${key}`);
-        t.is(connections, limited, 'no read asks it while it is limited');
+        t.is(hung.connections, limited, 'no read asks it while it is limited');
         await new Promise((resolve) => setTimeout(resolve, 3100));
         for (const key of keys.slice(0, 4)) t.is(await read(key), `body ${key}`);
-        t.true(connections > limited, 'after the interval it is asked again');
+        t.true(hung.connections > limited, 'after the interval it is asked again');
       } finally {
-        for (const socket of sockets) socket.destroy();
-        await new Promise((resolve) => hung.close(resolve));
+        await hung.close();
       }
     },
   ),
 );
+
+test(
+  'error limiting: writes give the share of a hung primary to a handoff, after the first few at once',
+  withCluster(
+    { nodes: 5, proxy: { connTimeoutMs: 200, nodeTimeoutMs: 400, errorSuppressionLimit: 2, errorSuppressionIntervalSec: 30 } },
+    async (t, cluster) => {
+      const s3 = cluster.s3();
+      await s3.send(new CreateBucketCommand({ Bucket: 'wlimit' }));
+      // Keys with a replica on node 0.
+      const devices = cluster.nodeConfigs[0].devices;
+      const keys: string[] = [];
+      for (let i = 0; keys.length < 20; i++) if (placementOf(cluster, `/root/wlimit/k${i}`).primaries.some((d) => devices.includes(d))) keys.push(`k${i}`);
+
+      await cluster.stopNode(0);
+      const hung = await hangOn(cluster.nodeConfigs[0].port);
+      try {
+        for (const key of keys.slice(0, 16)) await s3.send(new PutObjectCommand({ Bucket: 'wlimit', Key: key, Body: `body ${key}` }));
+        // Each of node 0's devices fails limit + 1 writes, then its share goes to a handoff without asking it.
+        t.true(hung.connections <= 3 * devices.length, `${hung.connections} connections for 16 writes`);
+        const limited = hung.connections;
+        for (const key of keys.slice(16)) await s3.send(new PutObjectCommand({ Bucket: 'wlimit', Key: key, Body: `body ${key}` }));
+        await s3.send(new DeleteObjectCommand({ Bucket: 'wlimit', Key: keys[0] }));
+        t.is(hung.connections, limited, 'no write asks it while it is limited');
+        for (const key of keys.slice(16)) {
+          const held = devicesHolding(cluster, `/root/wlimit/${key}`);
+          t.is(held.length, 3, `${key}: three replicas`);
+          t.false(held.some((d) => devices.includes(d)), `${key}: none on node 0`);
+        }
+        for (const key of keys.slice(1)) t.is(await (await s3.send(new GetObjectCommand({ Bucket: 'wlimit', Key: key }))).Body!.transformToString(), `body ${key}`);
+      } finally {
+        await hung.close();
+      }
+    },
+  ),
+);
+
+/** A server on `port` that takes connections and answers nothing: a hung node, in a stopped node's place. */
+async function hangOn(port: number): Promise<{ readonly connections: number; close(): Promise<void> }> {
+  let connections = 0;
+  const sockets = new Set<Socket>();
+  const server = net.createServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    get connections() {
+      return connections;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

@@ -15,7 +15,7 @@ export interface PolicyOptions {
   ecSegmentSize?: number;
   /** Storage nodes (`ip:port`) that reads of replicated objects ask first, in this order (default: ring order). */
   readAffinity?: readonly string[];
-  /** Swift's error limiting for reads of replicated objects (error-limiter.ts; default: none). */
+  /** Swift's error limiting for reads and writes of replicated objects (error-limiter.ts; default: none). */
   errorLimit?: { limit: number; intervalMs: number };
 }
 
@@ -23,7 +23,7 @@ export class PolicyRegistry {
   private readonly byName = new Map<string, StoragePolicy>();
 
   constructor(configs: PolicyConfig[], rings: ClusterRings, client: NodeClient, opts: PolicyOptions = {}) {
-    const reads = {
+    const routing = {
       affinity: opts.readAffinity?.length ? new ReadAffinity(opts.readAffinity) : undefined,
       // One limiter for every policy: a node that hangs does so for all of them.
       limiter: opts.errorLimit && opts.errorLimit.limit > 0 ? new ErrorLimiter(opts.errorLimit) : undefined,
@@ -32,7 +32,7 @@ export class PolicyRegistry {
       const parsed = parsePolicyName(c.name);
       if (!parsed) throw new ArcaError('InvalidConfig', `unknown storage policy "${c.name}"`);
       if (parsed.kind === 'replica') {
-        this.byName.set(c.name, new ReplicatedPolicy(c.name, c.index, parsed.replicas, rings, client, reads));
+        this.byName.set(c.name, new ReplicatedPolicy(c.name, c.index, parsed.replicas, rings, client, routing));
       } else {
         this.byName.set(c.name, new ErasureCodedPolicy(c.name, c.index, parsed.k, parsed.m, rings, client, { segmentSize: opts.ecSegmentSize ?? DEFAULT_SEGMENT_SIZE }));
       }

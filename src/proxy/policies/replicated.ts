@@ -91,8 +91,11 @@ export class ReplicatedPolicy implements StoragePolicy {
     readonly replicas: number,
     private readonly rings: ClusterRings,
     private readonly client: NodeClient,
-    /** The order in which reads ask an object's primaries (ring order without an affinity), and the limiter their failures feed. */
-    private readonly reads: { affinity?: ReadAffinity; limiter?: ErrorLimiter } = {},
+    /**
+     * The order in which reads ask an object's primaries (ring order without an affinity), and the error
+     * limiter that reads and writes feed and heed.
+     */
+    private readonly routing: { affinity?: ReadAffinity; limiter?: ErrorLimiter } = {},
   ) {
     this.writeQuorum = Math.floor(replicas / 2) + 1;
     this.readQuorum = replicas - this.writeQuorum + 1;
@@ -145,7 +148,7 @@ export class ReplicatedPolicy implements StoragePolicy {
         body,
       });
       return reply.status < 500 ? reply : undefined;
-    });
+    }, this.routing.limiter);
     return this.committed(t, input, footer, replies);
   }
 
@@ -170,7 +173,7 @@ export class ReplicatedPolicy implements StoragePolicy {
         },
         { expectContinue: true },
       );
-    const uploads = (await withStandIns(ring.primaries(part), ring.handoffs(part)[Symbol.iterator](), open)).filter((u): u is NodeUpload => u !== undefined);
+    const uploads = (await withStandIns(ring.primaries(part), ring.handoffs(part)[Symbol.iterator](), open, this.routing.limiter)).filter((u): u is NodeUpload => u !== undefined);
     let live = uploads;
     const checkQuorum = () => {
       live = live.filter((u) => !u.failed);
@@ -276,7 +279,7 @@ export class ReplicatedPolicy implements StoragePolicy {
    */
   private async collect(t: ObjectTarget, get: { range?: RangeSpec } | undefined, newest: boolean): Promise<{ probes: Probe[]; part: number }> {
     const { ring, part } = this.place(t);
-    const it = candidates(ring, part, ring.replicaCount, this.reads);
+    const it = candidates(ring, part, ring.replicaCount, this.routing);
     const probes: Probe[] = [];
     let errors = 0;
     const asker = async (asGet: boolean) => {
@@ -287,7 +290,7 @@ export class ReplicatedPolicy implements StoragePolicy {
           return;
         } catch {
           errors++;
-          this.reads.limiter?.failed(n.value);
+          this.routing.limiter?.failed(n.value);
         }
       }
     };
@@ -312,7 +315,7 @@ export class ReplicatedPolicy implements StoragePolicy {
       const more = await Promise.all(
         [...it].map((dev) =>
           this.headProbe(dev, part, t).catch(() => {
-            this.reads.limiter?.failed(dev);
+            this.routing.limiter?.failed(dev);
             return undefined;
           }),
         ),
@@ -385,7 +388,7 @@ export class ReplicatedPolicy implements StoragePolicy {
       const r = request(dev, i);
       const reply = await this.client.request(dev, { method: r.method, path: this.path(dev, part, t), headers: r.headers });
       return reply.status < 500 ? reply : undefined;
-    });
+    }, this.routing.limiter);
   }
 
   async delete(t: ObjectTarget, ts: Timestamp, opts?: LockOptions): Promise<{ existed: boolean } & Replaced> {

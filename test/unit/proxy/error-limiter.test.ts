@@ -1,8 +1,8 @@
-/** The proxy's error limiting for reads (Swift's error_suppression_limit and _interval), and its config fields. */
+/** The proxy's error limiting for reads and writes (Swift's error_suppression_limit and _interval), and its config fields. */
 import test from 'ava';
 import { parseProxyConfig } from '../../../src/common/config.js';
 import { ErrorLimiter } from '../../../src/proxy/error-limiter.js';
-import { candidates, type PlacementRing, ReadAffinity, type RingDevice } from '../../../src/proxy/placement.js';
+import { candidates, type PlacementRing, ReadAffinity, type RingDevice, withStandIns } from '../../../src/proxy/placement.js';
 
 const dev = (port: number, device = `d${port}`): RingDevice => ({ id: port, ip: '127.0.0.1', port, device, zone: 1, region: 1, weight: 1 });
 
@@ -59,6 +59,52 @@ test('candidates: limited primaries after the others (after the read affinity), 
   t.deepEqual(ports({ limiter }), [6003, 6002, 6001, 6004, 6005]);
   now = 2000;
   t.deepEqual(ports({ affinity, limiter }), [6001, 6002, 6003, 6004, 6005]);
+});
+
+test('withStandIns: failures are counted; a limited primary gives its share to a spare, a limited spare is passed over', async (t) => {
+  const limiter = new ErrorLimiter({ limit: 1, intervalMs: 60_000 });
+  const primaries = [dev(6001), dev(6002), dev(6003)];
+  const spares = () => [dev(6004), dev(6005), dev(6006)][Symbol.iterator]();
+  const asked: number[] = [];
+  // 6001 throws, 6002 answers a 5xx (undefined), the rest succeed.
+  const write = async (d: RingDevice) => {
+    asked.push(d.port);
+    if (d.port === 6001) throw new Error('ECONNREFUSED');
+    return d.port === 6002 ? undefined : d.port;
+  };
+  t.deepEqual(await withStandIns(primaries, spares(), write, limiter), [6004, 6005, 6003]);
+  t.deepEqual(asked.sort(), [6001, 6002, 6003, 6004, 6005]);
+  t.false(limiter.limited(dev(6001)), 'one failure each: under the limit');
+
+  asked.length = 0;
+  await withStandIns(primaries, spares(), write, limiter);
+  t.true(limiter.limited(dev(6001)) && limiter.limited(dev(6002)), 'two failures: over the limit of 1');
+
+  // Both limited primaries go straight to spares; nothing asks them.
+  asked.length = 0;
+  t.deepEqual(await withStandIns(primaries, spares(), write, limiter), [6004, 6005, 6003]);
+  t.deepEqual(asked.sort(), [6003, 6004, 6005]);
+
+  // A limited spare is passed over for the next one.
+  limiter.failed(dev(6004));
+  limiter.failed(dev(6004));
+  asked.length = 0;
+  t.deepEqual(await withStandIns(primaries, spares(), write, limiter), [6005, 6006, 6003]);
+  t.deepEqual(asked.sort(), [6003, 6005, 6006]);
+
+  // With no spare left, a limited primary is asked after all.
+  asked.length = 0;
+  const answer = async (d: RingDevice) => {
+    asked.push(d.port);
+    return d.port;
+  };
+  t.deepEqual(await withStandIns(primaries, [][Symbol.iterator](), answer, limiter), [6001, 6002, 6003]);
+  t.deepEqual(asked.sort(), [6001, 6002, 6003]);
+
+  // Without a limiter, nothing is counted or passed over.
+  asked.length = 0;
+  t.deepEqual(await withStandIns(primaries, spares(), write), [6004, 6005, 6003]);
+  t.deepEqual(asked.sort(), [6001, 6002, 6003, 6004, 6005]);
 });
 
 test('config: errorSuppressionLimit 10 and errorSuppressionIntervalSec 60 by default; bad values are InvalidConfig naming the field', (t) => {
