@@ -199,6 +199,11 @@ export class FrameConnection {
     this.#socket?.destroy();
   }
 
+  /** Whether no request is in flight or waiting for the connection to open. */
+  get idle(): boolean {
+    return this.#waiting.size === 0 && this.#opening === undefined;
+  }
+
   #send(method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<FrameReply> {
     const writer = this.#writer;
     if (!writer) return Promise.reject(new ArcaError('Internal', `node ${this.ip}:${this.port} closed the connection`));
@@ -305,16 +310,26 @@ export class FrameConnection {
 /** How long a node that refused the frames upgrade is asked over HTTP alone before it is offered frames again. */
 const framesRetryMs = 60_000;
 
+/** How often a client closes the connections to nodes it did not ask since the last time (`FrameClient`). */
+const frameIdleMs = 60_000;
+
 /**
- * Framed connections to many nodes, one each, made on first use. `request` resolves to undefined when the
+ * Framed connections to many nodes, one each, made on first use and closed once a node was not asked for a
+ * minute (`frameIdleMs`; a node taken out of the ring). `request` resolves to undefined when the
  * node does not take frames (an older version): the caller asks it over HTTP, and does for a minute before
  * frames are offered to it again. Every other failure is the request's.
  */
 export class FrameClient {
   readonly #connections = new Map<string, FrameConnection>();
   readonly #httpOnly = new Map<string, number>();
+  /** Nodes asked since the last sweep; a connection that was not, with nothing in flight, is closed. */
+  readonly #asked = new Set<string>();
+  readonly #sweeper: NodeJS.Timeout;
 
-  constructor(private readonly opts: { connTimeoutMs: number; nodeTimeoutMs: number }) {}
+  constructor(private readonly opts: { connTimeoutMs: number; nodeTimeoutMs: number; idleMs?: number }) {
+    this.#sweeper = setInterval(() => this.#sweep(), opts.idleMs ?? frameIdleMs);
+    this.#sweeper.unref();
+  }
 
   async request(ip: string, port: number, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<FrameReply | undefined> {
     const key = `${ip}:${port}`;
@@ -328,6 +343,7 @@ export class FrameClient {
       c = new FrameConnection(ip, port, this.opts);
       this.#connections.set(key, c);
     }
+    this.#asked.add(key);
     try {
       return await c.request(method, path, headers, body);
     } catch (err) {
@@ -339,7 +355,21 @@ export class FrameClient {
 
   /** Ends every connection; requests in flight fail. */
   close(): void {
+    clearInterval(this.#sweeper);
     for (const c of this.#connections.values()) c.close();
     this.#connections.clear();
+  }
+
+  /**
+   * Closes the connections to nodes not asked for a whole sweep interval that have nothing in flight: a node
+   * taken out of the ring (or one that a proxy seldom needs) does not keep one open for ever.
+   */
+  #sweep(): void {
+    for (const [key, c] of this.#connections) {
+      if (this.#asked.has(key) || !c.idle) continue;
+      c.close();
+      this.#connections.delete(key);
+    }
+    this.#asked.clear();
   }
 }

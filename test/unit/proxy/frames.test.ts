@@ -2,12 +2,12 @@
  * The framed protocol between proxy and nodes (src/common/frames.ts, storage-nodes/frame-server.ts): the
  * decoder on every split of its input, the proxy's client against a real storage node, and the failures —
  * a node that does not speak frames, one that drops the connection or goes silent, and bad frames sent to a
- * node.
+ * node; and a connection left unused is closed.
  */
 import http from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import test from 'ava';
-import { FrameDecoder, encodeFrameHead, framesUpgrade } from '../../../src/common/frames.js';
+import { FrameClient, FrameDecoder, encodeFrameHead, framesUpgrade } from '../../../src/common/frames.js';
 import { objectPath } from '../../../src/common/wire.js';
 import { NodeClient } from '../../../src/proxy/node-client.js';
 import { withNode } from '../storage-nodes/node-fixture.js';
@@ -220,6 +220,43 @@ test('a node that answers status 0 (it broke the request off) fails that request
   const client = new NodeClient({ connTimeoutMs: 1000, nodeTimeoutMs: 2000 });
   try {
     await t.throwsAsync(client.request({ ip: '127.0.0.1', port: fake.port }, { method: 'HEAD', path: '/x' }), { message: /broke off the request/ });
+  } finally {
+    client.close();
+    fake.close();
+  }
+});
+
+test('a client closes a connection it did not use for a whole sweep interval, and connects again when asked', async (t) => {
+  let connections = 0;
+  let closes = 0;
+  const fake = await fakeNode((socket) => {
+    connections++;
+    socket.on('close', () => closes++);
+    upgrading((s, first) => {
+      const decoder = new FrameDecoder();
+      const answer = (chunk: Buffer) => {
+        for (const f of decoder.push(chunk)) s.write(frame(f.id, [204, {}]));
+      };
+      answer(first);
+      s.on('data', answer);
+    })(socket);
+  });
+  const client = new FrameClient({ connTimeoutMs: 1000, nodeTimeoutMs: 2000, idleMs: 300 });
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  try {
+    const ask = async () => (await client.request('127.0.0.1', fake.port, 'HEAD', '/x', {}))?.status;
+    // Asked within every interval: the connection stays.
+    for (let i = 0; i < 12; i++) {
+      t.is(await ask(), 204);
+      await sleep(50);
+    }
+    t.is(connections, 1);
+    t.is(closes, 0);
+    // Not asked for a whole interval: closed at the next sweep (within two intervals).
+    for (let waited = 0; closes === 0 && waited < 5000; waited += 50) await sleep(50);
+    t.is(closes, 1);
+    t.is(await ask(), 204);
+    t.is(connections, 2);
   } finally {
     client.close();
     fake.close();
