@@ -94,7 +94,14 @@ export class FrameWriter {
   #written: (() => void)[] = [];
   #scheduled = false;
 
-  constructor(private readonly socket: Socket) {}
+  /**
+   * `maxQueuedBytes`: what the socket may hold unsent before the peer counts as stuck (it stopped reading)
+   * and the connection is destroyed, failing what is in flight on it as a broken connection does.
+   */
+  constructor(
+    private readonly socket: Socket,
+    private readonly maxQueuedBytes = stuckPeerBytes,
+  ) {}
 
   /** Queues a frame: its head, and its body as one buffer or several; `onWritten` once the socket took it. */
   send(head: Buffer, body?: Buffer | readonly Buffer[], onWritten?: () => void): void {
@@ -129,15 +136,25 @@ export class FrameWriter {
     }
     if (out.length === 1 || (bytes <= copyBelowBytes && !done)) {
       this.socket.write(out.length === 1 ? out[0] : Buffer.concat(out, bytes), done);
-      return;
+    } else {
+      this.socket.cork();
+      for (let i = 0; i < out.length - 1; i++) this.socket.write(out[i]);
+      // Writes complete in order: the last one's callback means every buffer was taken.
+      this.socket.write(out[out.length - 1], done);
+      this.socket.uncork();
     }
-    this.socket.cork();
-    for (let i = 0; i < out.length - 1; i++) this.socket.write(out[i]);
-    // Writes complete in order: the last one's callback means every buffer was taken.
-    this.socket.write(out[out.length - 1], done);
-    this.socket.uncork();
+    if (this.socket.writableLength > this.maxQueuedBytes) {
+      this.socket.destroy(new ArcaError('Timeout', `the peer took none of the last ${this.socket.writableLength} bytes sent to it`));
+    }
   }
 }
+
+/**
+ * Bytes a frame connection may hold unsent before its peer counts as stuck. Nothing bounds what is queued
+ * but the requests in flight (bodies up to 64 KiB one way, 256 KiB and listing pages the other), so this is
+ * a backstop against a peer that stopped reading, not flow control.
+ */
+const stuckPeerBytes = 64 * 1024 * 1024;
 
 /** One callback that calls each of `callbacks` in turn; undefined when there are none. */
 export function callingAll(callbacks: readonly (() => void)[]): (() => void) | undefined {

@@ -2,12 +2,12 @@
  * The framed protocol between proxy and nodes (src/common/frames.ts, storage-nodes/frame-server.ts): the
  * decoder on every split of its input, the proxy's client against a real storage node, and the failures —
  * a node that does not speak frames, one that drops the connection or goes silent, and bad frames sent to a
- * node; and a connection left unused is closed.
+ * node; a connection left unused is closed, and one whose peer stopped reading is destroyed.
  */
 import http from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import test from 'ava';
-import { FrameClient, FrameDecoder, encodeFrameHead, framesUpgrade } from '../../../src/common/frames.js';
+import { FrameClient, FrameDecoder, FrameWriter, encodeFrameHead, framesUpgrade } from '../../../src/common/frames.js';
 import { objectPath } from '../../../src/common/wire.js';
 import { NodeClient } from '../../../src/proxy/node-client.js';
 import { withNode } from '../storage-nodes/node-fixture.js';
@@ -261,6 +261,41 @@ test('a client closes a connection it did not use for a whole sweep interval, an
     client.close();
     fake.close();
   }
+});
+
+test('a frame writer destroys the connection once its peer left more than the budget unread; a reading peer is not', async (t) => {
+  const budget = 4 * 1024 * 1024;
+  const body = Buffer.alloc(256 * 1024, 7);
+  const send = async (reading: boolean) => {
+    let received = 0;
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      if (reading) socket.on('data', (chunk: Buffer) => (received += chunk.length));
+      else socket.pause();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const writer = new FrameWriter(socket, budget);
+    let sent = 0;
+    // 32 MiB, a frame per turn of the event loop.
+    for (let id = 1; id <= 128 && !socket.destroyed; id++) {
+      writer.send(encodeFrameHead(id, [200, {}], body.length), body);
+      sent++;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const destroyed = socket.destroyed;
+    socket.destroy();
+    server.close();
+    return { destroyed, sent, received };
+  };
+  const stuck = await send(false);
+  t.true(stuck.destroyed, 'a peer that reads nothing');
+  t.true(stuck.sent < 128, `destroyed after ${stuck.sent} of 128 frames`);
+  const fine = await send(true);
+  t.false(fine.destroyed, 'a peer that reads');
+  t.is(fine.sent, 128);
 });
 
 /** Opens a framed connection to a node by hand and returns its socket, the 101 read. */
