@@ -144,7 +144,7 @@ export class FrameWriter {
       this.socket.uncork();
     }
     if (this.socket.writableLength > this.maxQueuedBytes) {
-      this.socket.destroy(new ArcaError('Timeout', `the peer took none of the last ${this.socket.writableLength} bytes sent to it`));
+      this.socket.destroy(new ArcaError('Internal', `the peer left ${this.socket.writableLength} bytes unread (it stopped reading)`));
     }
   }
 }
