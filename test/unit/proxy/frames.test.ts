@@ -279,11 +279,13 @@ test('a frame writer destroys the connection once its peer left more than the bu
     await new Promise((resolve) => socket.once('connect', resolve));
     const writer = new FrameWriter(socket, budget);
     let sent = 0;
-    // 32 MiB, a frame per turn of the event loop.
+    // 32 MiB: to a peer that reads, each frame once the socket took the one before (the peer here shares
+    // this process's event loop, so a sender that never waited could outrun it); to a stuck one, a frame
+    // per turn of the event loop.
     for (let id = 1; id <= 128 && !socket.destroyed; id++) {
-      writer.send(encodeFrameHead(id, [200, {}], body.length), body);
+      const taken = new Promise<void>((resolve) => writer.send(encodeFrameHead(id, [200, {}], body.length), body, resolve));
       sent++;
-      await new Promise((resolve) => setImmediate(resolve));
+      await (reading ? taken : new Promise((resolve) => setImmediate(resolve)));
     }
     const destroyed = socket.destroyed;
     socket.destroy();
