@@ -99,8 +99,7 @@ test(
       await s3.send(new CreateBucketCommand({ Bucket: 'limit' }));
       // Keys with a replica on node 0, which the read affinity asks first.
       const devices = cluster.nodeConfigs[0].devices;
-      const keys: string[] = [];
-      for (let i = 0; keys.length < 16; i++) if (placementOf(cluster, `/root/limit/k${i}`).primaries.some((d) => devices.includes(d))) keys.push(`k${i}`);
+      const keys = keysOn(cluster, 'limit', devices, 16);
       for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: 'limit', Key: key, Body: `body ${key}` }));
       const read = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: 'limit', Key: key }))).Body!.transformToString();
 
@@ -130,10 +129,8 @@ test(
     async (t, cluster) => {
       const s3 = cluster.s3();
       await s3.send(new CreateBucketCommand({ Bucket: 'wlimit' }));
-      // Keys with a replica on node 0.
       const devices = cluster.nodeConfigs[0].devices;
-      const keys: string[] = [];
-      for (let i = 0; keys.length < 20; i++) if (placementOf(cluster, `/root/wlimit/k${i}`).primaries.some((d) => devices.includes(d))) keys.push(`k${i}`);
+      const keys = keysOn(cluster, 'wlimit', devices, 20);
 
       await cluster.stopNode(0);
       const hung = await hangOn(cluster.nodeConfigs[0].port);
@@ -157,6 +154,13 @@ test(
     },
   ),
 );
+
+/** The first `count` keys `k0`, `k1`, … of `bucket` with a replica on one of `devices`. */
+function keysOn(cluster: Parameters<typeof placementOf>[0], bucket: string, devices: readonly string[], count: number): string[] {
+  const keys: string[] = [];
+  for (let i = 0; keys.length < count; i++) if (placementOf(cluster, `/root/${bucket}/k${i}`).primaries.some((d) => devices.includes(d))) keys.push(`k${i}`);
+  return keys;
+}
 
 /** A server on `port` that takes connections and answers nothing: a hung node, in a stopped node's place. */
 async function hangOn(port: number): Promise<{ readonly connections: number; close(): Promise<void> }> {
