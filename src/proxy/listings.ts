@@ -104,16 +104,16 @@ export class ListingClient {
 
   /**
    * Reads from the replicas in turn until one answers 2xx; resolves with that reply, or with a 404 when every
-   * replica that answered said 404. Throws InsufficientReplicas when none answered. With `spread`, the primaries
-   * that did not fail a read in the last `failedReadMs` take turns at being asked first (the others come after
-   * them), so the listing reads of a busy bucket load every replica rather than one, as Swift's proxy shuffles
-   * them.
+   * replica that answered said 404. Throws InsufficientReplicas when none answered. A primary that failed a
+   * read in the last `failedReadMs` is asked after the others (a hung replica costs one read a timeout, not
+   * every read). With `spread`, the primaries that did not fail take turns at being asked first, so the
+   * listing reads of a busy bucket load every replica rather than one, as Swift's proxy shuffles them.
    */
   async read(account: string, bucket: string | undefined, call: ListingCall, opts: { spread?: boolean } = {}): Promise<NodeReply> {
     const { ring, part } = this.place(account, bucket);
     let notFound: NodeReply | undefined;
     const devices = [...candidates(ring, part, ring.replicaCount)];
-    const order = opts.spread ? this.#spreadOrder(devices, ring.primaries(part).length) : devices;
+    const order = this.#order(devices, ring.primaries(part).length, opts.spread === true);
     for (const dev of order) {
       try {
         const reply = await this.send(dev, part, account, bucket, call);
@@ -131,10 +131,11 @@ export class ListingClient {
   }
 
   /**
-   * The primaries (the first `primaries` devices) that did not fail lately, rotated by one more each call; then
-   * those that did; then the rest.
+   * The primaries (the first `primaries` devices) that did not fail a read lately — rotated by one more each
+   * call with `spread`, in ring order without — then those that did; then the rest.
    */
-  #spreadOrder(devices: RingDevice[], primaries: number): RingDevice[] {
+  #order(devices: RingDevice[], primaries: number, spread: boolean): RingDevice[] {
+    if (!spread && this.#failed.size === 0) return devices;
     const now = Date.now();
     const healthy: RingDevice[] = [];
     const failed: RingDevice[] = [];
@@ -143,7 +144,7 @@ export class ListingClient {
       if (until !== undefined && until <= now) this.#failed.delete(deviceKey(dev));
       (until !== undefined && until > now ? failed : healthy).push(dev);
     }
-    const start = healthy.length === 0 ? 0 : this.#turn++ % healthy.length;
+    const start = !spread || healthy.length === 0 ? 0 : this.#turn++ % healthy.length;
     return [...healthy.slice(start), ...healthy.slice(0, start), ...failed, ...devices.slice(primaries)];
   }
 }

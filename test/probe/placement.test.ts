@@ -3,13 +3,16 @@
  * names; with a primary down, a handoff takes its replica and reads see the newest write — once it is back
  * with an older version, reads that ask for the newest (`x-arca-newest`) and, after replication, all reads.
  * With a read affinity, plain reads ask the listed node first. A node that hangs is error-limited, for reads
- * and for writes.
+ * and for writes (replicated and EC).
  */
+import { join } from 'node:path';
+import { RingSet } from '../../src/common/ring-files.js';
 import net, { type Socket } from 'node:net';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import test from 'ava';
-import { withCluster } from '../helpers/cluster.js';
+import { type TestCluster, withCluster } from '../helpers/cluster.js';
 import { devicesHolding, placementOf } from '../helpers/placement.js';
+import { archiveFiles, archivePlacement } from './ec-cluster.js';
 
 test(
   'replicas land on the primaries the ring names',
@@ -99,7 +102,7 @@ test(
       await s3.send(new CreateBucketCommand({ Bucket: 'limit' }));
       // Keys with a replica on node 0, which the read affinity asks first.
       const devices = cluster.nodeConfigs[0].devices;
-      const keys = keysOn(cluster, 'limit', devices, 16);
+      const keys = keysOn('limit', 16, (name) => placementOf(cluster, name).primaries.some((d) => devices.includes(d)));
       for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: 'limit', Key: key, Body: `body ${key}` }));
       const read = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: 'limit', Key: key }))).Body!.transformToString();
 
@@ -130,7 +133,7 @@ test(
       const s3 = cluster.s3();
       await s3.send(new CreateBucketCommand({ Bucket: 'wlimit' }));
       const devices = cluster.nodeConfigs[0].devices;
-      const keys = keysOn(cluster, 'wlimit', devices, 20);
+      const keys = keysOn('wlimit', 20, (name) => placementOf(cluster, name).primaries.some((d) => devices.includes(d)));
 
       await cluster.stopNode(0);
       const hung = await hangOn(cluster.nodeConfigs[0].port);
@@ -155,10 +158,63 @@ test(
   ),
 );
 
-/** The first `count` keys `k0`, `k1`, … of `bucket` with a replica on one of `devices`. */
-function keysOn(cluster: Parameters<typeof placementOf>[0], bucket: string, devices: readonly string[], count: number): string[] {
+test(
+  'error limiting: EC writes give the fragment archive of a hung primary to a handoff, after the first few at once',
+  withCluster(
+    {
+      nodes: 8,
+      policies: [
+        { index: 0, name: 'replica-3' },
+        { index: 1, name: 'ec-4+2' },
+      ],
+      defaultPolicy: 'ec-4+2',
+      proxy: { connTimeoutMs: 200, nodeTimeoutMs: 400, errorSuppressionLimit: 2, errorSuppressionIntervalSec: 30 },
+    },
+    async (t, cluster) => {
+      const s3 = cluster.s3();
+      const devices = cluster.nodeConfigs[0].devices;
+      // The bucket's listing has no replica on node 0: the nodes' listing updates to a hung replica (which go
+      // to async pending after a timeout) would open connections to it as well.
+      const bucket = bucketAwayFrom(cluster, 'eclimit', devices);
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      const keys = keysOn(bucket, 16, (name) => archivePlacement(cluster, name, 1).primaries.some((d) => devices.includes(d)));
+
+      await cluster.stopNode(0);
+      const hung = await hangOn(cluster.nodeConfigs[0].port);
+      try {
+        for (const key of keys.slice(0, 12)) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `body ${key}` }));
+        t.true(hung.connections <= 3 * devices.length, `${hung.connections} connections for 12 writes`);
+        const limited = hung.connections;
+        for (const key of keys.slice(12)) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `body ${key}` }));
+        t.is(hung.connections, limited, 'no write asks it while it is limited');
+        for (const key of keys.slice(12)) {
+          const held = [...archiveFiles(cluster, `/root/${bucket}/${key}`, 1).keys()];
+          t.is(held.length, 6, `${key}: six fragment archives`);
+          t.false(held.some((d) => devices.includes(d)), `${key}: none on node 0`);
+        }
+      } finally {
+        await hung.close();
+      }
+      // Read back with node 0 down (refusing connections). EC reads are not error-limited, and with node 0
+      // hung instead they fail: docs/proxy.md, "Error limiting", "Found and left".
+      for (const key of keys) t.is(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString(), `body ${key}`);
+    },
+  ),
+);
+
+/** The first of `<prefix>0`, `<prefix>1`, … whose listing has no replica on `devices`. */
+function bucketAwayFrom(cluster: TestCluster, prefix: string, devices: readonly string[]): string {
+  const ring = new RingSet(join(cluster.dir, 'rings'), [0]).container;
+  for (let i = 0; ; i++) {
+    const bucket = `${prefix}${i}`;
+    if (!ring.primaries(ring.partition(`/root/${bucket}`)).some((d) => devices.includes(d.device))) return bucket;
+  }
+}
+
+/** The first `count` keys `k0`, `k1`, … of `bucket` whose object name `/root/<bucket>/<key>` passes `wanted`. */
+function keysOn(bucket: string, count: number, wanted: (name: string) => boolean): string[] {
   const keys: string[] = [];
-  for (let i = 0; keys.length < count; i++) if (placementOf(cluster, `/root/${bucket}/k${i}`).primaries.some((d) => devices.includes(d))) keys.push(`k${i}`);
+  for (let i = 0; keys.length < count; i++) if (wanted(`/root/${bucket}/k${i}`)) keys.push(`k${i}`);
   return keys;
 }
 

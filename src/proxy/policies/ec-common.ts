@@ -8,7 +8,7 @@ import type { Timestamp } from '../../common/timestamp.js';
 import { BackendHeader, decodeHeaderJson, type FragmentArchiveInfo, type ObjectMeta, objectPath } from '../../common/wire.js';
 import type { ErasureCodec } from '../../erasure/index.js';
 import type { NodeClient } from '../node-client.js';
-import type { ClusterRings, PlacementRing, RingDevice } from '../placement.js';
+import type { ClusterRings, DeviceHealth, PlacementRing, RingDevice } from '../placement.js';
 import { ringPath } from '../placement.js';
 import type { ObjectTarget } from './policy.js';
 
@@ -23,6 +23,8 @@ export interface EcContext {
   readonly codec: ErasureCodec;
   readonly client: NodeClient;
   readonly rings: ClusterRings;
+  /** The proxy's error limiter, which writes feed and heed (error-limiter.ts; none: every device is asked). */
+  readonly limiter?: DeviceHealth;
 }
 
 export interface Placement {

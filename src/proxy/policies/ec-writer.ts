@@ -51,7 +51,7 @@ export async function writeErasureCoded(ctx: EcContext, t: ObjectTarget, input: 
     const upload = await ctx.client.upload(dev, archivePath(dev, p.part, t), headers, { expectContinue: true });
     return { frag, dev, upload, hash: createXxh64() };
   };
-  const opened = (await withStandIns(p.primaries, handoffsOf(p), open)).filter((u): u is ArchiveUpload => u !== undefined);
+  const opened = (await withStandIns(p.primaries, handoffsOf(p), open, ctx.limiter)).filter((u): u is ArchiveUpload => u !== undefined);
   let live = opened;
   const checkQuorum = () => {
     live = live.filter((u) => !u.upload.failed);

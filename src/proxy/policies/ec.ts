@@ -12,7 +12,7 @@ import { ArcaError } from '../../common/errors.js';
 import { createCodec, type ErasureCodec } from '../../erasure/index.js';
 import type { NodeClient, NodeReply } from '../node-client.js';
 import type { RangeSpec } from '../object-store.js';
-import { type ClusterRings, withStandIns } from '../placement.js';
+import { type ClusterRings, type DeviceHealth, withStandIns } from '../placement.js';
 import { archivePath, type EcContext, handoffsOf, place } from './ec-common.js';
 import { headErasureCoded, readErasureCoded } from './ec-reader.js';
 import { writeErasureCoded } from './ec-writer.js';
@@ -22,6 +22,7 @@ import { postOutcome } from './replicated.js';
 export class ErasureCodedPolicy implements StoragePolicy, EcContext {
   readonly codec: ErasureCodec;
   readonly segmentSize: number;
+  readonly limiter?: DeviceHealth;
   /** Durable archives a PUT needs. */
   readonly writeQuorum: number;
   /** Nodes that must take a tombstone or a metadata update. */
@@ -34,10 +35,11 @@ export class ErasureCodedPolicy implements StoragePolicy, EcContext {
     readonly m: number,
     readonly rings: ClusterRings,
     readonly client: NodeClient,
-    opts: { segmentSize: number },
+    opts: { segmentSize: number; limiter?: DeviceHealth },
   ) {
     this.codec = createCodec(k, m);
     this.segmentSize = opts.segmentSize;
+    this.limiter = opts.limiter;
     this.writeQuorum = k + 1;
     this.updateQuorum = m + 1;
   }
@@ -88,6 +90,6 @@ export class ErasureCodedPolicy implements StoragePolicy, EcContext {
       const r = request(frag);
       const reply = await this.client.request(dev, { method: r.method, path: archivePath(dev, p.part, t), headers: r.headers });
       return reply.status < 500 ? reply : undefined;
-    });
+    }, this.limiter);
   }
 }

@@ -15,7 +15,7 @@ export interface PolicyOptions {
   ecSegmentSize?: number;
   /** Storage nodes (`ip:port`) that reads of replicated objects ask first, in this order (default: ring order). */
   readAffinity?: readonly string[];
-  /** Swift's error limiting for reads and writes of replicated objects (error-limiter.ts; default: none). */
+  /** Swift's error limiting: reads and writes of replicated objects, writes of EC ones (error-limiter.ts; default: none). */
   errorLimit?: { limit: number; intervalMs: number };
 }
 
@@ -34,7 +34,7 @@ export class PolicyRegistry {
       if (parsed.kind === 'replica') {
         this.byName.set(c.name, new ReplicatedPolicy(c.name, c.index, parsed.replicas, rings, client, routing));
       } else {
-        this.byName.set(c.name, new ErasureCodedPolicy(c.name, c.index, parsed.k, parsed.m, rings, client, { segmentSize: opts.ecSegmentSize ?? DEFAULT_SEGMENT_SIZE }));
+        this.byName.set(c.name, new ErasureCodedPolicy(c.name, c.index, parsed.k, parsed.m, rings, client, { segmentSize: opts.ecSegmentSize ?? DEFAULT_SEGMENT_SIZE, limiter: routing.limiter }));
       }
     }
   }

@@ -61,6 +61,29 @@ test('a replica that failed a read goes after the others in spread reads until i
   t.deepEqual(ports.sort(), [6001, 6001, 6002, 6002]);
 });
 
+test('a plain read asks a replica that failed a read lately after the others (a hung first replica costs one read a timeout)', async (t) => {
+  const status = new Map<number, number | 'down'>([[6001, 'down']]);
+  const { client, ports } = fakeClient((port) => status.get(port) ?? 200);
+  const listings = new ListingClient(rings, client);
+  await listings.read('AUTH_a', 'b', { method: 'HEAD' });
+  t.deepEqual(ports, [6001, 6002]);
+  ports.length = 0;
+  for (let i = 0; i < 3; i++) await listings.read('AUTH_a', 'b', { method: 'HEAD' });
+  t.deepEqual(ports, [6002, 6002, 6002], 'not asked while it failed lately');
+  // Asked last, it is still asked when the others fail; once it answers, it is first again.
+  status.set(6001, 200);
+  status.set(6002, 'down');
+  status.set(6003, 'down');
+  ports.length = 0;
+  await listings.read('AUTH_a', 'b', { method: 'HEAD' });
+  t.deepEqual(ports, [6002, 6003, 6001]);
+  status.delete(6002);
+  status.delete(6003);
+  ports.length = 0;
+  await listings.read('AUTH_a', 'b', { method: 'HEAD' });
+  t.deepEqual(ports, [6001]);
+});
+
 test('spread reads fall back to the other replicas, then handoffs; 404 only when every answer was 404', async (t) => {
   const { client, ports } = fakeClient((port) => (port <= 6003 ? 404 : port === 6004 ? 'down' : 200));
   const listings = new ListingClient(rings, client);
