@@ -3,6 +3,7 @@
  * the operation's handler, and render any error as S3 XML in one place.
  */
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import Koa from 'koa';
 import { HeldBody } from '../common/read-stream.js';
@@ -40,6 +41,31 @@ function applyResponse(ctx: Koa.Context, r: S3Response): void {
   else if (ctx.method !== 'HEAD' && r.status !== 204 && r.status !== 304) ctx.body = '';
   // koa drops a Content-Length set before a stream body; set it after.
   if (length !== undefined) ctx.set('content-length', String(length));
+}
+
+/**
+ * Resolves once `body` has bytes to send or has ended; rejects with its error when it fails before either.
+ * A stored body can fail before its first byte (every device that held it stopped answering): answered
+ * then, that is an S3 error with its status, where koa's pipeline, once the response is under way, could
+ * only reset the connection. The stream stays paused with what it read buffered; koa's pipe then takes it.
+ */
+function firstBytes(body: Readable): Promise<void> {
+  if (body.readableLength > 0 || body.readableEnded) return Promise.resolve();
+  if (body.errored) return Promise.reject(body.errored);
+  return new Promise((resolve, reject) => {
+    const settle = (err?: Error) => {
+      body.off('readable', ready);
+      body.off('error', settle);
+      body.off('close', closed);
+      if (err) reject(err);
+      else resolve();
+    };
+    const ready = () => settle();
+    const closed = () => settle(body.errored ?? new Error('the stored body closed before its first byte'));
+    body.on('readable', ready);
+    body.once('error', settle);
+    body.once('close', closed);
+  });
 }
 
 /**
@@ -104,7 +130,9 @@ export function createS3App(deps: S3Deps): Koa {
         body: () => (body ??= requestBody(ctx.req, auth, { idleTimeoutMs: deps.clientIdleTimeoutMs })),
       };
       const handler = handlers[operation];
-      applyResponse(ctx, await handler(req, deps));
+      const res = await handler(req, deps);
+      if (res.body instanceof Readable && !(res.body instanceof HeldBody && res.body.untouched)) await firstBytes(res.body);
+      applyResponse(ctx, res);
       await applyCors(ctx, deps, bucketName, op);
     } catch (err) {
       const e = toS3Error(err);
