@@ -160,10 +160,9 @@ export interface ProxyConfig {
   /**
    * Swift's error limiting, for reads and writes of replicated objects and writes of EC ones: a storage device
    * with more than this many failed requests (an error, a 5xx, a timeout), each within
-   * `errorSuppressionIntervalSec` of the one before, is asked after the object's other primaries by reads,
-   * and its share of a write goes to a handoff,
-   * until that interval has passed since its last failure (default 10, as Swift's `error_suppression_limit`;
-   * 0 turns it off). docs/proxy.md, "Error limiting".
+   * `errorSuppressionIntervalSec` of the one before, is asked after the object's other primaries by reads, and
+   * its share of a write goes to a handoff, until that interval has passed since its last failure (default 10,
+   * as Swift's `error_suppression_limit`; 0 turns it off). docs/proxy.md, "Error limiting".
    */
   errorSuppressionLimit: number;
   /** Seconds for `errorSuppressionLimit` (default 60, Swift's `error_suppression_interval`). */
