@@ -31,12 +31,15 @@ export function requestIds(): () => string {
   };
 }
 
-function applyResponse(ctx: Koa.Context, r: S3Response): void {
+async function applyResponse(ctx: Koa.Context, r: S3Response): Promise<void> {
+  // A body the store read whole goes out with the headers in one write, without a stream pipeline.
+  const held = r.body instanceof HeldBody && r.body.untouched ? r.body.bytes : undefined;
+  // Before any status or header is set: a stream that fails first is answered as its error alone.
+  if (!held && r.body instanceof Readable) await firstBytes(r.body);
   ctx.status = r.status;
   const length = r.headers['content-length'];
   for (const [k, v] of Object.entries(r.headers)) if (k !== 'content-length') ctx.set(k, String(v));
-  // A body the store read whole goes out with the headers in one write, without a stream pipeline.
-  if (r.body instanceof HeldBody && r.body.untouched) ctx.body = r.body.bytes;
+  if (held) ctx.body = held;
   else if (r.body !== undefined) ctx.body = r.body;
   else if (ctx.method !== 'HEAD' && r.status !== 204 && r.status !== 304) ctx.body = '';
   // koa drops a Content-Length set before a stream body; set it after.
@@ -130,9 +133,7 @@ export function createS3App(deps: S3Deps): Koa {
         body: () => (body ??= requestBody(ctx.req, auth, { idleTimeoutMs: deps.clientIdleTimeoutMs })),
       };
       const handler = handlers[operation];
-      const res = await handler(req, deps);
-      if (res.body instanceof Readable && !(res.body instanceof HeldBody && res.body.untouched)) await firstBytes(res.body);
-      applyResponse(ctx, res);
+      await applyResponse(ctx, await handler(req, deps));
       await applyCors(ctx, deps, bucketName, op);
     } catch (err) {
       const e = toS3Error(err);
