@@ -195,6 +195,8 @@ export class FrameConnection {
   #waiting = new Map<number, Waiting>();
   #nextId = 1;
   #closed = false;
+  /** Asked since the owning client's last sweep of unused connections (FrameClient). */
+  asked = false;
 
   constructor(
     private readonly ip: string,
@@ -339,8 +341,6 @@ const frameIdleMs = 60_000;
 export class FrameClient {
   readonly #connections = new Map<string, FrameConnection>();
   readonly #httpOnly = new Map<string, number>();
-  /** Nodes asked since the last sweep; a connection that was not, with nothing in flight, is closed. */
-  readonly #asked = new Set<string>();
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(private readonly opts: { connTimeoutMs: number; nodeTimeoutMs: number; idleMs?: number }) {
@@ -360,7 +360,7 @@ export class FrameClient {
       c = new FrameConnection(ip, port, this.opts);
       this.#connections.set(key, c);
     }
-    this.#asked.add(key);
+    c.asked = true;
     try {
       return await c.request(method, path, headers, body);
     } catch (err) {
@@ -383,10 +383,11 @@ export class FrameClient {
    */
   #sweep(): void {
     for (const [key, c] of this.#connections) {
-      if (this.#asked.has(key) || !c.idle) continue;
+      const asked = c.asked;
+      c.asked = false;
+      if (asked || !c.idle) continue;
       c.close();
       this.#connections.delete(key);
     }
-    this.#asked.clear();
   }
 }
