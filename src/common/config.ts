@@ -158,7 +158,7 @@ export interface ProxyConfig {
    */
   nodeFrames: boolean;
   /**
-   * Swift's error limiting, for reads and writes of replicated objects and writes of EC ones: a storage device
+   * Swift's error limiting, for reads and writes of replicated and EC objects: a storage device
    * with more than this many failed requests (an error, a 5xx, a timeout), each within
    * `errorSuppressionIntervalSec` of the one before, is asked after the object's other primaries by reads, and
    * its share of a write goes to a handoff, until that interval has passed since its last failure (default 10,

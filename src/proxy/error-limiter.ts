@@ -1,7 +1,7 @@
 /**
  * Swift's error limiting: a device that failed more than `limit` requests (an error, a 5xx, a timeout), each
  * within `intervalMs` of the one before, is limited until `intervalMs` has passed since its last failure:
- * reads of replicated objects ask it last among their primaries (`order`), writes (replicated and EC) give
+ * reads ask it last among their primaries (`order`; EC reads, ec-reader.ts), writes (replicated and EC) give
  * its share to a handoff (`withStandIns` in placement.ts). A node that hangs then costs the first requests a
  * timeout each, and the requests after them nothing, until it is offered again.
  */

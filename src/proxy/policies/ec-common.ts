@@ -23,7 +23,7 @@ export interface EcContext {
   readonly codec: ErasureCodec;
   readonly client: NodeClient;
   readonly rings: ClusterRings;
-  /** The proxy's error limiter, which writes feed and heed (error-limiter.ts; none: every device is asked). */
+  /** The proxy's error limiter, which reads and writes feed and heed (error-limiter.ts; none: every device is asked). */
   readonly limiter?: DeviceHealth;
 }
 

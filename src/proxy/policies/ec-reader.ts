@@ -88,6 +88,7 @@ async function probe(ctx: EcContext, p: Placement, t: ObjectTarget, dev: RingDev
     else res.resume();
     return got;
   } catch {
+    ctx.limiter?.failed(dev);
     return undefined;
   }
 }
@@ -103,6 +104,10 @@ const straggleMs = 500;
  * version with k archives, the parity primaries; then, while the newest version is short of archives,
  * handoffs (any fragment index, that version only). A round does not wait for stragglers longer than
  * `straggleMs` once the answers in hand decide the read; a straggler's late answer is dropped.
+ *
+ * With an error limiter, a primary it holds back is skipped: when one is a data primary, the first round
+ * asks the parity primaries as well; the held ones are asked only when the others leave the read undecided.
+ * Every probe that fails (no answer, an error status) is counted against its device.
  */
 async function collect(ctx: EcContext, t: ObjectTarget, r: ProbeRequest): Promise<{ p: Placement; probes: ArchiveProbe[]; decision: Decision; failures: number; asked: Set<number> }> {
   const { k } = ctx;
@@ -141,12 +146,31 @@ async function collect(ctx: EcContext, t: ObjectTarget, r: ProbeRequest): Promis
       await settle(pending, ctx.client.nodeTimeoutMs);
     }
   };
-  const byIndex = (i: number): [RingDevice, ProbeRequest] => [p.primaries[i], { ...r, frag: r.method === 'GET' ? i : undefined }];
-  await settle(Array.from({ length: k }, (_, i) => launch(...byIndex(i))), straggleMs);
-  let decision = decide(probes, k);
-  const agreed = decision.kind === 'data' ? decision.ts : undefined;
-  const unanimous = pending.size === 0 && agreed !== undefined && probes.length === k && probes.every((q) => q.ts === agreed && q.meta);
-  if (!unanimous) decision = await round(Array.from({ length: ctx.m }, (_, i) => launch(...byIndex(k + i))));
+  // Primaries the error limiter holds back are asked after the others, before any handoff.
+  const held = new Set(p.primaries.flatMap((dev, i) => (ctx.limiter?.limited(dev) ? [i] : [])));
+  const ask = (from: number, to: number, limited = false): Promise<void>[] => {
+    const launched: Promise<void>[] = [];
+    for (let i = from; i < to; i++) if (held.has(i) === limited) launched.push(launch(p.primaries[i], { ...r, frag: r.method === 'GET' ? i : undefined }));
+    return launched;
+  };
+  let decision: Decision;
+  if ([...held].some((i) => i < k)) {
+    // A data primary is held back: the read decodes, so the parity primaries are asked at once.
+    decision = await round(ask(0, k + ctx.m));
+  } else {
+    await settle(ask(0, k), straggleMs);
+    decision = decide(probes, k);
+    const agreed = decision.kind === 'data' ? decision.ts : undefined;
+    const unanimous = pending.size === 0 && agreed !== undefined && probes.length === k && probes.every((q) => q.ts === agreed && q.meta);
+    if (!unanimous) decision = await round(ask(k, k + ctx.m));
+  }
+  // They are asked when the others did not decide the read: the newest version is short of archives, or its
+  // absence rests on too few answers. Otherwise they count as failures.
+  let unasked = held.size;
+  if (unasked > 0 && (decision.kind === 'short' || (decision.kind === 'absent' && failures + pending.size + unasked > ctx.m))) {
+    decision = await round(ask(0, k + ctx.m, true));
+    unasked = 0;
+  }
   if (decision.kind === 'short') {
     const ts = decision.ts;
     const launched: Promise<void>[] = [];
@@ -157,7 +181,7 @@ async function collect(ctx: EcContext, t: ObjectTarget, r: ProbeRequest): Promis
     decision = await round(launched);
   }
   closed = true;
-  failures += pending.size;
+  failures += pending.size + (decision.kind === 'data' ? 0 : unasked);
   return { p, probes, decision, failures, asked };
 }
 
@@ -210,26 +234,41 @@ export async function readErasureCoded(ctx: EcContext, t: ObjectTarget, range?: 
   // Archives to fall back on: other archives of the version that answered, then devices not asked yet.
   const spare: Array<{ dev: RingDevice; frag?: number }> = candidates.slice(k).map((q) => ({ dev: q.dev, frag: q.frag }));
   const answered = new Set(probes.map((q) => q.dev.id));
-  for (const [i, dev] of p.primaries.entries()) if (!asked.has(dev.id) && !decision.frags.has(i)) spare.push({ dev, frag: i });
-  // Devices that did not answer in time come last.
+  const limited = (dev: RingDevice) => ctx.limiter?.limited(dev) === true;
+  for (const [i, dev] of p.primaries.entries()) if (!asked.has(dev.id) && !decision.frags.has(i) && !limited(dev)) spare.push({ dev, frag: i });
+  // Devices that did not answer in time come last, and those the error limiter holds back after them.
   for (const [i, dev] of p.primaries.entries()) if (asked.has(dev.id) && !answered.has(dev.id)) spare.push({ dev, frag: i });
-  const sources = new Map<number, ExactReader>();
-  const reopen = async (q: { dev: RingDevice; frag?: number }, from: number): Promise<(ExactReader & { frag: number }) | undefined> => {
+  for (const [i, dev] of p.primaries.entries()) if (!asked.has(dev.id) && limited(dev)) spare.push({ dev, frag: i });
+  type Source = ExactReader & { frag: number; dev: RingDevice };
+  const sources = new Map<number, Source>();
+  const reopen = async (q: { dev: RingDevice; frag?: number }, from: number): Promise<Source | undefined> => {
     const again = await probe(ctx, p, t, q.dev, { method: 'GET', frag: q.frag, ifTs: ts, range: `bytes=${from}-${plan.archiveEnd}` });
     const fits = again?.stream && again.offset === from && again.frag !== undefined && (q.frag === undefined || again.frag === q.frag) && !sources.has(again.frag);
-    if (fits) return Object.assign(new ExactReader(again.stream!), { frag: again.frag! });
+    if (fits) return Object.assign(new ExactReader(again.stream!), { frag: again.frag!, dev: q.dev });
     again?.stream?.destroy();
     return undefined;
   };
   for (const q of chosen) {
-    const reader = usable(q) ? new ExactReader(q.stream!) : await reopen(q, plan.archiveStart);
+    const reader = usable(q) ? Object.assign(new ExactReader(q.stream!), { frag: q.frag!, dev: q.dev }) : await reopen(q, plan.archiveStart);
     if (reader) sources.set(q.frag!, reader);
   }
+  // A source that failed is asked once more, after the spares and before the handoffs: its archive answered,
+  // and the failure may be its connection's idle timeout while the probes waited for a straggler.
+  const retry: Array<{ dev: RingDevice; frag: number }> = [];
+  const retried = new Set<number>();
+  const drop = (s: Source): void => {
+    s.destroy();
+    sources.delete(s.frag);
+    if (!retried.has(s.dev.id)) {
+      retried.add(s.dev.id);
+      retry.push({ dev: s.dev, frag: s.frag });
+    }
+  };
   let handoffs: Generator<RingDevice> | undefined;
   /** Replaces failed sources with spare archives reading from `from`; false when fewer than k remain. */
   const refill = async (from: number): Promise<boolean> => {
     while (sources.size < k) {
-      let q = spare.shift();
+      let q = spare.shift() ?? retry.shift();
       if (!q) {
         handoffs ??= handoffsOf(p);
         const next = handoffs.next();
@@ -285,13 +324,10 @@ export async function readErasureCoded(ctx: EcContext, t: ObjectTarget, range?: 
     let pending = [...sources.entries()];
     for (;;) {
       const got = await Promise.allSettled(pending.map(([, r]) => r.read(length)));
-      for (const [i, [frag, reader]] of pending.entries()) {
+      for (const [i, [frag, source]] of pending.entries()) {
         const r = got[i];
         if (r.status === 'fulfilled') fragments[frag] = r.value;
-        else {
-          reader.destroy();
-          sources.delete(frag);
-        }
+        else drop(source);
       }
       if (sources.size >= k) return fragments;
       const before = new Set(sources.keys());

@@ -15,7 +15,7 @@ export interface PolicyOptions {
   ecSegmentSize?: number;
   /** Storage nodes (`ip:port`) that reads of replicated objects ask first, in this order (default: ring order). */
   readAffinity?: readonly string[];
-  /** Swift's error limiting: reads and writes of replicated objects, writes of EC ones (error-limiter.ts; default: none). */
+  /** Swift's error limiting: reads and writes, replicated and EC (error-limiter.ts; default: none). */
   errorLimit?: { limit: number; intervalMs: number };
 }
 

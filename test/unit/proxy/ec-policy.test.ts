@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { isArcaError } from '../../../src/common/errors.js';
+import { hangOn } from '../../helpers/cluster.js';
+import { archivePlacement } from '../../probe/ec-cluster.js';
 import { bodyInput, readAll, withPolicies } from './policy-fixture.js';
 
 const policies = [
@@ -69,6 +71,28 @@ test(
     t.like(del.replaced, { ts: second.meta.ts });
     t.is(await p.get(f.target('k')), undefined);
     t.is(await p.post(f.target('k'), f.ts(), { x: 1 }), undefined);
+  }),
+);
+
+test(
+  'ec-4+2: a read with a hung data primary, and no error limiter, reads the archives it opened while it waited',
+  // The node timeout is shorter than the reader's wait for a straggler (500 ms): the bodies opened in the first
+  // round time out unread, and each is opened again once.
+  withPolicies({ nodes: 6, policies, ecSegmentSize: segment, nodeTimeoutMs: 300 }, async (t, f) => {
+    const p = f.policy('ec-4+2');
+    const devices = f.cluster.nodeConfigs[0].devices;
+    let key = 'k0';
+    for (let i = 1; !archivePlacement(f.cluster, `/AUTH_test/bkt/${key}`, 1).primaries.slice(0, 4).some((d) => devices.includes(d)); i++) key = `k${i}`;
+    const body = randomBytes(3 * segment + 5);
+    await p.put(f.target(key), bodyInput(f.ts(), body));
+    await f.cluster.stopNode(0);
+    const hung = await hangOn(f.cluster.nodeConfigs[0].port);
+    try {
+      for (let i = 0; i < 3; i++) t.true((await readAll((await p.get(f.target(key)))!.body)).equals(body), `read ${i}`);
+      t.true(hung.connections > 0, 'the hung node was asked');
+    } finally {
+      await hung.close();
+    }
   }),
 );
 

@@ -43,12 +43,12 @@ export async function readAll(body: Readable): Promise<Buffer> {
 
 /** ava helper: a cluster plus policies for `policies`, torn down afterwards. */
 export function withPolicies(
-  opts: ClusterOptions & { policies: PolicyConfig[]; ecSegmentSize?: number },
+  opts: ClusterOptions & { policies: PolicyConfig[]; ecSegmentSize?: number; nodeTimeoutMs?: number },
   fn: (t: ExecutionContext, f: PolicyFixture) => Promise<void>,
 ) {
   return async (t: ExecutionContext) => {
     const cluster = await startCluster(opts);
-    const client = new NodeClient({ connTimeoutMs: 1000, nodeTimeoutMs: 5000 });
+    const client = new NodeClient({ connTimeoutMs: 1000, nodeTimeoutMs: opts.nodeTimeoutMs ?? 5000 });
     try {
       const rings = new RingSet(join(cluster.dir, 'rings'), opts.policies.map((p) => p.index));
       const registry = new PolicyRegistry(opts.policies, rings, client, { ecSegmentSize: opts.ecSegmentSize });
