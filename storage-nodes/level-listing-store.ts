@@ -24,6 +24,7 @@ import {
   applyCreate,
   applyDelete,
   decideRow,
+  emptyDigest,
   isReclaimedRow,
   mergeMeta,
   mergeReplicaInfo,
@@ -33,6 +34,10 @@ import {
   rowOf,
   type StoredInfo,
   type StoredRow,
+  swapRows,
+  syncDigest,
+  syncStateOf,
+  toggleRow,
 } from './listing-merge.js';
 import { afterAllUtf8, collectPage, justBefore, type NameBounds, pageJson, parsePage, queryBounds, type RowCursor, rowEntryJson } from './listing-page.js';
 import type {
@@ -45,6 +50,7 @@ import type {
   ListingStore,
   ListingSyncState,
   MergeOutcome,
+  SyncMatch,
 } from './listing-store.js';
 
 export interface LevelListingStoreOptions {
@@ -224,6 +230,7 @@ export class LevelListingStore implements ListingStore {
           continue;
         }
         reclaimed++;
+        if (info.digest !== undefined) info.digest = toggleRow(info.digest, key.toString('utf8', base.length), row.ts, true);
         ops.push({ type: 'del', key });
         if (row.seq !== undefined) ops.push({ type: 'del', key: seqKey(prefix, row.seq) });
       }
@@ -281,19 +288,32 @@ export class LevelListingStore implements ListingStore {
   async syncState(ref: ListingRef): Promise<ListingSyncState | undefined> {
     const info = await readInfo(this.#db(ref.device), listingKeyPrefix(ref));
     if (!info) return undefined;
-    if (info.id !== undefined) return { id: info.id, seq: info.seq ?? 0 };
-    // A listing written before replica ids existed: give it one.
+    if (info.id !== undefined && info.digest !== undefined) return syncStateOf(info);
+    // A listing written before replica ids, or digests, existed: give it an id, and its rows' digest.
     return this.#update(ref, async (db, prefix) => {
       const current = await readInfo(db, prefix);
       if (!current) return { result: undefined, ops: [] };
       if (current.id === undefined) nextChange(current);
-      return { result: { id: current.id!, seq: current.seq ?? 0 }, ops: [putInfo(prefix, current)] };
+      if (current.digest === undefined) {
+        // Queued changes land first (the lock keeps new ones out), so the iterator sees every row.
+        await db.write([], db.epoch);
+        current.digest = await rowsDigest(db, prefix);
+      }
+      return { result: syncStateOf(current), ops: [putInfo(prefix, current)] };
     });
   }
 
-  async syncPoint(ref: ListingRef, id: string): Promise<number> {
-    const raw = await this.#db(ref.device).get(keyOf(listingKeyPrefix(ref), tag.point, id));
-    return raw === undefined ? 0 : Number(raw);
+  async syncPoint(ref: ListingRef, id: string, match?: SyncMatch): Promise<number> {
+    const pointKey = keyOf(listingKeyPrefix(ref), tag.point, id);
+    const raw = await this.#db(ref.device).get(pointKey);
+    const point = raw === undefined ? 0 : Number(raw);
+    if (!match || match.seq <= point) return point;
+    return this.#update(ref, async (db, prefix) => {
+      const info = await readInfo(db, prefix);
+      const now = Number((await db.get(pointKey)) ?? 0);
+      if (!info || match.seq <= now || syncDigest(info) !== match.digest) return { result: now, ops: [] };
+      return { result: match.seq, ops: [{ type: 'put', key: pointKey, value: String(match.seq) }] };
+    });
   }
 
   async changesSince(ref: ListingRef, since: number, limit: number): Promise<ListingChanges | undefined> {
@@ -474,6 +494,7 @@ async function applyRows(
     const liveKey = keyOf(prefix, tag.live, incoming.name);
     const deadKey = keyOf(prefix, tag.dead, incoming.name);
     const value = JSON.stringify(d.row);
+    swapRows(info, incoming.name, s, d);
     if (d.deleted) {
       if (info.oldestDeadTs === undefined || d.row.ts < info.oldestDeadTs) info.oldestDeadTs = d.row.ts;
       if (s.live) ops.push({ type: 'del', key: liveKey });
@@ -488,6 +509,18 @@ async function applyRows(
     info.bytesUsed += d.bytesDelta;
   }
   return { conflicts, ops };
+}
+
+/** The digest of every row of the listing at `prefix`, live and deleted (`toggleRow`), from the committed rows. */
+async function rowsDigest(db: GroupCommitDb, prefix: Buffer): Promise<string> {
+  let digest = emptyDigest;
+  for (const [kind, deleted] of [[tag.live, false], [tag.dead, true]] as const) {
+    const base = keyOf(prefix, kind);
+    for await (const [key, value] of db.db.iterator({ gte: base, lt: keyOf(prefix, kind + 1) })) {
+      digest = toggleRow(digest, key.toString('utf8', base.length), (JSON.parse(value) as StoredRow).ts, deleted);
+    }
+  }
+  return digest;
 }
 
 function metaChanged(before: StoredInfo | undefined, after: StoredInfo): boolean {

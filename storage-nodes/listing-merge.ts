@@ -4,10 +4,10 @@
  * replica's info merges into the local one. Keeping them pure is what lets two backends and the replicas of
  * a listing converge on the same state (the one impurity: a listing's new replica id is random).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Timestamp } from '../src/common/timestamp.js';
 import type { ListingCreate, ListingInfo, ListingReplicaInfo, ListingRow } from '../src/common/wire.js';
-import type { CreateOutcome, DeleteListingOutcome, IncomingRow } from './listing-store.js';
+import type { CreateOutcome, DeleteListingOutcome, IncomingRow, ListingSyncState } from './listing-store.js';
 
 /** Info as stored: metadata keeps each key's timestamp (a removed key keeps `null` to shadow older writes). */
 export interface StoredInfo {
@@ -22,6 +22,8 @@ export interface StoredInfo {
   seq?: number;
   /** At most the oldest deleted row's timestamp (undefined: none), so reclaim skips listings with nothing to do. */
   oldestDeadTs?: Timestamp;
+  /** The rows' digest (`toggleRow`), kept as rows change; undefined until first computed (`digestOf`). */
+  digest?: string;
 }
 
 /** A row as stored under its name (the name is the key). Deleted rows keep only their timestamp. */
@@ -56,7 +58,7 @@ export function mergeMeta(info: StoredInfo, meta: Record<string, unknown> | unde
 /** Applies a create to the info there is (maybe none); returns the new info unless nothing changes. */
 export function applyCreate(info: StoredInfo | undefined, req: ListingCreate): { outcome: CreateOutcome; info?: StoredInfo } {
   if (!info) {
-    const created: StoredInfo = { createdTs: req.ts, meta: {}, objectCount: 0, bytesUsed: 0 };
+    const created: StoredInfo = { createdTs: req.ts, meta: {}, objectCount: 0, bytesUsed: 0, digest: emptyDigest };
     mergeMeta(created, req.meta, req.ts);
     return { outcome: 'created', info: created };
   }
@@ -153,7 +155,7 @@ export function replicaInfoOf(info: StoredInfo): ListingReplicaInfo {
  * Returns the merged info (a copy) and whether anything changed.
  */
 export function mergeReplicaInfo(local: StoredInfo | undefined, remote: ListingReplicaInfo): { info: StoredInfo; changed: boolean } {
-  const info: StoredInfo = local ? { ...local, meta: { ...local.meta } } : { createdTs: remote.createdTs, meta: {}, objectCount: 0, bytesUsed: 0 };
+  const info: StoredInfo = local ? { ...local, meta: { ...local.meta } } : { createdTs: remote.createdTs, meta: {}, objectCount: 0, bytesUsed: 0, digest: emptyDigest };
   let changed = local === undefined;
   if (remote.createdTs > info.createdTs) info.createdTs = remote.createdTs;
   if (remote.deletedTs !== undefined && (info.deletedTs === undefined || remote.deletedTs > info.deletedTs)) info.deletedTs = remote.deletedTs;
@@ -167,4 +169,52 @@ export function mergeReplicaInfo(local: StoredInfo | undefined, remote: ListingR
     }
   }
   return { info, changed };
+}
+
+/**
+ * Digests (Swift's container hash, its "chexor"). A listing's row digest is the XOR of an MD5 of each row's
+ * name, timestamp and deleted state: it does not depend on the order rows came in, so two replicas that hold
+ * the same newest row of every name have the same one however their merges went. A row's content is fixed by
+ * its write, which its timestamp names. The listing replicator compares digests before it sends rows
+ * (`syncDigest`).
+ */
+export const emptyDigest = '0'.repeat(32);
+
+/** `digest` with the row `name` at `ts` (deleted or not) added, or taken out if it was in: XOR is its own inverse. */
+export function toggleRow(digest: string, name: string, ts: Timestamp, deleted: boolean): string {
+  const row = createHash('md5').update(`${name}\0${ts}\0${deleted ? 1 : 0}`).digest();
+  const acc = Buffer.from(digest, 'hex');
+  for (let i = 0; i < 16; i++) acc[i] ^= row[i];
+  return acc.toString('hex');
+}
+
+/** Swaps the stored rows `before` (live and deleted; absent ones skipped) for `after` in `info.digest`, when it has one. */
+export function swapRows(info: StoredInfo, name: string, before: { live?: StoredRow; dead?: StoredRow }, after: { row: StoredRow; deleted: boolean } | undefined): void {
+  if (info.digest === undefined) return;
+  let d = info.digest;
+  if (before.live) d = toggleRow(d, name, before.live.ts, false);
+  if (before.dead) d = toggleRow(d, name, before.dead.ts, true);
+  if (after) d = toggleRow(d, name, after.row.ts, after.deleted);
+  info.digest = d;
+}
+
+/**
+ * What two replicas compare to tell whether they hold the same listing: the row digest with what replicas
+ * exchange of the info (created and deleted times, metadata with each key's time). Undefined while the rows'
+ * digest is unknown.
+ */
+export function syncDigest(info: StoredInfo): string | undefined {
+  if (info.digest === undefined) return undefined;
+  const meta = Object.keys(info.meta)
+    .sort()
+    .map((k) => [k, info.meta[k]]);
+  return createHash('md5').update(JSON.stringify([info.digest, info.createdTs, info.deletedTs ?? null, meta])).digest('hex');
+}
+
+/** A listing's replication state, from its info (which has its replica id). */
+export function syncStateOf(info: StoredInfo): ListingSyncState {
+  const state: ListingSyncState = { id: info.id!, seq: info.seq ?? 0 };
+  const digest = syncDigest(info);
+  if (digest !== undefined) state.digest = digest;
+  return state;
 }

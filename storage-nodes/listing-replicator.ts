@@ -4,7 +4,10 @@
  * records, per listing, up to which change of each replica it has merged. A pass, per partition held locally
  * and per ring (account listings by the account ring, container listings by the container ring):
  *
- * 1. one `sync` request per peer asks those points for up to 256 listings at once;
+ * 1. one `sync` request per peer asks those points for up to 256 listings at once, with each listing's latest
+ *    change and digest: a peer that holds the same rows and info (the same digest; listing-merge.ts) records
+ *    that change as merged and answers it. Every row reaches each replica directly when the proxy's or the
+ *    object server's update does, so after a burst of writes this is the common case, as in Swift;
  * 2. for every listing where a peer is behind, the changes after its point go to it in batches of rows
  *    (with the info and metadata), and the peer records the new point — so repeated passes send only what is
  *    new, and an unchanged partition costs one small request per peer;
@@ -149,7 +152,7 @@ export class ListingReplicator {
     for (const [k, peer] of peers.entries()) {
       stats.requests++;
       const answer = await this.deps.client.listingSync(peer, partition, {
-        listings: listings.map((l) => ({ account: l.ref.account, bucket: l.ref.bucket, id: l.state.id })),
+        listings: listings.map((l) => ({ account: l.ref.account, bucket: l.ref.bucket, id: l.state.id, seq: l.state.seq, digest: l.state.digest })),
       });
       if (!answer) {
         stats.failures++;

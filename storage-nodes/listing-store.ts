@@ -55,6 +55,14 @@ export interface ListingSyncState {
   id: string;
   /** This replica's latest change: every change of a row, the info or the metadata takes the next number. */
   seq: number;
+  /** What replicas compare to tell they hold the same listing (`syncDigest` in listing-merge.ts). */
+  digest?: string;
+}
+
+/** Another replica's state, for `syncPoint`: `seq` counts as merged when this listing's digest is `digest`. */
+export interface SyncMatch {
+  seq: number;
+  digest: string;
 }
 
 /** A run of a listing's changes, read from one consistent snapshot. */
@@ -99,8 +107,13 @@ export interface ListingStore {
   listingsIn(device: string, partition: number, limit: number, after?: ListingRef): Promise<ListingRef[]>;
   /** The listing's replica id and latest change; undefined when there is no listing (live or deleted). */
   syncState(ref: ListingRef): Promise<ListingSyncState | undefined>;
-  /** Up to which change of replica `id` this listing has merged; 0 when none (or no listing). */
-  syncPoint(ref: ListingRef, id: string): Promise<number>;
+  /**
+   * Up to which change of replica `id` this listing has merged; 0 when none (or no listing). With `match`,
+   * when this listing's digest equals the other replica's (it holds the same rows and info), that replica's
+   * `seq` is recorded as merged and answered: its changes need not be sent (Swift's replicators compare their
+   * databases' hashes the same way before sending rows).
+   */
+  syncPoint(ref: ListingRef, id: string, match?: SyncMatch): Promise<number>;
   /** The listing's changes after `since`: at most `limit` rows, with the info; undefined when there is no listing. */
   changesSince(ref: ListingRef, since: number, limit: number): Promise<ListingChanges | undefined>;
   /**

@@ -19,6 +19,9 @@ import {
   rowOf,
   type StoredInfo,
   type StoredRow,
+  swapRows,
+  syncDigest,
+  syncStateOf,
 } from './listing-merge.js';
 import { collectPage, type NameBounds, pageJson, parsePage, queryBounds, type RowCursor } from './listing-page.js';
 import type {
@@ -31,6 +34,7 @@ import type {
   ListingStore,
   ListingSyncState,
   MergeOutcome,
+  SyncMatch,
 } from './listing-store.js';
 
 interface MemoryListing {
@@ -116,6 +120,7 @@ export class MemoryListingStore implements ListingStore {
     for (const [name, row] of l?.dead ?? []) {
       if (row.ts < before && (upToSeq === undefined || (row.seq ?? 0) <= upToSeq)) {
         l!.dead.delete(name);
+        swapRows(l!.info, name, { dead: row }, undefined);
         n++;
       }
     }
@@ -146,11 +151,15 @@ export class MemoryListingStore implements ListingStore {
     const l = this.#listings.get(this.#key(ref));
     if (!l) return undefined;
     if (l.info.id === undefined) nextChange(l.info);
-    return { id: l.info.id!, seq: l.info.seq ?? 0 };
+    return syncStateOf(l.info);
   }
 
-  async syncPoint(ref: ListingRef, id: string): Promise<number> {
-    return this.#listings.get(this.#key(ref))?.points.get(id) ?? 0;
+  async syncPoint(ref: ListingRef, id: string, match?: SyncMatch): Promise<number> {
+    const l = this.#listings.get(this.#key(ref));
+    const point = l?.points.get(id) ?? 0;
+    if (!l || !match || match.seq <= point || syncDigest(l.info) !== match.digest) return point;
+    l.points.set(id, match.seq);
+    return match.seq;
   }
 
   async changesSince(ref: ListingRef, since: number, limit: number): Promise<ListingChanges | undefined> {
@@ -253,6 +262,7 @@ function applyRows(l: MemoryListing, rows: readonly IncomingRow[], reclaimBefore
     d.row.seq = nextChange(l.info);
     if (logsChanges(l.info)) l.changes.push(changeEntryOf(incoming, d.row.seq, Date.now()));
     if (d.deleted && (l.info.oldestDeadTs === undefined || d.row.ts < l.info.oldestDeadTs)) l.info.oldestDeadTs = d.row.ts;
+    swapRows(l.info, incoming.name, { live: l.live.get(incoming.name), dead: l.dead.get(incoming.name) }, d);
     (d.deleted ? l.live : l.dead).delete(incoming.name);
     (d.deleted ? l.dead : l.live).set(incoming.name, d.row);
     l.info.objectCount += d.countDelta;

@@ -66,7 +66,8 @@ export class ReplicationServer {
       const ref = { device: path.device, partition: path.partition, account: l?.account, bucket: l?.bucket ?? undefined };
       const bad = checkListingRef(ref) ?? (isReplicaId(l?.id) ? undefined : 'bad replica id');
       if (bad) throw new BadRequestError(bad);
-      points.push(await this.deps.listings.syncPoint(ref, l.id));
+      const match = Number.isSafeInteger(l.seq) && l.seq! > 0 && typeof l.digest === 'string' ? { seq: l.seq!, digest: l.digest } : undefined;
+      points.push(await this.deps.listings.syncPoint(ref, l.id, match));
     }
     sendJson(res, 200, { points });
   }

@@ -123,7 +123,8 @@
  *         updates (listings replicate themselves) nor needs `x-backend-container-updates`. Statuses as for
  *         proxy writes: 201/204/404 written, 409 a version as new or newer is already there.
  *  POST   `/l/{device}/{partition}?sync` body `ListingSyncRequest` → 200 `ListingSyncResponse`: for each
- *         listing, up to which change (`seq`) of the sender's replica (`id`) this replica has merged.
+ *         listing, up to which change (`seq`) of the sender's replica (`id`) this replica has merged — all of
+ *         them when it holds the same rows and info (the same digest).
  *  POST   `/l/{device}/{partition}/{account}[/{bucket}]?replicate` body `ListingReplicateBatch` → 204: merges
  *         info, metadata, deleted state and rows (also into a deleted listing; creates a missing one), then
  *         records that changes of replica `id` up to `upTo` are merged.
@@ -366,8 +367,11 @@ export interface ListingReplicaInfo {
 
 /** Body of `POST /l/{device}/{partition}?sync`: the listings of the partition the sender holds. */
 export interface ListingSyncRequest {
-  /** Each with the sender's replica id of that listing. */
-  listings: Array<{ account: string; bucket?: string; id: string }>;
+  /**
+   * Each with the sender's replica id of that listing; and its latest change and digest: a replica whose own
+   * digest is the same records `seq` as merged and answers it, so nothing is sent (older senders leave them out).
+   */
+  listings: Array<{ account: string; bucket?: string; id: string; seq?: number; digest?: string }>;
 }
 
 /** Answer to ListingSyncRequest, in the same order: the highest change of `id` merged here (0 = none). */

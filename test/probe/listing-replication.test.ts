@@ -63,6 +63,29 @@ test(
 );
 
 test(
+  'rows that reached every replica, in any order, are not sent again: the replicas compare digests first',
+  withRepairCluster({}, async (t, c) => {
+    const { primaries } = containerPlacement(c, 'direct');
+    const created = tsAgo(100);
+    for (const dev of primaries) t.is((await c.listing(dev, 'PUT', account, 'direct', { body: { ts: created } })).status, 201);
+    const rows = Array.from({ length: 50 }, (_, i) => ({ name: `k${i}`, ts: tsAgo(60 - i), size: i }));
+    // Each replica gets every row, as the listing updates of 50 PUTs bring them: in its own order and batches.
+    for (const [i, dev] of primaries.entries()) {
+      const order = i === 0 ? rows : i === 1 ? [...rows].reverse() : [...rows.slice(25), ...rows.slice(0, 25)];
+      for (let j = 0; j < order.length; j += 10) await c.listing(dev, 'POST', account, 'direct', { query: '?rows', body: { rows: order.slice(j, j + 10) } });
+    }
+    const pass = await runListingReplicators(c);
+    t.like(pass, { rowsPushed: 0, batchesPushed: 0, failures: 0 });
+    // One row that reached one replica only is sent, with what came before it on that replica.
+    await c.listing(primaries[0], 'POST', account, 'direct', { query: '?rows', body: { rows: [{ name: 'late', ts: tsAgo(5), size: 1 }] } });
+    const next = await runListingReplicators(c);
+    t.true(next.rowsPushed >= 2, `${next.rowsPushed} rows pushed`);
+    for (const dev of primaries) t.true((await c.rowNames(dev, account, 'direct'))?.includes('late') === true, `late on ${dev.device}`);
+    t.like(await runListingReplicators(c), { rowsPushed: 0, batchesPushed: 0 });
+  }),
+);
+
+test(
   'a listing that only a handoff holds goes to its primaries and then leaves the handoff',
   withRepairCluster({ nodes: 5 }, async (t, c) => {
     const { partition, primaries, handoffs } = containerPlacement(c, 'parked');

@@ -133,6 +133,35 @@ test('rows stored in other shapes (change number first, or none) are listed as b
   });
 });
 
+test('a listing stored before digests gets its digest from its rows when the replicator first asks', async (t) => {
+  await withDir(async (dir) => {
+    const ref = { device: 'd1', partition: 2, account: 'a', bucket: 'b' };
+    const store = await LevelListingStore.open({ devicesDir: dir, devices: ['d1'], fsync: false });
+    await store.create(ref, { ts: ts(1), meta: { m: 1 } });
+    await store.mergeRows(ref, [{ name: 'a', ts: ts(2), size: 1 }, { name: 'b', ts: ts(2) }, { name: 'c', ts: ts(3) }]);
+    await store.mergeRows(ref, [{ name: 'b', ts: ts(4), deleted: true }]);
+    const kept = (await store.syncState(ref))!;
+    await store.close();
+
+    // Take the digest out of the stored info, as a listing written by an older version holds none.
+    const db = new Level<Buffer, string>(join(dir, 'd1', 'listings'), { keyEncoding: 'buffer', valueEncoding: 'utf8' });
+    const infoKey = Buffer.from('00000002\0a\0b\0i');
+    const { digest, ...older } = JSON.parse((await db.get(infoKey))!) as { digest?: string };
+    t.regex(digest ?? '', /^[0-9a-f]{32}$/);
+    await db.put(infoKey, JSON.stringify(older));
+    await db.close();
+
+    const again = await LevelListingStore.open({ devicesDir: dir, devices: ['d1'], fsync: false });
+    try {
+      t.deepEqual(await again.syncState(ref), kept, 'computed from the rows, the same as kept along');
+      await again.mergeRows(ref, [{ name: 'd', ts: ts(5) }]);
+      t.not((await again.syncState(ref))!.digest, kept.digest, 'and kept along from then on');
+    } finally {
+      await again.close();
+    }
+  });
+});
+
 test('a page reads the rows it needs and no more; with a delimiter, a prefix past a batch is sought, not scanned', async (t) => {
   await withDir(async (dir) => {
     const store = await LevelListingStore.open({ devicesDir: dir, devices: ['d1'], fsync: false });
