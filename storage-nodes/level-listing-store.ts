@@ -288,13 +288,14 @@ export class LevelListingStore implements ListingStore {
   async syncState(ref: ListingRef): Promise<ListingSyncState | undefined> {
     const info = await readInfo(this.#db(ref.device), listingKeyPrefix(ref));
     if (!info) return undefined;
-    if (info.id !== undefined && info.digest !== undefined) return syncStateOf(info);
-    // A listing written before replica ids, or digests, existed: give it an id, and its rows' digest.
+    if (info.id !== undefined && info.digest !== undefined && info.digestAt === info.seq) return syncStateOf(info);
+    // A listing written before replica ids, or digests, existed (or changed since by such a version): give it
+    // an id, and its rows' digest.
     return this.#update(ref, async (db, prefix) => {
       const current = await readInfo(db, prefix);
       if (!current) return { result: undefined, ops: [] };
       if (current.id === undefined) nextChange(current);
-      if (current.digest === undefined) {
+      if (current.digest === undefined || current.digestAt !== current.seq) {
         // Queued changes land first (the lock keeps new ones out), so the iterator sees every row.
         await db.write([], db.epoch);
         current.digest = await rowsDigest(db, prefix);
@@ -533,6 +534,9 @@ async function readInfo(db: GroupCommitDb, prefix: Buffer): Promise<StoredInfo |
 }
 
 function putInfo(prefix: Buffer, info: StoredInfo): WriteOp {
+  // The digest is current as of this change: a version that kept no digest and changed the listing later
+  // moves `seq` past `digestAt`, and the digest is computed again from the rows (`syncState`).
+  if (info.digest !== undefined) info.digestAt = info.seq;
   return { type: 'put', key: keyOf(prefix, tag.info), value: JSON.stringify(info) };
 }
 

@@ -22,8 +22,10 @@ export interface StoredInfo {
   seq?: number;
   /** At most the oldest deleted row's timestamp (undefined: none), so reclaim skips listings with nothing to do. */
   oldestDeadTs?: Timestamp;
-  /** The rows' digest (`toggleRow`), kept as rows change; undefined until first computed (`digestOf`). */
+  /** The rows' digest (`toggleRow`), kept as rows change; undefined until first computed (level store: `syncState`). */
   digest?: string;
+  /** The change (`seq`) as of which `digest` is kept (a stored listing: an older version may have changed it since). */
+  digestAt?: number;
 }
 
 /** A row as stored under its name (the name is the key). Deleted rows keep only their timestamp. */

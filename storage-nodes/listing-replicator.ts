@@ -198,7 +198,21 @@ export class ListingReplicator {
       stats.rowsPushed += changes.rows.length;
       cursor = changes.upTo;
       if (!changes.more) return cursor;
+      // Between batches, compare digests again: the rows being sent may have reached the peer directly
+      // meanwhile (a push begun while writes were still arriving on every replica ends once they stop).
+      const caught = await this.#caughtUp(ref, id, peer, stats);
+      if (caught !== undefined) return caught;
     }
+  }
+
+  /** The peer's point for the listing when its digest now equals ours (it then holds every change of ours). */
+  async #caughtUp(ref: ListingRef, id: string, peer: PeerDevice, stats: ListingReplicationStats): Promise<number | undefined> {
+    const state = await this.deps.listings.syncState(ref);
+    if (state?.digest === undefined || state.id !== id) return undefined;
+    stats.requests++;
+    const answer = await this.deps.client.listingSync(peer, ref.partition, { listings: [{ account: ref.account, bucket: ref.bucket, id, seq: state.seq, digest: state.digest }] });
+    const point = answer?.points[0];
+    return point !== undefined && point >= state.seq ? point : undefined;
   }
 
   #reclaimCutoff(): Timestamp {

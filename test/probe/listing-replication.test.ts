@@ -86,6 +86,28 @@ test(
 );
 
 test(
+  'a push stops once the peer has caught up by other means: digests are compared again between batches',
+  withRepairCluster({}, async (t, c) => {
+    const { primaries } = containerPlacement(c, 'caught');
+    const created = tsAgo(100);
+    for (const dev of primaries) t.is((await c.listing(dev, 'PUT', account, 'caught', { body: { ts: created } })).status, 201);
+    const rows = Array.from({ length: 2500 }, (_, i) => ({ name: `k${String(i).padStart(4, '0')}`, ts: tsAgo(60, i), size: 1 }));
+    const post = async (dev: Device, some: typeof rows) => {
+      for (let j = 0; j < some.length; j += 500) await c.listing(dev, 'POST', account, 'caught', { query: '?rows', body: { rows: some.slice(j, j + 500) } });
+    };
+    // Replica 0 holds every row, replica 2 too; replica 1 lacks the first 1,000, exactly the first batch of
+    // replica 0's changes: after that batch the two are the same, and the rest is not sent.
+    await post(primaries[0], rows);
+    await post(primaries[1], rows.slice(1000));
+    await post(primaries[2], rows);
+    const first = c.nodes.find((n) => n.config.port === primaries[0].port)!;
+    const pass = await first.node!.workers.listingReplicator.runOnce();
+    t.like(pass, { batchesPushed: 1, rowsPushed: 1000, failures: 0 });
+    t.is((await c.rowNames(primaries[1], account, 'caught'))?.length, 2500);
+  }),
+);
+
+test(
   'a listing that only a handoff holds goes to its primaries and then leaves the handoff',
   withRepairCluster({ nodes: 5 }, async (t, c) => {
     const { partition, primaries, handoffs } = containerPlacement(c, 'parked');

@@ -142,6 +142,7 @@ test('a listing stored before digests gets its digest from its rows when the rep
     await store.mergeRows(ref, [{ name: 'b', ts: ts(4), deleted: true }]);
     const kept = (await store.syncState(ref))!;
     await store.close();
+    let twinDigest: string | undefined;
 
     // Take the digest out of the stored info, as a listing written by an older version holds none.
     const db = new Level<Buffer, string>(join(dir, 'd1', 'listings'), { keyEncoding: 'buffer', valueEncoding: 'utf8' });
@@ -156,8 +157,28 @@ test('a listing stored before digests gets its digest from its rows when the rep
       t.deepEqual(await again.syncState(ref), kept, 'computed from the rows, the same as kept along');
       await again.mergeRows(ref, [{ name: 'd', ts: ts(5) }]);
       t.not((await again.syncState(ref))!.digest, kept.digest, 'and kept along from then on');
+      // A twin listing that takes the same rows, and one more, normally.
+      const twin = { ...ref, partition: 3 };
+      await again.create(twin, { ts: ts(1), meta: { m: 1 } });
+      await again.mergeRows(twin, [{ name: 'a', ts: ts(2), size: 1 }, { name: 'b', ts: ts(4), deleted: true }, { name: 'c', ts: ts(3) }, { name: 'd', ts: ts(5) }, { name: 'e', ts: ts(6) }]);
+      twinDigest = (await again.syncState(twin))!.digest;
     } finally {
       await again.close();
+    }
+
+    // An older version that keeps no digest adds row `e` (and numbers the change) after that: the digest it
+    // left is stale, and is computed again.
+    const old = new Level<Buffer, string>(join(dir, 'd1', 'listings'), { keyEncoding: 'buffer', valueEncoding: 'utf8' });
+    const info = JSON.parse((await old.get(infoKey))!) as { seq: number; digest: string; digestAt: number };
+    t.is(info.digestAt, info.seq);
+    await old.put(Buffer.from('00000002\0a\0b\0re'), JSON.stringify({ ts: ts(6), seq: info.seq + 1 }));
+    await old.put(infoKey, JSON.stringify({ ...info, seq: info.seq + 1 }));
+    await old.close();
+    const third = await LevelListingStore.open({ devicesDir: dir, devices: ['d1'], fsync: false });
+    try {
+      t.is((await third.syncState(ref))!.digest, twinDigest, 'the stale digest is not trusted');
+    } finally {
+      await third.close();
     }
   });
 });
