@@ -110,8 +110,6 @@ export interface FsDiskFilesOptions {
   writeQueueOptions?: WriteQueueOptions;
   /** The clock object locks are judged by (ms since the epoch; tests). */
   now?: () => number;
-  /** Niceness of the suffix-hash worker thread (WorkerConfig.backgroundNice; default 0: as the process). */
-  backgroundNice?: number;
 }
 
 /** File-system errors that mean the device, not the request, is at fault. */
@@ -137,10 +135,9 @@ export class FsDiskFiles implements DiskFiles {
   /** Commits and deletes of one hash dir run one at a time, so "newest wins" is decided race-free. */
   readonly #hashDirLocks = new KeyedMutex();
   /** The partitions' suffix-hash caches, invalidated by every commit and delete. */
-  readonly suffixHashes: FsSuffixHashes;
+  readonly suffixHashes = new FsSuffixHashes();
 
   constructor(opts: FsDiskFilesOptions) {
-    this.suffixHashes = new FsSuffixHashes({ nice: opts.backgroundNice });
     this.#devicesDir = opts.devicesDir;
     this.#devices = new Set(opts.devices);
     this.#sync = opts.fsync;

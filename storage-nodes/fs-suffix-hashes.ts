@@ -51,8 +51,6 @@ export interface SuffixHashCacheOptions {
   maxSuffixes?: number;
   /** Folded offset past which a partition's `hashes.invalid` is rotated (default `rotateLogBytes`; tests). */
   rotateLogBytes?: number;
-  /** Niceness of the worker thread that reads and recomputes the hashes (WorkerConfig.backgroundNice; default 0). */
-  nice?: number;
 }
 
 /** The suffix-hash caches of a node's partitions; one instance per process (it owns the locks). */
@@ -69,18 +67,17 @@ export class FsSuffixHashes {
   readonly #changed = new Map<string, number>();
   /** Partition dirs invalidated since their hashes were last read (their change is numbered already). */
   readonly #invalidated = new Set<string>();
-  readonly #thread: JobThread<RehashJob, RehashReply>;
+  readonly #thread = new JobThread<RehashJob, RehashReply>(workerUrl, {
+    name: 'suffix hash worker',
+    workerData: { arcaSuffixHashes: true },
+    // A job holds one partition's cache (4,096 suffixes at most, ~0.5 MiB): a small heap keeps the thread's RSS low.
+    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
+  });
 
   readonly #maxSuffixes: number;
   readonly #rotateLogBytes: number;
 
   constructor(opts: SuffixHashCacheOptions = {}) {
-    this.#thread = new JobThread<RehashJob, RehashReply>(workerUrl, {
-      name: 'suffix hash worker',
-      workerData: { arcaSuffixHashes: true, nice: opts.nice ?? 0 },
-      // A job holds one partition's cache (4,096 suffixes at most, ~0.5 MiB): a small heap keeps the thread's RSS low.
-      resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
-    });
     this.#maxSuffixes = opts.maxSuffixes ?? maxCachedSuffixes;
     this.#rotateLogBytes = opts.rotateLogBytes ?? rotateLogBytes;
   }

@@ -84,7 +84,6 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     syncBehindBytes: config.writes?.syncBehindBytes,
     readPastCacheBytes: config.writes?.readPastCacheBytes,
     writeQueueOptions: config.writes && { workers: config.writes.workers, maxInFlight: config.writes.maxInFlight },
-    backgroundNice: config.workers.backgroundNice,
   });
   try {
     for (const device of config.devices) await files.prepareDevice(device);

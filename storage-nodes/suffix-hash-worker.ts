@@ -31,7 +31,6 @@ import { workerData } from 'node:worker_threads';
 import { readdirIfExistsSync, readFileIfExistsSync, unlinkIfExistsSync } from './fs-util.js';
 import { hashDirState } from './hash-dir.js';
 import { type JobError, jobError, serveJobs } from '../src/common/job-thread.js';
-import { niceThisThread } from '../src/common/thread-priority.js';
 import { type HashDirEntry, type HashesFile, hashDirEntry, type InvalidLog, isHashDirName, isSuffix, parseHashesFile, type SuffixEntry, suffixEntry } from './suffix-hashes.js';
 
 export const hashesFileName = 'hashes.json';
@@ -215,8 +214,6 @@ function writeHashesFile(partitionDir: string, file: HashesFile): void {
 }
 
 if ((workerData as { arcaSuffixHashes?: boolean } | undefined)?.arcaSuffixHashes === true) {
-  // Every job here is background work (the replicator's, the reconstructor's, a peer's): it yields the cores.
-  niceThisThread((workerData as { nice?: number }).nice ?? 0);
   serveJobs<RehashJob, RehashReply>((reply) => (job) => {
     try {
       reply({ id: job.id, ...rehashPartition(job) });

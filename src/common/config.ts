@@ -45,12 +45,6 @@ export interface WorkerConfig {
   expirerIntervalSec: number;
   /** Seconds between device checks (a wiped device is made usable again and refilled; docs/repair.md). */
   deviceCheckIntervalSec: number;
-  /**
-   * Niceness (1–19; 0 = none) of the node's threads that do only background work: the suffix-hash worker,
-   * which reads and recomputes partitions' hashes for the replicator, the reconstructor and their peers. The
-   * kernel then gives the cores to request work first (Swift's `nice_priority` for its daemons). Default 10.
-   */
-  backgroundNice: number;
 }
 
 export interface NodeConfig {
@@ -275,7 +269,6 @@ export const defaultWorkerConfig: WorkerConfig = {
   auditorBytesPerSec: 10 * 1024 * 1024,
   expirerIntervalSec: 60,
   deviceCheckIntervalSec: 10,
-  backgroundNice: 10,
 };
 
 /** Reads a field of a parsed JSON object with a type check; errors name the file and field. */
@@ -422,7 +415,6 @@ export function parseNodeConfig(obj: Record<string, unknown>, where = 'node conf
       auditorBytesPerSec: w.int('auditorBytesPerSec', d.auditorBytesPerSec, 1),
       expirerIntervalSec: w.int('expirerIntervalSec', d.expirerIntervalSec),
       deviceCheckIntervalSec: w.int('deviceCheckIntervalSec', d.deviceCheckIntervalSec),
-      backgroundNice: w.int('backgroundNice', d.backgroundNice, 0, 19),
     },
     writes: {
       workers: wr.int('workers', 1, 1, 64),

@@ -47,7 +47,6 @@ const workersOff: WorkerConfig = {
   listingReplicatorIntervalSec: 0,
   replicatorMaxPartitionsPerSec: 0,
   replicatorTranquility: 0,
-  backgroundNice: 0,
   updaterIntervalSec: 0,
   reconstructorIntervalSec: 0,
   auditorIntervalSec: 0,

@@ -160,28 +160,6 @@ test('the memory cache holds at most maxSuffixes suffixes: the least recently re
   });
 });
 
-test('the worker thread that reads and recomputes hashes runs at the niceness it is given, and no other thread does', async (t) => {
-  // Each thread's nice value: field 19 of /proc/self/task/<tid>/stat (the 17th after the command name).
-  const nices = async () => {
-    const out = new Map<string, number>();
-    for (const tid of await readdir('/proc/self/task')) {
-      const stat = await readFile(`/proc/self/task/${tid}/stat`, 'latin1').catch(() => undefined);
-      if (stat) out.set(tid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
-    }
-    return out;
-  };
-  await withFiles(async (files, _parts, dir) => {
-    await writeObject(files, loc('/a/b/x'), ts(1), Buffer.from('x'));
-    const before = await nices();
-    const hashes = new FsSuffixHashes({ nice: 7 });
-    t.truthy(await hashes.get(join(dir, 'sda', 'objects', '5')));
-    const after = await nices();
-    const niced = [...after].filter(([tid, nice]) => nice === 7 && before.get(tid) !== 7);
-    t.is(niced.length, 1, 'one thread: the suffix-hash worker');
-    for (const [tid, nice] of before) if (after.has(tid)) t.is(after.get(tid), nice, `thread ${tid} as it was`);
-  });
-});
-
 test('changes: partitions whose hashes changed after a generation, with an epoch that a wiped device renews', async (t) => {
   await withFiles(async (files, parts) => {
     const start = await parts.changes('sda', 0, 0);
