@@ -312,7 +312,8 @@ export class LevelListingStore implements ListingStore {
     return this.#update(ref, async (db, prefix) => {
       const info = await readInfo(db, prefix);
       const now = Number((await db.get(pointKey)) ?? 0);
-      if (!info || match.seq <= now || syncDigest(info) !== match.digest) return { result: now, ops: [] };
+      // A digest an older version left stale (`digestAt` behind `seq`) proves nothing.
+      if (!info || match.seq <= now || info.digestAt !== info.seq || syncDigest(info) !== match.digest) return { result: now, ops: [] };
       return { result: match.seq, ops: [{ type: 'put', key: pointKey, value: String(match.seq) }] };
     });
   }
