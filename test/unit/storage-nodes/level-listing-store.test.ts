@@ -143,6 +143,7 @@ test('a listing stored before digests gets its digest from its rows when the rep
     const kept = (await store.syncState(ref))!;
     await store.close();
     let twinDigest: string | undefined;
+    let staleDigest: string | undefined;
 
     // Take the digest out of the stored info, as a listing written by an older version holds none.
     const db = new Level<Buffer, string>(join(dir, 'd1', 'listings'), { keyEncoding: 'buffer', valueEncoding: 'utf8' });
@@ -156,7 +157,8 @@ test('a listing stored before digests gets its digest from its rows when the rep
     try {
       t.deepEqual(await again.syncState(ref), kept, 'computed from the rows, the same as kept along');
       await again.mergeRows(ref, [{ name: 'd', ts: ts(5) }]);
-      t.not((await again.syncState(ref))!.digest, kept.digest, 'and kept along from then on');
+      staleDigest = (await again.syncState(ref))!.digest;
+      t.not(staleDigest, kept.digest, 'and kept along from then on');
       // A twin listing that takes the same rows, and one more, normally.
       const twin = { ...ref, partition: 3 };
       await again.create(twin, { ts: ts(1), meta: { m: 1 } });
@@ -176,6 +178,7 @@ test('a listing stored before digests gets its digest from its rows when the rep
     await old.close();
     const third = await LevelListingStore.open({ devicesDir: dir, devices: ['d1'], fsync: false });
     try {
+      t.is(await third.syncPoint(ref, 'f00d', { seq: 99, digest: staleDigest! }), 0, 'a peer matching the stale digest is not taken at its word');
       t.is((await third.syncState(ref))!.digest, twinDigest, 'the stale digest is not trusted');
     } finally {
       await third.close();
