@@ -4,6 +4,7 @@
  * else over one keep-alive agent owned by the composition root.
  */
 import http from 'node:http';
+import type { ErrorLimiter } from '../src/common/error-limiter.js';
 import type { FrameClient } from '../src/common/frames.js';
 import { type ContainerUpdateTarget, type ListingRow, listingPath } from '../src/common/wire.js';
 
@@ -28,6 +29,11 @@ export class ListingUpdateClient {
     private readonly timeoutMs: number,
     /** Its request timeout should be `timeoutMs`. */
     private readonly frames?: FrameClient,
+    /**
+     * Counts each request that fails (no answer in time, an error status) against its listing replica; a
+     * limited replica is answered 0 at once, without a request (src/common/error-limiter.ts).
+     */
+    private readonly limiter?: ErrorLimiter,
   ) {}
 
   /**
@@ -38,6 +44,7 @@ export class ListingUpdateClient {
   sendRows(target: ContainerUpdateTarget, account: string, bucket: string, rows: ListingRow[]): Promise<number> {
     const path = listingPath(target.device, target.partition, account, bucket);
     const key = `${target.ip}:${target.port}${path}`;
+    if (this.limiter?.limited(target)) return Promise.resolve(0);
     if (!this.#busy.has(key)) return this.#send(key, target, path, rows);
     let queued = this.#busy.get(key);
     if (!queued) {
@@ -52,7 +59,10 @@ export class ListingUpdateClient {
   /** One request; when it ends, the rows queued meanwhile for the same replica go in the next. */
   #send(key: string, target: ContainerUpdateTarget, path: string, rows: ListingRow[]): Promise<number> {
     this.#busy.set(key, undefined);
-    const sent = this.#post(target, path, rows);
+    const sent = this.#post(target, path, rows).then((status) => {
+      if (status === 0 || status >= 500) this.limiter?.failed(target);
+      return status;
+    });
     void sent.then(() => {
       const queued = this.#busy.get(key);
       this.#busy.delete(key);

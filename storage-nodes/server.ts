@@ -5,8 +5,9 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type NodeConfig, type PolicyConfig, parsePolicyName } from '../src/common/config.js';
+import { defaultErrorSuppression, type NodeConfig, type PolicyConfig, parsePolicyName } from '../src/common/config.js';
 import { ArcaError } from '../src/common/errors.js';
+import { ErrorLimiter } from '../src/common/error-limiter.js';
 import { FrameClient } from '../src/common/frames.js';
 import { parseBackendPath } from '../src/common/wire.js';
 import { AsyncPendingQueue } from './async-pending.js';
@@ -100,8 +101,12 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 32, scheduling: 'lifo' });
   // Listing updates go framed to peers that take frames, like the proxy's small requests.
   const frameClients = [config.nodeTimeoutMs, config.listingUpdateTimeoutMs].map((ms) => new FrameClient({ connTimeoutMs: Math.min(ms, 2000), nodeTimeoutMs: ms }));
-  const listingClient = new ListingUpdateClient(agent, config.nodeTimeoutMs, frameClients[0]);
-  const inlineListingClient = new ListingUpdateClient(agent, config.listingUpdateTimeoutMs, frameClients[1]);
+  // One error limiter for both: a listing replica that hangs does so for writes and the updater alike.
+  const limit = config.errorSuppressionLimit ?? defaultErrorSuppression.limit;
+  const intervalSec = config.errorSuppressionIntervalSec ?? defaultErrorSuppression.intervalSec;
+  const limiter = limit > 0 ? new ErrorLimiter({ limit, intervalMs: intervalSec * 1000 }) : undefined;
+  const listingClient = new ListingUpdateClient(agent, config.nodeTimeoutMs, frameClients[0], limiter);
+  const inlineListingClient = new ListingUpdateClient(agent, config.listingUpdateTimeoutMs, frameClients[1], limiter);
   const queue = new AsyncPendingQueue({ devicesDir: config.devicesDir, fsync: config.fsync });
   const expiring = new ExpiryQueue({ devicesDir: config.devicesDir, fsync: config.fsync });
   const objectServer = new ObjectServer({

@@ -68,6 +68,15 @@ export interface NodeConfig {
    * container_update_timeout).
    */
   listingUpdateTimeoutMs: number;
+  /**
+   * Error limiting of the node's listing updates to other nodes (the proxy's `errorSuppressionLimit`): a
+   * listing replica with more than this many failed updates, each within `errorSuppressionIntervalSec` of the
+   * one before, is not sent updates until that interval has passed since its last failure; a write's row for
+   * it goes to async pending at once instead of after `listingUpdateTimeoutMs` (default 10; 0 turns it off).
+   */
+  errorSuppressionLimit?: number;
+  /** Seconds for `errorSuppressionLimit` (default 60). */
+  errorSuppressionIntervalSec?: number;
   /** Seconds tombstones and deleted listing rows are kept before being reclaimed. */
   reclaimAgeSec: number;
   /** fsync data files and directories (turn off only for throwaway test clusters). */
@@ -255,6 +264,9 @@ export interface ImagesConfig {
   blockCacheBytes: number;
 }
 
+/** Swift's `error_suppression_limit` and `error_suppression_interval`, for the proxy and the nodes. */
+export const defaultErrorSuppression = { limit: 10, intervalSec: 60 } as const;
+
 export const defaultPolicies: PolicyConfig[] = [{ index: 0, name: 'replica-3' }];
 
 export const defaultWorkerConfig: WorkerConfig = {
@@ -401,6 +413,8 @@ export function parseNodeConfig(obj: Record<string, unknown>, where = 'node conf
     policies: f.policies('policies'),
     nodeTimeoutMs: f.int('nodeTimeoutMs', 10_000, 1),
     listingUpdateTimeoutMs: f.int('listingUpdateTimeoutMs', 1_000, 1),
+    errorSuppressionLimit: f.int('errorSuppressionLimit', defaultErrorSuppression.limit, 0),
+    errorSuppressionIntervalSec: f.int('errorSuppressionIntervalSec', defaultErrorSuppression.intervalSec, 1),
     reclaimAgeSec: f.int('reclaimAgeSec', 7 * 24 * 3600),
     fsync: f.bool('fsync', true),
     workers: {
@@ -457,8 +471,8 @@ export function parseProxyConfig(obj: Record<string, unknown>, where = 'proxy co
     hashOffThread: f.bool('hashOffThread', availableParallelism() >= 4),
     readAffinity: nodeAddresses(f, 'readAffinity'),
     nodeFrames: f.bool('nodeFrames', true),
-    errorSuppressionLimit: f.int('errorSuppressionLimit', 10, 0),
-    errorSuppressionIntervalSec: f.int('errorSuppressionIntervalSec', 60, 1),
+    errorSuppressionLimit: f.int('errorSuppressionLimit', defaultErrorSuppression.limit, 0),
+    errorSuppressionIntervalSec: f.int('errorSuppressionIntervalSec', defaultErrorSuppression.intervalSec, 1),
     identityKey: f.optionalString('identityKey'),
     multipartAbortAfterSec: f.int('multipartAbortAfterSec', 7 * 24 * 3600, 0),
     multipartJanitorIntervalSec: f.int('multipartJanitorIntervalSec', 3600, 0),

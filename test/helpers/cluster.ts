@@ -30,6 +30,8 @@ export interface ClusterOptions {
   readAffinity?: boolean;
   /** Any other proxy settings over the generated ones (e.g. `clientIdleTimeoutMs`). */
   proxy?: Partial<ProxyConfig>;
+  /** Any other storage node settings over the generated ones, for every node. */
+  node?: Partial<NodeConfig>;
 }
 
 export interface TestCluster {
@@ -138,7 +140,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       readAffinity: opts.readAffinity,
     },
   );
-  const nodeConfigs = layout.nodeConfigFiles.map((f) => loadNodeConfig(f));
+  const nodeConfigs = layout.nodeConfigFiles.map((f) => ({ ...loadNodeConfig(f), ...opts.node }));
   const log = () => {};
   const nodes: Array<RunningNode | undefined> = await Promise.all(nodeConfigs.map((c) => startStorageNode(c, { log })));
   const proxyConfig = loadProxyConfig(layout.proxyConfigFile);

@@ -206,12 +206,35 @@ test(
   ),
 );
 
-/** The first of `<prefix>0`, `<prefix>1`, … whose listing has no replica on `devices`. */
-function bucketAwayFrom(cluster: TestCluster, prefix: string, devices: readonly string[]): string {
+test(
+  'error limiting on the nodes: listing updates to a hung listing replica stop after the first few, and the writes go on',
+  withCluster({ nodes: 5, node: { listingUpdateTimeoutMs: 300, errorSuppressionLimit: 2, errorSuppressionIntervalSec: 30 } }, async (t, cluster) => {
+    const s3 = cluster.s3();
+    const devices = cluster.nodeConfigs[0].devices;
+    // A bucket with a listing replica on node 0, and objects with no replica there: only listing updates reach it.
+    const bucket = bucketAwayFrom(cluster, 'listlimit', devices, true);
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const keys = keysOn(bucket, 30, (name) => !placementOf(cluster, name).primaries.some((d) => devices.includes(d)));
+    await cluster.stopNode(0);
+    const hung = await hangOn(cluster.nodeConfigs[0].port);
+    try {
+      for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `body ${key}` }));
+      // Each write's row for that replica goes from one of the object's nodes (as Swift shares out container
+      // updates): each of the four other nodes fails limit + 1 updates to it, a connection each, then sends none.
+      t.true(hung.connections <= 4 * 3, `${hung.connections} connections for ${keys.length} writes`);
+      for (const key of keys) t.is(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString(), `body ${key}`);
+    } finally {
+      await hung.close();
+    }
+  }),
+);
+
+/** The first of `<prefix>0`, `<prefix>1`, … whose listing has (`on`) or has not a replica on `devices`. */
+function bucketAwayFrom(cluster: TestCluster, prefix: string, devices: readonly string[], on = false): string {
   const ring = new RingSet(join(cluster.dir, 'rings'), [0]).container;
   for (let i = 0; ; i++) {
     const bucket = `${prefix}${i}`;
-    if (!ring.primaries(ring.partition(`/root/${bucket}`)).some((d) => devices.includes(d.device))) return bucket;
+    if (ring.primaries(ring.partition(`/root/${bucket}`)).some((d) => devices.includes(d.device)) === on) return bucket;
   }
 }
 

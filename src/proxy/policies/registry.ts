@@ -1,7 +1,7 @@
 /** Builds the storage policy strategies of a cluster from its configured policies. */
 import { ArcaError } from '../../common/errors.js';
 import { type PolicyConfig, parsePolicyName } from '../../common/config.js';
-import { ErrorLimiter } from '../error-limiter.js';
+import { ErrorLimiter } from '../../common/error-limiter.js';
 import type { NodeClient } from '../node-client.js';
 import { type ClusterRings, ReadAffinity } from '../placement.js';
 import type { StoragePolicy } from './policy.js';

@@ -13,7 +13,7 @@ import { compareTimestamps, type Timestamp } from '../../common/timestamp.js';
 import { BackendHeader, decodeHeaderJson, encodeHeaderJson, type ObjectMeta, objectPath } from '../../common/wire.js';
 import { createXxh64, xxh64Hex } from '../../common/xxh64.js';
 import type { NodeClient, NodeReply, NodeUpload } from '../node-client.js';
-import type { ErrorLimiter } from '../error-limiter.js';
+import type { ErrorLimiter } from '../../common/error-limiter.js';
 import type { RangeSpec } from '../object-store.js';
 import { type ClusterRings, candidates, type PlacementRing, type ReadAffinity, type RingDevice, ringPath, withStandIns } from '../placement.js';
 import { drainQuorum } from './drain.js';

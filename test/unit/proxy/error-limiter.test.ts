@@ -1,7 +1,7 @@
 /** The proxy's error limiting for reads and writes (Swift's error_suppression_limit and _interval), and its config fields. */
 import test from 'ava';
 import { parseProxyConfig } from '../../../src/common/config.js';
-import { ErrorLimiter } from '../../../src/proxy/error-limiter.js';
+import { ErrorLimiter } from '../../../src/common/error-limiter.js';
 import { candidates, type PlacementRing, ReadAffinity, type RingDevice, withStandIns } from '../../../src/proxy/placement.js';
 
 const dev = (port: number, device = `d${port}`): RingDevice => ({ id: port, ip: '127.0.0.1', port, device, zone: 1, region: 1, weight: 1 });

@@ -3,9 +3,15 @@
  * within `intervalMs` of the one before, is limited until `intervalMs` has passed since its last failure:
  * reads ask it last among their primaries (`order`; EC reads, ec-reader.ts), writes (replicated and EC) give
  * its share to a handoff (`withStandIns` in placement.ts). A node that hangs then costs the first requests a
- * timeout each, and the requests after them nothing, until it is offered again.
+ * timeout each, and the requests after them nothing, until it is offered again. Storage nodes keep one too, for
+ * their listing updates to other nodes (listing-updates.ts).
  */
-import type { RingDevice } from './placement.js';
+/** A device as the limiter knows it: by address and name. */
+export interface LimitedDevice {
+  ip: string;
+  port: number;
+  device: string;
+}
 
 export interface ErrorLimiterOptions {
   /** A device with more failures than this is limited (Swift's `error_suppression_limit`, 10); 0 turns limiting off. */
@@ -25,7 +31,7 @@ export class ErrorLimiter {
   }
 
   /** Counts a failed request to `dev`; one that comes `intervalMs` after the last failure starts the count again. */
-  failed(dev: RingDevice): void {
+  failed(dev: LimitedDevice): void {
     if (this.opts.limit <= 0) return;
     const key = deviceKey(dev);
     const now = this.#now();
@@ -38,7 +44,7 @@ export class ErrorLimiter {
   }
 
   /** Whether `dev` is asked last for now. */
-  limited(dev: RingDevice): boolean {
+  limited(dev: LimitedDevice): boolean {
     if (this.#errors.size === 0) return false;
     const key = deviceKey(dev);
     const e = this.#errors.get(key);
@@ -51,7 +57,7 @@ export class ErrorLimiter {
   }
 
   /** `devices` with the limited ones moved to the end, each group in its order (`devices` itself when none is). */
-  order(devices: RingDevice[]): RingDevice[] {
+  order<D extends LimitedDevice>(devices: D[]): D[] {
     if (this.#errors.size === 0) return devices;
     // Each device is judged once: a read's primaries, on every read while any device has failed lately.
     const held = devices.filter((d) => this.limited(d));
@@ -59,6 +65,6 @@ export class ErrorLimiter {
   }
 }
 
-function deviceKey(dev: RingDevice): string {
+function deviceKey(dev: LimitedDevice): string {
   return `${dev.ip}:${dev.port}/${dev.device}`;
 }
