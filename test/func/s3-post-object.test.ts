@@ -4,7 +4,7 @@
  * `${filename}`, metadata fields, and the family of policy errors. Nothing is stored when a form is refused.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, type S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, PutObjectCommand, type S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
 import test, { type ExecutionContext } from 'ava';
 import { deriveSigningKey } from '../../src/s3/auth/index.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
@@ -162,8 +162,10 @@ test('form errors: no key, no file, not multipart, malformed multipart, anonymou
   await expectError(t, await post({ key: 'uploads/anon' }, { data: 'x' }), 403, 'AccessDenied');
   await expectError(t, await post({ key: 'uploads/x', ...signedV4([{ bucket: 'no-such-forms' }, ['starts-with', '$key', '']]) }, { data: 'x' }, 'no-such-forms'), 404, 'NoSuchBucket');
   await absent(t, 'uploads/anon');
-  // The server is still serving.
-  t.is((await s3.send(new HeadObjectCommand({ Bucket, Key: 'uploads/v2.bin' }))).ContentLength, 1000);
+  // The server is still serving (an object of this test's own: the tests run concurrently, so another test's
+  // object may not be there yet).
+  await s3.send(new PutObjectCommand({ Bucket, Key: 'uploads/alive', Body: 'still here' }));
+  t.is((await s3.send(new HeadObjectCommand({ Bucket, Key: 'uploads/alive' }))).ContentLength, 10);
 });
 
 test('the acl field sets the new object’s ACL', async (t) => {
