@@ -182,7 +182,9 @@ test(
       const hung = await hangOn(cluster.nodeConfigs[0].port);
       try {
         for (const key of keys.slice(0, 12)) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `body ${key}` }));
-        t.true(hung.connections <= 3 * devices.length, `${hung.connections} connections for 12 writes`);
+        // limit + 1 failures per device, and at most one more request already under way when the last of them
+        // was counted (CI once saw 4 here).
+        t.true(hung.connections <= 4 * devices.length, `${hung.connections} connections for 12 writes`);
         const limited = hung.connections;
         for (const key of keys.slice(12)) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `body ${key}` }));
         t.is(hung.connections, limited, 'no write asks it while it is limited');
