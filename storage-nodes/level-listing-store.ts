@@ -230,7 +230,7 @@ export class LevelListingStore implements ListingStore {
           continue;
         }
         reclaimed++;
-        if (info.digest !== undefined) info.digest = toggleRow(info.digest, key.toString('utf8', base.length), row.ts, true);
+        swapRows(info, key.toString('utf8', base.length), { dead: row }, undefined);
         ops.push({ type: 'del', key });
         if (row.seq !== undefined) ops.push({ type: 'del', key: seqKey(prefix, row.seq) });
       }

@@ -19,6 +19,7 @@
  * lost point or a batch sent twice costs only traffic.
  */
 import { formatTimestamp, type Timestamp } from '../src/common/timestamp.js';
+import type { ListingSyncRequest } from '../src/common/wire.js';
 import { DeviceUnavailableError } from './disk-file.js';
 import type { ListingRef, ListingStore, ListingSyncState } from './listing-store.js';
 import type { LocalDevices, NodeRing, NodeRings } from './node-rings.js';
@@ -152,7 +153,7 @@ export class ListingReplicator {
     for (const [k, peer] of peers.entries()) {
       stats.requests++;
       const answer = await this.deps.client.listingSync(peer, partition, {
-        listings: listings.map((l) => ({ account: l.ref.account, bucket: l.ref.bucket, id: l.state.id, seq: l.state.seq, digest: l.state.digest })),
+        listings: listings.map((l) => syncEntry(l.ref, l.state)),
       });
       if (!answer) {
         stats.failures++;
@@ -210,7 +211,7 @@ export class ListingReplicator {
     const state = await this.deps.listings.syncState(ref);
     if (state?.digest === undefined || state.id !== id) return undefined;
     stats.requests++;
-    const answer = await this.deps.client.listingSync(peer, ref.partition, { listings: [{ account: ref.account, bucket: ref.bucket, id, seq: state.seq, digest: state.digest }] });
+    const answer = await this.deps.client.listingSync(peer, ref.partition, { listings: [syncEntry(ref, state)] });
     const point = answer?.points[0];
     return point !== undefined && point >= state.seq ? point : undefined;
   }
@@ -218,4 +219,9 @@ export class ListingReplicator {
   #reclaimCutoff(): Timestamp {
     return formatTimestamp(BigInt(Math.max(0, this.#now() - this.deps.reclaimAgeSec * 1000)) * 1000n);
   }
+}
+
+/** A listing as a `?sync` request names it: the listing, this replica's id, its latest change and digest. */
+function syncEntry(ref: ListingRef, state: ListingSyncState): ListingSyncRequest['listings'][number] {
+  return { account: ref.account, bucket: ref.bucket, id: state.id, seq: state.seq, digest: state.digest };
 }
