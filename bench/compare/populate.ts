@@ -169,6 +169,25 @@ export async function passesDone(
   }
 }
 
+/**
+ * Runs a pass of each of `workers` on every node in `nodes` now (`POST /recon/run`, the nodes started with
+ * `reconRun`), the nodes at once and each node's workers one after the other; resolves when all are done. A
+ * pass the node's own loop has under way finishes first (a worker's passes run one at a time), so what was
+ * written before the call is covered.
+ */
+export async function runPasses(nodes: ReadonlyArray<{ ip: string; port: number }>, workers: readonly ReconWorkerName[]): Promise<{ seconds: number }> {
+  const t0 = performance.now();
+  await Promise.all(
+    nodes.map(async (node) => {
+      for (const worker of workers) {
+        const reply = await backend(node.ip, node.port, 'POST', `/recon/run?worker=${worker}`);
+        if (reply.status !== 200) throw new Error(`POST /recon/run?worker=${worker} on ${node.ip}:${node.port}: ${reply.status} ${reply.body.trim()}`);
+      }
+    }),
+  );
+  return { seconds: round((performance.now() - t0) / 1000, 1) };
+}
+
 /** The storage nodes of the Arca cluster in `arcaDataDir` (each holds devices of the listing ring). */
 export function arcaNodes(arcaDataDir: string): Array<{ ip: string; port: number }> {
   return distinctNodes(readRingFile(join(arcaDataDir, 'rings', ringFileName('container'))).devices);

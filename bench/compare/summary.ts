@@ -21,6 +21,11 @@ export interface Figures {
   p99Ms: number | null;
   /** Server CPU (every process of that side, all threads) per successful op. */
   cpuMsPerOp: number | null;
+  /**
+   * Of `cpuMsPerOp`: the replication passes Arca's nodes ran after the step, before the next one (write steps
+   * only; bench:compare's `replicateWrites`).
+   */
+  passCpuMsPerOp?: number | null;
   /** Highest sum of the side's processes' RSS during the step. */
   peakRssMiB: number | null;
   /** Sum of the side's processes' Pss at the end of the step (forked workers' shared pages counted once). */
@@ -30,8 +35,9 @@ export interface Figures {
 export const FIGURE_KEYS = ['opsPerSec', 'mibPerSec', 'p50Ms', 'p99Ms', 'cpuMsPerOp', 'peakRssMiB', 'pssMiB'] as const;
 export type FigureKey = (typeof FIGURE_KEYS)[number];
 
-export function figuresOf(r: LoadResult): Figures {
+export function figuresOf(r: LoadResult, passCpuMsPerOp?: number): Figures {
   return {
+    ...(passCpuMsPerOp !== undefined ? { passCpuMsPerOp: round(passCpuMsPerOp, 3) } : {}),
     ops: r.ops,
     errors: Object.values(r.errors).reduce((s, n) => s + n, 0),
     opsPerSec: r.opsPerSec,
@@ -59,7 +65,9 @@ export function medianFigures(rounds: readonly Figures[]): Figures | undefined {
     const v = median(rounds.map((r) => r[k]));
     return v === null ? null : round(v, 3);
   };
+  const passes = rounds.some((r) => r.passCpuMsPerOp != null) ? median(rounds.map((r) => r.passCpuMsPerOp)) : null;
   return {
+    ...(passes !== null ? { passCpuMsPerOp: round(passes, 3) } : {}),
     ops: rounds.reduce((s, r) => s + r.ops, 0),
     errors: rounds.reduce((s, r) => s + r.errors, 0),
     opsPerSec: m('opsPerSec') ?? 0,
@@ -100,10 +108,10 @@ export interface Row {
 export class RoundBook {
   readonly #steps = new Map<string, { meta: Omit<Row, 'rounds' | 'arca' | 'swift' | 'firstError'>; results: Record<SideName, Figures[]>; firstError: Partial<Record<SideName, string>> }>();
 
-  add(meta: Omit<Row, 'rounds' | 'arca' | 'swift' | 'firstError'>, side: SideName, r: LoadResult): void {
+  add(meta: Omit<Row, 'rounds' | 'arca' | 'swift' | 'firstError'>, side: SideName, r: LoadResult, passCpuMsPerOp?: number): void {
     let s = this.#steps.get(meta.id);
     if (!s) this.#steps.set(meta.id, (s = { meta, results: { arca: [], swift: [] }, firstError: {} }));
-    s.results[side].push(figuresOf(r));
+    s.results[side].push(figuresOf(r, passCpuMsPerOp));
     if (r.firstError !== undefined) s.firstError[side] ??= r.firstError;
   }
 

@@ -35,6 +35,8 @@ export interface ArcaClusterOptions {
   dataDir?: string;
   /** `src/cli/main.js` of the build to run (default: the one beside this file), e.g. an older commit's build for A/B runs. */
   main?: string;
+  /** Let `POST /recon/run` run a worker's pass on each node now (`arca cluster --recon-run`). */
+  reconRun?: boolean;
 }
 
 function portsFree(base: number, n: number): Promise<boolean> {
@@ -91,7 +93,7 @@ export async function startArcaCluster(opts: ArcaClusterOptions = {}): Promise<A
   const dataDir = kept ? opts.dataDir! : mkdtempSync(join(tmpdir(), 'arca-bench-'));
   if (kept) mkdirSync(dataDir, { recursive: true });
   const main = opts.main ?? fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-  const args = [main, 'cluster', '--data', dataDir, '--port', String(port), '--nodes', String(nodes), '--policy', opts.policy ?? 'replica-3'];
+  const args = [main, 'cluster', '--data', dataDir, '--port', String(port), '--nodes', String(nodes), '--policy', opts.policy ?? 'replica-3', ...(opts.reconRun ? ['--recon-run'] : [])];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));

@@ -16,7 +16,7 @@ import { prepareLocalCluster } from './local-cluster.js';
 import { proxyEnv, storageNodeEnv } from './process-env.js';
 
 const usage = `usage: arca cluster [--data DIR] [--port 8080] [--nodes 4] [--policy replica-3] [--glance-port 9292]
-                    [--webhook NAME=URL]...
+                    [--webhook NAME=URL]... [--recon-run]
 
 Runs a local cluster: 1 proxy on --port and N storage nodes on the ports after it.
 It offers the storage policies replica-3 and ec-4+2 (and --policy when it names another, e.g. ec-8+4); --policy
@@ -25,7 +25,8 @@ API (Glance v2) is served when --glance-port is given; its images bucket uses ec
 Credentials come from ARCA_ACCESS_KEY/ARCA_SECRET_KEY when set, otherwise they are generated once and kept
 in the data directory (default ./.arca-data). Each --webhook defines an event notification target whose ARN is
 arn:arca:sqs::NAME:webhook; deliveries carry x-arca-signature: sha256=HMAC(secret, body) with a secret kept in
-DIR/webhooks.json and printed at start.`;
+DIR/webhooks.json and printed at start. --recon-run lets POST /recon/run on each node's port run a worker's pass
+at once (the node config's reconRun; bench:compare uses it to replicate a write step's objects before the next step).`;
 
 /** Webhooks from `--webhook NAME=URL`, each with a signing secret kept in the data directory. */
 function webhooksOf(specs: string[], dataDir: string): Record<string, { url: string; secret: string }> {
@@ -98,6 +99,7 @@ export async function run(args: string[]): Promise<number> {
       policy: { type: 'string', default: 'replica-3' },
       'glance-port': { type: 'string' },
       webhook: { type: 'string', multiple: true, default: [] },
+      'recon-run': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -125,7 +127,7 @@ export async function run(args: string[]): Promise<number> {
       partPower: 10,
       seed: Math.floor(Math.random() * 2 ** 32),
     },
-    { accessKey: process.env.ARCA_ACCESS_KEY, secretKey: process.env.ARCA_SECRET_KEY, readAffinity: true, ...(webhooks ? { events: { webhooks } } : {}) },
+    { accessKey: process.env.ARCA_ACCESS_KEY, secretKey: process.env.ARCA_SECRET_KEY, readAffinity: true, reconRun: values['recon-run'] === true, ...(webhooks ? { events: { webhooks } } : {}) },
   );
   const ports = [port, ...(layout.spec.nodePorts ?? []), ...(glancePort ? [glancePort] : [])];
   for (const p of ports) await ensurePortFree(p);

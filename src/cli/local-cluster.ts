@@ -86,7 +86,7 @@ export function nodeDevices(spec: Pick<LocalClusterSpec, 'nodes' | 'policies'>):
 export function prepareLocalCluster(
   dataDir: string,
   wanted: LocalClusterSpec,
-  opts: { accessKey?: string; secretKey?: string; fsync?: boolean; workers?: Record<string, number>; events?: Record<string, unknown>; readAffinity?: boolean } = {},
+  opts: { accessKey?: string; secretKey?: string; fsync?: boolean; workers?: Record<string, number>; events?: Record<string, unknown>; readAffinity?: boolean; reconRun?: boolean } = {},
 ): LocalClusterLayout {
   mkdirSync(dataDir, { recursive: true });
   const specFile = join(dataDir, 'cluster.json');
@@ -144,6 +144,7 @@ export function prepareLocalCluster(
       policies: spec.policies,
       ...(opts.fsync === false ? { fsync: false } : {}),
       workers: opts.workers ?? localClusterWorkers,
+      ...(opts.reconRun ? { reconRun: true } : {}),
     });
     return file;
   });

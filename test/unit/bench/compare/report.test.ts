@@ -98,6 +98,16 @@ test('RESULTS.md says what ran before round 1, when the report has it', (t) => {
   t.regex(renderResultsMd(r, []), /were still running the replication passes .* when the wait gave up after 300 s/);
 });
 
+test('RESULTS.md says what the replication after each write step cost, when the run drove it', (t) => {
+  t.notRegex(renderResultsMd(report(), []), /After each write step/);
+  const r = report();
+  r.warmup = { arcaSettle: { seconds: 41.5, settled: true }, sec: 5, count: 3000, passBaselineCpuMs: 340 };
+  r.rows = [row('4k-c16:put', 4096, { cpuMsPerOp: 13, passCpuMsPerOp: 2.5 }, { cpuMsPerOp: 30 }), ...rows.slice(1)];
+  const md = renderResultsMd(r, []);
+  t.regex(md, /After each write step.*beyond what the same passes cost with nothing to replicate \(340 CPU-ms, measured before round 1;/);
+  t.regex(md, /of the step's figure: 4k-c16 put 2\.5 of 13\)/);
+});
+
 test('RESULTS.md says how the big LIST bucket was filled, and how long Arca\'s listing replicators took to pass it on', (t) => {
   t.regex(renderResultsMd(report(), []), /Arca 1,000,000 \/ 1,000,000 \/ 1,000,000 rows per replica \(already there\)/);
   const r = report();

@@ -76,3 +76,16 @@ test('RoundBook keeps steps in first-seen order with per-side medians and the fi
   t.is(rows[1].swift, undefined);
   t.deepEqual(rows[1].rounds, { arca: 1 });
 });
+
+test('RoundBook keeps the CPU of the replication after a write step apart, as a median of the rounds that had it', (t) => {
+  const book = new RoundBook();
+  const put = { id: 'g:put', workload: 'g', op: 'put', size: 4096, concurrency: 16 };
+  book.add(put, 'arca', result(100), 1);
+  book.add(put, 'arca', result(100), 3);
+  book.add(put, 'arca', result(100), 2.0004);
+  book.add(put, 'swift', result(10));
+  const [r] = book.rows();
+  t.is(r.arca?.passCpuMsPerOp, 2);
+  t.is(r.swift?.passCpuMsPerOp, undefined);
+  t.false('passCpuMsPerOp' in r.swift!);
+});
