@@ -226,7 +226,7 @@ async function cleanup(side: Side, bucket: string, count: number, concurrency: n
 /** The Arca cluster's storage nodes (set once it runs). */
 let arcaNodeList: Array<{ ip: string; port: number }> = [];
 
-/** Server CPU of one replicator and listing-replicator pass of every node with nothing to replicate (`passBaseline`). */
+/** Server CPU of a replicator and listing-replicator pass of every Arca node with nothing to replicate (measured before round 1). */
 let passBaselineCpuMs = 0;
 
 /** Runs a replicator and a listing-replicator pass on every Arca node now; the seconds it took and the servers' CPU meanwhile. */
