@@ -104,7 +104,10 @@ export class ListingClient {
 
   /**
    * Reads from the replicas in turn until one answers 2xx; resolves with that reply, or with a 404 when every
-   * replica that answered said 404. Throws InsufficientReplicas when none answered. A primary that failed a
+   * replica that answered said 404 and a primary was among them. Throws InsufficientReplicas when none
+   * answered, or only handoffs did: a handoff's 404 says only that it holds no copy, so with every primary
+   * failing (down, or slower than the node timeout) a bucket that exists would read as missing — the client
+   * gets a 503 to retry, not NoSuchBucket (Swift's proxy, too, answers 503 when no primary answered). A primary that failed a
    * read in the last `failedReadMs` is asked after the others (a hung replica costs one read a timeout, not
    * every read). With `spread`, the primaries that did not fail take turns at being asked first, so the
    * listing reads of a busy bucket load every replica rather than one, as Swift's proxy shuffles them.
@@ -113,21 +116,26 @@ export class ListingClient {
     const { ring, part } = this.place(account, bucket);
     let notFound: NodeReply | undefined;
     const devices = [...candidates(ring, part, ring.replicaCount)];
-    const order = this.#order(devices, ring.primaries(part).length, opts.spread === true);
+    const primaries = new Set(ring.primaries(part).map(deviceKey));
+    const order = this.#order(devices, primaries.size, opts.spread === true);
+    let primaryAnswered = false;
     for (const dev of order) {
       try {
         const reply = await this.send(dev, part, account, bucket, call);
         if (reply.status < 500) this.#failed.delete(deviceKey(dev));
         else this.#failed.set(deviceKey(dev), Date.now() + failedReadMs);
         if (reply.status >= 200 && reply.status < 300) return reply;
-        if (reply.status === 404) notFound ??= reply;
+        if (reply.status === 404) {
+          notFound ??= reply;
+          if (primaries.has(deviceKey(dev))) primaryAnswered = true;
+        }
       } catch {
         this.#failed.set(deviceKey(dev), Date.now() + failedReadMs);
         // next replica
       }
     }
-    if (notFound) return notFound;
-    throw new ArcaError('InsufficientReplicas', `no listing replica of ${ringPath(account, bucket)} answered`);
+    if (notFound && primaryAnswered) return notFound;
+    throw new ArcaError('InsufficientReplicas', `no ${notFound ? 'primary ' : ''}listing replica of ${ringPath(account, bucket)} answered${notFound ? ' (only handoffs, which hold no copy)' : ''}`);
   }
 
   /**

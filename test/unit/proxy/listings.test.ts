@@ -95,3 +95,13 @@ test('spread reads fall back to the other replicas, then handoffs; 404 only when
   const unreachable = new ListingClient(rings, fakeClient(() => 'down').client);
   await t.throwsAsync(unreachable.read('AUTH_a', 'b', page, { spread: true }), { message: /no listing replica/ });
 });
+
+test('a 404 from handoffs alone is not an answer: with every primary failing the read fails (503), not 404', async (t) => {
+  const primariesDown = new ListingClient(rings, fakeClient((port) => (port <= 6003 ? 'down' : 404)).client);
+  await t.throwsAsync(primariesDown.read('AUTH_a', 'b', { method: 'HEAD' }), { instanceOf: ArcaError, message: /no primary listing replica .* answered \(only handoffs/ });
+  const slow = new ListingClient(rings, fakeClient((port) => (port <= 6003 ? 503 : 404)).client);
+  await t.throwsAsync(slow.read('AUTH_a', 'b', page), { message: /only handoffs/ });
+  // One primary that answers 404 is enough (the others down): the bucket is missing.
+  const onePrimary = new ListingClient(rings, fakeClient((port) => (port === 6003 || port > 6003 ? 404 : 'down')).client);
+  t.is((await onePrimary.read('AUTH_a', 'b', page)).status, 404);
+});
