@@ -106,11 +106,11 @@ export class ListingClient {
    * Reads from the replicas in turn until one answers 2xx; resolves with that reply, or with a 404 when every
    * replica that answered said 404 and a primary was among them. Throws InsufficientReplicas when none
    * answered, or only handoffs did: a handoff's 404 says only that it holds no copy, so with every primary
-   * failing (down, or slower than the node timeout) a bucket that exists would read as missing — the client
-   * gets a 503 to retry, not NoSuchBucket (Swift's proxy, too, answers 503 when no primary answered). A primary that failed a
-   * read in the last `failedReadMs` is asked after the others (a hung replica costs one read a timeout, not
-   * every read). With `spread`, the primaries that did not fail take turns at being asked first, so the
-   * listing reads of a busy bucket load every replica rather than one, as Swift's proxy shuffles them.
+   * failing (down, or slower than the node timeout) a bucket that exists would read as missing; the client
+   * gets a 503 to retry instead of NoSuchBucket. A primary that failed a read in the last `failedReadMs` is
+   * asked after the others (a hung replica costs one read a timeout, not every read). With `spread`, the
+   * primaries that did not fail take turns at being asked first, so the listing reads of a busy bucket load
+   * every replica rather than one, as Swift's proxy shuffles them.
    */
   async read(account: string, bucket: string | undefined, call: ListingCall, opts: { spread?: boolean } = {}): Promise<NodeReply> {
     const { ring, part } = this.place(account, bucket);
