@@ -314,7 +314,7 @@ async function main(): Promise<number> {
   // node compares every partition with its peers) and the setup writes began; round 1 measured them before.
   // Then each side serves a short GET and HEAD run, so round 1 does not measure V8 compiling Arca's read path.
   log("waiting for Arca's replicator, reconstructor and listing replicator to finish a pass begun after the setup");
-  const settle = await passesDone(arcaNodes(cluster.dataDir), arcaSetupDone, plan.warmup.settleMaxSec * 1000, ['replicator', 'reconstructor', 'listingReplicator']);
+  const settle = await passesDone(arcaNodeList, arcaSetupDone, plan.warmup.settleMaxSec * 1000, ['replicator', 'reconstructor', 'listingReplicator']);
   log(`Arca's passes ${settle.settled ? 'done' : 'still running (gave up waiting)'} after ${settle.seconds} s`);
   for (const side of sides) {
     for (const workload of ['get', 'head'] as const) {
