@@ -234,13 +234,16 @@ export class ObjectReconstructor {
     const ask = (list: typeof others) =>
       Promise.all(
         list.map(async ([index, dev]): Promise<Peer> => {
-          let hashes = this.#changes.reported(dev, ref);
-          if (!hashes) {
+          const reported = this.#changes.reported(dev, ref);
+          const localHashes = hashMap(local);
+          let hashes = reported;
+          // As in the replicator: a `changes` answer that differs may only predate writes both sides took.
+          if (!hashes || differing(localHashes, hashes).size > 0) {
             stats.requests++;
             hashes = (await this.deps.client.hashes(dev, ref.policyIndex, ref.partition)).hashes;
             if (!hashes) stats.failures++;
           }
-          return { dev, index, hashes, differing: hashes ? differing(hashMap(local), hashes) : new Set() };
+          return { dev, index, hashes, differing: hashes ? differing(localHashes, hashes) : new Set() };
         }),
       );
     const remember = (peers: readonly Peer[]) => this.#changes.remember(ref, local, peers, true, (line) => this.deps.log(`reconstructor: ${line}`));

@@ -232,6 +232,9 @@ export class ObjectReplicator {
         .map(async (dev) => {
           const reported = this.#changes.reported(dev, ref);
           let peer = reported ? this.#peerOf(dev, 200, reported, local) : await this.#peer(dev, ref, local, stats);
+          // The `changes` answer dates from the start of this device's pass: writes that landed on both sides
+          // since then differ from it with nothing to repair. Ask the peer for its hashes now before syncing.
+          if (reported && peer.differing.size > 0) peer = await this.#peer(dev, ref, local, stats);
           while (isPrimary && peer.hashes === undefined && peer.status === 507) {
             const stand = nextHandoff(ring, ref.partition, used, this.deps.self);
             if (!stand) break;

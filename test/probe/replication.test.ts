@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
+import { ReplicationClient } from '../../storage-nodes/replication-client.js';
 import { tsAgo, withRepairCluster } from './repair-cluster.js';
 
 const name = (k: string) => `/AUTH_probe/bucket/${k}`;
@@ -149,6 +150,47 @@ test(
     t.deepEqual(await c.files(primaries[2], obj), [`${ts}.data`]);
     await c.replicateAll();
     t.like(await c.replicateAll(), { unchangedPartitions: stats.primaryPartitions, requests: 4 * 3 });
+  }),
+);
+
+// Serial: it wraps ReplicationClient.prototype.changes, which every node of this process shares.
+test.serial(
+  "a write every replica took after the peers' change answers is not synced: the pass asks those peers again",
+  withRepairCluster({}, async (t, c) => {
+    for (let i = 0; i < 10; i++) {
+      const obj = name(`k${i}`);
+      for (const dev of c.placement(obj).primaries) await c.put(dev, obj, Buffer.from(String(i)), tsAgo(5));
+    }
+    await c.replicateAll();
+    await c.replicateAll();
+
+    // A write before the pass: the peers' change answers report its partition, with their hashes then. Once
+    // every answer is in, a newer version lands on all three primaries (as a proxy's PUT does while a pass
+    // runs): the hashes the pass got from the answers predate it.
+    const obj = name('during');
+    const { primaries } = c.placement(obj);
+    for (const dev of primaries) await c.put(dev, obj, Buffer.from('before'), tsAgo(2));
+    const ts = tsAgo(1);
+    const original = ReplicationClient.prototype.changes;
+    let started = 0;
+    let answered = 0;
+    let write: Promise<unknown> | undefined;
+    ReplicationClient.prototype.changes = async function (this: ReplicationClient, ...args: Parameters<typeof original>) {
+      started++;
+      const answer = await original.apply(this, args);
+      if (++answered === started) write ??= Promise.all(primaries.map((dev) => c.put(dev, obj, Buffer.from('during'), ts)));
+      await write;
+      return answer;
+    };
+    try {
+      const stats = await c.nodeOf(primaries[0]).node!.workers.replicator.runOnce();
+      t.truthy(write, 'the write happened during the pass');
+      t.like(stats, { suffixesSynced: 0, dataPushed: 0, failures: 0 });
+      t.is(stats.requests, stats.changeRequests + 2, 'one hashes request to each of the two other primaries');
+    } finally {
+      ReplicationClient.prototype.changes = original;
+    }
+    for (const dev of primaries) t.deepEqual(await c.files(dev, obj), [`${ts}.data`]);
   }),
 );
 
