@@ -23,7 +23,7 @@ import { KeyedMutex, readdirIfExists, readdirIfExistsSync, readFileIfExistsSync 
 import { hashDirState } from './hash-dir.js';
 import { errorOf, JobThread } from '../src/common/job-thread.js';
 import { type CachedHashes, hashesFileName, invalidFileName, leftoverLists, listedSuffixes, noLog, type RehashJob, type RehashReply, readLogTail, rotateLogBytes } from './suffix-hash-worker.js';
-import { type HashDirEntry, hashDirEntry, isHashDirName, isSuffix, parseHashesFile, type SuffixEntry } from './suffix-hashes.js';
+import { compactSuffixRecord, type HashDirEntry, hashDirEntry, isHashDirName, isSuffix, parseHashesFile, type SuffixEntry } from './suffix-hashes.js';
 
 export { hashesFileName, invalidFileName, isInvalidFileName } from './suffix-hash-worker.js';
 
@@ -142,7 +142,8 @@ export class FsSuffixHashes {
       }
       if (reply.kind !== 'done') throw new Error(`suffix hash worker: unexpected '${reply.kind}' for ${partitionDir}`);
       if (reply.changed && !announced) this.#noteChanged(partitionDir);
-      const { suffixes, empty, log, unwritten } = reply;
+      const { empty, log, unwritten } = reply;
+      const suffixes = compactSuffixRecord(reply.suffixes);
       this.#put(partitionDir, { suffixes, empty, log, unwritten });
       return suffixes;
     });

@@ -1,5 +1,6 @@
 import { appendFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import v8 from 'node:v8';
 import { join } from 'node:path';
 import test from 'ava';
 import { hashOfName, type ObjectLocation, suffixOfHash } from '../../../storage-nodes/disk-file.js';
@@ -7,7 +8,7 @@ import { FsDiskFiles } from '../../../storage-nodes/fs-disk-file.js';
 import { FsPartitions } from '../../../storage-nodes/fs-partitions.js';
 import { FsSuffixHashes, listSuffix } from '../../../storage-nodes/fs-suffix-hashes.js';
 import { foldsPerWrite } from '../../../storage-nodes/suffix-hash-worker.js';
-import { differingSuffixes, hashMap, parseHashesFile, suffixEntry } from '../../../storage-nodes/suffix-hashes.js';
+import { compactSuffixRecord, differingSuffixes, hashMap, parseHashesFile, suffixEntry } from '../../../storage-nodes/suffix-hashes.js';
 import { writeObject } from './disk-file.conformance.js';
 
 const ts = (n: number) => `17000000${String(n).padStart(2, '0')}.000000`;
@@ -24,6 +25,23 @@ test('a suffix hash depends on each hash dir and its newest version, not on thei
   t.is(suffixEntry([a])?.oldestTombstone, undefined);
   t.is(suffixEntry([]), undefined);
   t.deepEqual(differingSuffixes({ abc: 'x', def: 'y', fed: 'z' }, { abc: 'x', def: 'q' }), ['def', 'fed']);
+});
+
+test('compactSuffixRecord: a record with few index-like suffixes is copied into dictionary elements, same entries in the same order', (t) => {
+  v8.setFlagsFromString('--allow-natives-syntax');
+  const hasDictionaryElements = new Function('o', 'return %HasDictionaryElements(o)') as (o: object) => boolean;
+  // As a record arrives from the worker thread (structured clone): "987" gives it a flat store of ~1,000 slots.
+  const cloned = structuredClone({ '0a1': 1, '105': 2, fff: 3, '987': 4 });
+  t.false(hasDictionaryElements(cloned));
+  const compact = compactSuffixRecord(cloned);
+  t.true(hasDictionaryElements(compact));
+  t.deepEqual(Object.entries(compact), Object.entries(cloned));
+  t.deepEqual(Object.keys(compact), ['105', '987', '0a1', 'fff']);
+  // No index keys, or so many that the flat store is the smaller: returned as it is.
+  const named = { abc: 1, '0ff': 2 };
+  t.is(compactSuffixRecord(named), named);
+  const dense = Object.fromEntries(Array.from({ length: 900 }, (_, i) => [String(100 + i), i]));
+  t.is(compactSuffixRecord(dense), dense);
 });
 
 test('hashes.json: its log record must be an inode and an offset, or the file counts as torn', (t) => {
