@@ -106,10 +106,29 @@ export function parseHashesFile(text: string | undefined): HashesFile | undefine
   }
 }
 
-/** Index keys (of suffixes: "100"–"999") below which `compactSuffixRecord` copies a record. */
+/** Index keys (of suffixes: "100"–"999") below which a record is better held with dictionary elements. */
 const fewIndexKeys = 128;
 /** An array index past 2^29: V8 then keeps the object's index keys in a dictionary for good. */
 const dictionaryIndex = '4294967294';
+
+/** True when `record` has index-like keys, but fewer than `fewIndexKeys`. */
+function fewIndexKeysIn(record: object): boolean {
+  let indexKeys = 0;
+  for (const k of Object.keys(record)) {
+    // Index keys come first, in ascending order.
+    if (!/^[1-9]\d*$/.test(k)) break;
+    if (++indexKeys >= fewIndexKeys) return false;
+  }
+  return indexKeys > 0;
+}
+
+/** An empty object whose index keys V8 keeps in a dictionary. */
+function dictionaryRecord<T>(): Record<string, T> {
+  const out: Record<string, T> = {};
+  out[dictionaryIndex] = undefined as T;
+  delete out[dictionaryIndex];
+  return out;
+}
 
 /**
  * A partition's suffix-keyed record as it should be held for long (FsSuffixHashes' cache). Suffix names
@@ -121,22 +140,16 @@ const dictionaryIndex = '4294967294';
  * flat store is the smaller, and the record is returned as it is. Same entries, same key order.
  */
 export function compactSuffixRecord<T>(record: Record<string, T>): Record<string, T> {
-  let indexKeys = 0;
-  for (const k of Object.keys(record)) {
-    // Index keys come first, in ascending order.
-    if (!/^[1-9]\d*$/.test(k)) break;
-    if (++indexKeys >= fewIndexKeys) return record;
-  }
-  if (indexKeys === 0) return record;
-  const out: Record<string, T> = {};
-  out[dictionaryIndex] = undefined as T;
-  delete out[dictionaryIndex];
-  return Object.assign(out, record);
+  return fewIndexKeysIn(record) ? Object.assign(dictionaryRecord<T>(), record) : record;
 }
 
-/** The suffix → hash map of a partition's entries (what peers compare; a `null` entry of a cache is left out). */
+/**
+ * The suffix → hash map of a partition's entries (what peers compare; a `null` entry of a cache is left out).
+ * Made like `compactSuffixRecord`'s copies: the walkers make several per partition and pass, and with flat
+ * stores 768 of them (10 suffixes each) held 6.9 MiB, against 0.15 MiB.
+ */
 export function hashMap(entries: Readonly<Record<string, SuffixEntry | null>>): SuffixHashes {
-  const out: SuffixHashes = {};
+  const out: SuffixHashes = fewIndexKeysIn(entries) ? dictionaryRecord() : {};
   for (const [suffix, entry] of Object.entries(entries)) if (entry) out[suffix] = entry.hash;
   return out;
 }

@@ -27,7 +27,7 @@ test('a suffix hash depends on each hash dir and its newest version, not on thei
   t.deepEqual(differingSuffixes({ abc: 'x', def: 'y', fed: 'z' }, { abc: 'x', def: 'q' }), ['def', 'fed']);
 });
 
-test('compactSuffixRecord: a record with few index-like suffixes is copied into dictionary elements, same entries in the same order', (t) => {
+test('compactSuffixRecord and hashMap: records with few index-like suffixes get dictionary elements, same entries in the same order', (t) => {
   v8.setFlagsFromString('--allow-natives-syntax');
   const hasDictionaryElements = new Function('o', 'return %HasDictionaryElements(o)') as (o: object) => boolean;
   // As a record arrives from the worker thread (structured clone): "987" gives it a flat store of ~1,000 slots.
@@ -42,6 +42,12 @@ test('compactSuffixRecord: a record with few index-like suffixes is copied into 
   t.is(compactSuffixRecord(named), named);
   const dense = Object.fromEntries(Array.from({ length: 900 }, (_, i) => [String(100 + i), i]));
   t.is(compactSuffixRecord(dense), dense);
+  // hashMap makes its maps the same way.
+  const entries = { '105': { hash: 'a' }, '987': { hash: 'b' }, fff: { hash: 'c' } };
+  const map = hashMap(entries);
+  t.true(hasDictionaryElements(map));
+  t.deepEqual(map, { '105': 'a', '987': 'b', fff: 'c' });
+  t.false(hasDictionaryElements(hashMap({ abc: { hash: 'a' } })));
 });
 
 test('hashes.json: its log record must be an inode and an offset, or the file counts as torn', (t) => {
