@@ -231,12 +231,11 @@ export class ObjectReconstructor {
       return;
     }
     // Peers are asked at once (those whose changes answer of this pass carried the partition's hashes, not).
-    const ask = (list: typeof others) =>
-      Promise.all(
+    const ask = (list: typeof others) => {
+      const localHashes = hashMap(local);
+      return Promise.all(
         list.map(async ([index, dev]): Promise<Peer> => {
-          const reported = this.#changes.reported(dev, ref);
-          const localHashes = hashMap(local);
-          let hashes = reported;
+          let hashes = this.#changes.reported(dev, ref);
           // As in the replicator: a `changes` answer that differs may only predate writes both sides took.
           if (!hashes || differing(localHashes, hashes).size > 0) {
             stats.requests++;
@@ -246,6 +245,7 @@ export class ObjectReconstructor {
           return { dev, index, hashes, differing: hashes ? differing(localHashes, hashes) : new Set() };
         }),
       );
+    };
     const remember = (peers: readonly Peer[]) => this.#changes.remember(ref, local, peers, true, (line) => this.deps.log(`reconstructor: ${line}`));
     const peers = await ask(first);
     if (empty && peers.length >= code.m && peers.every((p) => p.hashes && Object.keys(p.hashes).length === 0)) {
@@ -256,7 +256,8 @@ export class ObjectReconstructor {
     const changed = new Set(peers.flatMap((p) => [...p.differing]));
     if (changed.size > 0) {
       local = await this.deps.partitions.hashes(ref, { recalculate: [...changed].filter((s) => s in local) });
-      for (const p of peers) if (p.hashes) p.differing = differing(hashMap(local), p.hashes);
+      const recalculated = hashMap(local);
+      for (const p of peers) if (p.hashes) p.differing = differing(recalculated, p.hashes);
     }
     remember(peers);
     const allAnswered = peers.every((p) => p.hashes !== undefined);

@@ -226,20 +226,21 @@ export class ObjectReplicator {
     // handoff.
     const used = new Set(primaries.map((d) => d.id));
     let substituted = false;
+    const localHashes = hashMap(local);
     const peers: Peer[] = await Promise.all(
       primaries
         .filter((dev) => !(isPrimary && this.deps.self.is(dev, ref.device)))
         .map(async (dev) => {
           const reported = this.#changes.reported(dev, ref);
-          let peer = reported ? this.#peerOf(dev, 200, reported, local) : await this.#peer(dev, ref, local, stats);
+          let peer = reported ? this.#peerOf(dev, 200, reported, localHashes) : await this.#peer(dev, ref, localHashes, stats);
           // The `changes` answer dates from the start of this device's pass: writes that landed on both sides
           // since then differ from it with nothing to repair. Ask the peer for its hashes now before syncing.
-          if (reported && peer.differing.size > 0) peer = await this.#peer(dev, ref, local, stats);
+          if (reported && peer.differing.size > 0) peer = await this.#peer(dev, ref, localHashes, stats);
           while (isPrimary && peer.hashes === undefined && peer.status === 507) {
             const stand = nextHandoff(ring, ref.partition, used, this.deps.self);
             if (!stand) break;
             substituted = true;
-            peer = await this.#peer(stand, ref, local, stats);
+            peer = await this.#peer(stand, ref, localHashes, stats);
           }
           if (peer.hashes === undefined) stats.failures++;
           return peer;
@@ -250,7 +251,8 @@ export class ObjectReplicator {
     const differing = new Set(peers.flatMap((p) => [...p.differing]));
     if (isPrimary && differing.size > 0) {
       local = await this.deps.partitions.hashes(ref, { recalculate: [...differing] });
-      for (const p of peers) if (p.hashes) p.differing = new Set(differingSuffixes(hashMap(local), p.hashes));
+      const recalculated = hashMap(local);
+      for (const p of peers) if (p.hashes) p.differing = new Set(differingSuffixes(recalculated, p.hashes));
     }
     const allAnswered = peers.every((p) => p.hashes !== undefined);
     if (isPrimary) this.#changes.remember(ref, local, peers, !substituted, (line) => this.deps.log(`replicator: ${line}`));
@@ -294,18 +296,18 @@ export class ObjectReplicator {
     if (!isPrimary && allAnswered && (await this.deps.partitions.removePartitionIfEmpty(ref))) stats.partitionsRemoved++;
   }
 
-  async #peer(dev: PeerDevice, ref: PartitionRef, local: Record<string, SuffixEntry>, stats: ReplicationStats): Promise<Peer & { status: number }> {
+  async #peer(dev: PeerDevice, ref: PartitionRef, localHashes: SuffixHashes, stats: ReplicationStats): Promise<Peer & { status: number }> {
     stats.requests++;
     const { status, hashes } = await this.deps.client.hashes(dev, ref.policyIndex, ref.partition);
     if (!hashes) {
       this.deps.log(`replicator: ${dev.ip}:${dev.port}/${dev.device} partition ${ref.partition}: hashes request failed (${status || 'unreachable'})`);
       return { dev, status, differing: new Set() };
     }
-    return this.#peerOf(dev, status, hashes, local);
+    return this.#peerOf(dev, status, hashes, localHashes);
   }
 
-  #peerOf(dev: PeerDevice, status: number, hashes: SuffixHashes, local: Record<string, SuffixEntry>): Peer & { status: number } {
-    return { dev, status, hashes, differing: new Set(differingSuffixes(hashMap(local), hashes)) };
+  #peerOf(dev: PeerDevice, status: number, hashes: SuffixHashes, localHashes: SuffixHashes): Peer & { status: number } {
+    return { dev, status, hashes, differing: new Set(differingSuffixes(localHashes, hashes)) };
   }
 
   /**

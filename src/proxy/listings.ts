@@ -118,23 +118,24 @@ export class ListingClient {
     const devices = [...candidates(ring, part, ring.replicaCount)];
     const primaries = new Set(ring.primaries(part).map(deviceKey));
     const order = this.#order(devices, primaries.size, opts.spread === true);
-    let primaryAnswered = false;
+    let primarySaid404 = false;
     for (const dev of order) {
+      const key = deviceKey(dev);
       try {
         const reply = await this.send(dev, part, account, bucket, call);
-        if (reply.status < 500) this.#failed.delete(deviceKey(dev));
-        else this.#failed.set(deviceKey(dev), Date.now() + failedReadMs);
+        if (reply.status < 500) this.#failed.delete(key);
+        else this.#failed.set(key, Date.now() + failedReadMs);
         if (reply.status >= 200 && reply.status < 300) return reply;
         if (reply.status === 404) {
           notFound ??= reply;
-          if (primaries.has(deviceKey(dev))) primaryAnswered = true;
+          if (primaries.has(key)) primarySaid404 = true;
         }
       } catch {
-        this.#failed.set(deviceKey(dev), Date.now() + failedReadMs);
+        this.#failed.set(key, Date.now() + failedReadMs);
         // next replica
       }
     }
-    if (notFound && primaryAnswered) return notFound;
+    if (notFound && primarySaid404) return notFound;
     throw new ArcaError('InsufficientReplicas', `no ${notFound ? 'primary ' : ''}listing replica of ${ringPath(account, bucket)} answered${notFound ? ' (only handoffs, which hold no copy)' : ''}`);
   }
 
