@@ -140,12 +140,16 @@ export class PeerChanges {
 
   /**
    * The peer's hashes of the partition as its `changes` answer of this pass reported them (`{}` for a
-   * partition a complete answer did not list), or undefined: ask the peer.
+   * partition a complete answer did not list) when they are `localHashes`; otherwise undefined: ask the peer.
+   * An answer that differs is not taken: it dates from the start of the device's pass, and during writes it
+   * misses what both sides took since (a pass during a burst of small PUTs would sync 750–850 suffixes per
+   * node that every replica held; docs/repair.md, "Busy passes").
    */
-  reported(dev: PeerDevice, ref: PartitionRef): SuffixHashes | undefined {
+  reported(dev: PeerDevice, ref: PartitionRef, localHashes: SuffixHashes): SuffixHashes | undefined {
     const feed = this.#feeds.get(`${ref.device}/${ref.policyIndex}`)?.get(peerKey(dev));
     if (!feed) return undefined;
-    return feed.hashes[ref.partition] ?? (feed.complete ? {} : undefined);
+    const hashes = feed.hashes[ref.partition] ?? (feed.complete ? {} : undefined);
+    return hashes && sameHashes(hashes, localHashes) ? hashes : undefined;
   }
 
   /**

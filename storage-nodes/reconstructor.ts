@@ -235,9 +235,8 @@ export class ObjectReconstructor {
       const localHashes = hashMap(local);
       return Promise.all(
         list.map(async ([index, dev]): Promise<Peer> => {
-          let hashes = this.#changes.reported(dev, ref);
-          // As in the replicator: a `changes` answer that differs may only predate writes both sides took.
-          if (!hashes || differing(localHashes, hashes).size > 0) {
+          let hashes = this.#changes.reported(dev, ref, localHashes);
+          if (!hashes) {
             stats.requests++;
             hashes = (await this.deps.client.hashes(dev, ref.policyIndex, ref.partition)).hashes;
             if (!hashes) stats.failures++;

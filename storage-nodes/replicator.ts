@@ -231,11 +231,8 @@ export class ObjectReplicator {
       primaries
         .filter((dev) => !(isPrimary && this.deps.self.is(dev, ref.device)))
         .map(async (dev) => {
-          const reported = this.#changes.reported(dev, ref);
+          const reported = this.#changes.reported(dev, ref, localHashes);
           let peer = reported ? this.#peerOf(dev, 200, reported, localHashes) : await this.#peer(dev, ref, localHashes, stats);
-          // The `changes` answer dates from the start of this device's pass: writes that landed on both sides
-          // since then differ from it with nothing to repair. Ask the peer for its hashes now before syncing.
-          if (reported && peer.differing.size > 0) peer = await this.#peer(dev, ref, localHashes, stats);
           while (isPrimary && peer.hashes === undefined && peer.status === 507) {
             const stand = nextHandoff(ring, ref.partition, used, this.deps.self);
             if (!stand) break;
