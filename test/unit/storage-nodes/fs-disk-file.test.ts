@@ -206,9 +206,18 @@ test('the write buffer budget is shared among open writers', async (t) => {
   );
 });
 
-/** Bytes of `path` in the page cache, by util-linux's fincore (mincore(2)). */
+/**
+ * Bytes of `path` in the page cache, by util-linux's fincore (mincore(2)). This kind of VM reclaims page cache
+ * in the background whatever memory is free (a 50 MiB file read once lost 15 % of its pages in two minutes with
+ * 21 GiB free, 2026-12-02), so a check that pages stayed asks for most of them (`mostlyCached`), not all.
+ */
 function cachedBytes(path: string): number {
   return Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', path], { encoding: 'utf8' }).trim());
+}
+
+/** At least 90 % of `bytes` cached: a read that kept its pages (one that dropped them leaves next to none). */
+function mostlyCached(path: string, bytes: number): boolean {
+  return cachedBytes(path) >= 0.9 * bytes;
 }
 
 /** Reads a data file's body through a stream and waits for the stream to close its fd. */
@@ -245,7 +254,7 @@ test('page cache: a streamed body leaves it once synced; with readPastCacheBytes
       t.true((await readClosed(files, loc('/a/b/big'), { start: 5000, end: 2_500_000 })).equals(big.subarray(5000, 2_500_001)));
       t.true(cachedBytes(path('/a/b/big')) <= 64 * 1024);
       t.true((await readClosed(files, loc('/a/b/mid'))).equals(mid));
-      t.true(cachedBytes(path('/a/b/mid')) >= mid.length - 4096);
+      t.true(mostlyCached(path('/a/b/mid'), mid.length));
     },
     { readPastCacheBytes: 1024 * 1024 },
   );
@@ -282,6 +291,6 @@ test('page cache: by default a read stays cached, whatever the size (a streamed 
     const path = join(files.hashDir(loc('/a/b/big')), `${t1}.data`);
     t.is(cachedBytes(path), 0);
     t.true((await readClosed(files, loc('/a/b/big'))).equals(big));
-    t.true(cachedBytes(path) >= big.length);
+    t.true(mostlyCached(path, big.length));
   });
 });
