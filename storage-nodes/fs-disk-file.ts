@@ -134,8 +134,8 @@ export class FsDiskFiles implements DiskFiles {
   readonly #now: () => number;
   /** Commits and deletes of one hash dir run one at a time, so "newest wins" is decided race-free. */
   readonly #hashDirLocks = new KeyedMutex();
-  /** The partitions' suffix-hash caches, invalidated by every commit and delete. */
-  readonly suffixHashes = new FsSuffixHashes();
+  /** The partitions' suffix-hash caches, invalidated by every commit and delete (recomputed on the write queue's worker). */
+  readonly suffixHashes: FsSuffixHashes;
 
   constructor(opts: FsDiskFilesOptions) {
     this.#devicesDir = opts.devicesDir;
@@ -150,6 +150,7 @@ export class FsDiskFiles implements DiskFiles {
     this.#readPastCacheBytes = opts.readPastCacheBytes ?? 0;
     this.#syncBehindBytes = opts.fsync ? (opts.syncBehindBytes ?? 8 * 1024 * 1024) : 0;
     this.#writeQueue = opts.writeQueue ?? sharedWriteQueue(opts.writeQueueOptions);
+    this.suffixHashes = new FsSuffixHashes({ worker: this.#writeQueue });
     this.#now = opts.now ?? Date.now;
   }
 

@@ -2,8 +2,8 @@
  * Suffix hashes on disk (Swift's hashes.pkl + hashes.invalid): every commit or delete appends its suffix to
  * `<partition>/hashes.invalid`; reading the hashes folds what was appended since the last fold into the
  * partition's cache, recomputes only the stale suffixes, and every so often writes the cache to
- * `<partition>/hashes.json`. That job runs on a worker thread (suffix-hash-worker.ts, which says how the log,
- * its offsets and the cache file stay crash-safe), one message each way.
+ * `<partition>/hashes.json`. That job runs on the node's disk worker (suffix-hash-files.ts says how the log,
+ * its offsets and the cache file stay crash-safe; write-queue.ts, the worker), one message each way.
  *
  * The parsed cache of each partition is also kept in memory (up to `maxCachedSuffixes` suffixes per process,
  * least recently read first out), so reading the hashes of a partition nothing was written to costs one job
@@ -21,13 +21,12 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { KeyedMutex, readdirIfExists, readdirIfExistsSync, readFileIfExistsSync } from './fs-util.js';
 import { hashDirState } from './hash-dir.js';
-import { errorOf, JobThread } from '../src/common/job-thread.js';
-import { type CachedHashes, hashesFileName, invalidFileName, leftoverLists, listedSuffixes, noLog, type RehashJob, type RehashReply, readLogTail, rotateLogBytes } from './suffix-hash-worker.js';
+import { errorOf } from '../src/common/job-thread.js';
+import { type CachedHashes, hashesFileName, invalidFileName, leftoverLists, listedSuffixes, noLog, type RehashReply, readLogTail, rotateLogBytes } from './suffix-hash-files.js';
+import { sharedWriteQueue, type WriteQueue } from './write-queue.js';
 import { compactSuffixRecord, type HashDirEntry, hashDirEntry, isHashDirName, isSuffix, parseHashesFile, type SuffixEntry } from './suffix-hashes.js';
 
-export { hashesFileName, invalidFileName, isInvalidFileName } from './suffix-hash-worker.js';
-
-const workerUrl = new URL('./suffix-hash-worker.js', import.meta.url);
+export { hashesFileName, invalidFileName, isInvalidFileName } from './suffix-hash-files.js';
 
 export interface SuffixHashOptions {
   /** Suffixes to recompute whatever the cache says (the replicator's check before it syncs a suffix). */
@@ -51,6 +50,8 @@ export interface SuffixHashCacheOptions {
   maxSuffixes?: number;
   /** Folded offset past which a partition's `hashes.invalid` is rotated (default `rotateLogBytes`; tests). */
   rotateLogBytes?: number;
+  /** Whose worker thread runs the recomputations (default: the process's, `sharedWriteQueue()`). */
+  worker?: WriteQueue;
 }
 
 /** The suffix-hash caches of a node's partitions; one instance per process (it owns the locks). */
@@ -67,17 +68,12 @@ export class FsSuffixHashes {
   readonly #changed = new Map<string, number>();
   /** Partition dirs invalidated since their hashes were last read (their change is numbered already). */
   readonly #invalidated = new Set<string>();
-  readonly #thread = new JobThread<RehashJob, RehashReply>(workerUrl, {
-    name: 'suffix hash worker',
-    workerData: { arcaSuffixHashes: true },
-    // A job holds one partition's cache (4,096 suffixes at most, ~0.5 MiB): a small heap keeps the thread's RSS low.
-    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
-  });
-
+  readonly #worker: WriteQueue;
   readonly #maxSuffixes: number;
   readonly #rotateLogBytes: number;
 
   constructor(opts: SuffixHashCacheOptions = {}) {
+    this.#worker = opts.worker ?? sharedWriteQueue();
     this.#maxSuffixes = opts.maxSuffixes ?? maxCachedSuffixes;
     this.#rotateLogBytes = opts.rotateLogBytes ?? rotateLogBytes;
   }
@@ -140,7 +136,7 @@ export class FsSuffixHashes {
         this.#put(partitionDir, cached);
         return cached.suffixes;
       }
-      if (reply.kind !== 'done') throw new Error(`suffix hash worker: unexpected '${reply.kind}' for ${partitionDir}`);
+      if (reply.kind !== 'done') throw new Error(`suffix hash job: unexpected '${reply.kind}' for ${partitionDir}`);
       if (reply.changed && !announced) this.#noteChanged(partitionDir);
       const { empty, log, unwritten } = reply;
       const suffixes = compactSuffixRecord(reply.suffixes);
@@ -152,8 +148,8 @@ export class FsSuffixHashes {
   /** The rehash job; one that rotates the log runs while no append to it is in flight. */
   #rehash(partitionDir: string, cached: Cached | undefined, recalculate: string[]): Promise<RehashReply> {
     const rotate = cached !== undefined && cached.log.offset >= this.#rotateLogBytes;
-    const job: Omit<RehashJob, 'id'> = { partitionDir, cached, recalculate, rotate };
-    return rotate ? this.#invalidLocks.run(partitionDir, () => this.#thread.run(job)) : this.#thread.run(job);
+    const job = { partitionDir, cached, recalculate, rotate };
+    return rotate ? this.#invalidLocks.run(partitionDir, () => this.#worker.rehash(job)) : this.#worker.rehash(job);
   }
 
   /**

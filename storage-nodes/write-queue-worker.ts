@@ -1,6 +1,8 @@
 /**
- * The write queue's worker thread (write-queue.ts is the side the node's main thread sees): it installs new
- * versions of objects — data files and tombstones — into their hash dirs, durably.
+ * The node's disk worker (write-queue.ts is the side the node's main thread sees): it installs new versions of
+ * objects — data files and tombstones — into their hash dirs, durably, and it runs the recomputations of
+ * partitions' suffix hashes (`rehashPartition`, suffix-hash-files.ts). One thread does both: each worker
+ * thread costs a node ~10 MiB of RSS (its own V8 heap, and the code it compiled), so a node runs one.
  *
  * One job is everything a replica write does on disk once its body arrived: look at the hash dir (conflict,
  * the version it replaces and that version's object lock), create and write the tmp file (or take the fd of
@@ -17,6 +19,9 @@
  * while another of it runs (DirSyncs). An earlier version took jobs in batches, phase by phase (all files
  * synced, then all renamed, then each directory once): each phase then waited for its slowest member, and
  * latency grew more than the shared syncs saved.
+ *
+ * A recomputation is a synchronous job: the writes' calls in the pool go on meanwhile, and their next steps wait
+ * for it to end (a changed partition's takes ~1 ms).
  *
  * The main thread holds each job's hash-dir lock, and keeps folds of its partition's hashes.invalid out,
  * until the job is done: no two jobs running at once touch the same hash dir, what the readdir at the start
@@ -36,6 +41,7 @@ import { applyPatch, conflictOf, type HashDirState, hashDirState, type MetaFileC
 import { type JobError, jobError, serveJobs } from '../src/common/job-thread.js';
 import { dropCachedPages } from './page-cache.js';
 import { readStoredMeta } from './stored-meta.js';
+import { type RehashJob, type RehashReply, rehashPartition } from './suffix-hash-files.js';
 
 /** A job as the main thread posts it. */
 export interface WriteJob {
@@ -372,9 +378,21 @@ function pread(fd: number, length: number, position: number): Buffer {
   return buf;
 }
 
+/** A job of the node's disk worker: a write, or a partition's suffix-hash recomputation. */
+export type DiskJob = WriteJob | RehashJob;
+
+export type DiskReply = WriteReply | RehashReply;
+
 if (parentPort && (workerData as Partial<WriteWorkerOptions> | undefined)?.arcaWriteQueue === true) {
-  serveJobs<WriteJob, WriteReply>((reply) => {
+  serveJobs<DiskJob, DiskReply>((reply) => {
     const runner = new WriteRunner(workerData as WriteWorkerOptions, reply);
-    return (job) => runner.add(job);
+    return (job) => {
+      if (!('op' in job)) return runner.add(job);
+      try {
+        reply({ id: job.id, ...rehashPartition(job) });
+      } catch (err) {
+        reply({ id: job.id, kind: 'failed', error: jobError(err) });
+      }
+    };
   });
 }

@@ -1,15 +1,18 @@
 /**
  * The durable write queue of a storage node: installs new versions (data files, tombstones) on a worker
  * thread (write-queue-worker.ts has the steps). A job costs the main thread one message each way, and the
- * jobs and replies of one turn of either event loop travel in one message.
+ * jobs and replies of one turn of either event loop travel in one message. The same worker recomputes
+ * suffix hashes (`rehash`, for FsSuffixHashes): it is the node's one disk worker.
  *
  * Every device's jobs go to the same worker (its queue is per device). The workers are JobThreads
  * (job-thread.ts): started on the first job, idle ones keep no process alive, and a worker that dies fails its
  * pending jobs (their writes may or may not have happened, as with a crash).
  */
+import { dirname } from 'node:path';
 import { isWholeBuffer } from '../src/common/free-bytes.js';
 import { errorOf, JobThread } from '../src/common/job-thread.js';
-import type { InstallOutcome, WriteJob, WriteReply, WriteWorkerOptions } from './write-queue-worker.js';
+import type { RehashJob, RehashReply } from './suffix-hash-files.js';
+import type { DiskJob, DiskReply, InstallOutcome, WriteJob, WriteReply, WriteWorkerOptions } from './write-queue-worker.js';
 
 export type { InstallOutcome } from './write-queue-worker.js';
 
@@ -26,12 +29,13 @@ export type WriteRequest = Omit<WriteJob, 'id'>;
 const workerUrl = new URL('./write-queue-worker.js', import.meta.url);
 
 export class WriteQueue {
-  readonly #threads: Array<JobThread<WriteJob, WriteReply>>;
+  readonly #threads: Array<JobThread<DiskJob, DiskReply>>;
 
   constructor(opts: WriteQueueOptions = {}) {
     const workerData: WriteWorkerOptions = { arcaWriteQueue: true, maxInFlight: Math.max(1, opts.maxInFlight ?? 64) };
-    // The worker's heap holds only job bookkeeping; the file contents are ArrayBuffers outside it.
-    const resourceLimits = { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 };
+    // The worker's heap holds job bookkeeping (the file contents are ArrayBuffers outside it) and, during a
+    // recomputation, one partition's suffix hashes (4,096 suffixes at most, ~0.5 MiB).
+    const resourceLimits = { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 };
     this.#threads = Array.from({ length: Math.max(1, opts.workers ?? 1) }, () => new JobThread(workerUrl, { name: 'write worker', workerData, resourceLimits }));
   }
 
@@ -44,9 +48,20 @@ export class WriteQueue {
     // A buffer of its own moves to the worker without a copy; a slice of a larger one is copied.
     const data = req.data;
     const transfer = data && isWholeBuffer(data) ? [data.buffer] : [];
-    const reply = await this.#threads[hashOf(req.queue) % this.#threads.length].run(req, transfer);
+    const reply = (await this.#thread(req.queue).run(req, transfer)) as WriteReply;
     if (reply.kind === 'failed') throw errorOf(reply.error);
     return reply.outcome;
+  }
+
+  /** Runs a partition's suffix-hash job (suffix-hash-files.ts) on the worker of the partition's device. */
+  async rehash(job: Omit<RehashJob, 'id' | 'op'>): Promise<RehashReply> {
+    // <device>/objects[-N]/<partition>
+    return (await this.#thread(dirname(dirname(job.partitionDir))).run({ ...job, op: 'rehash' })) as RehashReply;
+  }
+
+  /** The worker of the device at `deviceDir`. */
+  #thread(deviceDir: string): JobThread<DiskJob, DiskReply> {
+    return this.#threads[hashOf(deviceDir) % this.#threads.length];
   }
 
   /** Stops the workers; pending jobs fail. */

@@ -7,7 +7,7 @@ import { hashOfName, type ObjectLocation, suffixOfHash } from '../../../storage-
 import { FsDiskFiles } from '../../../storage-nodes/fs-disk-file.js';
 import { FsPartitions } from '../../../storage-nodes/fs-partitions.js';
 import { FsSuffixHashes, listSuffix } from '../../../storage-nodes/fs-suffix-hashes.js';
-import { foldsPerWrite } from '../../../storage-nodes/suffix-hash-worker.js';
+import { foldsPerWrite } from '../../../storage-nodes/suffix-hash-files.js';
 import { compactSuffixRecord, differingSuffixes, hashMap, parseHashesFile, suffixEntry } from '../../../storage-nodes/suffix-hashes.js';
 import { writeObject } from './disk-file.conformance.js';
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { isArcaError } from '../../../src/common/errors.js';
+import { FsSuffixHashes } from '../../../storage-nodes/fs-suffix-hashes.js';
 import { WriteQueue, type WriteRequest } from '../../../storage-nodes/write-queue.js';
 import { DirSyncs } from '../../../storage-nodes/write-queue-worker.js';
 
@@ -82,6 +83,35 @@ test('a tmp file that cannot be created is reported as such; a stopped worker fa
       );
       await q.submit(job(dir, hash(3), `${t1}.data`, 'y'));
       t.deepEqual(await readdir(job(dir, hash(3), '', '').hashDir), [`${t1}.data`]);
+    } finally {
+      await q.close();
+    }
+  });
+});
+
+test('suffix hashes are recomputed on the worker of the writes: they see what it installed, and fail with it when it stops', async (t) => {
+  await withDir(async (dir) => {
+    const q = new WriteQueue();
+    const hashes = new FsSuffixHashes({ worker: q });
+    const partitionDir = join(dir, 'objects', '1');
+    try {
+      // Writes and a recomputation posted in one turn travel in one message; the recomputation folds what the
+      // writes finished before it ran, and the next one the rest.
+      const writes = Array.from({ length: 8 }, (_, i) => q.submit(job(dir, hash(i), `${t1}.data`, `v${i}`)));
+      const during = hashes.get(partitionDir);
+      await Promise.all(writes);
+      t.true(Object.keys(await during).length <= 8);
+      const after = await hashes.get(partitionDir);
+      t.deepEqual(Object.keys(after).sort(), Array.from({ length: 8 }, (_, i) => hash(i).slice(-3)).sort());
+      t.deepEqual(after, await new FsSuffixHashes({ worker: q }).get(partitionDir), 'the same as a recomputation from the files');
+      // One worker: stopping the queue fails a pending recomputation as it fails a write (or it finished first).
+      const pending = hashes.get(partitionDir, { recalculate: [hash(1).slice(-3)] });
+      await q.close();
+      await pending.then(
+        () => t.pass(),
+        (e: Error) => t.regex(e.message, /write worker stopped/),
+      );
+      t.deepEqual(await hashes.get(partitionDir, { recalculate: [hash(1).slice(-3)] }), after, 'the next job starts the worker again');
     } finally {
       await q.close();
     }

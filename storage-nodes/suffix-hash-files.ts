@@ -1,12 +1,12 @@
 /**
- * Reading and recomputing a partition's suffix hashes, on a worker thread of its own (fs-suffix-hashes.ts is
- * the side the node's main thread sees). A job is a handful of small file-system calls: list the partition
- * dir, read what was appended to `hashes.invalid` since the last fold, read `hashes.json` when the main
- * thread holds no cache, list each stale suffix dir and its hash dirs, and now and then write `hashes.json`
- * back. Made one by one through libuv's thread pool they would cost the main thread a round trip, a promise
- * and a wake-up each; here they are plain synchronous calls, and the main thread posts one message and gets
- * one back. On the main thread itself they would stall every request whenever a call waits for a directory's
- * lock behind a write's fsync; here only the recomputations wait.
+ * Reading and recomputing a partition's suffix hashes on disk: the job that the node's disk worker runs
+ * (write-queue-worker.ts; fs-suffix-hashes.ts is the side the node's main thread sees). A job is a handful of
+ * small file-system calls: list the partition dir, read what was appended to `hashes.invalid` since the last
+ * fold, read `hashes.json` when the main thread holds no cache, list each stale suffix dir and its hash dirs,
+ * and now and then write `hashes.json` back. Made one by one through libuv's thread pool they would cost the
+ * main thread a round trip, a promise and a wake-up each; on the worker they are plain synchronous calls, and
+ * the main thread posts one message and gets one back. On the main thread itself they would stall every
+ * request whenever a call waits for a directory's lock behind a write's fsync.
  *
  * **`hashes.invalid` is an append-only log.** Writes append `<suffix>\n` lines to it; a fold reads the lines
  * after the offset the cache records (`InvalidLog`: the log's inode and the offset folded up to) and moves the
@@ -27,10 +27,9 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { workerData } from 'node:worker_threads';
 import { readdirIfExistsSync, readFileIfExistsSync, unlinkIfExistsSync } from './fs-util.js';
 import { hashDirState } from './hash-dir.js';
-import { type JobError, jobError, serveJobs } from '../src/common/job-thread.js';
+import type { JobError } from '../src/common/job-thread.js';
 import { type HashDirEntry, type HashesFile, hashDirEntry, type InvalidLog, isHashDirName, isSuffix, parseHashesFile, type SuffixEntry, suffixEntry } from './suffix-hashes.js';
 
 export const hashesFileName = 'hashes.json';
@@ -66,6 +65,8 @@ export interface CachedHashes {
 
 export interface RehashJob {
   id: number;
+  /** Tells it from the disk worker's other jobs (writes). */
+  op: 'rehash';
   partitionDir: string;
   /** What the main thread's cache holds for the partition (else `hashes.json` is read). */
   cached?: CachedHashes;
@@ -87,7 +88,7 @@ export const foldsPerWrite = 16;
 export const rotateLogBytes = 64 * 1024;
 
 /** Lists the partition, folds what is stale into its cache and writes `hashes.json` when due: the whole job, synchronously. */
-export function rehashPartition(job: Omit<RehashJob, 'id'>): Rehashed {
+export function rehashPartition(job: Omit<RehashJob, 'id' | 'op'>): Rehashed {
   const dir = job.partitionDir;
   const names = readdirIfExistsSync(dir);
   if (names === undefined) return { kind: 'missing' };
@@ -211,14 +212,4 @@ function writeHashesFile(partitionDir: string, file: HashesFile): void {
     // The partition was removed meanwhile (a reverted handoff): nothing to cache.
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-}
-
-if ((workerData as { arcaSuffixHashes?: boolean } | undefined)?.arcaSuffixHashes === true) {
-  serveJobs<RehashJob, RehashReply>((reply) => (job) => {
-    try {
-      reply({ id: job.id, ...rehashPartition(job) });
-    } catch (err) {
-      reply({ id: job.id, kind: 'failed', error: jobError(err) });
-    }
-  });
 }
