@@ -20,8 +20,8 @@
  * synced, then all renamed, then each directory once): each phase then waited for its slowest member, and
  * latency grew more than the shared syncs saved.
  *
- * A recomputation is a synchronous job: the writes' calls in the pool go on meanwhile, and their next steps wait
- * for it to end (a changed partition's takes ~1 ms).
+ * A recomputation is one synchronous job (~1 ms of CPU for a partition that changed): the writes' calls in the
+ * pool go on meanwhile, and their next steps wait for it to end.
  *
  * The main thread holds each job's hash-dir lock, and keeps folds of its partition's hashes.invalid out,
  * until the job is done: no two jobs running at once touch the same hash dir, what the readdir at the start
