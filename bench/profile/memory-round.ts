@@ -47,14 +47,20 @@ const dataDir = mkdtempSync(join(tmpdir(), 'arca-memory-round-'));
 const cluster = await startArcaCluster({ dataDir, main: o.main });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mib = (x: number) => round(x, 0);
+/** One started meter per node (each node's own RSS and CPU). */
+const meterNodes = (sampleMs: number) =>
+  cluster.nodePids.map((pid) => {
+    const m = new ServerMeter([pid], { sampleMs, rescanMs: 3_600_000 });
+    m.start();
+    return m;
+  });
 try {
   const target = { endpoint: cluster.endpoint, accessKey: cluster.accessKey, secretKey: cluster.secretKey, bucket: 'round' };
   const nodes = cluster.nodePids;
   const peaks = nodes.map(() => 0);
   const byStep: Record<string, { opsPerSec: number; cpuMsPerOp: number; nodePeaksMiB: number[] }> = {};
   for (const [i, [name, step]] of steps.entries()) {
-    const meters = nodes.map((pid) => new ServerMeter([pid], { sampleMs: 250, rescanMs: 3_600_000 }));
-    for (const m of meters) m.start();
+    const meters = meterNodes(250);
     const r = await runLoad({ ...target, ...step, createBucket: i === 0, serverPids: [cluster.proxyPid, ...nodes] });
     const usage = meters.map((m) => m.stop());
     for (const [n, u] of usage.entries()) peaks[n] = Math.max(peaks[n], u.peakRssMiB);
@@ -63,14 +69,12 @@ try {
     byStep[name] = { opsPerSec: r.opsPerSec, cpuMsPerOp: r.serverCpuMsPerOp ?? 0, nodePeaksMiB: usage.map((u) => mib(u.peakRssMiB)) };
     log(`${name}: ${r.opsPerSec} ops/s, node peaks ${byStep[name].nodePeaksMiB.join(' / ')} MiB`);
   }
-  const settle = nodes.map((pid) => new ServerMeter([pid], { sampleMs: 250, rescanMs: 3_600_000 }));
-  for (const m of settle) m.start();
+  const settle = meterNodes(250);
   await sleep(10_000);
   const settled = settle.map((m) => m.stop());
   for (const [n, u] of settled.entries()) peaks[n] = Math.max(peaks[n], u.peakRssMiB);
   const idleSec = Number(o.idle);
-  const idle = nodes.map((pid) => new ServerMeter([pid], { sampleMs: 1000, rescanMs: 3_600_000 }));
-  for (const m of idle) m.start();
+  const idle = meterNodes(1000);
   await sleep(idleSec * 1000);
   const idleCpu = idle.map((m) => round((m.stop().cpuMs / (idleSec * 1000)) * 100, 1));
   process.stdout.write(
