@@ -60,13 +60,14 @@ export class GroupCommitDb {
       if (hit) out[i] = hit.overlay.get(k) ?? undefined;
       else missing.push(i);
     }
-    if (missing.length > 0) {
-      try {
-        const got = await this.db.getMany(missing.map((i) => keys[i]));
-        for (let j = 0; j < missing.length; j++) out[missing[j]] = got[j];
-      } catch (err) {
-        throw this.wrapError(err);
-      }
+    // Read on the event loop, not the thread pool: a key in the memtable, or absent (each table's bloom
+    // filter says so), costs microseconds, while a pool round trip on two vCPUs costs a wake-up of a pool
+    // thread and one of the loop (docs/performance.md, proposal 30). A row in a table is one block read,
+    // from leveldb's block cache or the page cache.
+    try {
+      for (const i of missing) out[i] = this.db.getSync(keys[i]);
+    } catch (err) {
+      throw this.wrapError(err);
     }
     return out;
   }

@@ -8,8 +8,8 @@ function fakeDb() {
   const data = new Map<string, string>();
   const batches: Array<{ ops: WriteOp[]; done: () => void; fail: (e: Error) => void }> = [];
   const db = {
-    async getMany(keys: Buffer[]) {
-      return keys.map((k) => data.get(k.toString('latin1')));
+    getSync(key: Buffer) {
+      return data.get(key.toString('latin1'));
     },
     batch(ops: WriteOp[]) {
       return new Promise<void>((resolve, reject) => {
