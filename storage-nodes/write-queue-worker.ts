@@ -11,14 +11,13 @@
  * The main thread posts one message and gets one back, instead of ~17 thread-pool round trips of its own.
  *
  * Here, reads that the page cache serves (readdir, the replaced version's footer), writes into the page cache
- * (the body, the `hashes.invalid` line) and closes are synchronous. The calls that allocate, rename or remove
- * names, and the syncs, go to libuv's thread pool: they can wait (for the disk, a journal, a directory's
- * lock, or the CPU-heavy inode allocation of ext4 without a journal), and on this one thread the waits would
- * add up instead of overlapping. Every job runs as its own chain, so the syncs of concurrent writes reach the
- * disk together (the file system merges them); a directory's fsync is shared by the jobs that ask for it
- * while another of it runs (DirSyncs). An earlier version took jobs in batches, phase by phase (all files
- * synced, then all renamed, then each directory once): each phase then waited for its slowest member, and
- * latency grew more than the shared syncs saved.
+ * (the body, the `hashes.invalid` line), the calls that create or rename names (open with O_CREAT, mkdir,
+ * rename) and closes are synchronous. The syncs and unlinks go to libuv's thread pool: they wait for the
+ * disk, and on this one thread the waits would add up instead of overlapping. Every job runs as its own
+ * chain, so the syncs of concurrent writes reach the disk together (the file system merges them); a
+ * directory's fsync is shared by the jobs that ask for it while another of it runs (DirSyncs). An earlier
+ * version took jobs in batches, phase by phase (all files synced, then all renamed, then each directory
+ * once): each phase then waited for its slowest member, and latency grew more than the shared syncs saved.
  *
  * A recomputation is one synchronous job (~1 ms of CPU for a partition that changed): the writes' calls in the
  * pool go on meanwhile, and their next steps wait for it to end.
@@ -151,7 +150,7 @@ export class WriteRunner {
     const r: Running = { job, fd: job.fd, ownFd: false, tmp: true, created: [], obsolete: [], outcome: {} };
     try {
       await this.#prepare(r);
-      await rename(job.tmpPath, join(job.hashDir, job.file));
+      fs.renameSync(job.tmpPath, join(job.hashDir, job.file));
       r.tmp = false;
       // The new name must be durable before the old versions go, or a crash could leave neither: sync the
       // hash dir and the parent of each dir just made (a sync another job queued after its own rename
@@ -194,7 +193,7 @@ export class WriteRunner {
     if (job.data) {
       try {
         try {
-          r.fd = await openNew(job.tmpPath);
+          r.fd = openNew(job.tmpPath);
           r.ownFd = true;
         } catch (err) {
           r.tmp = false;
@@ -205,8 +204,8 @@ export class WriteRunner {
         // The main thread moved the body here: its memory goes now, not at this isolate's next collection.
         freeBytes(job.data);
       } catch (err) {
-        // The hash dir's mkdir runs beside the open: it ends before the job does, so nothing changes the
-        // device after a job reported (a test removing the device dir then raced it).
+        // The hash dir's mkdir ends before the job does, so nothing changes the device after a job reported
+        // (a test removing the device dir then raced it).
         await made.catch(() => {});
         throw err;
       }
@@ -284,19 +283,20 @@ export class DirSyncs {
 }
 
 /*
- * The calls that create, rename or remove names (and the syncs) go to libuv's thread pool: they wait for
- * the file system's journal, and on this one thread those waits would add up instead of overlapping.
- * Reads (readdir, the replaced version's footer), writes into the page cache and closes stay synchronous.
+ * The syncs, and unlinks (removing a large file frees its blocks), go to libuv's thread pool: they wait for
+ * the disk, and on this one thread those waits would add up instead of overlapping. The calls that create or
+ * rename names (`open(O_CREAT)`, `mkdir`, `rename`) are synchronous, like reads (readdir, the replaced
+ * version's footer), writes into the page cache and closes: they change the page cache, not the disk, and a
+ * pool round trip cost more than the call (docs/storage-nodes.md, "The write queue").
  */
 const poolCall = <T = void>(fn: (cb: (err: NodeJS.ErrnoException | null, result?: T) => void) => void): Promise<T> =>
   new Promise<T>((resolve, reject) => fn((err, result) => (err ? reject(err) : resolve(result as T))));
-const openNew = (path: string) => poolCall<number>((cb) => fs.open(path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644, cb));
-const rename = (from: string, to: string) => poolCall((cb) => fs.rename(from, to, cb));
+const openNew = (path: string) => fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
 const unlink = (path: string) => poolCall((cb) => fs.unlink(path, cb));
 const fdatasync = (fd: number) => poolCall((cb) => fs.fdatasync(fd, cb));
 const fsync = (fd: number) => poolCall((cb) => fs.fsync(fd, cb));
-const mkdirp = (dir: string) => poolCall<string | undefined>((cb) => fs.mkdir(dir, { recursive: true }, cb));
-/** `mkdir -p` (one pool call); the directories it created, outermost first ([] when `dir` existed). */
+const mkdirp = async (dir: string) => fs.mkdirSync(dir, { recursive: true });
+/** `mkdir -p`; the directories it created, outermost first ([] when `dir` existed). */
 const mkdirTracked = (dir: string, within: string) => mkdirTrackedWith(dir, within, mkdirp);
 
 /**
