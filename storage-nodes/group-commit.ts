@@ -50,22 +50,21 @@ export class GroupCommitDb {
     return v;
   }
 
-  /** Reads keys as they will be once everything queued is committed. */
+  /**
+   * Reads keys as they will be once everything queued is committed. Keys not queued are read on the event
+   * loop, not the thread pool: a key in the memtable, or absent (each table's bloom filter says so), costs
+   * microseconds, while a pool round trip on two vCPUs costs a wake-up of a pool thread and one of the loop
+   * (docs/performance.md, proposal 30). A row in a table is one block read, from leveldb's block cache or
+   * the page cache.
+   */
   async getMany(keys: Buffer[]): Promise<Array<string | undefined>> {
     const out: Array<string | undefined> = new Array(keys.length);
-    const missing: number[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i].toString('latin1');
-      const hit = this.#queued.overlay.has(k) ? this.#queued : this.#inflight?.overlay.has(k) ? this.#inflight : undefined;
-      if (hit) out[i] = hit.overlay.get(k) ?? undefined;
-      else missing.push(i);
-    }
-    // Read on the event loop, not the thread pool: a key in the memtable, or absent (each table's bloom
-    // filter says so), costs microseconds, while a pool round trip on two vCPUs costs a wake-up of a pool
-    // thread and one of the loop (docs/performance.md, proposal 30). A row in a table is one block read,
-    // from leveldb's block cache or the page cache.
     try {
-      for (const i of missing) out[i] = this.db.getSync(keys[i]);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i].toString('latin1');
+        const hit = this.#queued.overlay.has(k) ? this.#queued : this.#inflight?.overlay.has(k) ? this.#inflight : undefined;
+        out[i] = hit ? (hit.overlay.get(k) ?? undefined) : this.db.getSync(keys[i]);
+      }
     } catch (err) {
       throw this.wrapError(err);
     }
