@@ -35,7 +35,7 @@ import { assertRemovable } from '../src/common/object-lock.js';
 import type { Timestamp } from '../src/common/timestamp.js';
 import type { ObjectMeta } from '../src/common/wire.js';
 import { parseTrailer, trailerLength } from './data-file-format.js';
-import { mkdirTracked as mkdirTrackedWith } from './fs-util.js';
+import { fdatasyncFd, fsyncFd, mkdirTracked as mkdirTrackedWith, preadFullSync, readdirIfExistsSync, unlinkIfExists } from './fs-util.js';
 import { applyPatch, conflictOf, type HashDirState, hashDirState, type MetaFileContent, parseFileName, versionDataFile } from './hash-dir.js';
 import { type JobError, jobError, serveJobs } from '../src/common/job-thread.js';
 import { dropCachedPages } from './page-cache.js';
@@ -176,7 +176,7 @@ export class WriteRunner {
     const { job } = r;
     const incoming = parseFileName(job.file);
     if (!incoming) throw new Error(`not a hash dir file name: ${job.file}`);
-    const names = readdirIfExists(job.hashDir);
+    const names = readdirIfExistsSync(job.hashDir);
     const state = hashDirState(names ?? []);
     const existingTs = conflictOf(state, incoming);
     if (existingTs !== undefined) throw new ArcaError('Conflict', `${job.name}: a version at ${existingTs} exists`, { existingTs });
@@ -212,7 +212,7 @@ export class WriteRunner {
     }
     r.created = await made;
     if (job.sync) {
-      await fdatasync(r.fd!);
+      await fdatasyncFd(r.fd!);
       // A streamed body's pages leave the cache once on disk (page-cache.ts); a small one's stay, to be read.
       if (!r.ownFd) dropCachedPages(r.fd!);
     }
@@ -283,18 +283,14 @@ export class DirSyncs {
 }
 
 /*
- * The syncs, and unlinks (removing a large file frees its blocks), go to libuv's thread pool: they wait for
- * the disk, and on this one thread those waits would add up instead of overlapping. The calls that create or
- * rename names (`open(O_CREAT)`, `mkdir`, `rename`) are synchronous, like reads (readdir, the replaced
- * version's footer), writes into the page cache and closes: they change the page cache, not the disk, and a
- * pool round trip cost more than the call (docs/storage-nodes.md, "The write queue").
+ * The syncs (`fdatasyncFd`, `fsyncFd`), and unlinks (`unlinkIfExists`: removing a large file frees its
+ * blocks), go to libuv's thread pool: they wait for the disk, and on this one thread those waits would add up
+ * instead of overlapping. The calls that create or rename names (`open(O_CREAT)`, `mkdir`, `rename`) are
+ * synchronous, like reads (readdir, the replaced version's footer), writes into the page cache and closes:
+ * they change the page cache, not the disk, and a pool round trip cost more than the call
+ * (docs/storage-nodes.md, "The write queue").
  */
-const poolCall = <T = void>(fn: (cb: (err: NodeJS.ErrnoException | null, result?: T) => void) => void): Promise<T> =>
-  new Promise<T>((resolve, reject) => fn((err, result) => (err ? reject(err) : resolve(result as T))));
 const openNew = (path: string) => fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
-const unlink = (path: string) => poolCall((cb) => fs.unlink(path, cb));
-const fdatasync = (fd: number) => poolCall((cb) => fs.fdatasync(fd, cb));
-const fsync = (fd: number) => poolCall((cb) => fs.fsync(fd, cb));
 const mkdirp = async (dir: string) => fs.mkdirSync(dir, { recursive: true });
 /** `mkdir -p`; the directories it created, outermost first ([] when `dir` existed). */
 const mkdirTracked = (dir: string, within: string) => mkdirTrackedWith(dir, within, mkdirp);
@@ -306,7 +302,7 @@ const mkdirTracked = (dir: string, within: string) => mkdirTrackedWith(dir, with
 async function fsyncDir(dir: string): Promise<void> {
   const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   try {
-    await fsync(fd);
+    await fsyncFd(fd);
   } finally {
     fs.closeSync(fd);
   }
@@ -315,23 +311,6 @@ async function fsyncDir(dir: string): Promise<void> {
 function writeAll(fd: number, data: Uint8Array): void {
   let done = 0;
   while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, done);
-}
-
-function readdirIfExists(dir: string): string[] | undefined {
-  try {
-    return fs.readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-async function unlinkIfExists(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
 }
 
 /** What replacing the data version of `state` reports (nothing when it cannot be read: the write still goes on). */
@@ -353,29 +332,18 @@ function readFooterMeta(path: string): ObjectMeta {
   const fd = fs.openSync(path, 'r');
   try {
     const size = fs.fstatSync(fd).size;
-    let tail = pread(fd, Math.min(4096, size), size - Math.min(4096, size));
+    let tail = preadFullSync(fd, Math.min(4096, size), size - Math.min(4096, size));
     const trailer = parseTrailer(tail);
     if ('error' in trailer) throw new Error(trailer.error);
     const footerLength = trailer.metaLength + trailerLength;
     if (footerLength > size) throw new Error('metadata longer than the file');
-    if (footerLength > tail.length) tail = pread(fd, footerLength, size - footerLength);
+    if (footerLength > tail.length) tail = preadFullSync(fd, footerLength, size - footerLength);
     const stored = readStoredMeta(tail.subarray(tail.length - footerLength, tail.length - trailerLength));
     if ('error' in stored) throw new Error(stored.error);
     return stored.meta;
   } finally {
     fs.closeSync(fd);
   }
-}
-
-function pread(fd: number, length: number, position: number): Buffer {
-  const buf = Buffer.allocUnsafe(length);
-  let done = 0;
-  while (done < length) {
-    const n = fs.readSync(fd, buf, done, length - done, position + done);
-    if (n === 0) return buf.subarray(0, done);
-    done += n;
-  }
-  return buf;
 }
 
 /** A job of the node's disk worker: a write, or a partition's suffix-hash recomputation. */
