@@ -66,6 +66,7 @@ import {
   unlinkIfExists,
 } from './fs-util.js';
 import { dropBehindReads, dropCachedPages, pageFloor } from './page-cache.js';
+import { type ReplayResult, replayJournal } from './write-journal.js';
 import { type InstallOutcome, sharedWriteQueue, type WriteQueue, type WriteQueueOptions } from './write-queue.js';
 
 export interface FsDiskFilesOptions {
@@ -75,6 +76,11 @@ export interface FsDiskFilesOptions {
   devices: readonly string[];
   /** fsync files and directories (off only for throwaway test clusters). */
   fsync: boolean;
+  /**
+   * Make small writes (bodies written whole by the write queue, tombstones) durable through the device's
+   * write journal (write-journal.ts) rather than syncs of their own. Default true.
+   */
+  journal?: boolean;
   /** Data files up to this size are read whole by `open` (one pread serves footer and body). */
   smallFileBytes?: number;
   /** Tail read for larger files; a second pread follows only when the metadata is longer. */
@@ -120,6 +126,7 @@ export class FsDiskFiles implements DiskFiles {
   readonly #devicesDir: string;
   readonly #devices: ReadonlySet<string>;
   readonly #sync: boolean;
+  readonly #journal: boolean;
   readonly #smallFileBytes: number;
   readonly #tailReadBytes: number;
   readonly #writeBufferBytes: number;
@@ -141,6 +148,7 @@ export class FsDiskFiles implements DiskFiles {
     this.#devicesDir = opts.devicesDir;
     this.#devices = new Set(opts.devices);
     this.#sync = opts.fsync;
+    this.#journal = opts.journal ?? true;
     this.#smallFileBytes = opts.smallFileBytes ?? 64 * 1024;
     this.#tailReadBytes = opts.tailReadBytes ?? 4096;
     this.#writeBufferBytes = opts.writeBufferBytes ?? 1024 * 1024;
@@ -222,6 +230,14 @@ export class FsDiskFiles implements DiskFiles {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
       throw new DeviceUnavailableError(device, path, code === 'ENOENT' ? 'missing' : code === 'EACCES' ? 'not writable' : code);
     }
+  }
+
+  /**
+   * Replays the device's write journal (write-journal.ts): writes that a crash took from their files come
+   * back. Only at startup, after `prepareDevice` and before anything reads or writes the device.
+   */
+  async replayJournal(device: string): Promise<ReplayResult> {
+    return replayJournal(this.#checkedDevicePath(device));
   }
 
   async create(location: ObjectLocation, archive?: ArchiveRef): Promise<DiskFileWriter> {
@@ -475,6 +491,7 @@ export class FsDiskFiles implements DiskFiles {
             invalidPath: join(partitionDir, invalidFileName),
             invalidLine: `${suffixOfHash(basename(dir))}\n`,
             sync: this.#sync,
+            journal: this.#journal && 'data' in content,
             now: this.#now(),
             bypassGovernance: opts.bypassGovernance === true,
           }),

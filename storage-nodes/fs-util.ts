@@ -227,3 +227,47 @@ export class Gate {
     }
   }
 }
+
+/**
+ * Syncs (of a directory, of a file), coalesced by key: a sync asked for while one of the same key runs waits
+ * for it and then runs once for everyone who asked meanwhile (the running one may have started before their
+ * changes); a sync asked for while such a follow-up waits joins it.
+ */
+export class CoalescedSyncs {
+  constructor(private readonly syncOf: (key: string) => Promise<void>) {}
+
+  readonly #keys = new Map<string, { running: Promise<void>; next?: { promise: Promise<void>; start: () => void } }>();
+
+  sync(key: string): Promise<void> {
+    const d = this.#keys.get(key);
+    if (!d) {
+      const running = this.#run(key);
+      this.#keys.set(key, { running });
+      return running;
+    }
+    if (d.next) return d.next.promise;
+    let start!: () => void;
+    const promise = new Promise<void>((resolve, reject) => {
+      start = () => {
+        const running = this.#run(key);
+        this.#keys.set(key, { running });
+        running.then(resolve, reject);
+      };
+    });
+    d.next = { promise, start };
+    return promise;
+  }
+
+  #run(key: string): Promise<void> {
+    const running = this.syncOf(key);
+    void running
+      .catch(() => {})
+      .then(() => {
+        const d = this.#keys.get(key);
+        if (d?.running !== running) return;
+        if (d.next) d.next.start();
+        else this.#keys.delete(key);
+      });
+    return running;
+  }
+}

@@ -81,13 +81,22 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     devicesDir: config.devicesDir,
     devices: config.devices,
     fsync: config.fsync,
+    journal: config.writes?.journal,
     writeBufferBudgetBytes: config.writes?.bufferBudgetBytes,
     syncBehindBytes: config.writes?.syncBehindBytes,
     readPastCacheBytes: config.writes?.readPastCacheBytes,
-    writeQueueOptions: config.writes && { workers: config.writes.workers, maxInFlight: config.writes.maxInFlight },
+    writeQueueOptions: config.writes && {
+      workers: config.writes.workers,
+      maxInFlight: config.writes.maxInFlight,
+      journal: { maxAgeMs: config.writes.journalCheckpointMs },
+    },
   });
   try {
-    for (const device of config.devices) await files.prepareDevice(device);
+    for (const device of config.devices) {
+      await files.prepareDevice(device);
+      const replay = await files.replayJournal(device);
+      if (replay.segments > 0) log(`device ${device}: write journal replayed: ${replay.records} records in ${replay.segments} segments, ${replay.restored} files written again`);
+    }
   } catch (err) {
     throw startupError(err);
   }

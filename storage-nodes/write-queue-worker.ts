@@ -15,7 +15,7 @@
  * rename) and closes are synchronous. The syncs and unlinks go to libuv's thread pool: they wait for the
  * disk, and on this one thread the waits would add up instead of overlapping. Every job runs as its own
  * chain, so the syncs of concurrent writes reach the disk together (the file system merges them); a
- * directory's fsync is shared by the jobs that ask for it while another of it runs (DirSyncs). An earlier
+ * directory's fsync is shared by the jobs that ask for it while another of it runs (CoalescedSyncs). An earlier
  * version took jobs in batches, phase by phase (all files synced, then all renamed, then each directory
  * once): each phase then waited for its slowest member, and latency grew more than the shared syncs saved.
  *
@@ -35,10 +35,11 @@ import { assertRemovable } from '../src/common/object-lock.js';
 import type { Timestamp } from '../src/common/timestamp.js';
 import type { ObjectMeta } from '../src/common/wire.js';
 import { parseTrailer, trailerLength } from './data-file-format.js';
-import { fdatasyncFd, fsyncFd, mkdirTracked as mkdirTrackedWith, preadFullSync, readdirIfExistsSync, unlinkIfExists } from './fs-util.js';
+import { CoalescedSyncs, fdatasyncFd, fsyncFd, mkdirTracked as mkdirTrackedWith, preadFullSync, readdirIfExistsSync, unlinkIfExists } from './fs-util.js';
 import { applyPatch, conflictOf, type HashDirState, hashDirState, type MetaFileContent, parseFileName, versionDataFile } from './hash-dir.js';
 import { type JobError, jobError, serveJobs } from '../src/common/job-thread.js';
 import { dropCachedPages } from './page-cache.js';
+import { WriteJournal, type WriteJournalOptions } from './write-journal.js';
 import { readStoredMeta } from './stored-meta.js';
 import { type RehashJob, type RehashReply, rehashPartition } from './suffix-hash-files.js';
 
@@ -72,6 +73,11 @@ export interface WriteJob {
   invalidLine: string;
   /** fdatasync the file and fsync the directories (off only for throwaway test clusters). */
   sync: boolean;
+  /**
+   * With `sync` and `data`: make the write durable through the device's journal (write-journal.ts) instead
+   * of syncs of its own.
+   */
+  journal?: boolean;
   /** The clock object locks are judged by (ms since the epoch), as the main thread read it. */
   now: number;
   /** A tombstone that may pass a governance retention. */
@@ -95,6 +101,8 @@ export interface WriteWorkerOptions {
   arcaWriteQueue: true;
   /** Jobs of one device in progress at once; more wait in line. */
   maxInFlight: number;
+  /** The devices' write journals. */
+  journal?: WriteJournalOptions;
 }
 
 interface Running {
@@ -114,7 +122,8 @@ type Post = (reply: WriteReply) => void;
 /** The per-device queues of one worker thread. */
 export class WriteRunner {
   readonly #queues = new Map<string, { waiting: WriteJob[]; running: number }>();
-  readonly #dirSyncs = new DirSyncs();
+  readonly #dirSyncs = new CoalescedSyncs(fsyncDir);
+  readonly #journals = new Map<string, WriteJournal>();
 
   constructor(
     private readonly opts: WriteWorkerOptions,
@@ -149,15 +158,36 @@ export class WriteRunner {
   async #run(job: WriteJob): Promise<void> {
     const r: Running = { job, fd: job.fd, ownFd: false, tmp: true, created: [], obsolete: [], outcome: {} };
     try {
-      await this.#prepare(r);
-      fs.renameSync(job.tmpPath, join(job.hashDir, job.file));
-      r.tmp = false;
-      // The new name must be durable before the old versions go, or a crash could leave neither: sync the
-      // hash dir and the parent of each dir just made (a sync another job queued after its own rename
-      // covers this one too). Meanwhile the suffix goes to hashes.invalid (not synced, like Swift's).
-      const synced = job.sync ? Promise.all([job.hashDir, ...r.created.map((c) => dirname(c))].map((d) => this.#dirSyncs.sync(d))) : undefined;
+      const journaled = job.sync && job.journal === true && job.data !== undefined;
+      await this.#prepare(r, journaled);
+      let synced: Promise<unknown> | undefined;
+      if (journaled) {
+        // The record, the rename and the request for the journal's sync happen in one turn: a checkpoint (a
+        // file-system flush) that removes the record's segment starts after the rename, so it covers it.
+        const journal = this.#journal(job.queue);
+        const seg = journal.append({
+          dir: relativeTo(job.queue, job.hashDir),
+          file: job.file,
+          invalid: relativeTo(job.queue, job.invalidPath),
+          line: job.invalidLine,
+          data: job.data!,
+        });
+        fs.renameSync(job.tmpPath, join(job.hashDir, job.file));
+        r.tmp = false;
+        synced = journal.sync(seg);
+        // The main thread moved the body here: its memory goes now, not at this isolate's next collection.
+        freeBytes(job.data!);
+      } else {
+        fs.renameSync(job.tmpPath, join(job.hashDir, job.file));
+        r.tmp = false;
+        // The new name must be durable before the old versions go, or a crash could leave neither: sync the
+        // hash dir and the parent of each dir just made (a sync another job queued after its own rename
+        // covers this one too).
+        if (job.sync) synced = Promise.all([job.hashDir, ...r.created.map((c) => dirname(c))].map((d) => this.#dirSyncs.sync(d)));
+      }
       synced?.catch(() => {});
-      // Appending to a file that exists changes no name: synchronous, like the other page-cache writes.
+      // Meanwhile the suffix goes to hashes.invalid (not synced, like Swift's). Appending to a file that
+      // exists changes no name: synchronous, like the other page-cache writes.
       fs.appendFileSync(job.invalidPath, job.invalidLine, 'latin1');
       await synced;
       for (const name of r.obsolete) await unlinkIfExists(join(job.hashDir, name));
@@ -167,12 +197,22 @@ export class WriteRunner {
     }
   }
 
+  #journal(deviceDir: string): WriteJournal {
+    let j = this.#journals.get(deviceDir);
+    if (!j) {
+      j = new WriteJournal(deviceDir, this.opts.journal);
+      this.#journals.set(deviceDir, j);
+    }
+    return j;
+  }
+
   /**
    * Decides (refuses the job: Conflict, Locked), then writes the tmp file, makes the hash dir (its entry
    * then rides along with the file's sync on file systems that sync a new file's directory) and fdatasyncs
-   * the file.
+   * the file — unless the write is `journaled`: then the journal's sync stands for the file's and the
+   * directories'.
    */
-  async #prepare(r: Running): Promise<void> {
+  async #prepare(r: Running, journaled: boolean): Promise<void> {
     const { job } = r;
     const incoming = parseFileName(job.file);
     if (!incoming) throw new Error(`not a hash dir file name: ${job.file}`);
@@ -201,8 +241,9 @@ export class WriteRunner {
           throw err;
         }
         writeAll(r.fd, job.data);
-        // The main thread moved the body here: its memory goes now, not at this isolate's next collection.
-        freeBytes(job.data);
+        // The main thread moved the body here: its memory goes now, not at this isolate's next collection
+        // (a journaled one once the journal has it too).
+        if (!journaled) freeBytes(job.data);
       } catch (err) {
         // The hash dir's mkdir ends before the job does, so nothing changes the device after a job reported
         // (a test removing the device dir then raced it).
@@ -211,7 +252,7 @@ export class WriteRunner {
       }
     }
     r.created = await made;
-    if (job.sync) {
+    if (job.sync && !journaled) {
       await fdatasyncFd(r.fd!);
       // A streamed body's pages leave the cache once on disk (page-cache.ts); a small one's stay, to be read.
       if (!r.ownFd) dropCachedPages(r.fd!);
@@ -235,50 +276,6 @@ export class WriteRunner {
       } catch {}
     }
     this.post({ id: r.job.id, kind: 'failed', error: jobError(err) });
-  }
-}
-
-/**
- * Directory fsyncs, coalesced: a sync asked for while one of the same directory runs waits for it and then
- * runs once for everyone who asked meanwhile (the running one may have started before their renames); a
- * sync asked for while such a follow-up waits joins it.
- */
-export class DirSyncs {
-  constructor(private readonly syncDir: (dir: string) => Promise<void> = fsyncDir) {}
-
-  readonly #dirs = new Map<string, { running: Promise<void>; next?: { promise: Promise<void>; start: () => void } }>();
-
-  sync(dir: string): Promise<void> {
-    const d = this.#dirs.get(dir);
-    if (!d) {
-      const running = this.#run(dir);
-      this.#dirs.set(dir, { running });
-      return running;
-    }
-    if (d.next) return d.next.promise;
-    let start!: () => void;
-    const promise = new Promise<void>((resolve, reject) => {
-      start = () => {
-        const running = this.#run(dir);
-        this.#dirs.set(dir, { running });
-        running.then(resolve, reject);
-      };
-    });
-    d.next = { promise, start };
-    return promise;
-  }
-
-  #run(dir: string): Promise<void> {
-    const running = this.syncDir(dir);
-    void running
-      .catch(() => {})
-      .then(() => {
-        const d = this.#dirs.get(dir);
-        if (d?.running !== running) return;
-        if (d.next) d.next.start();
-        else this.#dirs.delete(dir);
-      });
-    return running;
   }
 }
 
@@ -306,6 +303,12 @@ async function fsyncDir(dir: string): Promise<void> {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** `path` relative to `dir`, which holds it. */
+function relativeTo(dir: string, path: string): string {
+  if (!path.startsWith(`${dir}/`)) throw new Error(`${path} is not in ${dir}`);
+  return path.slice(dir.length + 1);
 }
 
 function writeAll(fd: number, data: Uint8Array): void {

@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import { isWholeBuffer } from '../src/common/free-bytes.js';
 import { errorOf, JobThread } from '../src/common/job-thread.js';
 import type { RehashJob, RehashReply } from './suffix-hash-files.js';
+import type { WriteJournalOptions } from './write-journal.js';
 import type { DiskJob, DiskReply, InstallOutcome, WriteJob, WriteReply, WriteWorkerOptions } from './write-queue-worker.js';
 
 export type { InstallOutcome } from './write-queue-worker.js';
@@ -21,6 +22,8 @@ export interface WriteQueueOptions {
   workers?: number;
   /** Jobs of one device in progress at once (more wait in line). Default 64. */
   maxInFlight?: number;
+  /** The devices' write journals (write-journal.ts). */
+  journal?: Pick<WriteJournalOptions, 'maxAgeMs' | 'maxBytes'>;
 }
 
 /** A job without its id. */
@@ -32,7 +35,7 @@ export class WriteQueue {
   readonly #threads: Array<JobThread<DiskJob, DiskReply>>;
 
   constructor(opts: WriteQueueOptions = {}) {
-    const workerData: WriteWorkerOptions = { arcaWriteQueue: true, maxInFlight: Math.max(1, opts.maxInFlight ?? 64) };
+    const workerData: WriteWorkerOptions = { arcaWriteQueue: true, maxInFlight: Math.max(1, opts.maxInFlight ?? 64), journal: opts.journal };
     // The worker's heap holds job bookkeeping (the file contents are ArrayBuffers outside it) and, during a
     // recomputation, one partition's suffix hashes (4,096 suffixes at most, ~0.5 MiB).
     const resourceLimits = { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 };

@@ -106,6 +106,14 @@ export interface NodeWriteConfig {
   syncBehindBytes: number;
   /** Reads of data files over this size leave nothing in the page cache behind them (Swift's keep_cache_size); 0, the default: reads stay cached. */
   readPastCacheBytes: number;
+  /**
+   * Small writes (bodies up to 64 KiB, tombstones) are made durable by each device's write journal: one
+   * fdatasync shared by concurrent writes instead of syncs of their own (docs/storage-nodes.md, "The write
+   * journal"). Default true.
+   */
+  journal: boolean;
+  /** A device's journal is checkpointed (the file system flushed, the segment removed) this often. Default 5,000 ms. */
+  journalCheckpointMs: number;
 }
 
 export interface ProxyConfig {
@@ -436,6 +444,8 @@ export function parseNodeConfig(obj: Record<string, unknown>, where = 'node conf
       bufferBudgetBytes: wr.int('bufferBudgetBytes', 8 * 1024 * 1024, 0),
       syncBehindBytes: wr.int('syncBehindBytes', 8 * 1024 * 1024, 0),
       readPastCacheBytes: wr.int('readPastCacheBytes', 0, 0),
+      journal: wr.bool('journal', true),
+      journalCheckpointMs: wr.int('journalCheckpointMs', 5000, 100, 3_600_000),
     },
     reconRun: f.bool('reconRun', false),
     idleCollectMs: f.int('idleCollectMs', 0, 0),

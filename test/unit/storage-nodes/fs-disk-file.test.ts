@@ -40,14 +40,16 @@ async function walk(dir: string): Promise<string[]> {
 
 const loc = (name: string, partition = 5, policyIndex = 0): ObjectLocation => ({ device: 'sda', policyIndex, partition, name });
 
-test('Swift layout: objects[-N]/partition/suffix/md5(name)/ts.data, nothing else left but hashes.invalid', async (t) => {
+test('Swift layout: objects[-N]/partition/suffix/md5(name)/ts.data, nothing else left but hashes.invalid and the journal segment', async (t) => {
   await withDevice(async (files, dir) => {
     await writeObject(files, loc('/acc/bkt/a/../b'), t1, Buffer.from('x'));
     await writeObject(files, loc('/acc/bkt/k', 9, 2), t1, Buffer.from('y'));
     const hash = createHash('md5').update('/acc/bkt/a/../b').digest('hex');
     const hash2 = createHash('md5').update('/acc/bkt/k').digest('hex');
     const all = (await walk(dir)).map((p) => relative(dir, p)).sort();
+    // The journal's segment holds both small writes until its checkpoint (write-journal.ts).
     t.deepEqual(all, [
+      'sda/journal/0000000000.wal',
       `sda/objects-2/9/${hash2.slice(-3)}/${hash2}/${t1}.data`,
       'sda/objects-2/9/hashes.invalid',
       `sda/objects/5/${hash.slice(-3)}/${hash}/${t1}.data`,

@@ -5,7 +5,7 @@ import test from 'ava';
 import { isArcaError } from '../../../src/common/errors.js';
 import { FsSuffixHashes } from '../../../storage-nodes/fs-suffix-hashes.js';
 import { WriteQueue, type WriteRequest } from '../../../storage-nodes/write-queue.js';
-import { DirSyncs } from '../../../storage-nodes/write-queue-worker.js';
+import { CoalescedSyncs } from '../../../storage-nodes/fs-util.js';
 
 const t1 = '1700000001.000000';
 const t2 = '1700000002.000000';
@@ -121,7 +121,7 @@ test('suffix hashes are recomputed on the worker of the writes: they see what it
 test('directory syncs: one asked for while another runs waits for it, then runs once for all who asked', async (t) => {
   const started: string[] = [];
   const finish: Array<() => void> = [];
-  const syncs = new DirSyncs(async (dir) => {
+  const syncs = new CoalescedSyncs(async (dir) => {
     started.push(dir);
     await new Promise<void>((resolve) => finish.push(resolve));
   });
