@@ -36,6 +36,8 @@ export interface ProcessClusterOptions {
   nodeWrapper?: (i: number) => string[] | undefined;
   /** fsync on the nodes (default off: throwaway test clusters; benchmarks turn it on). */
   fsync?: boolean;
+  /** Settings merged into every node config's `writes` (the write queue and journal). */
+  writes?: Record<string, unknown>;
   /** Node and proxy timeouts, ms (defaults 3000 and 1000 connect). */
   nodeTimeoutMs?: number;
   connTimeoutMs?: number;
@@ -129,7 +131,8 @@ export class ProcessCluster {
   }
 
   #writeNodeConfig(file: string, raw: Record<string, unknown>, ip?: string): void {
-    const config = { ...raw, bindIp: ip ?? '127.0.0.1', reconRun: true, nodeTimeoutMs: this.opts.nodeTimeoutMs ?? 3000, listingUpdateTimeoutMs: 1000 };
+    const writes = this.opts.writes ? { writes: { ...(raw.writes as object | undefined), ...this.opts.writes } } : {};
+    const config = { ...raw, ...writes, bindIp: ip ?? '127.0.0.1', reconRun: true, nodeTimeoutMs: this.opts.nodeTimeoutMs ?? 3000, listingUpdateTimeoutMs: 1000 };
     writeFileSync(file, JSON.stringify(config));
     const i = this.nodeConfigFiles.indexOf(file);
     if (i < 0) {
