@@ -14,7 +14,8 @@
  * `sync -f`: the files, their names and their directories are then on disk) and removes the old segment.
  * After a crash, `replayJournal` reads what is left before the node serves: a record whose file is missing,
  * or is not what the record holds, is written again (unless a newer version in its hash dir made it
- * obsolete), and its suffix is marked in `hashes.invalid`.
+ * obsolete; a pending EC fragment archive marked durable since is looked for under its durable name), and
+ * its suffix is marked in `hashes.invalid`.
  *
  * Record: magic `ARJ1` (u32 BE), header length (u32), data length (u32), CRC-32 of header then data (u32), the
  * header (JSON: the hash dir and the `hashes.invalid` path relative to the device, the file name, the line),
@@ -26,7 +27,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { CoalescedSyncs, fdatasyncFd, fsyncDir, readdirIfExistsSync } from './fs-util.js';
-import { hashDirState } from './hash-dir.js';
+import { dataFileName, hashDirState, parseFileName } from './hash-dir.js';
 
 export const journalDirName = 'journal';
 
@@ -227,7 +228,11 @@ export class WriteJournal {
     seg.checkpointed = true;
     if (this.#current === seg) this.#current = undefined;
     this.#pending++;
-    this.#checkpoints = this.#checkpoints.then(() => this.#runCheckpoint(seg)).finally(() => this.#pending--);
+    // A checkpoint that throws (a close that failed) must not stop the ones after it.
+    this.#checkpoints = this.#checkpoints
+      .then(() => this.#runCheckpoint(seg))
+      .catch(() => {})
+      .finally(() => this.#pending--);
   }
 
   /**
@@ -295,26 +300,33 @@ export async function replayJournal(deviceDir: string, syncfs: (dir: string) => 
 
 /**
  * Writes the files of one hash dir's records again unless they are there intact, or a newer version (on disk
- * or in a later record) made them obsolete; returns how many it wrote.
+ * or in a later record) made them obsolete; returns how many it wrote. A pending EC fragment archive may have
+ * been marked durable since its record (a rename, which keeps the bytes): the durable name is checked then.
  */
 function restoreDir(deviceDir: string, records: JournalRecord[]): number {
   const hashDir = join(deviceDir, records[0].dir);
   const names = readdirIfExistsSync(hashDir) ?? [];
-  const obsolete = new Set(hashDirState([...new Set([...names, ...records.map((r) => r.file)])]).obsolete);
+  const files = records.map((rec) => {
+    const p = parseFileName(rec.file);
+    const durable = p?.kind === 'data' && !p.durable && p.frag !== undefined ? dataFileName(p.ts, p.frag, true) : undefined;
+    return durable !== undefined && names.includes(durable) ? durable : rec.file;
+  });
+  const obsolete = new Set(hashDirState([...new Set([...names, ...files])]).obsolete);
   let written = 0;
-  for (const rec of records) {
-    if (obsolete.has(rec.file)) continue;
-    if (names.includes(rec.file)) {
+  for (const [i, rec] of records.entries()) {
+    const file = files[i];
+    if (obsolete.has(file)) continue;
+    if (names.includes(file)) {
       let current: Buffer | undefined;
       try {
-        current = fs.readFileSync(join(hashDir, rec.file));
+        current = fs.readFileSync(join(hashDir, file));
       } catch {}
       if (current?.equals(rec.data)) continue;
     }
     fs.mkdirSync(hashDir, { recursive: true });
-    const tmp = join(deviceDir, 'tmp', `journal-${process.pid}-${rec.file}`);
+    const tmp = join(deviceDir, 'tmp', `journal-${process.pid}-${file}`);
     fs.writeFileSync(tmp, rec.data);
-    fs.renameSync(tmp, join(hashDir, rec.file));
+    fs.renameSync(tmp, join(hashDir, file));
     fs.appendFileSync(join(deviceDir, rec.invalid), rec.line, 'latin1');
     written++;
   }

@@ -10,6 +10,11 @@
  * whose entries changed, append the suffix to the partition's `hashes.invalid`, unlink what became obsolete.
  * The main thread posts one message and gets one back, instead of ~17 thread-pool round trips of its own.
  *
+ * A small write (the whole file in the job: bodies up to 64 KiB, tombstones) skips the syncs of its file and
+ * directories: it appends the file to the device's write journal (write-journal.ts) just before the rename
+ * and waits for the journal's fdatasync, which concurrent writes share. The worker keeps each device's
+ * journal and its checkpoints.
+ *
  * Here, reads that the page cache serves (readdir, the replaced version's footer), writes into the page cache
  * (the body, the `hashes.invalid` line), the calls that create or rename names (open with O_CREAT, mkdir,
  * rename) and closes are synchronous. The syncs and unlinks go to libuv's thread pool: they wait for the

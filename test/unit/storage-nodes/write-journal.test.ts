@@ -105,6 +105,7 @@ test('replay writes back what a crash lost, keeps what is intact, skips what a n
       record(4, `${t1}.data`, 'old'), // a tombstone on disk is newer
       record(5, `${t1}.data`, 'then deleted'),
       record(5, `${t2}.ts`, ''), // a later record made the data obsolete
+      record(6, `${t1}#2.data`, 'fragment'), // a pending EC archive, marked durable since (renamed), then torn
     ];
     await mkdir(join(dir, 'journal'));
     const wal = Buffer.concat(recs.flatMap(encodeRecord));
@@ -115,20 +116,24 @@ test('replay writes back what a crash lost, keeps what is intact, skips what a n
     await writeFile(at(recs[2]), 'torn');
     await mkdir(join(dir, recs[3].dir), { recursive: true });
     await writeFile(join(dir, recs[3].dir, `${t2}.ts`), '');
+    await mkdir(join(dir, recs[6].dir), { recursive: true });
+    await writeFile(join(dir, recs[6].dir, `${t1}#2#d.data`), '');
 
     const flushed: string[] = [];
     const result = await replayJournal(dir, async (d) => void flushed.push(d));
-    t.deepEqual(result, { records: 6, restored: 3, segments: 1 });
+    t.deepEqual(result, { records: 7, restored: 4, segments: 1 });
     t.deepEqual(flushed, [dir]);
     t.is(await readFile(at(recs[0]), 'utf8'), 'lost');
     t.is(await readFile(at(recs[1]), 'utf8'), 'intact');
     t.is(await readFile(at(recs[2]), 'utf8'), 'torn file');
     t.false(existsSync(at(recs[3])));
     t.deepEqual(await readdir(join(dir, recs[4].dir)), [`${t2}.ts`]);
+    t.deepEqual(await readdir(join(dir, recs[6].dir)), [`${t1}#2#d.data`]);
+    t.is(await readFile(join(dir, recs[6].dir, `${t1}#2#d.data`), 'utf8'), 'fragment');
     t.deepEqual(await segments(dir), []);
     t.deepEqual(await readdir(join(dir, 'tmp')), []);
     const lines = (await readFile(join(dir, 'objects/1/hashes.invalid'), 'latin1')).split('\n').filter(Boolean).sort();
-    t.deepEqual(lines, [recs[0], recs[2], recs[5]].map((r) => r.line.trim()).sort());
+    t.deepEqual(lines, [recs[0], recs[2], recs[5], recs[6]].map((r) => r.line.trim()).sort());
     // Nothing to do the second time (the real syncfs is not even needed).
     t.deepEqual(await replayJournal(dir), { records: 0, restored: 0, segments: 0 });
   });
