@@ -127,6 +127,8 @@ export class FsDiskFiles implements DiskFiles {
   readonly #devices: ReadonlySet<string>;
   readonly #sync: boolean;
   readonly #journal: boolean;
+  /** `<device>/objects[-N]` by device and policy index (served devices only). */
+  readonly #objectsDirs = new Map<string, string>();
   readonly #smallFileBytes: number;
   readonly #tailReadBytes: number;
   readonly #writeBufferBytes: number;
@@ -170,12 +172,22 @@ export class FsDiskFiles implements DiskFiles {
   /** The hash dir of an object. */
   hashDir(location: ObjectLocation): string {
     const hash = hashOfName(location.name);
-    return join(this.partitionDir(location.device, location.policyIndex, location.partition), suffixOfHash(hash), hash);
+    return `${this.partitionDir(location.device, location.policyIndex, location.partition)}/${suffixOfHash(hash)}/${hash}`;
   }
 
-  /** A partition's directory; DeviceUnavailableError for a device not served here. */
+  /**
+   * A partition's directory; DeviceUnavailableError for a device not served here. The objects dir of each
+   * device and policy is joined once: the repair workers ask for every partition of a device in each pass,
+   * and `path.join` normalizes (allocates) the whole path every time.
+   */
   partitionDir(device: string, policyIndex: number, partition: number): string {
-    return join(this.#checkedDevicePath(device), objectsDirName(policyIndex), String(partition));
+    const key = `${device}\0${policyIndex}`;
+    let objects = this.#objectsDirs.get(key);
+    if (objects === undefined) {
+      objects = join(this.#checkedDevicePath(device), objectsDirName(policyIndex));
+      this.#objectsDirs.set(key, objects);
+    }
+    return Number.isSafeInteger(partition) && partition >= 0 ? `${objects}/${partition}` : join(objects, String(partition));
   }
 
   /**
