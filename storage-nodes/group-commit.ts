@@ -100,7 +100,7 @@ export class GroupCommitDb {
     this.#queued = newBatch();
     this.#inflight = batch;
     this.#batches++;
-    this.db.batch(batch.ops, { sync: this.sync }).then(
+    writeBatch(this.db, batch.ops, this.sync).then(
       () => {
         this.#inflight = undefined;
         for (const w of batch.waiters) w.resolve();
@@ -117,4 +117,20 @@ export class GroupCommitDb {
       },
     );
   }
+}
+
+/** classic-level's implementation of a batch: its keys and values as given, its options read once. */
+type RawBatch = (ops: WriteOp[], options: { sync: boolean }) => Promise<void>;
+
+/**
+ * `db.batch(ops, {sync})`, through classic-level's own `_batch` when nothing of abstract-level's is in play
+ * (the db is open, no prewrite hook, ops with Buffer keys and string values, which both encodings here pass
+ * through unchanged). abstract-level's wrapper copies, checks and encodes each op one by one: measured on this
+ * VM, 61 µs of the event loop for a batch of 6 ops, against 17 µs for `_batch` (docs/performance.md,
+ * proposal 33). `_batch` is the method abstract-level calls itself; classic-level is pinned.
+ */
+function writeBatch(db: Level<Buffer, string>, ops: WriteOp[], sync: boolean): Promise<void> {
+  const impl = db as unknown as { _batch?: RawBatch; status?: string; hooks?: { prewrite?: { noop?: boolean } } };
+  if (typeof impl._batch === 'function' && impl.status === 'open' && impl.hooks?.prewrite?.noop === true) return impl._batch(ops, { sync });
+  return db.batch(ops, { sync });
 }

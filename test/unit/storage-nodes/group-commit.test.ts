@@ -75,3 +75,33 @@ test('a failed batch fails the writes built on it and voids work computed before
   await retry;
   t.deepEqual(await g.getMany([k('a')]), ['4']);
 });
+
+test('with a real Level, batches go through classic-level’s own _batch (no per-op copies) and land as written', async (t) => {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { Level: RealLevel } = await import('level');
+  const dir = await mkdtemp(join(tmpdir(), 'arca-gc-'));
+  const db = new RealLevel<Buffer, string>(dir, { keyEncoding: 'buffer', valueEncoding: 'utf8' });
+  await db.open();
+  try {
+    const raw = db as unknown as { _batch: (...args: unknown[]) => Promise<void> };
+    const original = raw._batch;
+    let calls = 0;
+    raw._batch = function (...args: unknown[]) {
+      calls++;
+      return original.apply(this, args);
+    };
+    const g = new GroupCommitDb(db, true, (e) => e as Error);
+    await Promise.all([
+      g.write([{ type: 'put', key: Buffer.from('a'), value: 'A' }, { type: 'put', key: Buffer.from([0, 0xff]), value: 'bin ✓' }], g.epoch),
+      g.write([{ type: 'del', key: Buffer.from('a') }], g.epoch),
+    ]);
+    t.true(calls >= 1);
+    t.is(db.getSync(Buffer.from('a')), undefined);
+    t.is(await db.get(Buffer.from([0, 0xff])), 'bin ✓');
+  } finally {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
