@@ -127,7 +127,8 @@ export class FsDiskFiles implements DiskFiles {
   readonly #devices: ReadonlySet<string>;
   readonly #sync: boolean;
   readonly #journal: boolean;
-  /** `<device>/objects[-N]` by device and policy index (served devices only). */
+  /** The directories of the served devices, and their `objects[-N]` dirs by device and policy index. */
+  readonly #devicePaths = new Map<string, string>();
   readonly #objectsDirs = new Map<string, string>();
   readonly #smallFileBytes: number;
   readonly #tailReadBytes: number;
@@ -166,7 +167,7 @@ export class FsDiskFiles implements DiskFiles {
 
   /** Directory of a device (whether or not it is served). */
   devicePath(device: string): string {
-    return join(this.#devicesDir, device);
+    return this.#devicePaths.get(device) ?? join(this.#devicesDir, device);
   }
 
   /** The hash dir of an object. */
@@ -254,7 +255,7 @@ export class FsDiskFiles implements DiskFiles {
 
   async create(location: ObjectLocation, archive?: ArchiveRef): Promise<DiskFileWriter> {
     // Nothing is opened yet: a small body goes to disk whole with the commit (its tmp file then too).
-    const tmpPath = join(this.#checkedDevicePath(location.device), 'tmp', tmpName());
+    const tmpPath = `${this.#checkedDevicePath(location.device)}/tmp/${tmpName()}`;
     this.#openWriters++;
     return new FsDiskFileWriter(this, location, tmpPath, archive);
   }
@@ -322,7 +323,7 @@ export class FsDiskFiles implements DiskFiles {
       if (v.kind === 'tombstone') return { kind: 'tombstone', ts: v.ts };
       const file = versionDataFile(state, opts.frag);
       if (!file) return undefined;
-      const path = join(dir, file.file);
+      const path = `${dir}/${file.file}`;
       let fd: number;
       try {
         fd = fs.openSync(path, 'r');
@@ -455,7 +456,7 @@ export class FsDiskFiles implements DiskFiles {
   }
 
   async delete(location: ObjectLocation, ts: Timestamp, opts: RemoveOptions = {}): Promise<DeleteOutcome> {
-    const tmpPath = join(this.#checkedDevicePath(location.device), 'tmp', tmpName());
+    const tmpPath = `${this.#checkedDevicePath(location.device)}/tmp/${tmpName()}`;
     const data = ownedBytes([Buffer.from(JSON.stringify({ name: location.name, ts }))]);
     return this.install(location, tmpPath, tombstoneFileName(ts), { data }, opts);
   }
@@ -500,7 +501,7 @@ export class FsDiskFiles implements DiskFiles {
             file,
             tmpPath,
             ...content,
-            invalidPath: join(partitionDir, invalidFileName),
+            invalidPath: `${partitionDir}/${invalidFileName}`,
             invalidLine: `${suffixOfHash(basename(dir))}\n`,
             sync: this.#sync,
             journal: this.#journal && 'data' in content,
@@ -525,11 +526,14 @@ export class FsDiskFiles implements DiskFiles {
   }
 
   #checkedDevicePath(device: string): string {
-    const path = join(this.#devicesDir, device);
+    const path = this.#devicePaths.get(device);
+    if (path !== undefined) return path;
     if (!isSafeDeviceName(device) || !this.#devices.has(device)) {
-      throw new DeviceUnavailableError(device, path, 'not served by this node');
+      throw new DeviceUnavailableError(device, join(this.#devicesDir, device), 'not served by this node');
     }
-    return path;
+    const joined = join(this.#devicesDir, device);
+    this.#devicePaths.set(device, joined);
+    return joined;
   }
 
   async #readHashDir(location: ObjectLocation): Promise<string[] | undefined> {

@@ -129,7 +129,7 @@ export class FsPartitions {
       throw this.files.deviceError(ref.device, err);
     }
     // (A synchronous check: the walkers ask this of every partition the ring gives a device, most of them empty.)
-    if (Object.keys(entries).length === 0 && !fs.existsSync(join(this.files.devicePath(ref.device), 'tmp'))) {
+    if (Object.keys(entries).length === 0 && !fs.existsSync(`${this.files.devicePath(ref.device)}/tmp`)) {
       throw new DeviceUnavailableError(ref.device, this.files.devicePath(ref.device), 'missing (not mounted?)');
     }
     return entries;
