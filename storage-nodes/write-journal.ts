@@ -6,8 +6,9 @@
  * or of the directories whose entries changed. The whole file is also appended, as one record, to the
  * device's journal, and the write is acknowledged once the journal is fdatasync'd. Concurrent writes share
  * that sync: a sync asked for while one runs waits for it and then runs once for everyone who asked
- * meanwhile (CoalescedSyncs). So a write costs a share of one fdatasync of one file that only grows, where it cost
- * an fdatasync of its file and an fsync of its hash dir and of each directory it made, each a device flush.
+ * meanwhile (CoalescedSyncs). So a write costs a share of one fdatasync of one file that only grows, where
+ * it cost an fdatasync of its file and an fsync of its hash dir and of each directory it made, each a
+ * device flush.
  *
  * The journal is a series of segments (`<device>/journal/<seq>.wal`). Every few seconds, or once a segment
  * is large, a checkpoint starts a new segment, flushes the whole file system (`syncfs`, through coreutils'
@@ -273,7 +274,7 @@ export interface ReplayResult {
 
 /**
  * Replays a device's journal before the node serves it (nothing else writes the device meanwhile), then
- * flushes the file system and removes the segments. `tmpDir` is the device's tmp directory.
+ * flushes the file system and removes the segments. Files are written again through the device's `tmp/`.
  */
 export async function replayJournal(deviceDir: string, syncfs: (dir: string) => Promise<void> = syncFileSystem): Promise<ReplayResult> {
   const dir = join(deviceDir, journalDirName);
