@@ -1,25 +1,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { WriteQueue, type WriteRequest } from '../../../storage-nodes/write-queue.js';
+import { WriteQueue } from '../../../storage-nodes/write-queue.js';
 import { decodeRecords, encodeRecord, type JournalRecord, replayJournal, WriteJournal } from '../../../storage-nodes/write-journal.js';
+import { hashOf as hash, withDeviceDir as withDevice, writeJob } from './write-fixture.js';
 
 const t1 = '1700000001.000000';
 const t2 = '1700000002.000000';
-const hash = (i: number) => i.toString(16).padStart(32, '0');
-
-async function withDevice(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'arca-wj-'));
-  try {
-    await mkdir(join(dir, 'tmp'));
-    await mkdir(join(dir, 'objects', '1'), { recursive: true });
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 function record(i: number, file: string, body: string): JournalRecord {
   return { dir: `objects/1/${hash(i).slice(-3)}/${hash(i)}`, file, invalid: 'objects/1/hashes.invalid', line: `${hash(i).slice(-3)}\n`, data: Buffer.from(body) };
@@ -139,22 +127,7 @@ test('replay writes back what a crash lost, keeps what is intact, skips what a n
   });
 });
 
-function job(dir: string, i: number, file: string, body: string): WriteRequest {
-  return {
-    queue: dir,
-    name: `/a/b/${i}`,
-    hashDir: join(dir, 'objects', '1', hash(i).slice(-3), hash(i)),
-    file,
-    tmpPath: join(dir, 'tmp', `${i}-${file}`),
-    data: new TextEncoder().encode(body),
-    invalidPath: join(dir, 'objects', '1', 'hashes.invalid'),
-    invalidLine: `${hash(i).slice(-3)}\n`,
-    sync: true,
-    journal: true,
-    now: Date.now(),
-    bypassGovernance: false,
-  };
-}
+const job = (dir: string, i: number, file: string, body: string) => writeJob(dir, hash(i), file, body, { name: `/a/b/${i}`, tmpPath: join(dir, 'tmp', `${i}-${file}`), journal: true });
 
 test('journaled jobs on the write queue: installed, in the journal, and back after a crash took their files (real syncfs)', async (t) => {
   await withDevice(async (dir) => {

@@ -1,43 +1,16 @@
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { isArcaError } from '../../../src/common/errors.js';
 import { FsSuffixHashes } from '../../../storage-nodes/fs-suffix-hashes.js';
-import { WriteQueue, type WriteRequest } from '../../../storage-nodes/write-queue.js';
+import { WriteQueue } from '../../../storage-nodes/write-queue.js';
 import { CoalescedSyncs } from '../../../storage-nodes/fs-util.js';
+import { hashOf as hash, withDeviceDir as withDir, writeJob as job } from './write-fixture.js';
 
 const t1 = '1700000001.000000';
 const t2 = '1700000002.000000';
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'arca-wq-'));
-  try {
-    await mkdir(join(dir, 'tmp'));
-    await mkdir(join(dir, 'objects', '1'), { recursive: true });
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
-function job(dir: string, hash: string, file: string, body: string): WriteRequest {
-  return {
-    queue: dir,
-    name: `/a/b/${hash}`,
-    hashDir: join(dir, 'objects', '1', hash.slice(-3), hash),
-    file,
-    tmpPath: join(dir, 'tmp', `${hash}-${file}`),
-    data: new TextEncoder().encode(body),
-    invalidPath: join(dir, 'objects', '1', 'hashes.invalid'),
-    invalidLine: `${hash.slice(-3)}\n`,
-    sync: true,
-    now: Date.now(),
-    bypassGovernance: false,
-  };
-}
-
-const hash = (i: number) => i.toString(16).padStart(32, '0');
 
 test('many jobs at once: each installed, conflicts refused alone, one hashes.invalid line per job', async (t) => {
   await withDir(async (dir) => {
