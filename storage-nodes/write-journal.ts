@@ -221,6 +221,13 @@ export class WriteJournal {
     }
     await open.named;
     await fdatasyncFd(open.seg.fd);
+    // A segment that is no longer in the journal dir (the device was wiped and made usable again while it
+    // was open) would not be replayed: flush the file system instead, which makes the writes it holds
+    // durable where they are, and stop appending to it.
+    if (open.seg.fd >= 0 && fs.fstatSync(open.seg.fd).nlink === 0) {
+      await this.#syncfs(this.deviceDir);
+      this.#checkpoint(open.seg);
+    }
   }
 
   /** Stops appends to `seg` and queues its checkpoint. */

@@ -84,6 +84,26 @@ test('a segment is checkpointed once it is old or large; a failed flush keeps it
   });
 });
 
+test('a segment removed while open (a wiped device): its sync flushes the file system, and appends go to a new segment', async (t) => {
+  await withDevice(async (dir) => {
+    let flushes = 0;
+    const journal = new WriteJournal(dir, { maxAgeMs: 3_600_000, syncfs: async () => void flushes++ });
+    await journal.sync(journal.append(record(1, `${t1}.data`, 'a')));
+    t.is(flushes, 0);
+    await rm(join(dir, 'journal'), { recursive: true });
+    await journal.sync(journal.append(record(2, `${t1}.data`, 'b')));
+    t.true(flushes >= 1, 'the writes in the removed segment were flushed in place');
+    await journal.sync(journal.append(record(3, `${t1}.data`, 'c')));
+    const segs = await segments(dir);
+    t.is(segs.length, 1);
+    t.deepEqual(
+      decodeRecords(readFileSync(join(dir, 'journal', segs[0]))).map((r) => r.dir),
+      [record(3, `${t1}.data`, 'c').dir],
+    );
+    await journal.flush();
+  });
+});
+
 test('replay writes back what a crash lost, keeps what is intact, skips what a newer version made obsolete, then removes the journal', async (t) => {
   await withDevice(async (dir) => {
     const recs = [
