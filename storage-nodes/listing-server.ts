@@ -95,6 +95,21 @@ export class ListingServer {
     else send(res, 204);
   }
 
+  /**
+   * Rows from this node's own object server for a listing replica on this node: merged as a `POST ?rows`
+   * would merge them, without the request. Resolves to the status that request would have had (204, 404,
+   * 409; 0 when the merge failed, as for a replica that could not be reached).
+   */
+  async mergeLocal(ref: ListingRef, rows: IncomingRow[]): Promise<number> {
+    if (checkListingRef(ref)) return 400;
+    try {
+      const outcome = await this.store.mergeRows(ref, rows);
+      return !outcome.found ? 404 : outcome.conflicts.length > 0 ? 409 : 204;
+    } catch {
+      return 0;
+    }
+  }
+
   /** A batch of another replica's changes (the listing replicator). */
   async #replicate(req: IncomingMessage, res: ServerResponse, ref: ListingRef): Promise<void> {
     const body = (await readJsonBody(req)) as ListingReplicateBatch;

@@ -118,9 +118,17 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   const inlineListingClient = new ListingUpdateClient(agent, config.listingUpdateTimeoutMs, frameClients[1], limiter);
   const queue = new AsyncPendingQueue({ devicesDir: config.devicesDir, fsync: config.fsync });
   const expiring = new ExpiryQueue({ devicesDir: config.devicesDir, fsync: config.fsync });
+  /** This node's devices as the rings name them (known once it listens). */
+  let local: LocalDevices | undefined;
   const objectServer = new ObjectServer({
     files,
-    sendRows: (target, account, bucket, rows) => inlineListingClient.sendRows(target, account, bucket, rows),
+    // A listing replica on this node takes the rows without a request (docs/storage-nodes.md, "Listing
+    // updates, batched per replica"); the proxy pairs each object replica with a listing replica on the same
+    // node where it can.
+    sendRows: (target, account, bucket, rows) =>
+      local?.isLocal(target)
+        ? listingServer.mergeLocal({ device: target.device, partition: target.partition, account, bucket }, rows)
+        : inlineListingClient.sendRows(target, account, bucket, rows),
     queueUpdate: (device, record) => queue.add(device, record),
     queueExpiry: (device, record) => expiring.add(device, record),
     policies: new Set(config.policies.map((p) => p.index)),
@@ -211,6 +219,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   // The workers know this node in the rings by the port it really listens on.
   const rings = opts.rings ?? new RingDirectory(config.ringDir, config.policies.map((p) => p.index));
   const self = new LocalDevices(config.bindIp, port, config.devices);
+  local = self;
   const replicationClient = new ReplicationClient(agent, config.nodeTimeoutMs);
   const w = config.workers;
   const pacing = { maxPartitionsPerSec: w.replicatorMaxPartitionsPerSec, tranquility: w.replicatorTranquility };

@@ -121,3 +121,20 @@ export class ReadAffinity {
     return rank;
   }
 }
+
+/**
+ * The listing replica each object replica sends its listing update to, by the object replica's index among
+ * `primaries`. An object replica on the same node (ip and port) as a listing replica gets that one, so its
+ * update needs no request between nodes (the node merges it itself); the others get the rest in ring order.
+ * With as many targets as primaries each listing replica is updated by exactly one object replica, as when
+ * Swift pairs them by index; otherwise they are taken by index, round robin.
+ */
+export function pairListingUpdates<T extends { ip: string; port: number }>(primaries: ReadonlyArray<{ ip: string; port: number }>, targets: readonly T[]): T[] {
+  if (targets.length !== primaries.length) return primaries.map((_, i) => targets[i % targets.length]);
+  const free = [...targets];
+  const paired = primaries.map((p) => {
+    const j = free.findIndex((t) => t.ip === p.ip && t.port === p.port);
+    return j < 0 ? undefined : free.splice(j, 1)[0];
+  });
+  return paired.map((t) => t ?? free.shift()!);
+}

@@ -15,7 +15,7 @@ import { createXxh64, xxh64Hex } from '../../common/xxh64.js';
 import type { NodeClient, NodeReply, NodeUpload } from '../node-client.js';
 import type { ErrorLimiter } from '../../common/error-limiter.js';
 import type { RangeSpec } from '../object-store.js';
-import { type ClusterRings, candidates, type PlacementRing, type ReadAffinity, type RingDevice, ringPath, withStandIns } from '../placement.js';
+import { type ClusterRings, candidates, pairListingUpdates, type PlacementRing, type ReadAffinity, type RingDevice, ringPath, withStandIns } from '../placement.js';
 import { drainQuorum } from './drain.js';
 import { type LockOptions, lockHeaders, newestReplaced, type ObjectTarget, type PolicyPutInput, type PolicyReadOptions, type PolicyReadResult, type Replaced, type StoragePolicy, throwIfLocked } from './policy.js';
 
@@ -140,11 +140,13 @@ export class ReplicatedPolicy implements StoragePolicy {
       [BackendHeader.meta]: encodeHeaderJson(input.meta),
       [BackendHeader.footer]: encodeHeaderJson(footer),
     };
-    const replies = await withStandIns(ring.primaries(part), ring.handoffs(part)[Symbol.iterator](), async (dev, i) => {
+    const primaries = ring.primaries(part);
+    const updates = pairListingUpdates(primaries, t.containerUpdates);
+    const replies = await withStandIns(primaries, ring.handoffs(part)[Symbol.iterator](), async (dev, i) => {
       const reply = await this.client.request(dev, {
         method: 'PUT',
         path: this.path(dev, part, t),
-        headers: { ...headers, [BackendHeader.containerUpdates]: JSON.stringify([t.containerUpdates[i % t.containerUpdates.length]]) },
+        headers: { ...headers, [BackendHeader.containerUpdates]: JSON.stringify([updates[i % updates.length]]) },
         body,
       });
       return reply.status < 500 ? reply : undefined;
@@ -159,6 +161,8 @@ export class ReplicatedPolicy implements StoragePolicy {
   private async putStreamed(t: ObjectTarget, input: PolicyPutInput, head: Buffer[], source: AsyncIterator<Buffer>): Promise<{ meta: ObjectMeta } & Replaced> {
     const { ring, part } = this.place(t);
     const meta = encodeHeaderJson(input.meta);
+    const primaries = ring.primaries(part);
+    const updates = pairListingUpdates(primaries, t.containerUpdates);
     // 100-continue: a node that takes connections (or holds a kept-alive one) but serves nothing — cut off,
     // hung — is passed over for a handoff before the body starts.
     const open = (dev: RingDevice, i: number): Promise<NodeUpload> =>
@@ -169,11 +173,11 @@ export class ReplicatedPolicy implements StoragePolicy {
           [BackendHeader.timestamp]: input.ts,
           [BackendHeader.policyIndex]: String(this.index),
           [BackendHeader.meta]: meta,
-          [BackendHeader.containerUpdates]: JSON.stringify([t.containerUpdates[i % t.containerUpdates.length]]),
+          [BackendHeader.containerUpdates]: JSON.stringify([updates[i % updates.length]]),
         },
         { expectContinue: true },
       );
-    const uploads = (await withStandIns(ring.primaries(part), ring.handoffs(part)[Symbol.iterator](), open, this.routing.limiter)).filter((u): u is NodeUpload => u !== undefined);
+    const uploads = (await withStandIns(primaries, ring.handoffs(part)[Symbol.iterator](), open, this.routing.limiter)).filter((u): u is NodeUpload => u !== undefined);
     let live = uploads;
     const checkQuorum = () => {
       live = live.filter((u) => !u.failed);
@@ -392,12 +396,14 @@ export class ReplicatedPolicy implements StoragePolicy {
   }
 
   async delete(t: ObjectTarget, ts: Timestamp, opts?: LockOptions): Promise<{ existed: boolean } & Replaced> {
+    const { ring, part } = this.place(t);
+    const updates = pairListingUpdates(ring.primaries(part), t.containerUpdates);
     const replies = await this.toAll(t, (_dev, i) => ({
       method: 'DELETE',
       headers: {
         [BackendHeader.timestamp]: ts,
         [BackendHeader.policyIndex]: String(this.index),
-        [BackendHeader.containerUpdates]: JSON.stringify([t.containerUpdates[i % t.containerUpdates.length]]),
+        [BackendHeader.containerUpdates]: JSON.stringify([updates[i % updates.length]]),
         ...lockHeaders(opts),
       },
     }));

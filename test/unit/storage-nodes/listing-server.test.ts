@@ -1,5 +1,7 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import test from 'ava';
-import { decodeHeaderJson, type ListingInfo, type ListingPage, listingPath } from '../../../src/common/wire.js';
+import { decodeHeaderJson, type ListingInfo, type ListingPage, listingPath, objectPath } from '../../../src/common/wire.js';
 import { withNode } from './node-fixture.js';
 
 const ts = (n: number) => `17000000${String(n).padStart(2, '0')}.000000`;
@@ -107,5 +109,22 @@ test(
     t.is((await n.request('DELETE', bucket)).status, 400);
     t.is((await n.json('PUT', listingPath('d1', 5, 'AUTH_a', 'nul\0byte'), { ts: ts(1) })).status, 400);
     t.is((await n.json('PUT', listingPath('nodev', 5, 'AUTH_a', 'b'), { ts: ts(1) })).status, 507);
+  }),
+);
+
+test(
+  "an object PUT whose listing replica is on the same node: the row is merged there; a missing listing queues it as a remote 404 would",
+  withNode(async (t, n) => {
+    await n.json('PUT', bucket, { ts: ts(1) });
+    const put = await n.put(objectPath('d2', 3, 'AUTH_a', 'photos', 'k.jpg'), { ts: ts(2), body: Buffer.from('abc'), updates: [n.target(5, 'd1')] });
+    t.is(put.status, 201);
+    const page = JSON.parse((await n.request('GET', bucket)).body.toString()) as ListingPage;
+    t.deepEqual(
+      page.entries.map((e) => ('name' in e ? [e.name, e.size] : e.subdir)),
+      [['k.jpg', 3]],
+    );
+    const missing = await n.put(objectPath('d2', 3, 'AUTH_a', 'no-such-bucket', 'x'), { ts: ts(3), body: Buffer.from('x'), updates: [n.target(7, 'd1')] });
+    t.is(missing.status, 201);
+    t.is(readdirSync(join(n.dir, 'devices', 'd2', 'async_pending')).length, 1, 'the update waits for the updater');
   }),
 );
