@@ -123,18 +123,29 @@ export class ReadAffinity {
 }
 
 /**
- * The listing replica each object replica sends its listing update to, by the object replica's index among
- * `primaries`. An object replica on the same node (ip and port) as a listing replica gets that one, so its
- * update needs no request between nodes (the node merges it itself); the others get the rest in ring order.
- * With as many targets as primaries each listing replica is updated by exactly one object replica, as when
- * Swift pairs them by index; otherwise they are taken by index, round robin.
+ * The listing replica each object replica (or fragment archive) sends its listing update to, by its index
+ * among `primaries`. One on the same node (ip and port) as a listing replica gets that one, so its update
+ * needs no request between nodes (the node merges it itself); the others get the least-loaded of the rest,
+ * in ring order. Each listing replica takes at most ⌊primaries ÷ targets⌋ (at least 1) of the same-node
+ * pairs, so with at least as many primaries as targets every listing replica is still updated: with three
+ * and three, each by exactly one object replica, as when Swift pairs them by index; with an EC policy's six
+ * archives and three listing replicas, each by two.
  */
 export function pairListingUpdates<T extends { ip: string; port: number }>(primaries: ReadonlyArray<{ ip: string; port: number }>, targets: readonly T[]): T[] {
-  if (targets.length !== primaries.length) return primaries.map((_, i) => targets[i % targets.length]);
-  const free = [...targets];
+  if (targets.length === 0) return primaries.map(() => undefined as unknown as T);
+  const cap = Math.max(1, Math.floor(primaries.length / targets.length));
+  const load = targets.map(() => 0);
   const paired = primaries.map((p) => {
-    const j = free.findIndex((t) => t.ip === p.ip && t.port === p.port);
-    return j < 0 ? undefined : free.splice(j, 1)[0];
+    const j = targets.findIndex((t, k) => load[k] < cap && t.ip === p.ip && t.port === p.port);
+    if (j < 0) return undefined;
+    load[j]++;
+    return targets[j];
   });
-  return paired.map((t) => t ?? free.shift()!);
+  return paired.map((t) => {
+    if (t) return t;
+    let j = 0;
+    for (let k = 1; k < targets.length; k++) if (load[k] < load[j]) j = k;
+    load[j]++;
+    return targets[j];
+  });
 }

@@ -15,7 +15,7 @@ import { createXxh64, type Xxh64Stream } from '../../common/xxh64.js';
 import { allocSegment, fragmentArchiveSize, fragmentSize } from '../../erasure/index.js';
 import type { NodeReply, NodeUpload } from '../node-client.js';
 import { ringPath } from '../placement.js';
-import { type RingDevice, withStandIns } from '../placement.js';
+import { pairListingUpdates, type RingDevice, withStandIns } from '../placement.js';
 import { drainQuorum } from './drain.js';
 import { archivePath, type EcContext, handoffsOf, place } from './ec-common.js';
 import { newestReplaced, type ObjectTarget, type PolicyPutInput, type Replaced } from './policy.js';
@@ -114,7 +114,8 @@ export async function writeErasureCoded(ctx: EcContext, t: ObjectTarget, input: 
       throw new ArcaError(conflict ? 'Conflict' : 'InsufficientReplicas', `${stored.length} of ${k + m} fragment archives were stored (need ${quorum})`);
     }
 
-    // Phase 2: mark them durable.
+    // Phase 2: mark them durable; each durable archive's node updates its listing replica.
+    const updates = pairListingUpdates(p.primaries, t.containerUpdates);
     const commits = await Promise.allSettled(
       stored.map((u) =>
         ctx.client.request(u.dev, {
@@ -124,7 +125,7 @@ export async function writeErasureCoded(ctx: EcContext, t: ObjectTarget, input: 
             [BackendHeader.timestamp]: input.ts,
             [BackendHeader.policyIndex]: String(ctx.index),
             [BackendHeader.fragmentIndex]: String(u.frag),
-            [BackendHeader.containerUpdates]: JSON.stringify([t.containerUpdates[u.frag % t.containerUpdates.length]]),
+            [BackendHeader.containerUpdates]: JSON.stringify([updates[u.frag % updates.length]]),
           },
         }),
       ),

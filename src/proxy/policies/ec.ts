@@ -12,7 +12,7 @@ import { ArcaError } from '../../common/errors.js';
 import { createCodec, type ErasureCodec } from '../../erasure/index.js';
 import type { NodeClient, NodeReply } from '../node-client.js';
 import type { RangeSpec } from '../object-store.js';
-import { type ClusterRings, type DeviceHealth, withStandIns } from '../placement.js';
+import { type ClusterRings, type DeviceHealth, pairListingUpdates, withStandIns } from '../placement.js';
 import { archivePath, type EcContext, handoffsOf, place } from './ec-common.js';
 import { headErasureCoded, readErasureCoded } from './ec-reader.js';
 import { writeErasureCoded } from './ec-writer.js';
@@ -57,12 +57,13 @@ export class ErasureCodedPolicy implements StoragePolicy, EcContext {
   }
 
   async delete(t: ObjectTarget, ts: Timestamp, opts?: LockOptions): Promise<{ existed: boolean } & Replaced> {
+    const updates = pairListingUpdates(place(this, t).primaries, t.containerUpdates);
     const replies = await this.#toAll(t, (i) => ({
       method: 'DELETE',
       headers: {
         [BackendHeader.timestamp]: ts,
         [BackendHeader.policyIndex]: String(this.index),
-        [BackendHeader.containerUpdates]: JSON.stringify([t.containerUpdates[i % t.containerUpdates.length]]),
+        [BackendHeader.containerUpdates]: JSON.stringify([updates[i % updates.length]]),
         ...lockHeaders(opts),
       },
     }));

@@ -26,10 +26,24 @@ test('each object replica gets the listing replica on its own node where there i
   );
 });
 
-test('with a different number of listing replicas, object replicas take them round robin, as before', (t) => {
+test("an EC policy's six archives and three listing replicas: each replica updated twice, same-node pairs first", (t) => {
+  // Archives on nodes 1 1 2 2 3 4 (two devices per node); listing replicas on nodes 2, 4 and 5.
+  const primaries = [dev(1), dev(1, 'd2'), dev(2), dev(2, 'd2'), dev(3), dev(4)];
+  const paired = pairListingUpdates(primaries, [target(2), target(4), target(5)]).map((u) => u.port);
+  t.deepEqual(paired, [5, 4, 2, 2, 5, 4]);
+  const counts = new Map<number, number>();
+  for (const p of paired) counts.set(p, (counts.get(p) ?? 0) + 1);
+  t.deepEqual([...counts.values()], [2, 2, 2]);
+});
+
+test('more primaries than listing replicas, not a multiple: every replica still updated; fewer: as many as there are primaries', (t) => {
+  // Four object replicas, three listing replicas, one of them on two of the object replicas' node.
+  const four = pairListingUpdates([dev(1), dev(1, 'd2'), dev(2), dev(3)], [target(1), target(8), target(9)]).map((u) => u.port);
+  t.deepEqual(four, [1, 8, 9, 1]);
+  t.deepEqual(new Set(four).size, 3);
   t.deepEqual(
-    pairListingUpdates([dev(1), dev(2), dev(3)], [target(1), target(2)]).map((u) => u.port),
-    [1, 2, 1],
+    pairListingUpdates([dev(9), dev(2)], [target(1), target(2), target(3)]).map((u) => u.port),
+    [1, 2],
   );
   t.deepEqual(pairListingUpdates([dev(1)], []), [undefined] as unknown[]);
 });
