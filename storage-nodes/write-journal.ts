@@ -27,7 +27,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { CoalescedSyncs, fdatasyncFd, fsyncDir, readdirIfExistsSync } from './fs-util.js';
+import { CoalescedSyncs, fdatasyncFd, fsyncDir, readdirIfExistsSync, writeFileDurably } from './fs-util.js';
 import { dataFileName, hashDirState, parseFileName } from './hash-dir.js';
 
 export const journalDirName = 'journal';
@@ -299,7 +299,7 @@ export async function replayJournal(deviceDir: string, syncfs: (dir: string) => 
       byDir.set(rec.dir, list);
     }
   }
-  for (const records of byDir.values()) result.restored += restoreDir(deviceDir, records);
+  for (const records of byDir.values()) result.restored += await restoreDir(deviceDir, records);
   await syncfs(deviceDir);
   for (const name of segments) fs.unlinkSync(join(dir, name));
   await fsyncDir(dir);
@@ -311,7 +311,7 @@ export async function replayJournal(deviceDir: string, syncfs: (dir: string) => 
  * or in a later record) made them obsolete; returns how many it wrote. A pending EC fragment archive may have
  * been marked durable since its record (a rename, which keeps the bytes): the durable name is checked then.
  */
-function restoreDir(deviceDir: string, records: JournalRecord[]): number {
+async function restoreDir(deviceDir: string, records: JournalRecord[]): Promise<number> {
   const hashDir = join(deviceDir, records[0].dir);
   const names = readdirIfExistsSync(hashDir) ?? [];
   const files = records.map((rec) => {
@@ -331,10 +331,8 @@ function restoreDir(deviceDir: string, records: JournalRecord[]): number {
       } catch {}
       if (current?.equals(rec.data)) continue;
     }
-    fs.mkdirSync(hashDir, { recursive: true });
-    const tmp = join(deviceDir, 'tmp', `journal-${process.pid}-${file}`);
-    fs.writeFileSync(tmp, rec.data);
-    fs.renameSync(tmp, join(hashDir, file));
+    // Not synced here: the replay flushes the file system once at the end.
+    await writeFileDurably(join(deviceDir, 'tmp'), join(hashDir, file), rec.data, false);
     fs.appendFileSync(join(deviceDir, rec.invalid), rec.line, 'latin1');
     written++;
   }
