@@ -165,31 +165,29 @@ export class WriteRunner {
     try {
       const journaled = job.sync && job.journal === true && job.data !== undefined;
       await this.#prepare(r, journaled);
-      let synced: Promise<unknown> | undefined;
-      if (journaled) {
-        // The record, the rename and the request for the journal's sync happen in one turn: a checkpoint (a
-        // file-system flush) that removes the record's segment starts after the rename, so it covers it.
-        const journal = this.#journal(job.queue);
-        const seg = journal.append({
-          dir: relativeTo(job.queue, job.hashDir),
-          file: job.file,
-          invalid: relativeTo(job.queue, job.invalidPath),
-          line: job.invalidLine,
-          data: job.data!,
-        });
-        fs.renameSync(job.tmpPath, join(job.hashDir, job.file));
-        r.tmp = false;
-        synced = journal.sync(seg);
-        // The main thread moved the body here: its memory goes now, not at this isolate's next collection.
-        freeBytes(job.data!);
-      } else {
-        fs.renameSync(job.tmpPath, join(job.hashDir, job.file));
-        r.tmp = false;
-        // The new name must be durable before the old versions go, or a crash could leave neither: sync the
-        // hash dir and the parent of each dir just made (a sync another job queued after its own rename
-        // covers this one too).
-        if (job.sync) synced = Promise.all([job.hashDir, ...r.created.map((c) => dirname(c))].map((d) => this.#dirSyncs.sync(d)));
-      }
+      // The record, the rename and the request for the journal's sync happen in one turn: a checkpoint (a
+      // file-system flush) that removes the record's segment starts after the rename, so it covers it.
+      const journal = journaled ? this.#journal(job.queue) : undefined;
+      const seg = journal?.append({
+        dir: relativeTo(job.queue, job.hashDir),
+        file: job.file,
+        invalid: relativeTo(job.queue, job.invalidPath),
+        line: job.invalidLine,
+        data: job.data!,
+      });
+      fs.renameSync(job.tmpPath, join(job.hashDir, job.file));
+      r.tmp = false;
+      // The journal's sync makes a journaled write durable. Any other must make its new name durable before
+      // the old versions go, or a crash could leave neither: sync the hash dir and the parent of each dir
+      // just made (a sync another job queued after its own rename covers this one too).
+      const synced =
+        journal && seg
+          ? journal.sync(seg)
+          : job.sync
+            ? Promise.all([job.hashDir, ...r.created.map((c) => dirname(c))].map((d) => this.#dirSyncs.sync(d)))
+            : undefined;
+      // The main thread moved the body here: its memory goes now, not at this isolate's next collection.
+      if (journal) freeBytes(job.data!);
       synced?.catch(() => {});
       // Meanwhile the suffix goes to hashes.invalid (not synced, like Swift's). Appending to a file that
       // exists changes no name: synchronous, like the other page-cache writes.
