@@ -7,7 +7,7 @@
  * most k-1 archives of the older state are left, too few to read it back.
  */
 import type { Timestamp } from '../../common/timestamp.js';
-import { BackendHeader, encodeHeaderJson, type ObjectMeta } from '../../common/wire.js';
+import { BackendHeader, type ContainerUpdateTarget, encodeHeaderJson, type ObjectMeta } from '../../common/wire.js';
 import { ArcaError } from '../../common/errors.js';
 import { createCodec, type ErasureCodec } from '../../erasure/index.js';
 import type { NodeClient, NodeReply } from '../node-client.js';
@@ -57,13 +57,12 @@ export class ErasureCodedPolicy implements StoragePolicy, EcContext {
   }
 
   async delete(t: ObjectTarget, ts: Timestamp, opts?: LockOptions): Promise<{ existed: boolean } & Replaced> {
-    const updates = pairListingUpdates(place(this, t).primaries, t.containerUpdates);
-    const replies = await this.#toAll(t, (i) => ({
+    const replies = await this.#toAll(t, (listingUpdate) => ({
       method: 'DELETE',
       headers: {
         [BackendHeader.timestamp]: ts,
         [BackendHeader.policyIndex]: String(this.index),
-        [BackendHeader.containerUpdates]: JSON.stringify([updates[i % updates.length]]),
+        [BackendHeader.containerUpdates]: JSON.stringify([listingUpdate]),
         ...lockHeaders(opts),
       },
     }));
@@ -84,11 +83,15 @@ export class ErasureCodedPolicy implements StoragePolicy, EcContext {
     return postOutcome(replies, this.updateQuorum, this.k + this.m);
   }
 
-  /** One small request to each of the k+m primaries in parallel, a handoff standing in for a failed one. */
-  async #toAll(t: ObjectTarget, request: (frag: number) => { method: string; headers: Record<string, string> }): Promise<Array<NodeReply | undefined>> {
+  /**
+   * One small request to each of the k+m primaries in parallel, a handoff standing in for a failed one;
+   * `request` is given the listing replica its primary's slot updates (pairListingUpdates).
+   */
+  async #toAll(t: ObjectTarget, request: (listingUpdate: ContainerUpdateTarget) => { method: string; headers: Record<string, string> }): Promise<Array<NodeReply | undefined>> {
     const p = place(this, t);
+    const updates = pairListingUpdates(p.primaries, t.containerUpdates);
     return withStandIns(p.primaries, handoffsOf(p), async (dev, frag) => {
-      const r = request(frag);
+      const r = request(updates[frag % updates.length]);
       const reply = await this.client.request(dev, { method: r.method, path: archivePath(dev, p.part, t), headers: r.headers });
       return reply.status < 500 ? reply : undefined;
     }, this.limiter);

@@ -10,7 +10,7 @@ import { rangeHeader } from '../../common/byte-range.js';
 import { ArcaError, isArcaError } from '../../common/errors.js';
 import { HeldBody } from '../../common/read-stream.js';
 import { compareTimestamps, type Timestamp } from '../../common/timestamp.js';
-import { BackendHeader, decodeHeaderJson, encodeHeaderJson, type ObjectMeta, objectPath } from '../../common/wire.js';
+import { BackendHeader, type ContainerUpdateTarget, decodeHeaderJson, encodeHeaderJson, type ObjectMeta, objectPath } from '../../common/wire.js';
 import { createXxh64, xxh64Hex } from '../../common/xxh64.js';
 import type { NodeClient, NodeReply, NodeUpload } from '../node-client.js';
 import type { ErrorLimiter } from '../../common/error-limiter.js';
@@ -385,25 +385,26 @@ export class ReplicatedPolicy implements StoragePolicy {
   /**
    * Sends one small request to every primary of the object's partition in parallel, a handoff standing in
    * for a primary that cannot be reached or answers 5xx; the replies (undefined where no device answered).
+   * `request` is given the listing replica its primary's slot updates (pairListingUpdates).
    */
-  private async toAll(t: ObjectTarget, request: (dev: RingDevice, i: number) => { method: string; headers: Record<string, string> }): Promise<Array<NodeReply | undefined>> {
+  private async toAll(t: ObjectTarget, request: (listingUpdate: ContainerUpdateTarget) => { method: string; headers: Record<string, string> }): Promise<Array<NodeReply | undefined>> {
     const { ring, part } = this.place(t);
-    return withStandIns(ring.primaries(part), ring.handoffs(part)[Symbol.iterator](), async (dev, i) => {
-      const r = request(dev, i);
+    const primaries = ring.primaries(part);
+    const updates = pairListingUpdates(primaries, t.containerUpdates);
+    return withStandIns(primaries, ring.handoffs(part)[Symbol.iterator](), async (dev, i) => {
+      const r = request(updates[i % updates.length]);
       const reply = await this.client.request(dev, { method: r.method, path: this.path(dev, part, t), headers: r.headers });
       return reply.status < 500 ? reply : undefined;
     }, this.routing.limiter);
   }
 
   async delete(t: ObjectTarget, ts: Timestamp, opts?: LockOptions): Promise<{ existed: boolean } & Replaced> {
-    const { ring, part } = this.place(t);
-    const updates = pairListingUpdates(ring.primaries(part), t.containerUpdates);
-    const replies = await this.toAll(t, (_dev, i) => ({
+    const replies = await this.toAll(t, (listingUpdate) => ({
       method: 'DELETE',
       headers: {
         [BackendHeader.timestamp]: ts,
         [BackendHeader.policyIndex]: String(this.index),
-        [BackendHeader.containerUpdates]: JSON.stringify([updates[i % updates.length]]),
+        [BackendHeader.containerUpdates]: JSON.stringify([listingUpdate]),
         ...lockHeaders(opts),
       },
     }));
