@@ -58,6 +58,8 @@ export interface ObjectServerDeps {
   policies: ReadonlySet<number>;
   /** The erasure-coded ones among them, with their k and m (their objects are fragment archives). */
   ecPolicies: ReadonlyMap<number, { k: number; m: number }>;
+  /** Told of each write that is not a replicator's sync write (the replicators' passes wait for quiet). */
+  onClientWrite?: () => void;
   log: (line: string) => void;
 }
 
@@ -66,6 +68,7 @@ export class ObjectServer {
   constructor(private readonly deps: ObjectServerDeps) {}
 
   async handle(req: IncomingMessage, res: ServerResponse, path: ObjectPath): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && !isReplication(req)) this.deps.onClientWrite?.();
     switch (req.method) {
       case 'PUT':
         return this.#put(req, res, path);

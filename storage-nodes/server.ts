@@ -34,7 +34,7 @@ import { ObjectReconstructor } from './reconstructor.js';
 import { ObjectReplicator } from './replicator.js';
 import { RingDirectory } from './ring-files.js';
 import { ObjectUpdater } from './updater.js';
-import { WorkerLoop } from './worker-loop.js';
+import { WorkerLoop, WriteActivity } from './worker-loop.js';
 import { ExpiryQueue, ObjectExpirer } from './expirer.js';
 
 /** A running storage node. */
@@ -120,8 +120,10 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   const expiring = new ExpiryQueue({ devicesDir: config.devicesDir, fsync: config.fsync });
   /** This node's devices as the rings name them (known once it listens). */
   let local: LocalDevices | undefined;
+  const writeActivity = new WriteActivity();
   const objectServer = new ObjectServer({
     files,
+    onClientWrite: () => writeActivity.touch(),
     // A listing replica on this node takes the rows without a request (docs/storage-nodes.md, "Listing
     // updates, batched per replica"); the proxy pairs each object replica with a listing replica on the same
     // node where it can.
@@ -259,17 +261,20 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     queueUpdate: (device, record) => queue.add(device, record),
     log,
   });
+  // The replicators' passes wait for a moment without client writes (worker-loop.ts); /recon/run never waits.
+  const quiet = { activity: writeActivity, quietMs: w.replicatorQuietMs, maxWaitMs: w.replicatorMaxWaitSec * 1000 };
   // Every pass is recorded for recon (and each worker's passes run one at a time, loop or /recon/run).
   const recorder = new PassRecorder({ devicesDir: config.devicesDir, devices: config.devices, log });
   const loops = [
     new WorkerLoop('updater', recorder.wrap('updater', updater, w.updaterIntervalSec), w.updaterIntervalSec * 1000, log),
-    new WorkerLoop('replicator', recorder.wrap('replicator', replicator, w.replicatorIntervalSec), w.replicatorIntervalSec * 1000, log),
-    new WorkerLoop('reconstructor', recorder.wrap('reconstructor', reconstructor, w.reconstructorIntervalSec), w.reconstructorIntervalSec * 1000, log),
+    new WorkerLoop('replicator', recorder.wrap('replicator', replicator, w.replicatorIntervalSec), w.replicatorIntervalSec * 1000, log, quiet),
+    new WorkerLoop('reconstructor', recorder.wrap('reconstructor', reconstructor, w.reconstructorIntervalSec), w.reconstructorIntervalSec * 1000, log, quiet),
     new WorkerLoop(
       'listing replicator',
       recorder.wrap('listingReplicator', listingReplicator, w.listingReplicatorIntervalSec),
       w.listingReplicatorIntervalSec * 1000,
       log,
+      quiet,
     ),
     new WorkerLoop('auditor', recorder.wrap('auditor', auditor, w.auditorIntervalSec), w.auditorIntervalSec * 1000, log),
     new WorkerLoop('device monitor', recorder.wrap('deviceMonitor', deviceMonitor, w.deviceCheckIntervalSec), w.deviceCheckIntervalSec * 1000, log),

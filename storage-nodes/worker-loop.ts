@@ -1,8 +1,38 @@
 /**
  * The throttled loop that runs a background worker in production: `runOnce`, then sleep the interval, until
  * stopped. Domain code stays free of timers; tests call `runOnce` directly instead.
+ *
+ * A loop given `quiet` holds a pass that falls due while clients are writing to the node: it starts once no
+ * client write has arrived for `quietMs`, or once it has waited `maxWaitMs`, whichever comes first. The
+ * replicators' passes after a burst of writes rehash and compare every partition the burst changed; a pass
+ * that starts in the middle of the burst does that for partitions the rest of the burst changes again, and
+ * takes the cores from the writes meanwhile (docs/repair.md, "Passes wait for a quiet moment").
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+
+/** When a client write last arrived at this node (object servers `touch` it; loops read it). */
+export class WriteActivity {
+  #last = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  touch(): void {
+    this.#last = this.now();
+  }
+
+  /** Milliseconds since the last client write (Infinity when none came). */
+  idleMs(): number {
+    return this.now() - this.#last;
+  }
+}
+
+export interface QuietOptions {
+  activity: WriteActivity;
+  /** A due pass starts once no client write arrived for this long; 0 = passes never wait. */
+  quietMs: number;
+  /** …or once it waited this long. */
+  maxWaitMs: number;
+}
 
 export interface Worker {
   /** One pass; a long pass should stop early (between units of work) when `signal` aborts. */
@@ -19,6 +49,7 @@ export class WorkerLoop {
     private readonly worker: Worker,
     private readonly intervalMs: number,
     private readonly log: (line: string) => void,
+    private readonly quiet?: QuietOptions,
   ) {}
 
   /** Starts the loop (first pass after one interval, so startup stays quick). */
@@ -38,6 +69,7 @@ export class WorkerLoop {
     while (!signal.aborted) {
       try {
         await sleep(this.intervalMs, undefined, { signal });
+        await this.#quietMoment(signal);
       } catch {
         return; // aborted while sleeping
       }
@@ -46,6 +78,19 @@ export class WorkerLoop {
       } catch (err) {
         this.log(`${this.name}: pass failed: ${(err as Error).stack ?? err}`);
       }
+    }
+  }
+
+  /** Resolves once clients have not written for `quiet.quietMs`, or `quiet.maxWaitMs` from now. */
+  async #quietMoment(signal: AbortSignal): Promise<void> {
+    const q = this.quiet;
+    if (!q || q.quietMs <= 0) return;
+    let left = q.maxWaitMs;
+    while (left > 0) {
+      const wait = Math.min(q.quietMs - q.activity.idleMs(), left);
+      if (wait <= 0) return;
+      await sleep(wait, undefined, { signal });
+      left -= wait;
     }
   }
 }

@@ -33,6 +33,14 @@ export interface WorkerConfig {
    * times as long as the work took, so a pass uses at most 1/(1+tranquility) of the time; 0 = no pause.
    */
   replicatorTranquility: number;
+  /**
+   * A replicator pass (objects, listings, EC) that falls due while clients are writing to the node waits until
+   * no client write has arrived for this many ms (docs/repair.md, "Passes wait for a quiet moment"); 0 =
+   * passes never wait.
+   */
+  replicatorQuietMs: number;
+  /** …but no longer than this many seconds. */
+  replicatorMaxWaitSec: number;
   /** Seconds between updater passes (queued listing updates). */
   updaterIntervalSec: number;
   /** Seconds between reconstructor passes (EC). */
@@ -283,6 +291,8 @@ export const defaultWorkerConfig: WorkerConfig = {
   listingReplicatorIntervalSec: 30,
   replicatorMaxPartitionsPerSec: 0,
   replicatorTranquility: 1,
+  replicatorQuietMs: 2000,
+  replicatorMaxWaitSec: 60,
   updaterIntervalSec: 5,
   reconstructorIntervalSec: 30,
   auditorIntervalSec: 300,
@@ -431,6 +441,8 @@ export function parseNodeConfig(obj: Record<string, unknown>, where = 'node conf
       listingReplicatorIntervalSec: w.int('listingReplicatorIntervalSec', d.listingReplicatorIntervalSec),
       replicatorMaxPartitionsPerSec: w.int('replicatorMaxPartitionsPerSec', d.replicatorMaxPartitionsPerSec),
       replicatorTranquility: w.int('replicatorTranquility', d.replicatorTranquility, 0, 100),
+      replicatorQuietMs: w.int('replicatorQuietMs', d.replicatorQuietMs, 0, 600_000),
+      replicatorMaxWaitSec: w.int('replicatorMaxWaitSec', d.replicatorMaxWaitSec, 0, 86_400),
       updaterIntervalSec: w.int('updaterIntervalSec', d.updaterIntervalSec),
       reconstructorIntervalSec: w.int('reconstructorIntervalSec', d.reconstructorIntervalSec),
       auditorIntervalSec: w.int('auditorIntervalSec', d.auditorIntervalSec),

@@ -49,6 +49,8 @@ const workersOff: WorkerConfig = {
   listingReplicatorIntervalSec: 0,
   replicatorMaxPartitionsPerSec: 0,
   replicatorTranquility: 0,
+  replicatorQuietMs: 0,
+  replicatorMaxWaitSec: 0,
   updaterIntervalSec: 0,
   reconstructorIntervalSec: 0,
   auditorIntervalSec: 0,

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { WorkerLoop } from '../../../storage-nodes/worker-loop.js';
+import { WorkerLoop, WriteActivity } from '../../../storage-nodes/worker-loop.js';
 
 test('runs the worker every interval until stopped, surviving a failing pass', async (t) => {
   let passes = 0;
@@ -56,4 +56,48 @@ test('stop asks a long pass to end early through its signal', async (t) => {
   await loop.stop();
   t.true(sawAbort);
   t.true(performance.now() - start < 1000);
+});
+
+test('a pass that falls due while clients write waits for a quiet moment, or at most maxWaitMs', async (t) => {
+  const activity = new WriteActivity();
+  t.is(activity.idleMs(), Number.POSITIVE_INFINITY, 'no write yet');
+  const passAt: number[] = [];
+  const loop = new WorkerLoop('quiet', { runOnce: async () => void passAt.push(performance.now()) }, 20, () => {}, {
+    activity,
+    quietMs: 60,
+    maxWaitMs: 10_000,
+  });
+  // Writes every 10 ms for 300 ms: the pass due at 20 ms waits until 60 ms after the last of them.
+  const start = performance.now();
+  activity.touch();
+  const writes = setInterval(() => activity.touch(), 10);
+  loop.start();
+  await new Promise((r) => setTimeout(r, 300));
+  clearInterval(writes);
+  const lastWrite = performance.now();
+  t.deepEqual(passAt, [], 'no pass while the writes came');
+  await new Promise((r) => setTimeout(r, 200));
+  await loop.stop();
+  t.true(passAt.length >= 1);
+  t.true(passAt[0] - lastWrite >= 50, `first pass ${Math.round(passAt[0] - lastWrite)} ms after the last write`);
+  t.true(passAt[0] - start >= 300);
+
+  // Writes that never stop: the pass waits maxWaitMs, then runs anyway.
+  const busy = new WriteActivity();
+  const capped: number[] = [];
+  const loop2 = new WorkerLoop('capped', { runOnce: async () => void capped.push(performance.now()) }, 20, () => {}, {
+    activity: busy,
+    quietMs: 60,
+    maxWaitMs: 100,
+  });
+  const start2 = performance.now();
+  const writes2 = setInterval(() => busy.touch(), 5);
+  busy.touch();
+  loop2.start();
+  await new Promise((r) => setTimeout(r, 300));
+  clearInterval(writes2);
+  await loop2.stop();
+  t.true(capped.length >= 1, 'ran although the writes went on');
+  t.true(capped[0] - start2 >= 110, `after ${Math.round(capped[0] - start2)} ms`);
+  t.true(capped[0] - start2 < 250, `after ${Math.round(capped[0] - start2)} ms`);
 });
