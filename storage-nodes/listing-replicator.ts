@@ -23,7 +23,7 @@ import type { ListingSyncRequest } from '../src/common/wire.js';
 import { DeviceUnavailableError } from './disk-file.js';
 import type { ListingRef, ListingStore, ListingSyncState } from './listing-store.js';
 import type { LocalDevices, NodeRing, NodeRings } from './node-rings.js';
-import { Pacer } from './pacer.js';
+import { Pacer, type QuietOptions } from './pacer.js';
 import type { PeerDevice, ReplicationClient } from './replication-client.js';
 
 export interface ListingReplicatorDeps {
@@ -36,6 +36,8 @@ export interface ListingReplicatorDeps {
   reclaimAgeSec: number;
   maxPartitionsPerSec: number;
   tranquility: number;
+  /** Yield to client writes between partitions (pacer.ts). */
+  quiet?: QuietOptions;
   log: (line: string) => void;
   /** Milliseconds since the epoch (tests move time forward). */
   now?: () => number;
@@ -85,7 +87,7 @@ export class ListingReplicator {
   }
 
   async #device(device: string, stats: ListingReplicationStats, signal?: AbortSignal): Promise<void> {
-    const pacer = new Pacer({ maxPerSec: this.deps.maxPartitionsPerSec, tranquility: this.deps.tranquility });
+    const pacer = new Pacer({ maxPerSec: this.deps.maxPartitionsPerSec, tranquility: this.deps.tranquility, quiet: this.deps.quiet });
     let partitions: number[];
     try {
       partitions = await this.deps.listings.partitions(device);

@@ -3,14 +3,44 @@
  * rate cap: after each unit of work (a partition), sleep `tranquility` times as long as the unit took, and at
  * least long enough to stay under `maxPerSec` (short pauses added up: `minPauseMs`). `TokenBucket` caps a byte
  * rate (the auditor's reads). Both sleep through an AbortSignal, so stopping a worker never waits out a pause.
+ *
+ * A pacer given `quiet` also yields to client writes: after a unit, while a client write arrived less than
+ * `quietMs` ago, it waits for a quiet moment, at most `maxWaitMs` in all over its pass (docs/repair.md,
+ * "Passes wait for a quiet moment").
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+
+/** When a client write last arrived at this node (object servers `touch` it; loops read it). */
+export class WriteActivity {
+  #last = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  touch(): void {
+    this.#last = this.now();
+  }
+
+  /** Milliseconds since the last client write (Infinity when none came). */
+  idleMs(): number {
+    return this.now() - this.#last;
+  }
+}
+
+export interface QuietOptions {
+  activity: WriteActivity;
+  /** Work waits until no client write arrived for this long; 0 = it never waits. */
+  quietMs: number;
+  /** …or until it waited this long (a loop: for each pass to start; a pacer: in all, over its pass). */
+  maxWaitMs: number;
+}
 
 export interface PacerOptions {
   /** Most units per second; 0 = no cap. */
   maxPerSec: number;
   /** Sleep this many times the duration of each unit; 0 = none. */
   tranquility: number;
+  /** Yield to client writes. */
+  quiet?: QuietOptions;
   /** Milliseconds clock (tests). */
   clock?: () => number;
 }
@@ -28,6 +58,8 @@ export class Pacer {
   #started = 0;
   /** Pause owed and not slept yet (ms). */
   #owed = 0;
+  /** Waited for quiet so far (ms). */
+  #waited = 0;
 
   constructor(private readonly opts: PacerOptions) {
     this.#clock = opts.clock ?? (() => performance.now());
@@ -44,10 +76,24 @@ export class Pacer {
     // A unit and its pause together take at least 1/maxPerSec.
     if (this.opts.maxPerSec > 0) delay = Math.max(delay, 1000 / this.opts.maxPerSec - worked);
     this.#owed += Math.max(0, delay);
+    await this.#quietMoment(signal);
     if (this.#owed < minPauseMs) return;
     const from = this.#clock();
     await pause(this.#owed, signal);
     this.#owed = Math.max(0, this.#owed - (this.#clock() - from));
+  }
+
+  /** Waits while client writes arrive, within what is left of `quiet.maxWaitMs`; the wait pays what is owed. */
+  async #quietMoment(signal?: AbortSignal): Promise<void> {
+    const q = this.opts.quiet;
+    if (!q || q.quietMs <= 0) return;
+    for (;;) {
+      const wait = Math.min(q.quietMs - q.activity.idleMs(), q.maxWaitMs - this.#waited);
+      if (wait <= 0 || signal?.aborted) return;
+      await pause(wait, signal);
+      this.#waited += wait;
+      this.#owed = Math.max(0, this.#owed - wait);
+    }
   }
 }
 

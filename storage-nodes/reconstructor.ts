@@ -36,7 +36,7 @@ import type { FsDiskFiles } from './fs-disk-file.js';
 import type { FsPartitions, HashDirRef, PartitionRef } from './fs-partitions.js';
 import { parseFileName, parseSummary, type SummaryParts } from './hash-dir.js';
 import type { LocalDevices, NodeRing, NodeRings } from './node-rings.js';
-import { Pacer } from './pacer.js';
+import { Pacer, type QuietOptions } from './pacer.js';
 import { PeerChanges, rescanEvery } from './peer-changes.js';
 import type { PeerDevice, ReplicationClient } from './replication-client.js';
 import { entrySummary, type HashDirEntry, hashMap } from './suffix-hashes.js';
@@ -54,6 +54,8 @@ export interface ObjectReconstructorDeps {
   reclaimAgeSec: number;
   maxPartitionsPerSec: number;
   tranquility: number;
+  /** Yield to client writes between partitions (pacer.ts). */
+  quiet?: QuietOptions;
   log: (line: string) => void;
   /**
    * Milliseconds between passes that compare every partition with every peer whatever changed (default 10
@@ -155,7 +157,7 @@ export class ObjectReconstructor {
   }
 
   async #device(device: string, stats: ReconstructionStats, signal?: AbortSignal): Promise<void> {
-    const pacer = new Pacer({ maxPerSec: this.deps.maxPartitionsPerSec, tranquility: this.deps.tranquility });
+    const pacer = new Pacer({ maxPerSec: this.deps.maxPartitionsPerSec, tranquility: this.deps.tranquility, quiet: this.deps.quiet });
     for (const policy of this.deps.policies) {
       const code = parsePolicyName(policy.name);
       if (code?.kind !== 'ec') continue;

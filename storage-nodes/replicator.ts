@@ -38,7 +38,7 @@ import { CorruptDataFileError, DeviceUnavailableError } from './disk-file.js';
 import type { FsPartitions, HashDirRef, PartitionRef } from './fs-partitions.js';
 import { parseFileName, parseSummary } from './hash-dir.js';
 import { type LocalDevices, type NodeRing, type NodeRings, nextHandoff } from './node-rings.js';
-import { Pacer } from './pacer.js';
+import { Pacer, type QuietOptions } from './pacer.js';
 import { PeerChanges, rescanEvery } from './peer-changes.js';
 import type { PeerDevice, ReplicationClient } from './replication-client.js';
 import { differingSuffixes, entrySummary, type HashDirEntry, hashMap, type SuffixEntry } from './suffix-hashes.js';
@@ -57,6 +57,8 @@ export interface ObjectReplicatorDeps {
   /** Pacing per device: most partitions per second (0 = no cap) and tranquility. */
   maxPartitionsPerSec: number;
   tranquility: number;
+  /** Yield to client writes between partitions (pacer.ts). */
+  quiet?: QuietOptions;
   log: (line: string) => void;
   /**
    * Milliseconds between passes that compare every partition with every peer whatever changed (default 10
@@ -152,7 +154,7 @@ export class ObjectReplicator {
   }
 
   async #device(device: string, stats: ReplicationStats, signal?: AbortSignal): Promise<void> {
-    const pacer = new Pacer({ maxPerSec: this.deps.maxPartitionsPerSec, tranquility: this.deps.tranquility });
+    const pacer = new Pacer({ maxPerSec: this.deps.maxPartitionsPerSec, tranquility: this.deps.tranquility, quiet: this.deps.quiet });
     for (const policy of this.deps.policies) {
       if (parsePolicyName(policy.name)?.kind !== 'replica') continue;
       let ring: NodeRing;

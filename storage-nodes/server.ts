@@ -34,7 +34,8 @@ import { ObjectReconstructor } from './reconstructor.js';
 import { ObjectReplicator } from './replicator.js';
 import { RingDirectory } from './ring-files.js';
 import { ObjectUpdater } from './updater.js';
-import { WorkerLoop, WriteActivity } from './worker-loop.js';
+import { WorkerLoop } from './worker-loop.js';
+import { WriteActivity } from './pacer.js';
 import { ExpiryQueue, ObjectExpirer } from './expirer.js';
 
 /** A running storage node. */
@@ -224,7 +225,10 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
   local = self;
   const replicationClient = new ReplicationClient(agent, config.nodeTimeoutMs);
   const w = config.workers;
-  const pacing = { maxPartitionsPerSec: w.replicatorMaxPartitionsPerSec, tranquility: w.replicatorTranquility };
+  // The replicators' passes wait for a moment without client writes, and yield to them between partitions
+  // (worker-loop.ts, pacer.ts).
+  const quiet = { activity: writeActivity, quietMs: w.replicatorQuietMs, maxWaitMs: w.replicatorMaxWaitSec * 1000 };
+  const pacing = { maxPartitionsPerSec: w.replicatorMaxPartitionsPerSec, tranquility: w.replicatorTranquility, quiet };
   const replicator = new ObjectReplicator({
     devices: config.devices,
     policies: config.policies,
@@ -261,8 +265,6 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     queueUpdate: (device, record) => queue.add(device, record),
     log,
   });
-  // The replicators' passes wait for a moment without client writes (worker-loop.ts); /recon/run never waits.
-  const quiet = { activity: writeActivity, quietMs: w.replicatorQuietMs, maxWaitMs: w.replicatorMaxWaitSec * 1000 };
   // Every pass is recorded for recon (and each worker's passes run one at a time, loop or /recon/run).
   const recorder = new PassRecorder({ devicesDir: config.devicesDir, devices: config.devices, log });
   const loops = [

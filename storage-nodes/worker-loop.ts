@@ -6,33 +6,11 @@
  * client write has arrived for `quietMs`, or once it has waited `maxWaitMs`, whichever comes first. The
  * replicators' passes after a burst of writes rehash and compare every partition the burst changed; a pass
  * that starts in the middle of the burst does that for partitions the rest of the burst changes again, and
- * takes the cores from the writes meanwhile (docs/repair.md, "Passes wait for a quiet moment").
+ * takes the cores from the writes meanwhile (docs/repair.md, "Passes wait for a quiet moment"). A pass under
+ * way yields to client writes the same way between partitions (pacer.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-
-/** When a client write last arrived at this node (object servers `touch` it; loops read it). */
-export class WriteActivity {
-  #last = Number.NEGATIVE_INFINITY;
-
-  constructor(private readonly now: () => number = () => performance.now()) {}
-
-  touch(): void {
-    this.#last = this.now();
-  }
-
-  /** Milliseconds since the last client write (Infinity when none came). */
-  idleMs(): number {
-    return this.now() - this.#last;
-  }
-}
-
-export interface QuietOptions {
-  activity: WriteActivity;
-  /** A due pass starts once no client write arrived for this long; 0 = passes never wait. */
-  quietMs: number;
-  /** …or once it waited this long. */
-  maxWaitMs: number;
-}
+import type { QuietOptions } from './pacer.js';
 
 export interface Worker {
   /** One pass; a long pass should stop early (between units of work) when `signal` aborts. */

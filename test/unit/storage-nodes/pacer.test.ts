@@ -1,7 +1,7 @@
 import { createHook } from 'node:async_hooks';
 import test from 'ava';
 import { parseBackendPath, partitionPath } from '../../../src/common/wire.js';
-import { minPauseMs, Pacer, TokenBucket } from '../../../storage-nodes/pacer.js';
+import { minPauseMs, Pacer, TokenBucket, WriteActivity } from '../../../storage-nodes/pacer.js';
 
 test('the pacer sleeps tranquility times the work, and at least enough to stay under the rate', async (t) => {
   let now = 0;
@@ -19,6 +19,34 @@ test('the pacer sleeps tranquility times the work, and at least enough to stay u
     await capped.end();
   }
   t.true(performance.now() - t0 >= 190, 'four units at 20/s take at least 200 ms');
+});
+
+test('a pacer with quiet yields to client writes between units, within its budget for the pass', async (t) => {
+  const activity = new WriteActivity();
+  const pacer = new Pacer({ maxPerSec: 0, tranquility: 0, quiet: { activity, quietMs: 50, maxWaitMs: 120 } });
+  // No write yet: no wait.
+  let start = performance.now();
+  pacer.begin();
+  await pacer.end();
+  t.true(performance.now() - start < 30);
+  // A write just now: the unit after it waits until 50 ms have passed since.
+  activity.touch();
+  start = performance.now();
+  pacer.begin();
+  await pacer.end();
+  const waited = performance.now() - start;
+  t.true(waited >= 45 && waited < 110, `waited ${Math.round(waited)} ms`);
+  // Writes that go on: it waits what is left of its 120 ms, then no more.
+  const writes = setInterval(() => activity.touch(), 5);
+  activity.touch();
+  start = performance.now();
+  pacer.begin();
+  await pacer.end();
+  pacer.begin();
+  await pacer.end();
+  clearInterval(writes);
+  const rest = performance.now() - start;
+  t.true(rest >= 55 && rest < 110, `waited ${Math.round(rest)} ms more, the rest of the budget`);
 });
 
 test('short pauses add up and are slept together, at the same average pace', async (t) => {

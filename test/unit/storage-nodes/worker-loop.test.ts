@@ -1,5 +1,6 @@
 import test from 'ava';
-import { WorkerLoop, WriteActivity } from '../../../storage-nodes/worker-loop.js';
+import { WriteActivity } from '../../../storage-nodes/pacer.js';
+import { WorkerLoop } from '../../../storage-nodes/worker-loop.js';
 
 test('runs the worker every interval until stopped, surviving a failing pass', async (t) => {
   let passes = 0;
