@@ -10,7 +10,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** When a client write last arrived at this node (object servers `touch` it; loops read it). */
+/** When a client write last arrived at this node (the object server `touch`es it; loops and pacers read it). */
 export class WriteActivity {
   #last = Number.NEGATIVE_INFINITY;
 
