@@ -86,14 +86,25 @@ export class Pacer {
   /** Waits while client writes arrive, within what is left of `quiet.maxWaitMs`; the wait pays what is owed. */
   async #quietMoment(signal?: AbortSignal): Promise<void> {
     const q = this.opts.quiet;
-    if (!q || q.quietMs <= 0) return;
-    for (;;) {
-      const wait = Math.min(q.quietMs - q.activity.idleMs(), q.maxWaitMs - this.#waited);
-      if (wait <= 0 || signal?.aborted) return;
-      await pause(wait, signal);
-      this.#waited += wait;
-      this.#owed = Math.max(0, this.#owed - wait);
-    }
+    if (!q) return;
+    const waited = await waitForQuiet(q, q.maxWaitMs - this.#waited, signal);
+    this.#waited += waited;
+    this.#owed = Math.max(0, this.#owed - waited);
+  }
+}
+
+/**
+ * Waits until no client write has arrived for `q.quietMs`, or for at most `budgetMs`, or until `signal`
+ * aborts (without throwing); resolves to the milliseconds it waited.
+ */
+export async function waitForQuiet(q: QuietOptions, budgetMs: number, signal?: AbortSignal): Promise<number> {
+  let waited = 0;
+  if (q.quietMs <= 0) return waited;
+  for (;;) {
+    const wait = Math.min(q.quietMs - q.activity.idleMs(), budgetMs - waited);
+    if (wait <= 0 || signal?.aborted) return waited;
+    await pause(wait, signal);
+    waited += wait;
   }
 }
 

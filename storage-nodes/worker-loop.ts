@@ -10,7 +10,7 @@
  * way yields to client writes the same way between partitions (pacer.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { QuietOptions } from './pacer.js';
+import { type QuietOptions, waitForQuiet } from './pacer.js';
 
 export interface Worker {
   /** One pass; a long pass should stop early (between units of work) when `signal` aborts. */
@@ -47,28 +47,16 @@ export class WorkerLoop {
     while (!signal.aborted) {
       try {
         await sleep(this.intervalMs, undefined, { signal });
-        await this.#quietMoment(signal);
       } catch {
         return; // aborted while sleeping
       }
+      if (this.quiet) await waitForQuiet(this.quiet, this.quiet.maxWaitMs, signal);
+      if (signal.aborted) return;
       try {
         await this.worker.runOnce(signal);
       } catch (err) {
         this.log(`${this.name}: pass failed: ${(err as Error).stack ?? err}`);
       }
-    }
-  }
-
-  /** Resolves once clients have not written for `quiet.quietMs`, or `quiet.maxWaitMs` from now. */
-  async #quietMoment(signal: AbortSignal): Promise<void> {
-    const q = this.quiet;
-    if (!q || q.quietMs <= 0) return;
-    let left = q.maxWaitMs;
-    while (left > 0) {
-      const wait = Math.min(q.quietMs - q.activity.idleMs(), left);
-      if (wait <= 0) return;
-      await sleep(wait, undefined, { signal });
-      left -= wait;
     }
   }
 }
