@@ -125,8 +125,9 @@ export class FsSuffixHashes {
       const cached = this.#take(partitionDir);
       const recalculate = (opts.recalculate ?? []).filter(isSuffix);
       // Most partitions the ring gives a device hold nothing here: a synchronous existence check answers those
-      // without a job.
-      const reply = fs.existsSync(partitionDir) ? await this.#rehash(partitionDir, cached, recalculate) : ({ kind: 'missing' } as const);
+      // without a job. A partition a write touched since its last read is there (and the job answers 'missing'
+      // if it went meanwhile): a pass after a burst of writes skips that check for every partition it reads.
+      const reply = announced || fs.existsSync(partitionDir) ? await this.#rehash(partitionDir, cached, recalculate) : ({ kind: 'missing' } as const);
       if (reply.kind === 'failed') throw errorOf(reply.error);
       if (reply.kind === 'missing') {
         if (cached && Object.keys(cached.suffixes).length > 0 && !announced) this.#noteChanged(partitionDir);

@@ -143,14 +143,26 @@ export function compactSuffixRecord<T>(record: Record<string, T>): Record<string
   return fewIndexKeysIn(record) ? Object.assign(dictionaryRecord<T>(), record) : record;
 }
 
+/** The maps `hashMap` made, by the entries they were made of (a partition's cached entries are never changed). */
+const hashMaps = new WeakMap<object, SuffixHashes>();
+
 /**
  * The suffix → hash map of a partition's entries (what peers compare; a `null` entry of a cache is left out).
  * Made like `compactSuffixRecord`'s copies: the walkers make several per partition and pass, and with flat
- * stores 768 of them (10 suffixes each) held 6.9 MiB, against 0.15 MiB.
+ * stores 768 of them (10 suffixes each) held 6.9 MiB, against 0.15 MiB. The map is made once per entries
+ * object and shared: callers must not change it. (A pass after a burst of writes asked for the same
+ * partition's map three times — its `changes` answer to each peer, its own comparison, its record — and
+ * making them was a tenth of a node's main thread in that pass.)
  */
 export function hashMap(entries: Readonly<Record<string, SuffixEntry | null>>): SuffixHashes {
-  const out: SuffixHashes = fewIndexKeysIn(entries) ? dictionaryRecord() : {};
-  for (const [suffix, entry] of Object.entries(entries)) if (entry) out[suffix] = entry.hash;
+  let out = hashMaps.get(entries);
+  if (out) return out;
+  out = fewIndexKeysIn(entries) ? dictionaryRecord() : {};
+  for (const suffix in entries) {
+    const entry = entries[suffix];
+    if (entry) out[suffix] = entry.hash;
+  }
+  hashMaps.set(entries, out);
   return out;
 }
 

@@ -48,6 +48,11 @@ test('compactSuffixRecord and hashMap: records with few index-like suffixes get 
   t.true(hasDictionaryElements(map));
   t.deepEqual(map, { '105': 'a', '987': 'b', fff: 'c' });
   t.false(hasDictionaryElements(hashMap({ abc: { hash: 'a' } })));
+  // Made once per entries object: the walkers ask for the same partition's map several times in a pass.
+  t.is(hashMap(entries), map);
+  t.not(hashMap({ ...entries }), map);
+  t.deepEqual(hashMap({ ...entries }), map);
+  t.deepEqual(hashMap({ abc: { hash: 'a' }, def: null }), { abc: 'a' }, 'a null entry (to recompute) is left out');
 });
 
 test('hashes.json: its log record must be an inode and an offset, or the file counts as torn', (t) => {
@@ -148,6 +153,7 @@ test('an unchanged partition is answered from memory; a write is folded into it'
     // Garbage in the cache file is not seen (nor rewritten) while nothing changed: the file is not read.
     await writeFile(join(partDir(dir), 'hashes.json'), 'garbage');
     t.is(await parts.hashes(part), first, 'the same object, from memory');
+    t.is(hashMap(await parts.hashes(part)), hashMap(first), 'and so the same map');
     t.is(await readFile(join(partDir(dir), 'hashes.json'), 'latin1'), 'garbage');
     // A write appends to hashes.invalid: folded into the cache kept in memory. The file is written back every
     // foldsPerWrite folds; the log keeps what it lacks meanwhile.
@@ -202,6 +208,18 @@ test('changes: partitions whose hashes changed after a generation, with an epoch
     parts.deviceReset('sda');
     t.not((await parts.changes('sda', 0, c2.gen)).epoch, c2.epoch);
     t.not((await new FsPartitions(files).changes('sda', 0, 0)).epoch, start.epoch, 'another process, another epoch');
+  });
+});
+
+test('a partition a write touched is read without an existence check, and found empty when it went meanwhile', async (t) => {
+  await withFiles(async (files, parts, dir) => {
+    await writeObject(files, loc('/a/b/x'), ts(1), Buffer.from('x'));
+    t.deepEqual(Object.keys(await parts.hashes(part)), [suffixOf('/a/b/x')]);
+    await writeObject(files, loc('/a/b/y'), ts(1), Buffer.from('y'));
+    // The partition dir goes behind the node's back after the write announced it: the job answers 'missing'.
+    await rm(partDir(dir), { recursive: true });
+    t.deepEqual(await parts.hashes(part), {});
+    t.deepEqual(await parts.hashes(part, { listdir: false }), {}, 'and nothing is cached for it');
   });
 });
 
