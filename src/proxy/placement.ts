@@ -129,7 +129,8 @@ export class ReadAffinity {
  * in ring order. Each listing replica takes at most ⌊primaries ÷ targets⌋ (at least 1) of the same-node
  * pairs, so with at least as many primaries as targets every listing replica is still updated: with three
  * and three, each by exactly one object replica, as when Swift pairs them by index; with an EC policy's six
- * archives and three listing replicas, each by two.
+ * archives and three listing replicas, each by two. The answer has one entry per primary, in their order
+ * (each undefined when there are no targets).
  */
 export function pairListingUpdates<T extends { ip: string; port: number }>(primaries: ReadonlyArray<{ ip: string; port: number }>, targets: readonly T[]): T[] {
   if (targets.length === 0) return primaries.map(() => undefined as unknown as T);

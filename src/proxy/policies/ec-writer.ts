@@ -125,7 +125,7 @@ export async function writeErasureCoded(ctx: EcContext, t: ObjectTarget, input: 
             [BackendHeader.timestamp]: input.ts,
             [BackendHeader.policyIndex]: String(ctx.index),
             [BackendHeader.fragmentIndex]: String(u.frag),
-            [BackendHeader.containerUpdates]: JSON.stringify([updates[u.frag % updates.length]]),
+            [BackendHeader.containerUpdates]: JSON.stringify([updates[u.frag]]),
           },
         }),
       ),

@@ -91,7 +91,7 @@ export class ErasureCodedPolicy implements StoragePolicy, EcContext {
     const p = place(this, t);
     const updates = pairListingUpdates(p.primaries, t.containerUpdates);
     return withStandIns(p.primaries, handoffsOf(p), async (dev, frag) => {
-      const r = request(updates[frag % updates.length]);
+      const r = request(updates[frag]);
       const reply = await this.client.request(dev, { method: r.method, path: archivePath(dev, p.part, t), headers: r.headers });
       return reply.status < 500 ? reply : undefined;
     }, this.limiter);

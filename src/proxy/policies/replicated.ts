@@ -146,7 +146,7 @@ export class ReplicatedPolicy implements StoragePolicy {
       const reply = await this.client.request(dev, {
         method: 'PUT',
         path: this.path(dev, part, t),
-        headers: { ...headers, [BackendHeader.containerUpdates]: JSON.stringify([updates[i % updates.length]]) },
+        headers: { ...headers, [BackendHeader.containerUpdates]: JSON.stringify([updates[i]]) },
         body,
       });
       return reply.status < 500 ? reply : undefined;
@@ -173,7 +173,7 @@ export class ReplicatedPolicy implements StoragePolicy {
           [BackendHeader.timestamp]: input.ts,
           [BackendHeader.policyIndex]: String(this.index),
           [BackendHeader.meta]: meta,
-          [BackendHeader.containerUpdates]: JSON.stringify([updates[i % updates.length]]),
+          [BackendHeader.containerUpdates]: JSON.stringify([updates[i]]),
         },
         { expectContinue: true },
       );
@@ -392,7 +392,7 @@ export class ReplicatedPolicy implements StoragePolicy {
     const primaries = ring.primaries(part);
     const updates = pairListingUpdates(primaries, t.containerUpdates);
     return withStandIns(primaries, ring.handoffs(part)[Symbol.iterator](), async (dev, i) => {
-      const r = request(updates[i % updates.length]);
+      const r = request(updates[i]);
       const reply = await this.client.request(dev, { method: r.method, path: this.path(dev, part, t), headers: r.headers });
       return reply.status < 500 ? reply : undefined;
     }, this.routing.limiter);
