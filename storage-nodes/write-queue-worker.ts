@@ -17,8 +17,9 @@
  *
  * Here, reads that the page cache serves (readdir, the replaced version's footer), writes into the page cache
  * (the body, the `hashes.invalid` line), the calls that create or rename names (open with O_CREAT, mkdir,
- * rename) and closes are synchronous. The syncs and unlinks go to libuv's thread pool: they wait for the
- * disk, and on this one thread the waits would add up instead of overlapping. Every job runs as its own
+ * rename), closes and unlinks of small files are synchronous. The syncs and the unlinks of large files go to
+ * libuv's thread pool: they wait for the disk, and on this one thread the waits would add up instead of
+ * overlapping. Every job runs as its own
  * chain, so the syncs of concurrent writes reach the disk together (the file system merges them); a
  * directory's fsync is shared by the jobs that ask for it while another of it runs (CoalescedSyncs). An earlier
  * version took jobs in batches, phase by phase (all files synced, then all renamed, then each directory
@@ -40,7 +41,7 @@ import { assertRemovable } from '../src/common/object-lock.js';
 import type { Timestamp } from '../src/common/timestamp.js';
 import type { ObjectMeta } from '../src/common/wire.js';
 import { parseTrailer, trailerLength } from './data-file-format.js';
-import { CoalescedSyncs, fdatasyncFd, fsyncFd, mkdirTracked as mkdirTrackedWith, preadFullSync, readdirIfExistsSync, unlinkIfExists } from './fs-util.js';
+import { CoalescedSyncs, fdatasyncFd, fsyncFd, mkdirTracked as mkdirTrackedWith, preadFullSync, readdirIfExistsSync, unlinkIfExists, unlinkIfExistsSync } from './fs-util.js';
 import { applyPatch, conflictOf, type HashDirState, hashDirState, type MetaFileContent, parseFileName, versionDataFile } from './hash-dir.js';
 import { type JobError, jobError, serveJobs } from '../src/common/job-thread.js';
 import { dropCachedPages } from './page-cache.js';
@@ -119,6 +120,8 @@ interface Running {
   tmp: boolean;
   created: string[];
   obsolete: string[];
+  /** Obsolete files known to be small (their unlink frees a block or two): unlinked without the pool. */
+  small: Set<string>;
   outcome: InstallOutcome;
 }
 
@@ -161,7 +164,7 @@ export class WriteRunner {
 
   /** One job, start to end; it never throws (a failure is its reply). */
   async #run(job: WriteJob): Promise<void> {
-    const r: Running = { job, fd: job.fd, ownFd: false, tmp: true, created: [], obsolete: [], outcome: {} };
+    const r: Running = { job, fd: job.fd, ownFd: false, tmp: true, created: [], obsolete: [], small: new Set(), outcome: {} };
     try {
       const journaled = job.sync && job.journal === true && job.data !== undefined;
       await this.#prepare(r, journaled);
@@ -193,7 +196,10 @@ export class WriteRunner {
       // exists changes no name: synchronous, like the other page-cache writes.
       fs.appendFileSync(job.invalidPath, job.invalidLine, 'latin1');
       await synced;
-      for (const name of r.obsolete) await unlinkIfExists(join(job.hashDir, name));
+      for (const name of r.obsolete) {
+        if (r.small.has(name)) unlinkIfExistsSync(join(job.hashDir, name));
+        else await unlinkIfExists(join(job.hashDir, name));
+      }
       this.post({ id: job.id, kind: 'done', outcome: r.outcome });
     } catch (err) {
       this.#fail(r, err);
@@ -225,12 +231,13 @@ export class WriteRunner {
     if (existingTs !== undefined) throw new ArcaError('Conflict', `${job.name}: a version at ${existingTs} exists`, { existingTs });
     const after = hashDirState([...(names ?? []), incoming.file]);
     const replacesVersion = after.version !== undefined && (state.version === undefined || after.version.ts > state.version.ts);
-    const replaced = replacesVersion && state.version?.kind === 'data' ? replacedOf(job.hashDir, state) : {};
+    const { smallFile, ...replaced } = replacesVersion && state.version?.kind === 'data' ? replacedOf(job.hashDir, state) : {};
     // A locked version is never replaced: only a tombstone may pass a governance retention, with bypass.
     assertRemovable(replaced.replaced, job.now, incoming.kind === 'tombstone' && job.bypassGovernance);
     r.outcome = { previous: replacesVersion ? state.version?.kind : undefined, ...replaced };
     if (r.outcome.previous === undefined) delete r.outcome.previous;
     r.obsolete = after.obsolete;
+    for (const name of r.obsolete) if (name === smallFile || !name.endsWith('.data')) r.small.add(name);
     const made = names === undefined ? mkdirTracked(job.hashDir, job.queue) : Promise.resolve([]);
     made.catch(() => {});
     if (job.data) {
@@ -283,13 +290,15 @@ export class WriteRunner {
 }
 
 /*
- * The syncs (`fdatasyncFd`, `fsyncFd`), and unlinks (`unlinkIfExists`: removing a large file frees its
+ * The syncs (`fdatasyncFd`, `fsyncFd`), and unlinks of large files (`unlinkIfExists`: removing one frees its
  * blocks), go to libuv's thread pool: they wait for the disk, and on this one thread those waits would add up
  * instead of overlapping. The calls that create or rename names (`open(O_CREAT)`, `mkdir`, `rename`) are
- * synchronous, like reads (readdir, the replaced version's footer), writes into the page cache and closes:
- * they change the page cache, not the disk, and a pool round trip cost more than the call
- * (docs/storage-nodes.md, "The write queue").
+ * synchronous, like reads (readdir, the replaced version's footer), writes into the page cache, closes and
+ * unlinks of small files (tombstones, `.meta` files, data files up to `smallUnlinkBytes`): they change the
+ * page cache, not the disk, and a pool round trip cost more than the call (docs/storage-nodes.md, "The write
+ * queue").
  */
+const smallUnlinkBytes = 64 * 1024;
 const openNew = (path: string) => fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
 const mkdirp = async (dir: string) => fs.mkdirSync(dir, { recursive: true });
 /** `mkdir -p`; the directories it created, outermost first ([] when `dir` existed). */
@@ -319,22 +328,26 @@ function writeAll(fd: number, data: Uint8Array): void {
   while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, done);
 }
 
-/** What replacing the data version of `state` reports (nothing when it cannot be read: the write still goes on). */
-function replacedOf(dir: string, state: HashDirState): Pick<InstallOutcome, 'replaced' | 'replacedMetaTs'> {
+/**
+ * What replacing the data version of `state` reports (nothing when it cannot be read: the write still goes on),
+ * and the name of its data file when that file is small (`smallUnlinkBytes`).
+ */
+function replacedOf(dir: string, state: HashDirState): Pick<InstallOutcome, 'replaced' | 'replacedMetaTs'> & { smallFile?: string } {
   try {
     const data = versionDataFile(state);
     if (!data) return {};
-    const meta = readFooterMeta(join(dir, data.file));
+    const { meta, size } = readFooterMeta(join(dir, data.file));
     const patch = state.meta ? (JSON.parse(fs.readFileSync(join(dir, state.meta.file), 'utf8')) as MetaFileContent) : undefined;
     const replaced = applyPatch(meta, patch?.meta);
-    return state.meta ? { replaced, replacedMetaTs: state.meta.ts } : { replaced };
+    const small = size <= smallUnlinkBytes ? { smallFile: data.file } : {};
+    return state.meta ? { replaced, replacedMetaTs: state.meta.ts, ...small } : { replaced, ...small };
   } catch {
     return {};
   }
 }
 
-/** The stored metadata of a data file (fs-disk-file.ts reads it the same way, asynchronously). */
-function readFooterMeta(path: string): ObjectMeta {
+/** The stored metadata of a data file, and the file's size (fs-disk-file.ts reads it the same way, asynchronously). */
+function readFooterMeta(path: string): { meta: ObjectMeta; size: number } {
   const fd = fs.openSync(path, 'r');
   try {
     const size = fs.fstatSync(fd).size;
@@ -346,7 +359,7 @@ function readFooterMeta(path: string): ObjectMeta {
     if (footerLength > tail.length) tail = preadFullSync(fd, footerLength, size - footerLength);
     const stored = readStoredMeta(tail.subarray(tail.length - footerLength, tail.length - trailerLength));
     if ('error' in stored) throw new Error(stored.error);
-    return stored.meta;
+    return { meta: stored.meta, size };
   } finally {
     fs.closeSync(fd);
   }

@@ -2,6 +2,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { isArcaError } from '../../../src/common/errors.js';
+import type { ObjectMeta } from '../../../src/common/wire.js';
+import { encodeFooter } from '../../../storage-nodes/data-file-format.js';
 import { FsSuffixHashes } from '../../../storage-nodes/fs-suffix-hashes.js';
 import { WriteQueue } from '../../../storage-nodes/write-queue.js';
 import { CoalescedSyncs } from '../../../storage-nodes/fs-util.js';
@@ -33,6 +35,37 @@ test('many jobs at once: each installed, conflicts refused alone, one hashes.inv
       const lines = (await readFile(join(dir, 'objects', '1', 'hashes.invalid'), 'latin1')).split('\n').filter((l) => l !== '');
       t.is(lines.length, 30);
       t.deepEqual(await readdir(join(dir, 'tmp')), []);
+    } finally {
+      await q.close();
+    }
+  });
+});
+
+test('replaced versions go, small and large: a data file its tombstone replaced, and a tombstone a data file replaced', async (t) => {
+  await withDir(async (dir) => {
+    const q = new WriteQueue();
+    // A data file with its footer: the version a write replaces reports its metadata.
+    const dataJob = (i: number, file: string, size: number, streamed = false) => {
+      const meta = { name: `/a/b/${hash(i)}`, ts: file.slice(0, 17), size, etag: `e${i}` } as unknown as ObjectMeta;
+      const data = new Uint8Array(Buffer.concat([Buffer.alloc(size, i), encodeFooter(meta)]));
+      // Above 64 KiB the write is not journaled, as a streamed body is not.
+      return job(dir, hash(i), file, '', { data, ...(streamed ? { journal: false } : { journal: true }) });
+    };
+    try {
+      // 1: a small data file (unlinked on the worker itself); 2: a large one (unlinked in the thread pool).
+      for (const [i, size] of [
+        [1, 4096],
+        [2, 70 * 1024],
+      ] as const) {
+        await q.submit(dataJob(i, `${t1}.data`, size, size > 65536));
+        const gone = await q.submit(job(dir, hash(i), `${t2}.ts`, '{}', { journal: true }));
+        t.like(gone, { previous: 'data', replaced: { size, etag: `e${i}` } });
+        t.deepEqual(await readdir(job(dir, hash(i), '', '').hashDir), [`${t2}.ts`], `object ${i}`);
+        // The tombstone goes when a newer data file comes.
+        const back = await q.submit(dataJob(i, '1700000003.000000.data', 10));
+        t.like(back, { previous: 'tombstone' });
+        t.deepEqual(await readdir(job(dir, hash(i), '', '').hashDir), ['1700000003.000000.data'], `object ${i}`);
+      }
     } finally {
       await q.close();
     }
