@@ -19,11 +19,11 @@
  * (the body, the `hashes.invalid` line), the calls that create or rename names (open with O_CREAT, mkdir,
  * rename), closes and unlinks of small files are synchronous. The syncs and the unlinks of large files go to
  * libuv's thread pool: they wait for the disk, and on this one thread the waits would add up instead of
- * overlapping. Every job runs as its own
- * chain, so the syncs of concurrent writes reach the disk together (the file system merges them); a
- * directory's fsync is shared by the jobs that ask for it while another of it runs (CoalescedSyncs). An earlier
- * version took jobs in batches, phase by phase (all files synced, then all renamed, then each directory
- * once): each phase then waited for its slowest member, and latency grew more than the shared syncs saved.
+ * overlapping. Every job runs as its own chain, so the syncs of concurrent writes reach the disk together
+ * (the file system merges them); a directory's fsync is shared by the jobs that ask for it while another of
+ * it runs (CoalescedSyncs). An earlier version took jobs in batches, phase by phase (all files synced, then
+ * all renamed, then each directory once): each phase then waited for its slowest member, and latency grew
+ * more than the shared syncs saved.
  *
  * A recomputation is one synchronous job (~1 ms of CPU for a partition that changed): the writes' calls in the
  * pool go on meanwhile, and their next steps wait for it to end.
