@@ -120,8 +120,8 @@ interface Running {
   tmp: boolean;
   created: string[];
   obsolete: string[];
-  /** Obsolete files known to be small (their unlink frees a block or two): unlinked without the pool. */
-  small: Set<string>;
+  /** The replaced data file, when it is small (`smallUnlinkBytes`): unlinked without the pool, like tombstones. */
+  smallData?: string;
   outcome: InstallOutcome;
 }
 
@@ -164,7 +164,7 @@ export class WriteRunner {
 
   /** One job, start to end; it never throws (a failure is its reply). */
   async #run(job: WriteJob): Promise<void> {
-    const r: Running = { job, fd: job.fd, ownFd: false, tmp: true, created: [], obsolete: [], small: new Set(), outcome: {} };
+    const r: Running = { job, fd: job.fd, ownFd: false, tmp: true, created: [], obsolete: [], outcome: {} };
     try {
       const journaled = job.sync && job.journal === true && job.data !== undefined;
       await this.#prepare(r, journaled);
@@ -197,7 +197,8 @@ export class WriteRunner {
       fs.appendFileSync(job.invalidPath, job.invalidLine, 'latin1');
       await synced;
       for (const name of r.obsolete) {
-        if (r.small.has(name)) unlinkIfExistsSync(join(job.hashDir, name));
+        // Tombstones and .meta files carry no body; a data file's size is known only for the replaced one.
+        if (name === r.smallData || parseFileName(name)?.kind !== 'data') unlinkIfExistsSync(join(job.hashDir, name));
         else await unlinkIfExists(join(job.hashDir, name));
       }
       this.post({ id: job.id, kind: 'done', outcome: r.outcome });
@@ -237,7 +238,7 @@ export class WriteRunner {
     r.outcome = { previous: replacesVersion ? state.version?.kind : undefined, ...replaced };
     if (r.outcome.previous === undefined) delete r.outcome.previous;
     r.obsolete = after.obsolete;
-    for (const name of r.obsolete) if (name === smallFile || !name.endsWith('.data')) r.small.add(name);
+    r.smallData = smallFile;
     const made = names === undefined ? mkdirTracked(job.hashDir, job.queue) : Promise.resolve([]);
     made.catch(() => {});
     if (job.data) {

@@ -49,7 +49,7 @@ test('replaced versions go, small and large: a data file its tombstone replaced,
       const meta = { name: `/a/b/${hash(i)}`, ts: file.slice(0, 17), size, etag: `e${i}` } as unknown as ObjectMeta;
       const data = new Uint8Array(Buffer.concat([Buffer.alloc(size, i), encodeFooter(meta)]));
       // Above 64 KiB the write is not journaled, as a streamed body is not.
-      return job(dir, hash(i), file, '', { data, ...(streamed ? { journal: false } : { journal: true }) });
+      return job(dir, hash(i), file, '', { data, journal: !streamed });
     };
     try {
       // 1: a small data file (unlinked on the worker itself); 2: a large one (unlinked in the thread pool).
