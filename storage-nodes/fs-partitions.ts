@@ -12,6 +12,7 @@ import { maxChangedSuffixes, type PartitionChanges, type SuffixContents, type Su
 import { CorruptDataFileError, type DataFile, DeviceUnavailableError, objectsDirName } from './disk-file.js';
 import type { FsDiskFiles } from './fs-disk-file.js';
 import { hashesFileName, isInvalidFileName, listSuffix, type SuffixHashOptions } from './fs-suffix-hashes.js';
+import type { Listed } from './suffix-hash-files.js';
 import { mkdirTracked, readdirIfExists, unlinkIfExists } from './fs-util.js';
 import { hashDirState, type MetaFileContent, parseFileName } from './hash-dir.js';
 import { entrySummary, type HashDirEntry, hashDirEntry, hashMap, isHashDirName, isSuffix, type SuffixEntry } from './suffix-hashes.js';
@@ -51,6 +52,11 @@ export class FsPartitions {
    * without asking for each. With `all` (a peer's full pass), every partition the device holds of the policy
    * is listed, not only the changed ones, and `complete` says whether each came with its hashes (then a
    * partition not listed is one the device does not hold).
+   *
+   * The hashes come from the cache as it stands (`listdir: false`): a partition dir is listed again by this
+   * node's own walkers, one pass in ten and in every full pass, and a change found then is numbered like any
+   * other, so the peers learn of it from their next `changes`. Listing every partition again for every peer
+   * device's full pass made a full pass cost each partition ~7 listings (performance.md, proposal 39).
    */
   async changes(device: string, policyIndex: number, since: number, opts: { hashes?: boolean; all?: boolean } = {}): Promise<PartitionChanges> {
     const devicePath = this.files.devicePath(device);
@@ -74,7 +80,7 @@ export class FsPartitions {
       let suffixes = 0;
       let complete = true;
       for (const partition of partitions) {
-        const h = hashMap(await this.hashes({ device, policyIndex, partition }, { listdir: opts.all === true }));
+        const h = hashMap(await this.hashes({ device, policyIndex, partition }, { listdir: false }));
         const count = Object.keys(h).length;
         if (suffixes + count > maxChangedSuffixes) {
           complete = false;
@@ -348,15 +354,30 @@ export class FsPartitions {
     }
   }
 
-  /** Every hash dir of the device with its state, partition by partition (the auditor's walk). */
+  /**
+   * Every hash dir of the device with its state, partition by partition (the auditor's walk). Each partition
+   * is listed in one job of the disk worker (FsSuffixHashes.list; a large one in several, each up to
+   * `listBatchEntries` hash dirs): a walk lists every directory of the device
+   * (~19,000 for two devices of ~4,600 objects each), and each readdir through the thread pool cost the main
+   * thread a promise, a round trip and a wake-up (performance.md, proposal 39).
+   */
   async *walk(device: string): AsyncGenerator<HashDirRef & { entry: HashDirEntry }> {
     for (const policyIndex of await this.policies(device)) {
       for (const partition of await this.partitions(device, policyIndex)) {
         const ref = { device, policyIndex, partition };
-        const partDir = this.#partitionDir(ref);
-        const suffixes = ((await this.#readdir(device, partDir)) ?? []).filter(isSuffix).sort();
-        for (const suffix of suffixes) {
-          for (const e of await this.listSuffix(ref, suffix)) yield { ...ref, suffix, hash: e.hash, entry: e };
+        for (let after = '', more = true; more; ) {
+          let listed: Listed;
+          try {
+            listed = await this.files.suffixHashes.list(this.#partitionDir(ref), after);
+          } catch (err) {
+            throw this.files.deviceError(device, err);
+          }
+          if (listed.kind === 'missing') break;
+          for (const [suffix, entries] of listed.suffixes) {
+            for (const e of entries) yield { ...ref, suffix, hash: e.hash, entry: e };
+            after = suffix;
+          }
+          more = listed.more;
         }
       }
     }

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { KeyedMutex, readdirIfExists, readdirIfExistsSync, readFileIfExistsSync } from './fs-util.js';
 import { hashDirState } from './hash-dir.js';
 import { errorOf } from '../src/common/job-thread.js';
-import { type CachedHashes, hashesFileName, invalidFileName, leftoverLists, listedSuffixes, noLog, type RehashReply, readLogTail, rotateLogBytes } from './suffix-hash-files.js';
+import { type CachedHashes, hashesFileName, invalidFileName, type Listed, leftoverLists, listedSuffixes, noLog, type RehashReply, readLogTail, rotateLogBytes } from './suffix-hash-files.js';
 import { sharedWriteQueue, type WriteQueue } from './write-queue.js';
 import { compactSuffixRecord, type HashDirEntry, hashDirEntry, isHashDirName, isSuffix, parseHashesFile, type SuffixEntry } from './suffix-hashes.js';
 
@@ -144,6 +144,17 @@ export class FsSuffixHashes {
       this.#put(partitionDir, { suffixes, empty, log, unwritten });
       return suffixes;
     });
+  }
+
+  /**
+   * The hash dirs of the partition's suffixes after `after` (ascending; suffixes holding none left out), up to
+   * about `listBatchEntries` of them, and whether more suffixes are left: one job on the disk worker, which lists
+   * each directory with a plain synchronous call. `missing` when the partition dir does not exist.
+   */
+  async list(partitionDir: string, after?: string): Promise<Listed> {
+    const reply = await this.#worker.list(partitionDir, after);
+    if (reply.kind === 'failed') throw errorOf(reply.error);
+    return reply.kind === 'missing' ? { kind: 'missing' } : { kind: 'listed', suffixes: reply.suffixes, more: reply.more };
   }
 
   /** The rehash job; one that rotates the log runs while no append to it is in flight. */

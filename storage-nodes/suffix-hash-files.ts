@@ -81,6 +81,25 @@ export type Rehashed = { kind: 'missing' } | { kind: 'same' } | ({ kind: 'done';
 
 export type RehashReply = ({ id: number } & Rehashed) | { id: number; kind: 'failed'; error: JobError };
 
+/**
+ * Lists the hash dirs of a partition's suffixes after `after` (the auditor's walk), in one job rather than a
+ * readdir per directory; a job stops at the first suffix that brings its entries to `listBatchEntries`.
+ */
+export interface ListJob {
+  id: number;
+  op: 'list';
+  partitionDir: string;
+  after?: string;
+}
+
+/**
+ * The suffixes listed (ascending) with their hash dirs, suffixes that hold none left out, and whether suffixes
+ * are left after the last one listed; or `missing`.
+ */
+export type Listed = { kind: 'missing' } | { kind: 'listed'; suffixes: Array<[suffix: string, entries: HashDirEntry[]]>; more: boolean };
+
+export type ListReply = ({ id: number } & Listed) | { id: number; kind: 'failed'; error: JobError };
+
 /** `hashes.json` is written back every this many folds that changed it (and whenever it must be: see above). */
 export const foldsPerWrite = 16;
 
@@ -182,6 +201,25 @@ function sameSuffixDirs(onDisk: ReadonlySet<string>, c: CachedHashes): boolean {
     known++;
   }
   return known === onDisk.size;
+}
+
+/** Hash dirs a list job gathers before it stops (after the suffix it is in): bounds the worker's heap and the reply. */
+export const listBatchEntries = 4096;
+
+/** Lists the partition's suffix dirs after `after` and their hash dirs: the whole list job, synchronously. */
+export function listPartition(partitionDir: string, after = ''): Listed {
+  const names = readdirIfExistsSync(partitionDir);
+  if (names === undefined) return { kind: 'missing' };
+  const left = names.filter((n) => isSuffix(n) && n > after).sort();
+  const suffixes: Array<[string, HashDirEntry[]]> = [];
+  let count = 0;
+  for (const [i, suffix] of left.entries()) {
+    const entries = listSuffixSync(partitionDir, suffix);
+    if (entries.length > 0) suffixes.push([suffix, entries]);
+    count += entries.length;
+    if (count >= listBatchEntries) return { kind: 'listed', suffixes, more: i < left.length - 1 };
+  }
+  return { kind: 'listed', suffixes, more: false };
 }
 
 /** The hash dirs of a suffix with their states, as listSuffix (fs-suffix-hashes.ts) finds them. */

@@ -1,8 +1,9 @@
 /**
  * The node's disk worker (write-queue.ts is the side the node's main thread sees): it installs new versions of
- * objects — data files and tombstones — into their hash dirs, durably, and it runs the recomputations of
- * partitions' suffix hashes (`rehashPartition`, suffix-hash-files.ts). One thread does both: each worker
- * thread costs a node ~10 MiB of RSS (its own V8 heap, and the code it compiled), so a node runs one.
+ * objects — data files and tombstones — into their hash dirs, durably; it runs the recomputations of
+ * partitions' suffix hashes (`rehashPartition`, suffix-hash-files.ts) and lists partitions for the auditor
+ * (`listPartition`). One thread does all of it: each worker thread costs a node ~10 MiB of RSS (its own V8
+ * heap, and the code it compiled), so a node runs one.
  *
  * One job is everything a replica write does on disk once its body arrived: look at the hash dir (conflict,
  * the version it replaces and that version's object lock), create and write the tmp file (or take the fd of
@@ -47,7 +48,7 @@ import { type JobError, jobError, serveJobs } from '../src/common/job-thread.js'
 import { dropCachedPages } from './page-cache.js';
 import { WriteJournal, type WriteJournalOptions } from './write-journal.js';
 import { readStoredMeta } from './stored-meta.js';
-import { type RehashJob, type RehashReply, rehashPartition } from './suffix-hash-files.js';
+import { type ListJob, type ListReply, listPartition, type RehashJob, type RehashReply, rehashPartition } from './suffix-hash-files.js';
 
 /** A job as the main thread posts it. */
 export interface WriteJob {
@@ -366,10 +367,10 @@ function readFooterMeta(path: string): { meta: ObjectMeta; size: number } {
   }
 }
 
-/** A job of the node's disk worker: a write, or a partition's suffix-hash recomputation. */
-export type DiskJob = WriteJob | RehashJob;
+/** A job of the node's disk worker: a write, a partition's suffix-hash recomputation, or a partition's listing. */
+export type DiskJob = WriteJob | RehashJob | ListJob;
 
-export type DiskReply = WriteReply | RehashReply;
+export type DiskReply = WriteReply | RehashReply | ListReply;
 
 if (parentPort && (workerData as Partial<WriteWorkerOptions> | undefined)?.arcaWriteQueue === true) {
   serveJobs<DiskJob, DiskReply>((reply) => {
@@ -377,7 +378,7 @@ if (parentPort && (workerData as Partial<WriteWorkerOptions> | undefined)?.arcaW
     return (job) => {
       if (!('op' in job)) return runner.add(job);
       try {
-        reply({ id: job.id, ...rehashPartition(job) });
+        reply({ id: job.id, ...(job.op === 'rehash' ? rehashPartition(job) : listPartition(job.partitionDir, job.after)) });
       } catch (err) {
         reply({ id: job.id, kind: 'failed', error: jobError(err) });
       }

@@ -2,7 +2,8 @@
  * The durable write queue of a storage node: installs new versions (data files, tombstones) on a worker
  * thread (write-queue-worker.ts has the steps). A job costs the main thread one message each way, and the
  * jobs and replies of one turn of either event loop travel in one message. The same worker recomputes
- * suffix hashes (`rehash`, for FsSuffixHashes): it is the node's one disk worker.
+ * suffix hashes (`rehash`, for FsSuffixHashes) and lists partitions for the auditor (`list`): it is the node's
+ * one disk worker.
  *
  * Every device's jobs go to the same worker (its queue is per device). The workers are JobThreads
  * (job-thread.ts): started on the first job, idle ones keep no process alive, and a worker that dies fails its
@@ -11,7 +12,7 @@
 import { dirname } from 'node:path';
 import { isWholeBuffer } from '../src/common/free-bytes.js';
 import { errorOf, JobThread } from '../src/common/job-thread.js';
-import type { RehashJob, RehashReply } from './suffix-hash-files.js';
+import type { ListReply, RehashJob, RehashReply } from './suffix-hash-files.js';
 import type { WriteJournalOptions } from './write-journal.js';
 import type { DiskJob, DiskReply, InstallOutcome, WriteJob, WriteReply, WriteWorkerOptions } from './write-queue-worker.js';
 
@@ -60,6 +61,11 @@ export class WriteQueue {
   async rehash(job: Omit<RehashJob, 'id' | 'op'>): Promise<RehashReply> {
     // <device>/objects[-N]/<partition>
     return (await this.#thread(dirname(dirname(job.partitionDir))).run({ ...job, op: 'rehash' })) as RehashReply;
+  }
+
+  /** Lists a partition's hash dirs after suffix `after` (suffix-hash-files.ts, `listPartition`) on the worker of its device. */
+  async list(partitionDir: string, after?: string): Promise<ListReply> {
+    return (await this.#thread(dirname(dirname(partitionDir))).run({ op: 'list', partitionDir, after })) as ListReply;
   }
 
   /** The worker of the device at `deviceDir`. */

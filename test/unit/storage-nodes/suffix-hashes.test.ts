@@ -7,7 +7,7 @@ import { hashOfName, type ObjectLocation, suffixOfHash } from '../../../storage-
 import { FsDiskFiles } from '../../../storage-nodes/fs-disk-file.js';
 import { FsPartitions } from '../../../storage-nodes/fs-partitions.js';
 import { FsSuffixHashes, listSuffix } from '../../../storage-nodes/fs-suffix-hashes.js';
-import { foldsPerWrite } from '../../../storage-nodes/suffix-hash-files.js';
+import { foldsPerWrite, type Listed, listBatchEntries } from '../../../storage-nodes/suffix-hash-files.js';
 import { compactSuffixRecord, differingSuffixes, hashMap, parseHashesFile, suffixEntry } from '../../../storage-nodes/suffix-hashes.js';
 import { writeObject } from './disk-file.conformance.js';
 
@@ -296,6 +296,54 @@ test('removing and quarantining a version happen only while it is the newest; an
     // Made again by a write: a new log, whose inode may be the old one's (the cache of the old is gone).
     await writeObject(files, loc(name), ts(5), Buffer.from('v'));
     t.deepEqual(hashMap(await parts.hashes(part)), await fromScratch(dir), 'a partition made again is folded from its new log');
+  });
+});
+
+test("walk: every hash dir of the device with its state, in order; the disk worker's list job", async (t) => {
+  await withFiles(async (files, parts, dir) => {
+    const names = ['/a/b/one', '/a/b/two', '/a/b/three', '/a/b/four'];
+    for (const n of names) await writeObject(files, loc(n), ts(1), Buffer.from(n));
+    await files.delete(loc('/a/b/three'), ts(2));
+    await writeObject(files, { ...loc('/a/b/other'), partition: 9 }, ts(1), Buffer.from('o'));
+    // Left out: an empty suffix dir, an empty hash dir, a stray file among the suffixes and one among the hash dirs.
+    await mkdir(join(partDir(dir), 'ffe'));
+    await mkdir(join(partDir(dir), 'ffd', `${'f'.repeat(29)}ffd`), { recursive: true });
+    await writeFile(join(partDir(dir), 'stray'), 'x');
+    await writeFile(join(partDir(dir), suffixOf('/a/b/one'), 'stray'), 'x');
+
+    const walked = [];
+    for await (const e of parts.walk('sda')) walked.push(e);
+    const expected = [...names.map((n) => ({ partition: 5, n })), { partition: 9, n: '/a/b/other' }]
+      .map(({ partition, n }) => {
+        const hash = hashOfName(n);
+        const newest = n === '/a/b/three' ? `${ts(2)}.ts` : `${ts(1)}.data`;
+        return { device: 'sda', policyIndex: 0, partition, suffix: suffixOfHash(hash), hash, entry: { hash, newest, ...(newest.endsWith('.data') ? { files: [newest] } : {}) } };
+      })
+      .sort((a, b) => a.partition - b.partition || a.suffix.localeCompare(b.suffix) || a.hash.localeCompare(b.hash));
+    t.deepEqual(walked, expected);
+
+    // The job itself: a partition that is not there, and one whose suffixes are all empty.
+    t.deepEqual(await files.suffixHashes.list(join(dir, 'sda', 'objects', '77')), { kind: 'missing' });
+    await mkdir(join(dir, 'sda', 'objects', '78', 'abc'), { recursive: true });
+    t.deepEqual(await files.suffixHashes.list(join(dir, 'sda', 'objects', '78')), { kind: 'listed', suffixes: [], more: false });
+
+    // A partition of more than listBatchEntries hash dirs is listed in several jobs, none lost or repeated.
+    const big = join(dir, 'sda', 'objects', '80');
+    const counts: Record<string, number> = { a00: 1500, a01: 1500, a02: 1500, a03: 10 };
+    for (const [suffix, n] of Object.entries(counts)) {
+      for (let i = 0; i < n; i++) {
+        const hd = join(big, suffix, `${i.toString(16).padStart(29, '0')}${suffix}`);
+        await mkdir(hd, { recursive: true });
+        await writeFile(join(hd, `${ts(1)}.ts`), '');
+      }
+    }
+    const counted = (l: Listed) => (l.kind === 'listed' ? { more: l.more, suffixes: l.suffixes.map(([suffix, entries]) => [suffix, entries.length]) } : l);
+    t.true(listBatchEntries > 3000 && listBatchEntries <= 4500);
+    t.deepEqual(counted(await files.suffixHashes.list(big)), { more: true, suffixes: [['a00', 1500], ['a01', 1500], ['a02', 1500]] });
+    t.deepEqual(counted(await files.suffixHashes.list(big, 'a02')), { more: false, suffixes: [['a03', 10]] });
+    const perSuffix: Record<string, number> = {};
+    for await (const e of parts.walk('sda')) if (e.partition === 80) perSuffix[e.suffix] = (perSuffix[e.suffix] ?? 0) + 1;
+    t.deepEqual(perSuffix, counts);
   });
 });
 
