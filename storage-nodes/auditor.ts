@@ -5,7 +5,9 @@
  * stored size and the stored XXH64, and an archive's fragment checksums cover exactly its fragments. A file
  * that fails is moved to `<device>/quarantined/objects[-N]/<hash>/` and its suffix hash invalidated, so the
  * replicator's (or reconstructor's) next pass sees the difference and restores it from good copies.
- * Tombstones and `.meta` files carry no body and are skipped.
+ * Tombstones and `.meta` files carry no body and are skipped. The walk goes at most `hashDirsPerSec` hash dirs
+ * a second (Swift's `files_per_second`): listing them is most of a pass's CPU, a tombstone's as much as a
+ * data file's, and at full speed a pass took both cores for seconds every interval.
  */
 import type { Readable } from 'node:stream';
 import { freeBytes } from '../src/common/free-bytes.js';
@@ -20,11 +22,15 @@ export interface ObjectAuditorDeps {
   partitions: FsPartitions;
   /** Bytes per second the auditor may read (over all devices). */
   bytesPerSec: number;
+  /** Hash dirs per second the walk goes through (over all devices); 0 or absent = no limit. */
+  hashDirsPerSec?: number;
   log: (line: string) => void;
 }
 
 /** What one pass did. */
 export interface AuditStats {
+  /** Hash dirs walked (with a data file or a tombstone). */
+  hashDirs: number;
   /** Data files checked, and body bytes read. */
   checked: number;
   bytes: number;
@@ -37,11 +43,17 @@ export class ObjectAuditor {
   constructor(private readonly deps: ObjectAuditorDeps) {}
 
   async runOnce(signal?: AbortSignal): Promise<AuditStats> {
-    const stats: AuditStats = { checked: 0, bytes: 0, quarantined: 0 };
+    const stats: AuditStats = { hashDirs: 0, checked: 0, bytes: 0, quarantined: 0 };
     const bucket = new TokenBucket(this.deps.bytesPerSec);
+    const dirRate = this.deps.hashDirsPerSec ?? 0;
+    const dirs = dirRate > 0 ? new TokenBucket(dirRate) : undefined;
+    // Taken a quarter second's worth at a time: many short sleeps cost CPU of their own on this machine (16 at
+    // a time, a pass at 200 a second took 2.1 CPU-s against 1.2: performance.md, proposal 39).
+    const dirBatch = Math.max(1, Math.round(dirRate / 4));
     for (const device of this.deps.devices) {
       try {
         for await (const entry of this.deps.partitions.walk(device)) {
+          if (++stats.hashDirs % dirBatch === 0) await dirs?.take(dirBatch, signal);
           if (signal?.aborted) return stats;
           // The version's data files (one per fragment index for EC) and EC archives awaiting their durable mark.
           for (const file of [...(entry.entry.files ?? []), ...(entry.entry.pending ?? [])]) {

@@ -255,7 +255,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     log,
   });
   const listingReplicator = new ListingReplicator({ devices: config.devices, listings, rings, self, client: replicationClient, reclaimAgeSec: config.reclaimAgeSec, ...pacing, log });
-  const auditor = new ObjectAuditor({ devices: config.devices, partitions, bytesPerSec: w.auditorBytesPerSec, log });
+  const auditor = new ObjectAuditor({ devices: config.devices, partitions, bytesPerSec: w.auditorBytesPerSec, hashDirsPerSec: w.auditorHashDirsPerSec, log });
   const deviceMonitor = new DeviceMonitor({ devices: config.devices, files, listings, partitions, log });
   const expirer = new ObjectExpirer({
     devices: config.devices,

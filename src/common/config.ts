@@ -49,6 +49,11 @@ export interface WorkerConfig {
   auditorIntervalSec: number;
   /** Bytes per second the auditor may read. */
   auditorBytesPerSec: number;
+  /**
+   * Hash dirs per second the auditor walks (Swift's `files_per_second`): each costs directory reads whether it
+   * holds a data file or a tombstone. 0 = no limit.
+   */
+  auditorHashDirsPerSec: number;
   /** Seconds between expirer passes. */
   expirerIntervalSec: number;
   /** Seconds between device checks (a wiped device is made usable again and refilled; docs/repair.md). */
@@ -297,6 +302,7 @@ export const defaultWorkerConfig: WorkerConfig = {
   reconstructorIntervalSec: 30,
   auditorIntervalSec: 300,
   auditorBytesPerSec: 10 * 1024 * 1024,
+  auditorHashDirsPerSec: 1000,
   expirerIntervalSec: 60,
   deviceCheckIntervalSec: 10,
 };
@@ -447,6 +453,7 @@ export function parseNodeConfig(obj: Record<string, unknown>, where = 'node conf
       reconstructorIntervalSec: w.int('reconstructorIntervalSec', d.reconstructorIntervalSec),
       auditorIntervalSec: w.int('auditorIntervalSec', d.auditorIntervalSec),
       auditorBytesPerSec: w.int('auditorBytesPerSec', d.auditorBytesPerSec, 1),
+      auditorHashDirsPerSec: w.int('auditorHashDirsPerSec', d.auditorHashDirsPerSec),
       expirerIntervalSec: w.int('expirerIntervalSec', d.expirerIntervalSec),
       deviceCheckIntervalSec: w.int('deviceCheckIntervalSec', d.deviceCheckIntervalSec),
     },

@@ -86,3 +86,26 @@ test(
     t.true(ms >= ((audit.bytes - rate) / rate) * 1000 * 0.9, `${audit.bytes} bytes in ${Math.round(ms)} ms`);
   }),
 );
+
+test(
+  'the auditor walks at most its configured hash dirs a second, tombstones counted like data files',
+  withRepairCluster({ auditorHashDirsPerSec: 20 }, async (t, c) => {
+    const dev = c.placement('/AUTH_probe/bucket/t-0').primaries[0];
+    const names = Array.from({ length: 70 }, (_, i) => `/AUTH_probe/bucket/t-${i}`);
+    for (const [i, name] of names.entries()) {
+      if (i < 5) await c.put(dev, name, randomBytes(1000), tsAgo(9));
+      else await c.del(dev, name, tsAgo(9));
+    }
+    const node = c.nodeOf(dev).node!;
+    const held = (await node.workers.auditor.runOnce()).hashDirs;
+    t.true(held >= 70, `${held} hash dirs on the node`);
+    const started = performance.now();
+    const audit = await node.workers.auditor.runOnce();
+    const ms = performance.now() - started;
+    t.like(audit, { hashDirs: held, quarantined: 0 });
+    t.true(audit.checked >= 5);
+    // The bucket starts with one second's worth (20), and is taken from a quarter second's worth (5) at a time.
+    const waited = Math.floor(held / 5) * 5 - 20;
+    t.true(ms >= (waited / 20) * 1000 * 0.9, `${held} hash dirs in ${Math.round(ms)} ms`);
+  }),
+);

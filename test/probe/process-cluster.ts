@@ -55,6 +55,7 @@ const workersOff: WorkerConfig = {
   reconstructorIntervalSec: 0,
   auditorIntervalSec: 0,
   auditorBytesPerSec: 1024 * 1024 * 1024,
+  auditorHashDirsPerSec: 0,
   expirerIntervalSec: 0,
   deviceCheckIntervalSec: 0,
 };

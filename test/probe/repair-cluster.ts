@@ -25,6 +25,8 @@ export interface RepairClusterOptions {
   fullPassIntervalSec?: number;
   /** Bytes per second each node's auditor may read (default: the production default). */
   auditorBytesPerSec?: number;
+  /** Hash dirs per second each node's auditor walks (default: the production default). */
+  auditorHashDirsPerSec?: number;
 }
 
 export interface RepairNode {
@@ -65,6 +67,7 @@ export class RepairCluster {
       reclaimAgeSec: opts.reclaimAgeSec ?? 7 * 24 * 3600,
       fullPassIntervalSec: opts.fullPassIntervalSec ?? defaultWorkerConfig.replicatorFullPassIntervalSec,
       auditorBytesPerSec: opts.auditorBytesPerSec ?? defaultWorkerConfig.auditorBytesPerSec,
+      auditorHashDirsPerSec: opts.auditorHashDirsPerSec ?? defaultWorkerConfig.auditorHashDirsPerSec,
     };
     const dir = await mkdtemp(join(tmpdir(), 'arca-repair-'));
     const ringDir = join(dir, 'rings');
@@ -108,6 +111,7 @@ export class RepairCluster {
         updaterIntervalSec: 0,
         auditorIntervalSec: 0,
         auditorBytesPerSec: this.opts.auditorBytesPerSec,
+        auditorHashDirsPerSec: this.opts.auditorHashDirsPerSec,
         replicatorTranquility: 0,
       },
     };
