@@ -357,7 +357,7 @@ export class FsPartitions {
   /**
    * Every hash dir of the device with its state, partition by partition (the auditor's walk). Each partition
    * is listed in one job of the disk worker (FsSuffixHashes.list; a large one in several, each up to
-   * `listBatchEntries` hash dirs): a walk lists every directory of the device (~19,000 for two devices of
+   * `listBatchEntries` 256 hash dirs): a walk lists every directory of the device (~19,000 for two devices of
    * ~4,600 objects each), and each readdir through the thread pool cost the main thread a promise, a round
    * trip and a wake-up (performance.md, proposal 39).
    */
