@@ -53,7 +53,8 @@ export class ObjectAuditor {
     for (const device of this.deps.devices) {
       try {
         for await (const entry of this.deps.partitions.walk(device)) {
-          if (++stats.hashDirs % dirBatch === 0) await dirs?.take(dirBatch, signal);
+          stats.hashDirs++;
+          if (dirs && stats.hashDirs % dirBatch === 0) await dirs.take(dirBatch, signal);
           if (signal?.aborted) return stats;
           // The version's data files (one per fragment index for EC) and EC archives awaiting their durable mark.
           for (const file of [...(entry.entry.files ?? []), ...(entry.entry.pending ?? [])]) {

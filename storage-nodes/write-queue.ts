@@ -59,13 +59,17 @@ export class WriteQueue {
 
   /** Runs a partition's suffix-hash job (suffix-hash-files.ts) on the worker of the partition's device. */
   async rehash(job: Omit<RehashJob, 'id' | 'op'>): Promise<RehashReply> {
-    // <device>/objects[-N]/<partition>
-    return (await this.#thread(dirname(dirname(job.partitionDir))).run({ ...job, op: 'rehash' })) as RehashReply;
+    return (await this.#partitionThread(job.partitionDir).run({ ...job, op: 'rehash' })) as RehashReply;
   }
 
   /** Lists a partition's hash dirs after suffix `after` (suffix-hash-files.ts, `listPartition`) on the worker of its device. */
   async list(partitionDir: string, after?: string): Promise<ListReply> {
-    return (await this.#thread(dirname(dirname(partitionDir))).run({ op: 'list', partitionDir, after })) as ListReply;
+    return (await this.#partitionThread(partitionDir).run({ op: 'list', partitionDir, after })) as ListReply;
+  }
+
+  /** The worker of the device a partition dir (`<device>/objects[-N]/<partition>`) is on. */
+  #partitionThread(partitionDir: string): JobThread<DiskJob, DiskReply> {
+    return this.#thread(dirname(dirname(partitionDir)));
   }
 
   /** The worker of the device at `deviceDir`. */
