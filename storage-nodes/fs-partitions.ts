@@ -8,14 +8,14 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import type { Timestamp } from '../src/common/timestamp.js';
-import { maxChangedSuffixes, type PartitionChanges, type SuffixContents, type SuffixHashes, type SuffixInventory } from '../src/common/wire.js';
+import { maxChangedDigests, type PartitionChanges, type SuffixContents, type SuffixInventory } from '../src/common/wire.js';
 import { CorruptDataFileError, type DataFile, DeviceUnavailableError, objectsDirName } from './disk-file.js';
 import type { FsDiskFiles } from './fs-disk-file.js';
 import { hashesFileName, isInvalidFileName, listSuffix, type SuffixHashOptions } from './fs-suffix-hashes.js';
 import type { Listed } from './suffix-hash-files.js';
 import { mkdirTracked, readdirIfExists, unlinkIfExists } from './fs-util.js';
 import { hashDirState, type MetaFileContent, parseFileName } from './hash-dir.js';
-import { entrySummary, type HashDirEntry, hashDirEntry, hashMap, isHashDirName, isSuffix, type SuffixEntry } from './suffix-hashes.js';
+import { entrySummary, type HashDirEntry, hashDirEntry, hashesDigest, hashMap, isHashDirName, isSuffix, type SuffixEntry } from './suffix-hashes.js';
 
 /** A partition of one policy on one device. */
 export interface PartitionRef {
@@ -47,18 +47,18 @@ export class FsPartitions {
    * process (all changed since it started when `since` is 0), with the current generation and the device's
    * epoch: a peer replicator asks only about those, unless the epoch differs from the one it saw last (the
    * node restarted, or the device was wiped) — then anything may have changed. DeviceUnavailableError when
-   * the device is not there. With `hashes`, each changed partition's suffix hashes too (recomputed where
-   * writes invalidated them), up to `maxChangedSuffixes` in all: a peer then compares those partitions
-   * without asking for each. With `all` (a peer's full pass), every partition the device holds of the policy
-   * is listed, not only the changed ones, and `complete` says whether each came with its hashes (then a
-   * partition not listed is one the device does not hold).
+   * the device is not there. With `digests`, a digest of each changed partition's suffix hashes too
+   * (`hashesDigest`; recomputed where writes invalidated them), up to `maxChangedDigests`: a peer then takes
+   * those it holds alike as in sync without asking for each. With `all` (a peer's full pass), every partition
+   * the device holds of the policy is listed, not only the changed ones, and `complete` says whether each came
+   * with its digest (then a partition not listed is one the device does not hold).
    *
    * The hashes come from the cache as it stands (`listdir: false`): a partition dir is listed again by this
    * node's own walkers, one pass in ten and in every full pass, and a change found then is numbered like any
    * other, so the peers learn of it from their next `changes`. Listing every partition again for every peer
    * device's full pass made a full pass cost each partition ~7 listings (performance.md, proposal 39).
    */
-  async changes(device: string, policyIndex: number, since: number, opts: { hashes?: boolean; all?: boolean } = {}): Promise<PartitionChanges> {
+  async changes(device: string, policyIndex: number, since: number, opts: { digests?: boolean; all?: boolean } = {}): Promise<PartitionChanges> {
     const devicePath = this.files.devicePath(device);
     // (partitionDir also refuses a device this node does not serve.)
     const prefix = dirname(this.files.partitionDir(device, policyIndex, 0)) + sep;
@@ -75,22 +75,12 @@ export class FsPartitions {
       partitions.sort((a, b) => a - b);
     }
     const changes: PartitionChanges = { epoch: `${this.#boot}.${this.#resets.get(device) ?? 0}`, gen, partitions };
-    if (opts.hashes) {
-      const hashes: Record<string, SuffixHashes> = {};
-      let suffixes = 0;
-      let complete = true;
-      for (const partition of partitions) {
-        const h = hashMap(await this.hashes({ device, policyIndex, partition }, { listdir: false }));
-        const count = Object.keys(h).length;
-        if (suffixes + count > maxChangedSuffixes) {
-          complete = false;
-          break;
-        }
-        suffixes += count;
-        hashes[partition] = h;
-      }
-      changes.hashes = hashes;
-      if (opts.all) changes.complete = complete;
+    if (opts.digests) {
+      const digests: Record<string, string> = {};
+      const taken = partitions.slice(0, maxChangedDigests);
+      for (const partition of taken) digests[partition] = hashesDigest(hashMap(await this.hashes({ device, policyIndex, partition }, { listdir: false })));
+      changes.digests = digests;
+      if (opts.all) changes.complete = taken.length === partitions.length;
     }
     return changes;
   }

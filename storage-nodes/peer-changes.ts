@@ -3,7 +3,7 @@
  * that a pass compares only what changed (docs/repair.md, "Idle passes"):
  *
  * - **feeds**: per local device and policy, each peer device's epoch and change generation as last asked
- *   (`changes`), and this pass's answer: the suffix hashes of the partitions that changed there;
+ *   (`changes`), and this pass's answer: a digest of the suffix hashes of each partition that changed there;
  * - **in sync**: per local device and policy, each partition last found in sync — the digest of its local
  *   hashes then, and the peers that held exactly the same.
  *
@@ -13,11 +13,10 @@
  * Every `fullPassIntervalMs` everything is forgotten, so a full pass compares every partition with every peer
  * for what happened behind the caches' backs.
  */
-import { createHash } from 'node:crypto';
 import type { SuffixHashes } from '../src/common/wire.js';
 import type { PartitionRef } from './fs-partitions.js';
 import type { PeerDevice, ReplicationClient } from './replication-client.js';
-import { hashMap, type SuffixEntry } from './suffix-hashes.js';
+import { hashesDigest, hashMap, type SuffixEntry } from './suffix-hashes.js';
 
 /** Default of `fullPassIntervalMs`. */
 export const defaultFullPassIntervalMs = 10 * 60 * 1000;
@@ -39,9 +38,9 @@ export interface FeedStats {
 interface PeerFeed {
   epoch: string;
   gen: number;
-  /** This pass's `changes` answer: by partition, the suffix hashes the peer held then. */
-  hashes: Record<string, SuffixHashes>;
-  /** The answer listed every partition the peer held (a full pass asks so): one not in `hashes` is empty there. */
+  /** This pass's `changes` answer: by partition, the digest of the suffix hashes the peer held then. */
+  digests: Record<string, string>;
+  /** The answer listed every partition the peer held (a full pass asks so): one not in `digests` is empty there. */
   complete: boolean;
 }
 
@@ -58,14 +57,12 @@ export class PeerChanges {
   readonly #now: () => number;
   readonly #fullPassIntervalMs: number;
   #lastFull = Number.NEGATIVE_INFINITY;
-  /** The pass running is a full one: its `changes` requests ask for every partition's hashes. */
+  /** The pass running is a full one: its `changes` requests ask for every partition's digest. */
   #full = false;
   /** By `device/policy`, then peer key. */
   readonly #feeds = new Map<string, Map<string, PeerFeed>>();
   /** By `device/policy`, then partition. */
   readonly #inSync = new Map<string, Map<number, InSync>>();
-  /** Digest of each local hashes object (FsPartitions returns the same object while nothing changed). */
-  readonly #digests = new WeakMap<object, string>();
 
   constructor(
     private readonly client: ReplicationClient,
@@ -92,8 +89,8 @@ export class PeerChanges {
 
   /**
    * Asks each of `peers` (peer devices of the local device's partitions of the policy) which partitions
-   * changed there since it was last asked, with their suffix hashes (in a full pass: every partition it holds,
-   * so the pass needs no request per partition either), and forgets that those are in sync with it; a peer with a new epoch or a failed device (507) is forgotten for every partition. A peer that does
+   * changed there since it was last asked, with the digests of their suffix hashes (in a full pass: every
+   * partition it holds, so the pass needs no request per partition either), and forgets that those are in sync with it; a peer with a new epoch or a failed device (507) is forgotten for every partition. A peer that does
    * not answer keeps its records: it reports its changes once it answers again, and the partitions changed
    * here are compared with it meanwhile (and fail).
    */
@@ -109,11 +106,11 @@ export class PeerChanges {
         const last = feeds.get(key);
         stats.requests++;
         stats.changeRequests++;
-        const { status, changes } = await this.client.changes(dev, policyIndex, last?.gen ?? 0, { hashes: true, all: this.#full });
+        const { status, changes } = await this.client.changes(dev, policyIndex, last?.gen ?? 0, { digests: true, all: this.#full });
         if (!changes) {
           stats.failures++;
           if (last) {
-            last.hashes = {};
+            last.digests = {};
             last.complete = false;
           }
           if (status === 507) {
@@ -127,7 +124,7 @@ export class PeerChanges {
         } else {
           for (const p of changes.partitions) records?.get(p)?.peers.delete(key);
         }
-        feeds.set(key, { epoch: changes.epoch, gen: changes.gen, hashes: changes.hashes ?? {}, complete: changes.complete === true });
+        feeds.set(key, { epoch: changes.epoch, gen: changes.gen, digests: changes.digests ?? {}, complete: changes.complete === true });
       }),
     );
   }
@@ -139,8 +136,8 @@ export class PeerChanges {
   }
 
   /**
-   * The peer's hashes of the partition as its `changes` answer of this pass reported them (`{}` for a
-   * partition a complete answer did not list) when they are `localHashes`; otherwise undefined: ask the peer.
+   * `localHashes` when the peer's `changes` answer of this pass reported the same for the partition (the same
+   * digest; a partition a complete answer did not list is empty there); otherwise undefined: ask the peer.
    * An answer that differs is not taken: it dates from the start of the device's pass, and during writes it
    * misses what both sides took since (a pass during a burst of small PUTs would sync 750–850 suffixes per
    * node that every replica held; docs/repair.md, "Busy passes").
@@ -148,8 +145,8 @@ export class PeerChanges {
   reported(dev: PeerDevice, ref: PartitionRef, localHashes: SuffixHashes): SuffixHashes | undefined {
     const feed = this.#feeds.get(`${ref.device}/${ref.policyIndex}`)?.get(peerKey(dev));
     if (!feed) return undefined;
-    const hashes = feed.hashes[ref.partition] ?? (feed.complete ? {} : undefined);
-    return hashes && sameHashes(hashes, localHashes) ? hashes : undefined;
+    const digest = feed.digests[ref.partition] ?? (feed.complete ? hashesDigest(noHashes) : undefined);
+    return digest !== undefined && digest === hashesDigest(localHashes) ? localHashes : undefined;
   }
 
   /**
@@ -189,16 +186,12 @@ export class PeerChanges {
   }
 
   #digest(local: Record<string, SuffixEntry>): string {
-    let d = this.#digests.get(local);
-    if (d === undefined) {
-      const md5 = createHash('md5');
-      for (const s of Object.keys(local).sort()) md5.update(`${s} ${local[s].hash}\n`);
-      d = md5.digest('base64');
-      this.#digests.set(local, d);
-    }
-    return d;
+    return hashesDigest(hashMap(local));
   }
 }
+
+/** The hashes of a partition that holds nothing. */
+const noHashes: SuffixHashes = Object.freeze({});
 
 function sameHashes(a: SuffixHashes, b: SuffixHashes): boolean {
   const keys = Object.keys(a);

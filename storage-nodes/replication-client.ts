@@ -64,11 +64,12 @@ export class ReplicationClient {
   }
 
   /**
-   * Which partitions of a policy changed on the peer's device after generation `since` (with `hashes`, and the
-   * suffix hashes of those; with `all`, every partition it holds); no `changes` (with the status) when it failed.
+   * Which partitions of a policy changed on the peer's device after generation `since` (with `digests`, and the
+   * digests of their suffix hashes; with `all`, every partition it holds); no `changes` (with the status) when
+   * it failed.
    */
-  async changes(peer: PeerDevice, policyIndex: number, since: number, opts: { hashes?: boolean; all?: boolean } = {}): Promise<{ status: number; changes?: PartitionChanges }> {
-    const q = `?changes&since=${since}${opts.hashes ? '&hashes' : ''}${opts.all ? '&all' : ''}`;
+  async changes(peer: PeerDevice, policyIndex: number, since: number, opts: { digests?: boolean; all?: boolean } = {}): Promise<{ status: number; changes?: PartitionChanges }> {
+    const q = `?changes&since=${since}${opts.digests ? '&digests' : ''}${opts.all ? '&all' : ''}`;
     const reply = await this.#call(peer, { method: 'GET', path: `/o/${encodeURIComponent(peer.device)}${q}`, headers: policyHeader(policyIndex) });
     const c = reply.status === 200 ? parseJson<PartitionChanges>(reply.body) : undefined;
     const ok =
@@ -76,7 +77,7 @@ export class ReplicationClient {
       typeof c.epoch === 'string' &&
       Number.isSafeInteger(c.gen) &&
       Array.isArray(c.partitions) &&
-      (c.hashes === undefined || (typeof c.hashes === 'object' && c.hashes !== null));
+      (c.digests === undefined || (typeof c.digests === 'object' && c.digests !== null));
     return ok ? { status: 200, changes: c } : { status: reply.status === 200 ? 0 : reply.status };
   }
 

@@ -33,7 +33,7 @@ export class ReplicationServer {
       if (!query.has('changes')) throw new BadRequestError('ask for ?changes');
       const since = Number(query.get('since') ?? 0);
       if (!Number.isSafeInteger(since) || since < 0) throw new BadRequestError('since must be a generation');
-      return sendJson(res, 200, await this.deps.partitions.changes(path.device, this.#policy(req), since, { hashes: query.has('hashes'), all: query.has('all') }));
+      return sendJson(res, 200, await this.deps.partitions.changes(path.device, this.#policy(req), since, { digests: query.has('digests'), all: query.has('all') }));
     }
     if (path.server === 'object') {
       if (req.method !== 'GET') return send(res, 405, { allow: 'GET' });

@@ -166,6 +166,26 @@ export function hashMap(entries: Readonly<Record<string, SuffixEntry | null>>): 
   return out;
 }
 
+/** The digests `hashesDigest` made, by the map they were made of (maps from `hashMap` are never changed). */
+const digests = new WeakMap<object, string>();
+
+/**
+ * A digest of a partition's suffix → hash map: MD5 over its suffixes in order, each with its hash, base64
+ * without padding (22 characters). Two replicas in sync have the same; a peer's `changes` answer carries it
+ * instead of the map (wire.ts, `&digests`), since a map that differs is asked for again anyway. Made once per
+ * map object.
+ */
+export function hashesDigest(hashes: SuffixHashes): string {
+  let d = digests.get(hashes);
+  if (d === undefined) {
+    const md5 = createHash('md5');
+    for (const s of Object.keys(hashes).sort()) md5.update(`${s} ${hashes[s]}\n`, 'latin1');
+    d = md5.digest('base64').slice(0, 22);
+    digests.set(hashes, d);
+  }
+  return d;
+}
+
 /** Suffixes the local side holds whose hash differs from the remote's (what a push has to look at), sorted. */
 export function differingSuffixes(local: SuffixHashes, remote: SuffixHashes): string[] {
   return Object.keys(local)

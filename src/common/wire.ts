@@ -104,14 +104,16 @@
  *  GET    `/o/{device}/{partition}?hashes[&recalculate=abc,def]` (policy header) → 200 JSON `SuffixHashes`:
  *         suffix → hash of the partition's suffix dirs, from the cache, recomputing the suffixes named in
  *         `recalculate` and any written since the last call; `{}` for a partition the device does not hold.
- *  GET    `/o/{device}?changes[&since=GEN][&hashes]` (policy header) → 200 JSON `PartitionChanges`: the node's
- *         epoch (new when it restarts or the device was wiped and made new), its change generation, and the
- *         partitions of the policy whose suffix hashes changed after generation GEN (default 0: since the
+ *  GET    `/o/{device}?changes[&since=GEN][&digests][&all]` (policy header) → 200 JSON `PartitionChanges`: the
+ *         node's epoch (new when it restarts or the device was wiped and made new), its change generation, and
+ *         the partitions of the policy whose suffix hashes changed after generation GEN (default 0: since the
  *         start); 507 when the device is not there. The replicators ask only about those partitions. With
- *         `&hashes`, also each changed partition's suffix hashes (what `?hashes` would answer), as many
- *         partitions as fit in `maxChangedSuffixes` suffixes: the asker compares those without a request each.
- *         With `&all` (a full pass), every partition the device holds is listed, changed or not, and
- *         `complete` is true when each came with its hashes (a partition not listed is then not held).
+ *         `&digests`, also a digest of each changed partition's suffix hashes (`hashesDigest` of what `?hashes`
+ *         would answer), up to `maxChangedDigests`: the asker takes a partition whose digest equals its own
+ *         as in sync without a request, and asks `?hashes` of the others. With `&all` (a full pass), every
+ *         partition the device holds is listed, changed or not, and `complete` is true when each came with its
+ *         digest (a partition not listed is then not held). (An older node asked with `&hashes` for the maps
+ *         themselves; a node that does not know the flag answers without them, and the asker asks each.)
  *  GET    `/o/{device}/{partition}?suffixes=abc,def` → 200 JSON `SuffixContents`: per suffix, per hash dir,
  *         its state: the newest version (`<ts>.data` or `<ts>.ts`; for EC `<ts>.data` stands for the durable
  *         archives at `<ts>` whatever their indexes, so primaries in sync hash alike) and ` <ts>.meta` when a
@@ -337,14 +339,17 @@ export interface PartitionChanges {
   gen: number;
   /** Partitions whose suffix hashes changed after `since`, ascending. */
   partitions: number[];
-  /** Asked with `&hashes`: by partition, its suffix hashes now (some partitions may be left out; ask those). */
-  hashes?: Record<string, SuffixHashes>;
-  /** Asked with `&hashes&all`: every partition the device holds is in `hashes` (one not there is not held). */
+  /**
+   * Asked with `&digests`: by partition, the digest of its suffix hashes now (`hashesDigest`; some partitions
+   * may be left out: ask those).
+   */
+  digests?: Record<string, string>;
+  /** Asked with `&digests&all`: every partition the device holds is in `digests` (one not there is not held). */
   complete?: boolean;
 }
 
-/** Most suffix hashes one `?changes&hashes` answer carries (~40 bytes each on the wire). */
-export const maxChangedSuffixes = 65_536;
+/** Most partition digests one `?changes&digests` answer carries (~30 bytes each on the wire). */
+export const maxChangedDigests = 65_536;
 
 /** Suffix → hash of a partition's suffix dirs (the replicator compares these with its peers). */
 export type SuffixHashes = Record<string, string>;

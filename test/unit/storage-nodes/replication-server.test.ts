@@ -1,9 +1,10 @@
 import http from 'node:http';
 import test from 'ava';
-import { decodeHeaderJson, encodeHeaderJson, type ListingPage, listingPath, type ObjectMeta, objectPath, type PartitionChanges, partitionPath } from '../../../src/common/wire.js';
+import { decodeHeaderJson, encodeHeaderJson, type ListingPage, listingPath, type ObjectMeta, objectPath, type PartitionChanges, partitionPath, type SuffixHashes } from '../../../src/common/wire.js';
 import { xxh64Hex } from '../../../src/common/xxh64.js';
 import { hashOfName, suffixOfHash } from '../../../storage-nodes/disk-file.js';
 import { ReplicationClient } from '../../../storage-nodes/replication-client.js';
+import { hashesDigest } from '../../../storage-nodes/suffix-hashes.js';
 import { withNode } from './node-fixture.js';
 
 const t1 = '1700000001.000000';
@@ -55,18 +56,23 @@ test(
     await n.request('DELETE', o('k2', 5), { headers: { 'x-backend-timestamp': t2 } });
     t.deepEqual((await ask(`&since=${all.gen}`)).body!.partitions, [5]);
     t.deepEqual((await ask('', { 'x-backend-storage-policy-index': '1' })).body!.partitions, [], 'another policy');
-    // With &hashes, each changed partition's suffix hashes: what ?hashes answers for it.
-    const withHashes = (await ask(`&since=${start.gen}&hashes`)).body!;
-    t.deepEqual(Object.keys(withHashes.hashes ?? {}), ['3', '5']);
+    // With &digests, a digest of each changed partition's suffix hashes: of what ?hashes answers for it.
+    const withDigests = (await ask(`&since=${start.gen}&digests`)).body!;
+    t.deepEqual(Object.keys(withDigests.digests ?? {}), ['3', '5']);
     for (const part of [3, 5]) {
       const r = await n.request('GET', `${partitionPath('o', 'd1', part)}?hashes`);
-      t.deepEqual(withHashes.hashes![part], JSON.parse(r.body.toString()));
+      const hashes = JSON.parse(r.body.toString()) as SuffixHashes;
+      t.true(Object.keys(hashes).length > 0);
+      t.is(withDigests.digests![part], hashesDigest(hashes));
+      t.regex(withDigests.digests![part], /^[A-Za-z0-9+/]{22}$/);
     }
-    t.is((await ask(`&since=${start.gen}`)).body!.hashes, undefined, 'only when asked');
+    t.not(withDigests.digests![3], withDigests.digests![5]);
+    t.is((await ask(`&since=${start.gen}`)).body!.digests, undefined, 'only when asked');
+    t.is((await ask(`&since=${start.gen}&hashes`)).body!.digests, undefined, "an older node's &hashes is not answered");
     // With &all, every partition the device holds, changed or not, and complete: true.
-    const every = (await ask(`&since=${all.gen}&hashes&all`)).body!;
+    const every = (await ask(`&since=${all.gen}&digests&all`)).body!;
     t.deepEqual(every.partitions, [3, 5]);
-    t.deepEqual(Object.keys(every.hashes ?? {}), ['3', '5']);
+    t.deepEqual(Object.keys(every.digests ?? {}), ['3', '5']);
     t.is(every.complete, true);
     t.is((await ask('&since=-1')).status, 400);
     t.is((await n.request('GET', '/o/d1')).status, 400);
@@ -75,7 +81,7 @@ test(
     // The client reads the same.
     const client = new ReplicationClient(new http.Agent(), 2000);
     t.deepEqual((await client.changes({ ip: '127.0.0.1', port: n.port, device: 'd1' }, 0, all.gen)).changes?.partitions, [5]);
-    t.deepEqual(Object.keys((await client.changes({ ip: '127.0.0.1', port: n.port, device: 'd1' }, 0, all.gen, { hashes: true })).changes?.hashes ?? {}), ['5']);
+    t.deepEqual(Object.keys((await client.changes({ ip: '127.0.0.1', port: n.port, device: 'd1' }, 0, all.gen, { digests: true })).changes?.digests ?? {}), ['5']);
     t.like(await client.changes({ ip: '127.0.0.1', port: n.port, device: 'nope' }, 0, 0), { status: 507, changes: undefined });
   }),
 );
