@@ -8,7 +8,7 @@ import { FsDiskFiles } from '../../../storage-nodes/fs-disk-file.js';
 import { FsPartitions } from '../../../storage-nodes/fs-partitions.js';
 import { FsSuffixHashes, listSuffix } from '../../../storage-nodes/fs-suffix-hashes.js';
 import { foldsPerWrite, type Listed, listBatchEntries } from '../../../storage-nodes/suffix-hash-files.js';
-import { compactSuffixRecord, differingSuffixes, hashMap, parseHashesFile, suffixEntry } from '../../../storage-nodes/suffix-hashes.js';
+import { compactSuffixRecord, differingSuffixes, hashesDigest, hashMap, parseHashesFile, suffixEntry } from '../../../storage-nodes/suffix-hashes.js';
 import { writeObject } from './disk-file.conformance.js';
 
 const ts = (n: number) => `17000000${String(n).padStart(2, '0')}.000000`;
@@ -25,6 +25,19 @@ test('a suffix hash depends on each hash dir and its newest version, not on thei
   t.is(suffixEntry([a])?.oldestTombstone, undefined);
   t.is(suffixEntry([]), undefined);
   t.deepEqual(differingSuffixes({ abc: 'x', def: 'y', fed: 'z' }, { abc: 'x', def: 'q' }), ['def', 'fed']);
+});
+
+test('hashesDigest: the same for the same suffixes and hashes in any order, different when one differs', (t) => {
+  const a = hashesDigest({ '0ab': 'h1', '1cd': 'h2', '9ff': 'h3' });
+  t.regex(a, /^[A-Za-z0-9+/]{22}$/);
+  t.is(hashesDigest({ '9ff': 'h3', '0ab': 'h1', '1cd': 'h2' }), a);
+  t.not(hashesDigest({ '0ab': 'h1', '1cd': 'h2', '9ff': 'h4' }), a);
+  t.not(hashesDigest({ '0ab': 'h1', '1cd': 'h2' }), a);
+  t.not(hashesDigest({ '0ab': 'h1', '1ce': 'h2', '9ff': 'h3' }), a);
+  t.not(hashesDigest({}), a);
+  // One map object, one computation: a map from hashMap is never changed.
+  const map = hashMap({ '0ab': { hash: 'h1' } });
+  t.is(hashesDigest(map), hashesDigest({ '0ab': 'h1' }));
 });
 
 test('compactSuffixRecord and hashMap: records with few index-like suffixes get dictionary elements, same entries in the same order', (t) => {
