@@ -424,10 +424,12 @@ async function main(): Promise<number> {
     log(`${side.name}: ${n} concurrent ${plan.memory.size / 1048576} MiB PUTs`);
     mark(`${sideLabel(side.name)} ${n} concurrent ${plan.memory.size / 1048576} MiB uploads`);
     const r = await load(side, { bucket: plan.memory.bucket, createBucket: true, workload: 'put', size: plan.memory.size, concurrency: n, count: n, durationSec: 900 });
-    const peaks = meters.map((mt) => mt.stop().peakRssMiB);
-    log(`  ${brief(r)}; peak RSS ${peaks.map((p) => p.toFixed(0)).join(', ')} MiB`);
+    const usage = meters.map((mt) => mt.stop());
+    const peaks = usage.map((u) => u.peakRssMiB);
+    log(`  ${brief(r)}; peak RSS ${peaks.map((p) => p.toFixed(0)).join(', ')} MiB (the proxy's ${usage[0].startRssMiB.toFixed(0)} at the start)`);
     const ms: MemorySide = {
       proxyPeakRssMiB: round(peaks[0], 1),
+      proxyStartRssMiB: round(usage[0].startRssMiB, 1),
       nodePeakRssMiB: peaks.slice(1).map((p) => round(p, 1)),
       totalPeakRssMiB: r.serverPeakRssMiB ?? 0,
       totalPssMiB: r.serverPssMiB ?? 0,
@@ -463,7 +465,7 @@ async function main(): Promise<number> {
     rows,
     limits,
     replicas: REPLICAS,
-    memory: memory.arca ? { concurrency: memory.concurrency, proxyPeakRssMiB: memory.arca.proxyPeakRssMiB, nodePeakRssMiB: memory.arca.nodePeakRssMiB, ops: memory.arca.ops, errors: memory.arca.errors } : undefined,
+    memory: memory.arca ? { concurrency: memory.concurrency, proxyPeakRssMiB: memory.arca.proxyPeakRssMiB, proxyStartRssMiB: memory.arca.proxyStartRssMiB, nodePeakRssMiB: memory.arca.nodePeakRssMiB, ops: memory.arca.ops, errors: memory.arca.errors } : undefined,
     nodeRunPeaksMiB: runPeaks.arca?.nodesMiB,
     nodeRunPeaksWhen: runPeaks.arca?.nodesWhen,
     bigListId: `list-${plan.bigList.keys}`,

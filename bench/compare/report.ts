@@ -12,6 +12,8 @@ import { fmt, fmtRatio, type TargetResult, tally } from './targets.js';
 /** One side's processes while many 64 MiB uploads run at once. */
 export interface MemorySide {
   proxyPeakRssMiB: number;
+  /** The proxy's RSS when the uploads began: what the earlier steps left (reports before 2026-12-03 20:00 have none). */
+  proxyStartRssMiB?: number;
   /** Arca: each node; Swift: each object server (with its worker). */
   nodePeakRssMiB: number[];
   totalPeakRssMiB: number;
@@ -158,7 +160,7 @@ export function renderMemoryTable(report: Pick<Report, 'memory' | 'runPeaks'>): 
     const s = m[side];
     if (!s) continue;
     lines.push(
-      `| ${name} | ${fmt(s.proxyPeakRssMiB)} | ${nodes}: ${s.nodePeakRssMiB.map(fmt).join(', ')} | ${fmt(s.totalPeakRssMiB)} / ${fmt(s.totalPssMiB)} | ${fmt(s.mibPerSec)} | ${s.errors} |`,
+      `| ${name} | ${fmt(s.proxyPeakRssMiB)}${s.proxyStartRssMiB === undefined ? '' : ` (${fmt(s.proxyStartRssMiB)} at the start)`} | ${nodes}: ${s.nodePeakRssMiB.map(fmt).join(', ')} | ${fmt(s.totalPeakRssMiB)} / ${fmt(s.totalPssMiB)} | ${fmt(s.mibPerSec)} | ${s.errors} |`,
     );
   }
   const peaks = report.runPeaks;

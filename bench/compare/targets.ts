@@ -22,6 +22,8 @@ export interface TargetResult {
 export interface MemoryPeaks {
   concurrency: number;
   proxyPeakRssMiB: number;
+  /** The proxy's RSS when the uploads began (what the earlier steps left), when the report has it. */
+  proxyStartRssMiB?: number;
   nodePeakRssMiB: number[];
   ops: number;
   errors: number;
@@ -150,7 +152,7 @@ export function evaluateTargets(i: TargetInputs): TargetResult[] {
     const m = i.memory;
     const target = `proxy RSS < 200 MiB with ${m?.concurrency ?? 64} concurrent 64 MiB uploads`;
     if (!m) out.push(na(id, target, 'not measured'));
-    else out.push({ id, target, measured: `peak ${fmt(m.proxyPeakRssMiB)} MiB`, needed: '< 200', verdict: verdict(m.proxyPeakRssMiB < 200) });
+    else out.push({ id, target, measured: `peak ${fmt(m.proxyPeakRssMiB)} MiB${m.proxyStartRssMiB === undefined ? '' : ` (${fmt(m.proxyStartRssMiB)} when the uploads began)`}`, needed: '< 200', verdict: verdict(m.proxyPeakRssMiB < 200) });
   }
   {
     const id = 'memory-nodes';

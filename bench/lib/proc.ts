@@ -115,6 +115,8 @@ export interface ServerUsage {
   cpuMs: number;
   /** Highest sum of VmRSS over the tree seen by the sampler, MiB. */
   peakRssMiB: number;
+  /** Sum of VmRSS over the tree at `start()`, MiB: what the window began from. */
+  startRssMiB: number;
   /** When the sampler saw that peak, ms since the epoch. */
   peakRssAt: number;
   /** Sum of VmHWM over the tree at the end of the window (each process's lifetime peak), MiB. */
@@ -165,6 +167,7 @@ export class ServerMeter {
   #lastScan = 0;
   #peakRss = 0;
   #peakRssAt = 0;
+  #startRss = 0;
   #samples = 0;
   #timer: NodeJS.Timeout | undefined;
 
@@ -178,6 +181,7 @@ export class ServerMeter {
     this.#rescan(true);
     if (this.#tree.length === 0) throw new Error(`none of the server pids ${this.#roots.join(',')} is running`);
     this.#sampleMemory();
+    this.#startRss = this.#peakRss;
     this.#timer = setInterval(() => this.#sample(), this.#sampleMs);
     this.#timer.unref();
   }
@@ -200,6 +204,7 @@ export class ServerMeter {
     return {
       cpuMs,
       peakRssMiB: this.#peakRss / 1048576,
+      startRssMiB: this.#startRss / 1048576,
       peakRssAt: this.#peakRssAt,
       hwmMiB: hwm / 1048576,
       pssMiB: pss / 1048576,

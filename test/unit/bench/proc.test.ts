@@ -58,6 +58,8 @@ test('ServerMeter counts the CPU of a child born during the window and samples i
   const usage = meter.stop();
   t.true(usage.cpuMs >= 300, `cpuMs ${usage.cpuMs}`);
   t.true(usage.peakRssMiB >= 64, `peakRssMiB ${usage.peakRssMiB}`);
+  // The window began before the child and its 64 MiB: only this process then.
+  t.true(usage.startRssMiB > 0 && usage.startRssMiB < usage.peakRssMiB, `startRssMiB ${usage.startRssMiB}`);
   t.true(usage.hwmMiB > 0, 'children of concurrent tests come and go, so the sum of VmHWM is not compared');
   t.true(usage.pssMiB >= 64, `pssMiB ${usage.pssMiB}`);
   t.true(usage.processes >= 2);

@@ -68,6 +68,10 @@ test('single 64 MiB PUT against the lower of MD5 and the disk', (t) => {
 
 test('memory and LIST targets', (t) => {
   t.is(byId('memory-proxy').verdict, 'met');
+  t.is(byId('memory-proxy').measured, 'peak 180 MiB');
+  // With the proxy's RSS when the uploads began, the figure says what the earlier steps left.
+  const started = evaluateTargets({ rows, limits, replicas: 3, memory: { concurrency: 64, proxyPeakRssMiB: 205, proxyStartRssMiB: 190, nodePeakRssMiB: [100], ops: 64, errors: 0 }, bigListId: 'list-1000000', singlePutId: '64m-c1:put' });
+  t.like(started.find((x) => x.id === 'memory-proxy'), { verdict: 'missed', measured: 'peak 205 MiB (190 when the uploads began)' });
   t.is(byId('memory-nodes').verdict, 'missed');
   t.is(byId('memory-nodes').measured, 'highest node peak 151 MiB');
   // A whole-run peak names the step it happened in, when the run noted it.
