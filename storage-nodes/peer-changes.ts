@@ -90,9 +90,10 @@ export class PeerChanges {
   /**
    * Asks each of `peers` (peer devices of the local device's partitions of the policy) which partitions
    * changed there since it was last asked, with the digests of their suffix hashes (in a full pass: every
-   * partition it holds, so the pass needs no request per partition either), and forgets that those are in sync with it; a peer with a new epoch or a failed device (507) is forgotten for every partition. A peer that does
-   * not answer keeps its records: it reports its changes once it answers again, and the partitions changed
-   * here are compared with it meanwhile (and fail).
+   * partition it holds, so the pass needs no request per partition either), and forgets that those are in
+   * sync with it; a peer with a new epoch or a failed device (507) is forgotten for every partition. A peer
+   * that does not answer keeps its records: it reports its changes once it answers again, and the partitions
+   * changed here are compared with it meanwhile (and fail).
    */
   async refresh(device: string, policyIndex: number, peers: Iterable<PeerDevice>, stats: FeedStats): Promise<void> {
     const scope = `${device}/${policyIndex}`;
