@@ -51,6 +51,8 @@ export interface PopulateResult {
   seconds: number;
   /** Arca, after merging rows: seconds until its listing replicators had no rows left to push, and whether they got there before the timeout. */
   replication?: { seconds: number; settled: boolean };
+  /** Arca: the cluster was restarted after this fill, before the rounds (bench:compare does so after every fill that merged rows). */
+  restarted?: boolean;
 }
 
 /** Creates the bucket and its first object through S3 (the template row). */

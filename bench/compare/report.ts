@@ -219,7 +219,10 @@ function replicationLine(rows: readonly Row[], baselineCpuMs: number | undefined
 /** How long Arca's listing replicators took to pass a fill's rows on, before the rounds began. */
 function settledText(p: PopulateResult): string {
   if (!p.replication) return '';
-  return p.replication.settled ? `, then ${fmt(p.replication.seconds)} s until its listing replicators had passed them on` : `; its listing replicators were still passing them on after ${fmt(p.replication.seconds)} s, when the rounds began`;
+  const restarted = p.restarted ? '; then Arca was restarted' : '';
+  return p.replication.settled
+    ? `, then ${fmt(p.replication.seconds)} s until its listing replicators had passed them on${restarted}`
+    : `; its listing replicators were still passing them on after ${fmt(p.replication.seconds)} s${p.restarted ? ', when Arca was restarted' : ', when the rounds began'}`;
 }
 
 /** How the machine's measured limits moved between before and after the rounds (empty without both runs). */

@@ -115,6 +115,10 @@ test('RESULTS.md says how the big LIST bucket was filled, and how long Arca\'s l
   t.regex(renderResultsMd(r, []), /\(2,999,997 merged now, 387 s, then 412 s until its listing replicators had passed them on\)/);
   r.bigList.populate.arca.replication = { seconds: 1800, settled: false };
   t.regex(renderResultsMd(r, []), /387 s; its listing replicators were still passing them on after 1,800 s, when the rounds began\)/);
+  r.bigList.populate.arca = { ...r.bigList.populate.arca, replication: { seconds: 412, settled: true }, restarted: true };
+  t.regex(renderResultsMd(r, []), /387 s, then 412 s until its listing replicators had passed them on; then Arca was restarted\)/);
+  r.bigList.populate.arca.replication = { seconds: 1800, settled: false };
+  t.regex(renderResultsMd(r, []), /still passing them on after 1,800 s, when Arca was restarted\)/);
 });
 
 test('the whole-run peaks name the step each happened in, when the run noted it', (t) => {
