@@ -334,6 +334,20 @@ async function main(): Promise<number> {
       await load(side, { bucket: m.bucket, workload, size: m.size, concurrency: m.concurrency, keys: m.keys, count: plan.warmup.count, durationSec: plan.warmup.sec }, false);
     }
   }
+  // Then the write path, as the rounds use it: a first PUT ×16 step with its passes compiled ~6 CPU-s of
+  // TurboFan over the four nodes, the fifth ~0.6 (docs/benchmarks.md, "Warm-up").
+  const w = plan.warmup;
+  for (let cycle = 0; cycle < w.writeCycles; cycle++) {
+    for (const concurrency of [16, 64]) {
+      for (const side of sides) {
+        mark(`warm-up, ${sideLabel(side.name)} writes ×${concurrency}`);
+        const bucket = 'cmp-warmup';
+        const put = await load(side, { bucket, createBucket: true, workload: 'put', size: 4096, concurrency, count: w.writeCount, durationSec: w.writeSec }, false);
+        await replicateWrites(side);
+        await cleanup(side, bucket, issuedOf(put), concurrency, 'warm-up');
+      }
+    }
+  }
 
   // What a pass of every node costs with nothing to replicate: the part of `replicateWrites` not charged to a step.
   const arcaSide = sides.find((s) => s.name === 'arca')!;
@@ -497,7 +511,7 @@ async function main(): Promise<number> {
     swift: swift ? { version: swiftStart.version, daemons: flags['swift-daemons'] } : { skipped: swiftStart.skipped },
     limits,
     limitRuns: [limitsBefore, limitsAfter],
-    warmup: { arcaSettle: settle, sec: plan.warmup.sec, count: plan.warmup.count, passBaselineCpuMs },
+    warmup: { arcaSettle: settle, sec: plan.warmup.sec, count: plan.warmup.count, passBaselineCpuMs, writes: { cycles: plan.warmup.writeCycles, count: plan.warmup.writeCount, sec: plan.warmup.writeSec } },
     idleCpuPct,
     idleCpuPctAfter,
     bigList: { keys: plan.bigList.keys, populate },

@@ -50,7 +50,19 @@ export interface Plan {
    * Before round 1, not measured: how long to wait at most for Arca's replication passes begun after the setup,
    * then a GET and a HEAD run over the mixed workload's objects on each side (`count` ops or `sec` seconds).
    */
-  warmup: { settleMaxSec: number; count: number; sec: number };
+  warmup: {
+    settleMaxSec: number;
+    count: number;
+    sec: number;
+    /**
+     * Then, on each side, `writeCycles` times: PUT 4 KiB objects at ×16 and delete them, then the same at ×64
+     * (each step `writeCount` ops or `writeSec` seconds), Arca's replication passes after each, as in the
+     * rounds: V8 takes several such steps to settle its optimized code for the write path and the passes.
+     */
+    writeCycles: number;
+    writeCount: number;
+    writeSec: number;
+  };
   limits: LimitsPlan;
   /** Per-request inactivity timeout. */
   timeoutMs: number;
@@ -110,7 +122,9 @@ export function makePlan(o: PlanOptions): Plan {
     bigList: { keys, bucket: `cmp-list-${keys}`, concurrency: 1, ...b(400, 8, 60, 3) },
     singlePut: { size: 64 * MiB, count: q ? 1 : 3, bucket: 'cmp-64m-c1' },
     memory: { size: 64 * MiB, concurrency: q ? 16 : 64, bucket: 'cmp-memory' },
-    warmup: q ? { settleMaxSec: 60, count: 400, sec: 2 } : { settleMaxSec: 300, count: 3000, sec: 5 },
+    warmup: q
+      ? { settleMaxSec: 60, count: 400, sec: 2, writeCycles: 1, writeCount: 400, writeSec: 2 }
+      : { settleMaxSec: 300, count: 3000, sec: 5, writeCycles: 2, writeCount: 3000, writeSec: 8 },
     limits: q
       ? { loopbackMiB: 512, seqWriteMiB: 256, creates: 300, createsMaxSec: 3 }
       : { loopbackMiB: 2048, seqWriteMiB: 1024, creates: 1000, createsMaxSec: 8 },

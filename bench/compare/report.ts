@@ -47,7 +47,14 @@ export interface Report {
    * replicator and listing-replicator pass of every Arca node with nothing to replicate (not charged to the
    * write steps after which the harness runs them).
    */
-  warmup?: { arcaSettle: { seconds: number; settled: boolean }; sec: number; count: number; passBaselineCpuMs?: number };
+  warmup?: {
+    arcaSettle: { seconds: number; settled: boolean };
+    sec: number;
+    count: number;
+    passBaselineCpuMs?: number;
+    /** The write warm-up after the reads (runs before 2026-12-03 23:00 had none): cycles, and each step's op count and time cap. */
+    writes?: { cycles: number; count: number; sec: number };
+  };
   /** CPU the idle servers used before the rounds (after the warm-up), % of one core. */
   idleCpuPct: Partial<Record<SideName, number>>;
   /** … and after them (Arca's background workers have more to walk then). */
@@ -202,7 +209,10 @@ export function sideLabel(side: SideName): string {
 function warmupLine(w: NonNullable<Report['warmup']>): string {
   const passes = "the replication passes begun after the setup writes (a node that starts compares every partition with its peers)";
   const settle = w.arcaSettle.settled ? `Arca's nodes finished ${passes} in ${fmt(w.arcaSettle.seconds)} s` : `Arca's nodes were still running ${passes} when the wait gave up after ${fmt(w.arcaSettle.seconds)} s`;
-  return `- **Before round 1**, not measured: ${settle}; then each side served up to ${fmt(w.count)} GETs and as many HEADs (${fmt(w.sec)} s each at most), so that round 1 does not measure V8 compiling Arca's read path.`;
+  const writes = w.writes
+    ? `; then ${w.writes.cycles === 1 ? 'once' : `${fmt(w.writes.cycles)} times`} up to ${fmt(w.writes.count)} PUTs of 4 KiB at ×16 and their DELETEs, then the same at ×64 (${fmt(w.writes.sec)} s per PUT step at most), with Arca's replication passes after each, so that the first rounds do not measure V8 compiling Arca's write path`
+    : '';
+  return `- **Before round 1**, not measured: ${settle}; then each side served up to ${fmt(w.count)} GETs and as many HEADs (${fmt(w.sec)} s each at most), so that round 1 does not measure V8 compiling Arca's read path${writes}.`;
 }
 
 /**
