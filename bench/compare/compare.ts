@@ -335,7 +335,7 @@ async function main(): Promise<number> {
     }
   }
   // Then the write path, as the rounds use it: a first PUT ×16 step with its passes compiled ~6 CPU-s of
-  // TurboFan over the four nodes, the fifth ~0.6 (docs/benchmarks.md, "Warm-up").
+  // TurboFan over the four nodes, the fifth ~0.6 (docs/benchmarks.md, "What runs, in which order").
   const w = plan.warmup;
   for (let cycle = 0; cycle < w.writeCycles; cycle++) {
     for (const concurrency of [16, 64]) {
