@@ -210,7 +210,7 @@ function warmupLine(w: NonNullable<Report['warmup']>): string {
   const passes = "the replication passes begun after the setup writes (a node that starts compares every partition with its peers)";
   const settle = w.arcaSettle.settled ? `Arca's nodes finished ${passes} in ${fmt(w.arcaSettle.seconds)} s` : `Arca's nodes were still running ${passes} when the wait gave up after ${fmt(w.arcaSettle.seconds)} s`;
   const writes = w.writes
-    ? `; then ${w.writes.cycles === 1 ? 'once' : `${fmt(w.writes.cycles)} times`} up to ${fmt(w.writes.count)} PUTs of 4 KiB at ×16 and their DELETEs, then the same at ×64 (${fmt(w.writes.sec)} s per PUT step at most), with Arca's replication passes after each, so that the first rounds do not measure V8 compiling Arca's write path`
+    ? `; then ${w.writes.cycles === 1 ? 'once' : w.writes.cycles === 2 ? 'twice' : `${fmt(w.writes.cycles)} times`} up to ${fmt(w.writes.count)} PUTs of 4 KiB at ×16 and their DELETEs, then the same at ×64 (${fmt(w.writes.sec)} s per PUT step at most), with Arca's replication passes after each, so that the first rounds do not measure V8 compiling Arca's write path`
     : '';
   return `- **Before round 1**, not measured: ${settle}; then each side served up to ${fmt(w.count)} GETs and as many HEADs (${fmt(w.sec)} s each at most), so that round 1 does not measure V8 compiling Arca's read path${writes}.`;
 }

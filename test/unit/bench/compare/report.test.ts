@@ -98,7 +98,7 @@ test('RESULTS.md says what ran before round 1, when the report has it', (t) => {
   t.regex(renderResultsMd(r, []), /were still running the replication passes .* when the wait gave up after 300 s/);
   t.notRegex(renderResultsMd(r, []), /write path/);
   r.warmup.writes = { cycles: 2, count: 3000, sec: 8 };
-  t.regex(renderResultsMd(r, []), /read path; then 2 times up to 3,000 PUTs of 4 KiB at ×16 and their DELETEs, then the same at ×64 \(8 s per PUT step at most\), with Arca's replication passes after each, so that the first rounds do not measure V8 compiling Arca's write path\./);
+  t.regex(renderResultsMd(r, []), /read path; then twice up to 3,000 PUTs of 4 KiB at ×16 and their DELETEs, then the same at ×64 \(8 s per PUT step at most\), with Arca's replication passes after each, so that the first rounds do not measure V8 compiling Arca's write path\./);
 });
 
 test('RESULTS.md says what the replication after each write step cost, when the run drove it', (t) => {
