@@ -141,15 +141,26 @@ const watchdog = setTimeout(
 );
 watchdog.unref();
 
+/** Starts Arca on the kept data dir (a fresh one when that fails), logs its processes and notes its storage nodes. */
 async function startArca(): Promise<ArcaCluster> {
   const dir = join(dataRoot, 'arca');
+  const opts = { nodes: 4, policy: 'replica-3', dataDir: dir, basePort: ARCA_PORT, reconRun: true };
+  let cluster: ArcaCluster;
   try {
-    return await startArcaCluster({ nodes: 4, policy: 'replica-3', dataDir: dir, basePort: ARCA_PORT, reconRun: true });
+    cluster = await startArcaCluster(opts);
   } catch (err) {
     log(`Arca did not start on the kept data dir ${dir} (${(err as Error).message.split('\n')[0]}); starting it fresh`);
     rmSync(dir, { recursive: true, force: true });
-    return startArcaCluster({ nodes: 4, policy: 'replica-3', dataDir: dir, basePort: ARCA_PORT, reconRun: true });
+    cluster = await startArcaCluster(opts);
   }
+  log(`Arca: ${cluster.endpoint}, proxy pid ${cluster.proxyPid}, node pids ${cluster.nodePids.join(',')}`);
+  arcaNodeList = arcaNodes(cluster.dataDir);
+  return cluster;
+}
+
+/** The S3 endpoint and credentials of a running server (its other fields left out). */
+function s3Target(s: S3Target): S3Target {
+  return { endpoint: s.endpoint, accessKey: s.accessKey, secretKey: s.secretKey };
 }
 
 /** Buckets of the kept Arca cluster that are not bench:compare's own (`cmp-…`): left by other experiments. */
@@ -274,8 +285,6 @@ async function main(): Promise<number> {
   mkdirSync(dataRoot, { recursive: true });
 
   arca = await startArca();
-  log(`Arca: ${arca.endpoint}, proxy pid ${arca.proxyPid}, node pids ${arca.nodePids.join(',')}`);
-  arcaNodeList = arcaNodes(arca.dataDir);
   const foreign = await foreignBuckets(arca);
   if (foreign.length > 0) {
     log(`WARNING: the kept Arca data dir holds buckets this run did not make (${foreign.join(', ')}): its auditor and replicators work on their objects during the rounds; delete them, or run with --fresh`);
@@ -286,9 +295,9 @@ async function main(): Promise<number> {
   else log(`SKIPPING SWIFT: ${swiftStart.skipped}. Arca is measured alone; ratios and ratio targets are n/a.`);
 
   let cluster = arca;
-  const sides: Side[] = [{ name: 'arca', target: { endpoint: cluster.endpoint, accessKey: cluster.accessKey, secretKey: cluster.secretKey }, pids: () => [cluster.pid] }];
+  const sides: Side[] = [{ name: 'arca', target: s3Target(cluster), pids: () => [cluster.pid] }];
   const peer = swift;
-  if (peer) sides.push({ name: 'swift', target: { endpoint: peer.endpoint, accessKey: peer.accessKey, secretKey: peer.secretKey }, pids: () => peer.pids() });
+  if (peer) sides.push({ name: 'swift', target: s3Target(peer), pids: () => peer.pids() });
 
   log('measuring the machine limits');
   const limitsBefore: MachineLimits = await measureLimits(join(dataRoot, 'limits'), plan.limits);
@@ -314,10 +323,8 @@ async function main(): Promise<number> {
       log('arca: restarting the cluster after the fill, so that its processes begin the rounds without the import behind them');
       await cluster.stop();
       arca = cluster = await startArca();
-      side.target = { endpoint: cluster.endpoint, accessKey: cluster.accessKey, secretKey: cluster.secretKey };
-      arcaNodeList = arcaNodes(cluster.dataDir);
+      side.target = s3Target(cluster);
       populate.arca = { ...populate.arca!, restarted: true };
-      log(`Arca: ${cluster.endpoint}, proxy pid ${cluster.proxyPid}, node pids ${cluster.nodePids.join(',')}`);
     }
     if (side.name === 'arca') arcaSetupDone = Date.now();
   }
@@ -341,10 +348,9 @@ async function main(): Promise<number> {
     for (const concurrency of [16, 64]) {
       for (const side of sides) {
         mark(`warm-up, ${sideLabel(side.name)} writes ×${concurrency}`);
-        const bucket = 'cmp-warmup';
-        const put = await load(side, { bucket, createBucket: true, workload: 'put', size: 4096, concurrency, count: w.writeCount, durationSec: w.writeSec }, false);
+        const put = await load(side, { bucket: w.writeBucket, createBucket: true, workload: 'put', size: 4096, concurrency, count: w.writeCount, durationSec: w.writeSec }, false);
         await replicateWrites(side);
-        await cleanup(side, bucket, issuedOf(put), concurrency, 'warm-up');
+        await cleanup(side, w.writeBucket, issuedOf(put), concurrency, 'warm-up');
       }
     }
   }

@@ -62,6 +62,7 @@ export interface Plan {
     writeCycles: number;
     writeCount: number;
     writeSec: number;
+    writeBucket: string;
   };
   limits: LimitsPlan;
   /** Per-request inactivity timeout. */
@@ -123,8 +124,8 @@ export function makePlan(o: PlanOptions): Plan {
     singlePut: { size: 64 * MiB, count: q ? 1 : 3, bucket: 'cmp-64m-c1' },
     memory: { size: 64 * MiB, concurrency: q ? 16 : 64, bucket: 'cmp-memory' },
     warmup: q
-      ? { settleMaxSec: 60, count: 400, sec: 2, writeCycles: 1, writeCount: 400, writeSec: 2 }
-      : { settleMaxSec: 300, count: 3000, sec: 5, writeCycles: 2, writeCount: 3000, writeSec: 8 },
+      ? { settleMaxSec: 60, count: 400, sec: 2, writeCycles: 1, writeCount: 400, writeSec: 2, writeBucket: 'cmp-warmup' }
+      : { settleMaxSec: 300, count: 3000, sec: 5, writeCycles: 2, writeCount: 3000, writeSec: 8, writeBucket: 'cmp-warmup' },
     limits: q
       ? { loopbackMiB: 512, seqWriteMiB: 256, creates: 300, createsMaxSec: 3 }
       : { loopbackMiB: 2048, seqWriteMiB: 1024, creates: 1000, createsMaxSec: 8 },
