@@ -4,8 +4,8 @@
  * to `<device>/tmp/`, fsynced, renamed into its hash dir and the dir fsynced, so a crash leaves the old or the
  * new version and never a torn one; older versions are unlinked only after that.
  *
- * New data files and tombstones are installed by the write queue (write-queue.ts): one job on a worker thread
- * per replica write. Small bodies are kept in memory until the commit and written by that job; larger ones
+ * New data files and tombstones are installed by the write queue (write-queue.ts): one job per replica write
+ * (on the main thread, or on the disk worker with `writes.onWorker`). Small bodies are kept in memory until the commit and written by that job; larger ones
  * stream into their tmp file from here, and the job syncs and installs it.
  */
 import * as fs from 'node:fs';
@@ -309,7 +309,7 @@ export class FsDiskFiles implements DiskFiles {
    */
   async open(location: ObjectLocation, opts: { frag?: number } = {}): Promise<OpenedObject | undefined> {
     const dir = this.hashDir(location);
-    // A concurrent commit (the write queue's worker) may unlink the version between readdir and open; look again then.
+    // A concurrent commit (the write queue's job) may unlink the version between readdir and open; look again then.
     for (let attempt = 0; ; attempt++) {
       let names: string[] | undefined;
       try {
@@ -833,7 +833,7 @@ class FsDiskFileWriter implements DiskFileWriter {
   }
 }
 
-/** `chunks` copied into one buffer of its own (the write queue moves it to its worker without another copy). */
+/** `chunks` copied into one buffer of its own (the write queue's job frees it once written, or moves it to the worker without another copy). */
 function ownedBytes(chunks: readonly Uint8Array[]): Uint8Array {
   let total = 0;
   for (const c of chunks) total += c.length;

@@ -94,7 +94,7 @@ export class FsSuffixHashes {
 
   /**
    * Runs `fn`, which appends `<suffix>\n` lines to the partition's hashes.invalid itself (the write queue's
-   * worker does, in the job that writes the object), while the log is not being rotated; then numbers the
+   * job that writes the object does), while the log is not being rotated; then numbers the
    * change as `invalidate` does (also when `fn` failed: it may have appended before it did).
    */
   async appending<T>(partitionDir: string, fn: () => Promise<T>): Promise<T> {

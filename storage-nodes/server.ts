@@ -88,6 +88,7 @@ export async function startStorageNode(config: NodeConfig, opts: StorageNodeOpti
     readPastCacheBytes: config.writes?.readPastCacheBytes,
     writeQueueOptions: config.writes && {
       workers: config.writes.workers,
+      onWorker: config.writes.onWorker,
       maxInFlight: config.writes.maxInFlight,
       journal: { maxAgeMs: config.writes.journalCheckpointMs },
     },

@@ -125,7 +125,7 @@ interface Segment {
   lost?: boolean;
 }
 
-/** The journal of one device, kept by the disk worker (write-queue-worker.ts). */
+/** The journal of one device, kept by the thread that runs the writes (write-queue-worker.ts, `WriteRunner`). */
 export class WriteJournal {
   readonly #dir: string;
   readonly #maxAgeMs: number;

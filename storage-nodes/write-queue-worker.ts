@@ -1,33 +1,35 @@
 /**
- * The node's disk worker (write-queue.ts is the side the node's main thread sees): it installs new versions of
- * objects — data files and tombstones — into their hash dirs, durably; it runs the recomputations of
- * partitions' suffix hashes (`rehashPartition`, suffix-hash-files.ts) and lists partitions for the auditor
- * (`listPartition`). One thread does all of it: each worker thread costs a node ~10 MiB of RSS (its own V8
- * heap, and the code it compiled), so a node runs one.
+ * The steps of a durable write, and the node's disk worker (write-queue.ts is the side the node's main thread
+ * sees). `WriteRunner` installs new versions of objects — data files and tombstones — into their hash dirs,
+ * durably: on the node's main thread (write-queue.ts, `LocalWrites`), or on this worker with `writes.onWorker`.
+ * The worker runs the recomputations of partitions' suffix hashes (`rehashPartition`, suffix-hash-files.ts)
+ * and lists partitions for the auditor (`listPartition`). One thread does all of it: each worker thread costs
+ * a node ~10 MiB of RSS (its own V8 heap, and the code it compiled), so a node runs one.
  *
  * One job is everything a replica write does on disk once its body arrived: look at the hash dir (conflict,
  * the version it replaces and that version's object lock), create and write the tmp file (or take the fd of
  * one the main thread streamed), `mkdir -p` the hash dir, fdatasync, rename into place, fsync the directories
  * whose entries changed, append the suffix to the partition's `hashes.invalid`, unlink what became obsolete.
- * The main thread posts one message and gets one back, instead of ~17 thread-pool round trips of its own.
+ * On the worker, the main thread posts one message and gets one back, instead of ~17 thread-pool round trips
+ * of its own; on the main thread, the job is a call.
  *
  * A small write (the whole file in the job: bodies up to 64 KiB, tombstones) skips the syncs of its file and
  * directories: it appends the file to the device's write journal (write-journal.ts) just before the rename
- * and waits for the journal's fdatasync, which concurrent writes share. The worker keeps each device's
+ * and waits for the journal's fdatasync, which concurrent writes share. The runner keeps each device's
  * journal and its checkpoints.
  *
  * Here, reads that the page cache serves (readdir, the replaced version's footer), writes into the page cache
  * (the body, the `hashes.invalid` line), the calls that create or rename names (open with O_CREAT, mkdir,
  * rename), closes and unlinks of small files are synchronous. The syncs and the unlinks of large files go to
- * libuv's thread pool: they wait for the disk, and on this one thread the waits would add up instead of
+ * libuv's thread pool: they wait for the disk, and on one thread the waits would add up instead of
  * overlapping. Every job runs as its own chain, so the syncs of concurrent writes reach the disk together
  * (the file system merges them); a directory's fsync is shared by the jobs that ask for it while another of
  * it runs (CoalescedSyncs). An earlier version took jobs in batches, phase by phase (all files synced, then
  * all renamed, then each directory once): each phase then waited for its slowest member, and latency grew
  * more than the shared syncs saved.
  *
- * A recomputation is one synchronous job (~1 ms of CPU for a partition that changed): the writes' calls in the
- * pool go on meanwhile, and their next steps wait for it to end.
+ * A recomputation is one synchronous job on the worker (~1 ms of CPU for a partition that changed); writes on
+ * the main thread go on meanwhile (with `onWorker`, their calls in the pool do, and their next steps wait).
  *
  * The main thread holds each job's hash-dir lock, and keeps folds of its partition's hashes.invalid out,
  * until the job is done: no two jobs running at once touch the same hash dir, what the readdir at the start
@@ -65,10 +67,10 @@ export interface WriteJob {
   file: string;
   /** The tmp file on the same device. */
   tmpPath: string;
-  /** The whole file (small bodies, tombstones): the worker creates `tmpPath` and writes it. */
+  /** The whole file (small bodies, tombstones): the runner creates `tmpPath` and writes it. */
   data?: Uint8Array;
   /**
-   * Or the open fd of `tmpPath`, fully written by the main thread (streamed bodies). The worker syncs it but
+   * Or the open fd of `tmpPath`, fully written by the main thread (streamed bodies). The runner syncs it but
    * never closes it: the thread that opened an fd closes it (worker threads track the fds they open).
    */
   fd?: number;
@@ -128,7 +130,7 @@ interface Running {
 
 type Post = (reply: WriteReply) => void;
 
-/** The per-device queues of one worker thread. */
+/** The per-device queues of the writes of one thread (the node's main thread, or the disk worker). */
 export class WriteRunner {
   readonly #queues = new Map<string, { waiting: WriteJob[]; running: number }>();
   readonly #dirSyncs = new CoalescedSyncs(fsyncDir);

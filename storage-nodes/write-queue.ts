@@ -1,27 +1,31 @@
 /**
- * The durable write queue of a storage node: installs new versions (data files, tombstones) on a worker
- * thread (write-queue-worker.ts has the steps). A job costs the main thread one message each way, and the
- * jobs and replies of one turn of either event loop travel in one message. The same worker recomputes
- * suffix hashes (`rehash`, for FsSuffixHashes) and lists partitions for the auditor (`list`): it is the node's
- * one disk worker.
+ * The durable write queue of a storage node: installs new versions (data files, tombstones), with the steps of
+ * write-queue-worker.ts (`WriteRunner`). They run on the node's main thread: a replica write's synchronous
+ * calls (readdir, create, write, mkdir, rename, the `hashes.invalid` line) take ~0.1–0.2 ms there, less than
+ * the two messages and two thread wake-ups a hand-off to a worker costs on the bench VMs (docs/storage-nodes.md,
+ * "The write queue"). `onWorker` runs them on the disk worker instead, one message each way.
  *
- * Every device's jobs go to the same worker (its queue is per device). The workers are JobThreads
- * (job-thread.ts): started on the first job, idle ones keep no process alive, and a worker that dies fails its
- * pending jobs (their writes may or may not have happened, as with a crash).
+ * The disk worker recomputes suffix hashes (`rehash`, for FsSuffixHashes) and lists partitions for the auditor
+ * (`list`): ~1 ms of synchronous CPU per job, kept off the main thread. Every device's jobs go to the same
+ * worker. The workers are JobThreads (job-thread.ts): started on the first job, idle ones keep no process
+ * alive, and a worker that dies fails its pending jobs (a write's may or may not have happened, as with a
+ * crash).
  */
 import { dirname } from 'node:path';
 import { isWholeBuffer } from '../src/common/free-bytes.js';
 import { errorOf, JobThread } from '../src/common/job-thread.js';
 import type { ListReply, RehashJob, RehashReply } from './suffix-hash-files.js';
 import type { WriteJournalOptions } from './write-journal.js';
-import type { DiskJob, DiskReply, InstallOutcome, WriteJob, WriteReply, WriteWorkerOptions } from './write-queue-worker.js';
+import { type DiskJob, type DiskReply, type InstallOutcome, type WriteJob, type WriteReply, WriteRunner, type WriteWorkerOptions } from './write-queue-worker.js';
 
 export type { InstallOutcome } from './write-queue-worker.js';
 
 export interface WriteQueueOptions {
-  /** Worker threads; devices are spread over them (each ~10 MiB of RSS). Default 1. */
+  /** Disk worker threads; devices are spread over them (each ~10 MiB of RSS). Default 1. */
   workers?: number;
-  /** Jobs of one device in progress at once (more wait in line). Default 64. */
+  /** Writes run on the disk worker instead of the calling thread. Default false. */
+  onWorker?: boolean;
+  /** Writes of one device in progress at once (more wait in line). Default 64. */
   maxInFlight?: number;
   /** The devices' write journals (write-journal.ts). */
   journal?: Pick<WriteJournalOptions, 'maxAgeMs' | 'maxBytes'>;
@@ -34,12 +38,15 @@ const workerUrl = new URL('./write-queue-worker.js', import.meta.url);
 
 export class WriteQueue {
   readonly #threads: Array<JobThread<DiskJob, DiskReply>>;
+  /** The writes' runner on this thread (none with `onWorker`). */
+  readonly #local: LocalWrites | undefined;
 
   constructor(opts: WriteQueueOptions = {}) {
     const workerData: WriteWorkerOptions = { arcaWriteQueue: true, maxInFlight: Math.max(1, opts.maxInFlight ?? 64), journal: opts.journal };
     // The worker's heap holds job bookkeeping (the file contents are ArrayBuffers outside it) and, during a
     // recomputation, one partition's suffix hashes (4,096 suffixes at most, ~0.5 MiB).
     const resourceLimits = { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 };
+    this.#local = opts.onWorker ? undefined : new LocalWrites(workerData);
     this.#threads = Array.from({ length: Math.max(1, opts.workers ?? 1) }, () => new JobThread(workerUrl, { name: 'write worker', workerData, resourceLimits }));
   }
 
@@ -49,12 +56,16 @@ export class WriteQueue {
    * created).
    */
   async submit(req: WriteRequest): Promise<InstallOutcome> {
+    const reply = this.#local ? await this.#local.run(req) : await this.#posted(req);
+    if (reply.kind === 'failed') throw errorOf(reply.error);
+    return reply.outcome;
+  }
+
+  #posted(req: WriteRequest): Promise<WriteReply> {
     // A buffer of its own moves to the worker without a copy; a slice of a larger one is copied.
     const data = req.data;
     const transfer = data && isWholeBuffer(data) ? [data.buffer] : [];
-    const reply = (await this.#thread(req.queue).run(req, transfer)) as WriteReply;
-    if (reply.kind === 'failed') throw errorOf(reply.error);
-    return reply.outcome;
+    return this.#thread(req.queue).run(req, transfer) as Promise<WriteReply>;
   }
 
   /** Runs a partition's suffix-hash job (suffix-hash-files.ts) on the worker of the partition's device. */
@@ -80,6 +91,32 @@ export class WriteQueue {
   /** Stops the workers; pending jobs fail. */
   async close(): Promise<void> {
     await Promise.all(this.#threads.map((t) => t.close()));
+  }
+}
+
+/**
+ * A WriteRunner on this thread: the same jobs and replies as on the worker, without the messages. The job's
+ * `data` is the runner's from then on, as a buffer moved to the worker would be (it frees it once written).
+ */
+class LocalWrites {
+  readonly #waiting = new Map<number, (reply: WriteReply) => void>();
+  readonly #runner: WriteRunner;
+  #nextId = 1;
+
+  constructor(opts: WriteWorkerOptions) {
+    this.#runner = new WriteRunner(opts, (reply) => {
+      const resolve = this.#waiting.get(reply.id);
+      this.#waiting.delete(reply.id);
+      resolve?.(reply);
+    });
+  }
+
+  run(req: WriteRequest): Promise<WriteReply> {
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      this.#waiting.set(id, resolve);
+      this.#runner.add({ ...req, id });
+    });
   }
 }
 

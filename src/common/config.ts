@@ -109,9 +109,11 @@ export interface NodeConfig {
 
 /** The storage node's write queue and upload buffers (`writes` in a node config). */
 export interface NodeWriteConfig {
-  /** Worker threads that install replica writes (each ~10 MiB of RSS; a device's writes all go to one). Default 1. */
+  /** Disk worker threads: suffix-hash recomputations, the auditor's listings (each ~10 MiB of RSS; a device's jobs all go to one). Default 1. */
   workers: number;
-  /** Writes of one device in progress at once on the worker (more wait in line). Default 64. */
+  /** Replica writes run on the disk worker instead of the main thread (docs/storage-nodes.md, "The write queue"). Default false. */
+  onWorker: boolean;
+  /** Writes of one device in progress at once (more wait in line). Default 64. */
   maxInFlight: number;
   /** Body bytes all uploads of the node may buffer together before writing them out. Default 8 MiB. */
   bufferBudgetBytes: number;
@@ -459,6 +461,7 @@ export function parseNodeConfig(obj: Record<string, unknown>, where = 'node conf
     },
     writes: {
       workers: wr.int('workers', 1, 1, 64),
+      onWorker: wr.bool('onWorker', false),
       maxInFlight: wr.int('maxInFlight', 64, 1, 4096),
       bufferBudgetBytes: wr.int('bufferBudgetBytes', 8 * 1024 * 1024, 0),
       syncBehindBytes: wr.int('syncBehindBytes', 8 * 1024 * 1024, 0),

@@ -14,9 +14,13 @@ const t2 = '1700000002.000000';
 
 
 
-test('many jobs at once: each installed, conflicts refused alone, one hashes.invalid line per job', async (t) => {
+// Writes run on the calling thread by default, on the disk worker with `onWorker`: the same steps either way.
+const where = (onWorker: boolean) => (onWorker ? 'on the worker' : 'on the calling thread');
+
+for (const onWorker of [false, true]) {
+test(`many jobs at once, ${where(onWorker)}: each installed, conflicts refused alone, one hashes.invalid line per job`, async (t) => {
   await withDir(async (dir) => {
-    const q = new WriteQueue({ maxInFlight: 8 });
+    const q = new WriteQueue({ maxInFlight: 8, onWorker });
     try {
       const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => q.submit(job(dir, hash(i), `${t2}.data`, `v${i}`))));
       t.true(results.every((r) => r.status === 'fulfilled'));
@@ -41,9 +45,9 @@ test('many jobs at once: each installed, conflicts refused alone, one hashes.inv
   });
 });
 
-test('replaced versions go, small and large: a data file its tombstone replaced, and a tombstone a data file replaced', async (t) => {
+test(`replaced versions go, small and large, ${where(onWorker)}: a data file its tombstone replaced, and a tombstone a data file replaced`, async (t) => {
   await withDir(async (dir) => {
-    const q = new WriteQueue();
+    const q = new WriteQueue({ onWorker });
     // A data file with its footer: the version a write replaces reports its metadata.
     const dataJob = (i: number, file: string, size: number, streamed = false) => {
       const meta = { name: `/a/b/${hash(i)}`, ts: file.slice(0, 17), size, etag: `e${i}` } as unknown as ObjectMeta;
@@ -52,7 +56,7 @@ test('replaced versions go, small and large: a data file its tombstone replaced,
       return job(dir, hash(i), file, '', { data, journal: !streamed });
     };
     try {
-      // 1: a small data file (unlinked on the worker itself); 2: a large one (unlinked in the thread pool).
+      // 1: a small data file (unlinked by the job itself); 2: a large one (unlinked in the thread pool).
       for (const [i, size] of [
         [1, 4096],
         [2, 70 * 1024],
@@ -72,9 +76,11 @@ test('replaced versions go, small and large: a data file its tombstone replaced,
   });
 });
 
+}
+
 test('a tmp file that cannot be created is reported as such; a stopped worker fails its jobs and the next job starts another', async (t) => {
   await withDir(async (dir) => {
-    const q = new WriteQueue();
+    const q = new WriteQueue({ onWorker: true });
     try {
       const bad = { ...job(dir, hash(1), `${t1}.data`, 'x'), tmpPath: join(dir, 'no-such-dir', 'tmp1') };
       const err = (await t.throwsAsync(q.submit(bad))) as NodeJS.ErrnoException & { stage?: string };
@@ -95,14 +101,33 @@ test('a tmp file that cannot be created is reported as such; a stopped worker fa
   });
 });
 
-test('suffix hashes are recomputed on the worker of the writes: they see what it installed, and fail with it when it stops', async (t) => {
+test('on the calling thread: a tmp file that cannot be created is reported as such, and stopping the worker leaves writes alone', async (t) => {
+  await withDir(async (dir) => {
+    const q = new WriteQueue();
+    try {
+      const bad = { ...job(dir, hash(1), `${t1}.data`, 'x'), tmpPath: join(dir, 'no-such-dir', 'tmp1') };
+      const err = (await t.throwsAsync(q.submit(bad))) as NodeJS.ErrnoException & { stage?: string };
+      t.is(err.code, 'ENOENT');
+      t.is(err.stage, 'tmp');
+      t.deepEqual(await readdir(join(dir, 'tmp')), [], 'nothing left of it');
+      const pending = q.submit(job(dir, hash(2), `${t1}.data`, 'x'));
+      await q.close();
+      await pending;
+      t.deepEqual(await readdir(job(dir, hash(2), '', '').hashDir), [`${t1}.data`]);
+    } finally {
+      await q.close();
+    }
+  });
+});
+
+test('suffix hashes are recomputed on the disk worker: they see what the writes installed, and fail with it when it stops', async (t) => {
   await withDir(async (dir) => {
     const q = new WriteQueue();
     const hashes = new FsSuffixHashes({ worker: q });
     const partitionDir = join(dir, 'objects', '1');
     try {
-      // Writes and a recomputation posted in one turn travel in one message; the recomputation folds what the
-      // writes finished before it ran, and the next one the rest.
+      // The writes run on this thread, the recomputation on the worker: it folds what the writes finished
+      // before it ran, and the next one the rest.
       const writes = Array.from({ length: 8 }, (_, i) => q.submit(job(dir, hash(i), `${t1}.data`, `v${i}`)));
       const during = hashes.get(partitionDir);
       await Promise.all(writes);
@@ -110,7 +135,7 @@ test('suffix hashes are recomputed on the worker of the writes: they see what it
       const after = await hashes.get(partitionDir);
       t.deepEqual(Object.keys(after).sort(), Array.from({ length: 8 }, (_, i) => hash(i).slice(-3)).sort());
       t.deepEqual(after, await new FsSuffixHashes({ worker: q }).get(partitionDir), 'the same as a recomputation from the files');
-      // One worker: stopping the queue fails a pending recomputation as it fails a write (or it finished first).
+      // Stopping the queue fails a pending recomputation (or it finished first).
       const pending = hashes.get(partitionDir, { recalculate: [hash(1).slice(-3)] });
       await q.close();
       await pending.then(
