@@ -5,8 +5,9 @@
  * new version and never a torn one; older versions are unlinked only after that.
  *
  * New data files and tombstones are installed by the write queue (write-queue.ts): one job per replica write
- * (on the main thread, or on the disk worker with `writes.onWorker`). Small bodies are kept in memory until the commit and written by that job; larger ones
- * stream into their tmp file from here, and the job syncs and installs it.
+ * (on the main thread, or on the disk worker with `writes.onWorker`). Small bodies are kept in memory until
+ * the commit and written by that job; larger ones stream into their tmp file from here, and the job syncs and
+ * installs it.
  */
 import * as fs from 'node:fs';
 import { basename, join } from 'node:path';
