@@ -1,7 +1,7 @@
 /**
  * The steps of a durable write, and the node's disk worker (write-queue.ts is the side the node's main thread
  * sees). `WriteRunner` installs new versions of objects — data files and tombstones — into their hash dirs,
- * durably: on the node's main thread (write-queue.ts, `LocalWrites`), or on this worker with `writes.onWorker`.
+ * durably: on the node's main thread (write-queue.ts calls it), or on this worker with `writes.onWorker`.
  * The worker runs the recomputations of partitions' suffix hashes (`rehashPartition`, suffix-hash-files.ts)
  * and lists partitions for the auditor (`listPartition`). One thread does all of it: each worker thread costs
  * a node ~10 MiB of RSS (its own V8 heap, and the code it compiled), so a node runs one.
@@ -128,36 +128,39 @@ interface Running {
   outcome: InstallOutcome;
 }
 
-type Post = (reply: WriteReply) => void;
+interface Queued {
+  job: WriteJob;
+  done: (reply: WriteReply) => void;
+}
 
 /** The per-device queues of the writes of one thread (the node's main thread, or the disk worker). */
 export class WriteRunner {
-  readonly #queues = new Map<string, { waiting: WriteJob[]; running: number }>();
+  readonly #queues = new Map<string, { waiting: Queued[]; running: number }>();
   readonly #dirSyncs = new CoalescedSyncs(fsyncDir);
   readonly #journals = new Map<string, WriteJournal>();
 
-  constructor(
-    private readonly opts: WriteWorkerOptions,
-    private readonly post: Post,
-  ) {}
+  constructor(private readonly opts: WriteWorkerOptions) {}
 
-  add(job: WriteJob): void {
-    let q = this.#queues.get(job.queue);
-    if (!q) {
-      q = { waiting: [], running: 0 };
-      this.#queues.set(job.queue, q);
-    }
-    q.waiting.push(job);
-    this.#pump(job.queue);
+  /** Queues a write; resolves with its reply once it ran (it never rejects: a failure is its reply). */
+  add(job: WriteJob): Promise<WriteReply> {
+    return new Promise((done) => {
+      let q = this.#queues.get(job.queue);
+      if (!q) {
+        q = { waiting: [], running: 0 };
+        this.#queues.set(job.queue, q);
+      }
+      q.waiting.push({ job, done });
+      this.#pump(job.queue);
+    });
   }
 
   #pump(key: string): void {
     const q = this.#queues.get(key);
     if (!q) return;
     while (q.running < this.opts.maxInFlight && q.waiting.length > 0) {
-      const job = q.waiting.shift()!;
+      const { job, done } = q.waiting.shift()!;
       q.running++;
-      void this.#run(job).finally(() => {
+      void this.#run(job).then(done).finally(() => {
         q.running--;
         if (q.waiting.length > 0) this.#pump(key);
         else if (q.running === 0) this.#queues.delete(key);
@@ -166,7 +169,7 @@ export class WriteRunner {
   }
 
   /** One job, start to end; it never throws (a failure is its reply). */
-  async #run(job: WriteJob): Promise<void> {
+  async #run(job: WriteJob): Promise<WriteReply> {
     const r: Running = { job, fd: job.fd, ownFd: false, tmp: true, created: [], obsolete: [], outcome: {} };
     try {
       const journaled = job.sync && job.journal === true && job.data !== undefined;
@@ -204,9 +207,9 @@ export class WriteRunner {
         if (name === r.smallData || parseFileName(name)?.kind !== 'data') unlinkIfExistsSync(join(job.hashDir, name));
         else await unlinkIfExists(join(job.hashDir, name));
       }
-      this.post({ id: job.id, kind: 'done', outcome: r.outcome });
+      return { id: job.id, kind: 'done', outcome: r.outcome };
     } catch (err) {
-      this.#fail(r, err);
+      return this.#fail(r, err);
     }
   }
 
@@ -277,7 +280,7 @@ export class WriteRunner {
   }
 
   /** Ends a job with an error, removing its tmp file. */
-  #fail(r: Running, err: unknown): void {
+  #fail(r: Running, err: unknown): WriteReply {
     if (r.fd !== undefined && r.ownFd) {
       try {
         fs.closeSync(r.fd);
@@ -289,7 +292,7 @@ export class WriteRunner {
         fs.unlinkSync(r.job.tmpPath);
       } catch {}
     }
-    this.post({ id: r.job.id, kind: 'failed', error: jobError(err) });
+    return { id: r.job.id, kind: 'failed', error: jobError(err) };
   }
 }
 
@@ -376,9 +379,12 @@ export type DiskReply = WriteReply | RehashReply | ListReply;
 
 if (parentPort && (workerData as Partial<WriteWorkerOptions> | undefined)?.arcaWriteQueue === true) {
   serveJobs<DiskJob, DiskReply>((reply) => {
-    const runner = new WriteRunner(workerData as WriteWorkerOptions, reply);
+    const runner = new WriteRunner(workerData as WriteWorkerOptions);
     return (job) => {
-      if (!('op' in job)) return runner.add(job);
+      if (!('op' in job)) {
+        void runner.add(job).then(reply);
+        return;
+      }
       try {
         reply({ id: job.id, ...(job.op === 'rehash' ? rehashPartition(job) : listPartition(job.partitionDir, job.after)) });
       } catch (err) {

@@ -39,14 +39,14 @@ const workerUrl = new URL('./write-queue-worker.js', import.meta.url);
 export class WriteQueue {
   readonly #threads: Array<JobThread<DiskJob, DiskReply>>;
   /** The writes' runner on this thread (none with `onWorker`). */
-  readonly #local: LocalWrites | undefined;
+  readonly #local: WriteRunner | undefined;
 
   constructor(opts: WriteQueueOptions = {}) {
     const workerData: WriteWorkerOptions = { arcaWriteQueue: true, maxInFlight: Math.max(1, opts.maxInFlight ?? 64), journal: opts.journal };
     // The worker's heap holds job bookkeeping (the file contents are ArrayBuffers outside it) and, during a
     // recomputation, one partition's suffix hashes (4,096 suffixes at most, ~0.5 MiB).
     const resourceLimits = { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 };
-    this.#local = opts.onWorker ? undefined : new LocalWrites(workerData);
+    this.#local = opts.onWorker ? undefined : new WriteRunner(workerData);
     this.#threads = Array.from({ length: Math.max(1, opts.workers ?? 1) }, () => new JobThread(workerUrl, { name: 'write worker', workerData, resourceLimits }));
   }
 
@@ -56,7 +56,9 @@ export class WriteQueue {
    * created).
    */
   async submit(req: WriteRequest): Promise<InstallOutcome> {
-    const reply = this.#local ? await this.#local.run(req) : await this.#posted(req);
+    // On this thread the job's `data` is the runner's from then on, as a buffer moved to the worker would be
+    // (it frees it once written); the id only matters to a worker's replies.
+    const reply = this.#local ? await this.#local.add({ ...req, id: 0 }) : await this.#posted(req);
     if (reply.kind === 'failed') throw errorOf(reply.error);
     return reply.outcome;
   }
@@ -91,32 +93,6 @@ export class WriteQueue {
   /** Stops the workers; pending jobs fail. */
   async close(): Promise<void> {
     await Promise.all(this.#threads.map((t) => t.close()));
-  }
-}
-
-/**
- * A WriteRunner on this thread: the same jobs and replies as on the worker, without the messages. The job's
- * `data` is the runner's from then on, as a buffer moved to the worker would be (it frees it once written).
- */
-class LocalWrites {
-  readonly #waiting = new Map<number, (reply: WriteReply) => void>();
-  readonly #runner: WriteRunner;
-  #nextId = 1;
-
-  constructor(opts: WriteWorkerOptions) {
-    this.#runner = new WriteRunner(opts, (reply) => {
-      const resolve = this.#waiting.get(reply.id);
-      this.#waiting.delete(reply.id);
-      resolve?.(reply);
-    });
-  }
-
-  run(req: WriteRequest): Promise<WriteReply> {
-    const id = this.#nextId++;
-    return new Promise((resolve) => {
-      this.#waiting.set(id, resolve);
-      this.#runner.add({ ...req, id });
-    });
   }
 }
 

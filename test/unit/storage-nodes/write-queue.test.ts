@@ -18,63 +18,63 @@ const t2 = '1700000002.000000';
 const where = (onWorker: boolean) => (onWorker ? 'on the worker' : 'on the calling thread');
 
 for (const onWorker of [false, true]) {
-test(`many jobs at once, ${where(onWorker)}: each installed, conflicts refused alone, one hashes.invalid line per job`, async (t) => {
-  await withDir(async (dir) => {
-    const q = new WriteQueue({ maxInFlight: 8, onWorker });
-    try {
-      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => q.submit(job(dir, hash(i), `${t2}.data`, `v${i}`))));
-      t.true(results.every((r) => r.status === 'fulfilled'));
-      // Older versions of half of them are refused; newer tombstones of the others replace them.
-      const second = await Promise.allSettled(
-        Array.from({ length: 20 }, (_, i) => q.submit(i % 2 ? job(dir, hash(i), `${t1}.data`, 'old') : job(dir, hash(i), '1700000003.000000.ts', '{}'))),
-      );
-      for (const [i, r] of second.entries()) {
-        if (i % 2) t.true(r.status === 'rejected' && isArcaError(r.reason, 'Conflict') && r.reason.detail.existingTs === t2);
-        else t.like(r.status === 'fulfilled' ? r.value : {}, { previous: 'data' });
+  test(`many jobs at once, ${where(onWorker)}: each installed, conflicts refused alone, one hashes.invalid line per job`, async (t) => {
+    await withDir(async (dir) => {
+      const q = new WriteQueue({ maxInFlight: 8, onWorker });
+      try {
+        const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => q.submit(job(dir, hash(i), `${t2}.data`, `v${i}`))));
+        t.true(results.every((r) => r.status === 'fulfilled'));
+        // Older versions of half of them are refused; newer tombstones of the others replace them.
+        const second = await Promise.allSettled(
+          Array.from({ length: 20 }, (_, i) => q.submit(i % 2 ? job(dir, hash(i), `${t1}.data`, 'old') : job(dir, hash(i), '1700000003.000000.ts', '{}'))),
+        );
+        for (const [i, r] of second.entries()) {
+          if (i % 2) t.true(r.status === 'rejected' && isArcaError(r.reason, 'Conflict') && r.reason.detail.existingTs === t2);
+          else t.like(r.status === 'fulfilled' ? r.value : {}, { previous: 'data' });
+        }
+        for (let i = 0; i < 20; i++) {
+          const names = await readdir(job(dir, hash(i), '', '').hashDir);
+          t.deepEqual(names, i % 2 ? [`${t2}.data`] : ['1700000003.000000.ts']);
+        }
+        const lines = (await readFile(join(dir, 'objects', '1', 'hashes.invalid'), 'latin1')).split('\n').filter((l) => l !== '');
+        t.is(lines.length, 30);
+        t.deepEqual(await readdir(join(dir, 'tmp')), []);
+      } finally {
+        await q.close();
       }
-      for (let i = 0; i < 20; i++) {
-        const names = await readdir(job(dir, hash(i), '', '').hashDir);
-        t.deepEqual(names, i % 2 ? [`${t2}.data`] : ['1700000003.000000.ts']);
-      }
-      const lines = (await readFile(join(dir, 'objects', '1', 'hashes.invalid'), 'latin1')).split('\n').filter((l) => l !== '');
-      t.is(lines.length, 30);
-      t.deepEqual(await readdir(join(dir, 'tmp')), []);
-    } finally {
-      await q.close();
-    }
+    });
   });
-});
 
-test(`replaced versions go, small and large, ${where(onWorker)}: a data file its tombstone replaced, and a tombstone a data file replaced`, async (t) => {
-  await withDir(async (dir) => {
-    const q = new WriteQueue({ onWorker });
-    // A data file with its footer: the version a write replaces reports its metadata.
-    const dataJob = (i: number, file: string, size: number, streamed = false) => {
-      const meta = { name: `/a/b/${hash(i)}`, ts: file.slice(0, 17), size, etag: `e${i}` } as unknown as ObjectMeta;
-      const data = new Uint8Array(Buffer.concat([Buffer.alloc(size, i), encodeFooter(meta)]));
-      // Above 64 KiB the write is not journaled, as a streamed body is not.
-      return job(dir, hash(i), file, '', { data, journal: !streamed });
-    };
-    try {
-      // 1: a small data file (unlinked by the job itself); 2: a large one (unlinked in the thread pool).
-      for (const [i, size] of [
-        [1, 4096],
-        [2, 70 * 1024],
-      ] as const) {
-        await q.submit(dataJob(i, `${t1}.data`, size, size > 65536));
-        const gone = await q.submit(job(dir, hash(i), `${t2}.ts`, '{}', { journal: true }));
-        t.like(gone, { previous: 'data', replaced: { size, etag: `e${i}` } });
-        t.deepEqual(await readdir(job(dir, hash(i), '', '').hashDir), [`${t2}.ts`], `object ${i}`);
-        // The tombstone goes when a newer data file comes.
-        const back = await q.submit(dataJob(i, '1700000003.000000.data', 10));
-        t.like(back, { previous: 'tombstone' });
-        t.deepEqual(await readdir(job(dir, hash(i), '', '').hashDir), ['1700000003.000000.data'], `object ${i}`);
+  test(`replaced versions go, small and large, ${where(onWorker)}: a data file its tombstone replaced, and a tombstone a data file replaced`, async (t) => {
+    await withDir(async (dir) => {
+      const q = new WriteQueue({ onWorker });
+      // A data file with its footer: the version a write replaces reports its metadata.
+      const dataJob = (i: number, file: string, size: number, streamed = false) => {
+        const meta = { name: `/a/b/${hash(i)}`, ts: file.slice(0, 17), size, etag: `e${i}` } as unknown as ObjectMeta;
+        const data = new Uint8Array(Buffer.concat([Buffer.alloc(size, i), encodeFooter(meta)]));
+        // Above 64 KiB the write is not journaled, as a streamed body is not.
+        return job(dir, hash(i), file, '', { data, journal: !streamed });
+      };
+      try {
+        // 1: a small data file (unlinked by the job itself); 2: a large one (unlinked in the thread pool).
+        for (const [i, size] of [
+          [1, 4096],
+          [2, 70 * 1024],
+        ] as const) {
+          await q.submit(dataJob(i, `${t1}.data`, size, size > 65536));
+          const gone = await q.submit(job(dir, hash(i), `${t2}.ts`, '{}', { journal: true }));
+          t.like(gone, { previous: 'data', replaced: { size, etag: `e${i}` } });
+          t.deepEqual(await readdir(job(dir, hash(i), '', '').hashDir), [`${t2}.ts`], `object ${i}`);
+          // The tombstone goes when a newer data file comes.
+          const back = await q.submit(dataJob(i, '1700000003.000000.data', 10));
+          t.like(back, { previous: 'tombstone' });
+          t.deepEqual(await readdir(job(dir, hash(i), '', '').hashDir), ['1700000003.000000.data'], `object ${i}`);
+        }
+      } finally {
+        await q.close();
       }
-    } finally {
-      await q.close();
-    }
+    });
   });
-});
 
 }
 
