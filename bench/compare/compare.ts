@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { journalDirName } from '../../storage-nodes/write-journal.js';
 import { type ArcaCluster, startArcaCluster } from '../lib/arca-cluster.js';
 import { bestLimits, type MachineLimits, measureLimits } from '../lib/limits.js';
 import { commitInfo, machineInfo } from '../lib/machine.js';
@@ -155,6 +156,7 @@ async function startArca(): Promise<ArcaCluster> {
   }
   log(`Arca: ${cluster.endpoint}, proxy pid ${cluster.proxyPid}, node pids ${cluster.nodePids.join(',')}`);
   arcaNodeList = arcaNodes(cluster.dataDir);
+  arcaDataDir = cluster.dataDir;
   return cluster;
 }
 
@@ -240,12 +242,47 @@ let arcaNodeList: Array<{ ip: string; port: number }> = [];
 /** Server CPU of a replicator and listing-replicator pass of every Arca node with nothing to replicate (measured before round 1). */
 let passBaselineCpuMs = 0;
 
-/** Runs a replicator and a listing-replicator pass on every Arca node now; the seconds it took and the servers' CPU meanwhile. */
+/** The Arca cluster's data dir (set once it runs). */
+let arcaDataDir = '';
+
+/**
+ * Runs a replicator and a listing-replicator pass on every Arca node now, then waits for the checkpoints of
+ * the write journals' segments that were there when it began; the seconds it took and the servers' CPU
+ * meanwhile. A small write's files reach the disk at its journal's next checkpoint (docs/storage-nodes.md,
+ * "The write journal"), due within `journalCheckpointMs` (5 s) of a step's end: waiting for it keeps that
+ * write-back out of the next step (Swift's), and the nodes' CPU for it is charged with the passes' (the
+ * `sync -f` children are sampled too, so the meter rescans often).
+ */
 async function arcaPasses(side: Side): Promise<{ seconds: number; cpuMs: number }> {
-  const meter = new ServerMeter(side.pids(), { sampleMs: 500, rescanMs: 60_000 });
+  const meter = new ServerMeter(side.pids(), { sampleMs: 100, rescanMs: 100 });
   meter.start();
-  const { seconds } = await runPasses(arcaNodeList, ['replicator', 'listingReplicator']);
-  return { seconds, cpuMs: meter.stop().cpuMs };
+  const t0 = performance.now();
+  const segments = journalSegments(arcaDataDir);
+  await runPasses(arcaNodeList, ['replicator', 'listingReplicator']);
+  if (!(await checkpointed(segments, 30_000))) log('the write journals kept a segment over 30 s after a write step (a checkpoint failed?)');
+  return { seconds: round((performance.now() - t0) / 1000, 1), cpuMs: meter.stop().cpuMs };
+}
+
+/** The write journals' segment files of every device under the Arca data dir (`devices/<device>/journal/*.wal`). */
+function journalSegments(dataDir: string): string[] {
+  const devicesDir = join(dataDir, 'devices');
+  const out: string[] = [];
+  for (const device of readdirSync(devicesDir)) {
+    const dir = join(devicesDir, device, journalDirName);
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) if (name.endsWith('.wal')) out.push(join(dir, name));
+  }
+  return out;
+}
+
+/** Resolves true once none of `segments` exists (their checkpoints removed them), false after `timeoutMs`. */
+async function checkpointed(segments: readonly string[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!segments.some((path) => existsSync(path))) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /**
