@@ -12,7 +12,8 @@
  *
  * The journal is a series of segments (`<device>/journal/<seq>.wal`). Every few seconds, or once a segment
  * is large, a checkpoint starts a new segment, flushes the whole file system (`syncfs`, through coreutils'
- * `sync -f`: the files, their names and their directories are then on disk) and removes the old segment.
+ * `sync -f` in a helper process, syncfs.ts: the files, their names and their directories are then on disk)
+ * and removes the old segment.
  * After a crash, `replayJournal` reads what is left before the node serves: a record whose file is missing,
  * or is not what the record holds, is written again (unless a newer version in its hash dir made it
  * obsolete; a pending EC fragment archive marked durable since is looked for under its durable name), and
@@ -23,12 +24,12 @@
  * the data. Replay of a segment stops at the first record that is short or fails its CRC (a torn tail); an
  * append that fails retires its segment, so no good record follows a torn one.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { CoalescedSyncs, fdatasyncFd, fsyncDir, readdirIfExistsSync, writeFileDurably } from './fs-util.js';
 import { dataFileName, hashDirState, parseFileName } from './hash-dir.js';
+import { syncFileSystem } from './syncfs.js';
 
 export const journalDirName = 'journal';
 
@@ -94,16 +95,6 @@ export function decodeRecords(buf: Buffer): JournalRecord[] {
     at = end;
   }
   return out;
-}
-
-/** Flushes the file system holding `dir` (syncfs(2)); Node has no binding for it, coreutils' `sync -f` is one. */
-export function syncFileSystem(dir: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('sync', ['-f', dir], { timeout: 120_000 }, (err, _out, stderr) => {
-      if (err) reject(Object.assign(new Error(`sync -f ${dir}: ${stderr.trim() || err.message}`), { code: (err as NodeJS.ErrnoException).code ?? 'EIO' }));
-      else resolve();
-    });
-  });
 }
 
 export interface WriteJournalOptions {
