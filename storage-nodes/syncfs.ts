@@ -70,7 +70,10 @@ export class FileSystemSyncer {
     pipe(child.stdin).unref();
     pipe(child.stdout).unref();
     child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (text: string) => this.#answers(text));
+    // What a helper that was replaced still prints answers nothing of its successor's.
+    child.stdout.on('data', (text: string) => {
+      if (this.#child === child) this.#answers(text);
+    });
     // A write to a helper that died fails with EPIPE; its exit answers the requests.
     child.stdin.on('error', () => {});
     child.on('error', (err) => this.#stop(child, err.message));
