@@ -56,6 +56,11 @@ export class FileSystemSyncer {
     });
   }
 
+  /** @internal The helper's pid while it runs (tests). */
+  get helperPid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   /** Stops the helper (tests); the next `sync` starts another. */
   close(): void {
     if (this.#child) this.#stop(this.#child, 'the syncer was closed');

@@ -16,16 +16,6 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-/** The pids of `sh` processes whose parent is this process (the helper). */
-async function helperPids(): Promise<number[]> {
-  const { stdout } = await promisify(execFile)('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)]).catch(() => ({ stdout: '' }));
-  return stdout
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .filter(([, comm]) => comm === 'sh')
-    .map(([pid]) => Number(pid));
-}
-
 test.serial('one helper flushes one directory after another, in order; a missing directory fails with EIO and the next request still works', async (t) => {
   await withDir(async (dir) => {
     const syncer = new FileSystemSyncer();
@@ -33,14 +23,13 @@ test.serial('one helper flushes one directory after another, in order; a missing
       const order: number[] = [];
       await Promise.all([0, 1, 2, 3].map((i) => syncer.sync(dir).then(() => order.push(i))));
       t.deepEqual(order, [0, 1, 2, 3]);
-      const pids = await helperPids();
-      t.is(pids.length, 1, 'one helper process');
+      const pid = syncer.helperPid;
+      t.truthy(pid, 'one helper process answered them all');
       const err = await t.throwsAsync(syncer.sync(join(dir, 'missing')));
       t.is((err as NodeJS.ErrnoException).code, 'EIO');
       t.regex(err!.message, /missing/);
       await syncer.sync(dir);
-      const after = await helperPids();
-      t.true(after.includes(pids[0]), `the same helper answered (${pids} then ${after})`);
+      t.is(syncer.helperPid, pid, 'the same helper answered');
       // A name with a line break goes to a sync -f of its own.
       await syncer.sync(`${dir}/\n/..`).catch(() => {});
     } finally {
@@ -54,17 +43,18 @@ test.serial('a helper that died fails what it had and the next request starts an
     const syncer = new FileSystemSyncer(300);
     try {
       await syncer.sync(dir);
-      const [pid] = await helperPids();
+      const pid = syncer.helperPid!;
       process.kill(pid, 'SIGKILL');
       await new Promise((r) => setTimeout(r, 100));
       await syncer.sync(dir);
-      const [next] = await helperPids();
+      const next = syncer.helperPid!;
       t.not(next, pid);
       // A stopped helper answers nothing: the request fails after the timeout, and the helper is replaced.
       process.kill(next, 'SIGSTOP');
       const err = await t.throwsAsync(syncer.sync(dir));
       t.regex(err!.message, /no answer in 300 ms/);
       await syncer.sync(dir);
+      t.not(syncer.helperPid, next);
     } finally {
       syncer.close();
     }
