@@ -1,20 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { FileSystemSyncer } from '../../../storage-nodes/syncfs.js';
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'arca-syncfs-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+import { withDeviceDir as withDir } from './write-fixture.js';
 
 test.serial('one helper flushes one directory after another, in order; a missing directory fails with EIO and the next request still works', async (t) => {
   await withDir(async (dir) => {
