@@ -2,8 +2,8 @@
  * `syncfs(2)` for the write journal's checkpoints: flushes every dirty file of the file system that holds a
  * directory. Node has no binding for it; coreutils' `sync -f <dir>` is one. Spawning that for each checkpoint
  * forks the node process: ~6 ms of its event loop and ~5 ms of CPU at a node's size, and afterwards a
- * copy-on-write fault for each page of its heap it writes again. A node makes two a device every 5 s while
- * writes come (docs/performance.md, item 46).
+ * copy-on-write fault for each page of its heap it writes again; a checkpoint comes every 5 s per device
+ * while writes come (docs/performance.md, item 46).
  *
  * So one small helper process runs the command instead: a shell that reads a directory per line, runs
  * `sync -f` on it and answers `ok` or `fail <message>`, in order. It is started on first use (one fork of the
@@ -123,7 +123,7 @@ function syncOnce(dir: string, timeoutMs: number): Promise<void> {
   });
 }
 
-/** The process's syncer, shared by every journal of the thread (one helper process). */
+/** The thread's syncer, shared by every journal the thread keeps (one helper process). */
 let shared: FileSystemSyncer | undefined;
 
 /** Flushes the file system holding `dir` (syncfs(2)) through the thread's shared helper. */
