@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { readdirIfExistsSync } from '../../storage-nodes/fs-util.js';
 import { journalDirName } from '../../storage-nodes/write-journal.js';
 import { type ArcaCluster, startArcaCluster } from '../lib/arca-cluster.js';
 import { bestLimits, type MachineLimits, measureLimits } from '../lib/limits.js';
@@ -269,8 +270,7 @@ function journalSegments(dataDir: string): string[] {
   const out: string[] = [];
   for (const device of readdirSync(devicesDir)) {
     const dir = join(devicesDir, device, journalDirName);
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) if (name.endsWith('.wal')) out.push(join(dir, name));
+    for (const name of readdirIfExistsSync(dir) ?? []) if (name.endsWith('.wal')) out.push(join(dir, name));
   }
   return out;
 }
