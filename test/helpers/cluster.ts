@@ -203,13 +203,21 @@ export function withCluster(opts: ClusterOptions, fn: (t: ExecutionContext, clus
   };
 }
 
-/** A server on `port` that takes connections and answers nothing: a hung node, in a stopped node's place. */
-export async function hangOn(port: number): Promise<{ readonly connections: number; close(): Promise<void> }> {
+/**
+ * A server on `port` that takes connections and answers nothing: a hung node, in a stopped node's place.
+ * `seen` lists each connection's first request line and when it came (ms after the server started), for a
+ * failing test's message.
+ */
+export async function hangOn(port: number): Promise<{ readonly connections: number; readonly seen: string[]; close(): Promise<void> }> {
   let connections = 0;
+  const seen: string[] = [];
+  const started = performance.now();
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     connections++;
     sockets.add(socket);
+    const at = Math.round(performance.now() - started);
+    socket.once('data', (chunk: Buffer) => seen.push(`${at} ms: ${chunk.toString('latin1').split('\r\n')[0]}`));
     socket.on('error', () => {});
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -217,6 +225,7 @@ export async function hangOn(port: number): Promise<{ readonly connections: numb
     get connections() {
       return connections;
     },
+    seen,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
