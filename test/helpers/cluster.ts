@@ -205,7 +205,7 @@ export function withCluster(opts: ClusterOptions, fn: (t: ExecutionContext, clus
 
 /**
  * A server on `port` that takes connections and answers nothing: a hung node, in a stopped node's place.
- * `seen` lists each connection's first request line and when it came (ms after the server started), for a
+ * `seen` lists, per connection, when it came (ms after the server started) and its first request line, for a
  * failing test's message.
  */
 export async function hangOn(port: number): Promise<{ readonly connections: number; readonly seen: string[]; close(): Promise<void> }> {
@@ -216,8 +216,9 @@ export async function hangOn(port: number): Promise<{ readonly connections: numb
   const server = createServer((socket) => {
     connections++;
     sockets.add(socket);
-    const at = Math.round(performance.now() - started);
-    socket.once('data', (chunk: Buffer) => seen.push(`${at} ms: ${chunk.toString('latin1').split('\r\n')[0]}`));
+    const at = `${Math.round(performance.now() - started)} ms`;
+    const i = seen.push(`${at}: nothing sent`) - 1;
+    socket.once('data', (chunk: Buffer) => (seen[i] = `${at}: ${chunk.toString('latin1').split('\r\n')[0]}`));
     socket.on('error', () => {});
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
