@@ -92,13 +92,16 @@ function withHeader<T>(args: T, name: string, value: string): T {
   return args;
 }
 
+/** The error-limiting interval of the read test below (its wait for the interval to pass follows it). */
+const readLimitSec = 8;
+
 test(
   'error limiting: a node that takes connections and answers nothing costs the first reads a timeout each, then none until the interval has passed',
   withCluster(
     // An interval of 8 s, not shorter: failures further apart than the interval start the count again, and CI
     // once saw 4 connections here with 3 s, as a stall of the loaded machine between two of the first reads
     // would give (fail, stall, fail, fail, fail).
-    { nodes: 4, readAffinity: true, proxy: { connTimeoutMs: 200, nodeTimeoutMs: 400, errorSuppressionLimit: 2, errorSuppressionIntervalSec: 8 } },
+    { nodes: 4, readAffinity: true, proxy: { connTimeoutMs: 200, nodeTimeoutMs: 400, errorSuppressionLimit: 2, errorSuppressionIntervalSec: readLimitSec } },
     async (t, cluster) => {
       const s3 = cluster.s3();
       await s3.send(new CreateBucketCommand({ Bucket: 'limit' }));
@@ -117,7 +120,7 @@ test(
         const limited = hung.connections;
         for (const key of keys.slice(0, 4)) t.is(await read(key), `body ${key}`);
         t.is(hung.connections, limited, 'no read asks it while it is limited');
-        await new Promise((resolve) => setTimeout(resolve, 8100));
+        await new Promise((resolve) => setTimeout(resolve, readLimitSec * 1000 + 100));
         for (const key of keys.slice(0, 4)) t.is(await read(key), `body ${key}`);
         t.true(hung.connections > limited, 'after the interval it is asked again');
       } finally {
